@@ -1,0 +1,169 @@
+"""Rule names, their parameters (all explicit, with defaults) and plain-language descriptions.
+
+Names follow what Pabulib's META ``rule`` field records.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .exact import to_number
+from .instance import Instance, Profile, TallyInputError
+from .outcome import Outcome
+from .ties import DEFAULT_SEED
+
+TIE_PARAMS = {
+    "ties": ("lot", "How ties are broken: 'lot' (lowest cost, then most votes, then a lot drawn from "
+                    "tie_seed) or 'error' (stop with an error instead of drawing lots)."),
+    "tie_seed": (DEFAULT_SEED, "Seed for the lot, published before the count."),
+}
+ORDINAL_PARAMS = {
+    "scoring_fn": ("borda", "Points for ranked ballots: 'borda' (over the ballot length: a top-3 ballot "
+                            "gives 3-2-1), 'dowdall' (1, 1/2, 1/3, ...) or a list such as '5,3,1'."),
+}
+
+
+@dataclass
+class RuleSpec:
+    name: str
+    description: str
+    run: Callable[[Instance, Profile, dict], Outcome]
+    params: dict[str, tuple[Any, str]]        # name -> (default, description)
+    ballot_types: tuple[str, ...]
+    fixed: dict[str, Any] = field(default_factory=dict)   # params implied by the name
+    required: tuple[str, ...] = ()
+
+
+RULES: dict[str, RuleSpec] = {}
+
+
+def _register(spec: RuleSpec) -> None:
+    RULES[spec.name] = spec
+
+
+def _bool(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise TallyInputError(f"expected true/false, got {value!r}")
+
+
+def _opt_number(value):
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none")):
+        return None
+    return to_number(value)
+
+
+COERCE = {
+    "skip": _bool, "density": _bool, "exhaustive": _bool, "integral": _bool,
+    "utilitarian_completion": _bool, "min_score": _opt_number, "increment": to_number,
+    "ties": str, "tie_seed": str, "scoring_fn": str, "utilities": str, "completion": str,
+    "comparison": str, "on_unaffordable": str,
+}
+
+CHOICES = {
+    "ties": ("lot", "error"),
+    "utilities": ("cost", "cardinality"),
+    "completion": ("none", "add1"),
+    "comparison": ("none", "satisfaction", "exclusion_ratio"),
+    "on_unaffordable": ("stop", "skip"),
+}
+
+
+def resolve_params(spec: RuleSpec, given: dict | None) -> dict:
+    """Defaults + given params, checked and converted; names implied by the rule win."""
+    given = dict(given or {})
+    unknown = set(given) - set(spec.params)
+    if unknown:
+        raise TallyInputError(f"rule {spec.name!r} has no parameter(s) {', '.join(sorted(unknown))}; "
+                              f"it takes {', '.join(sorted(spec.params))}")
+    params = {}
+    for name, (default, _) in spec.params.items():
+        value = given.get(name, default)
+        if name in spec.fixed:
+            if name in given and COERCE.get(name, lambda v: v)(given[name]) != spec.fixed[name]:
+                raise TallyInputError(f"rule {spec.name!r} always uses {name}={spec.fixed[name]!r}")
+            value = spec.fixed[name]
+        if value is not None and name in COERCE:
+            try:
+                value = COERCE[name](value)
+            except (TypeError, ValueError) as exc:
+                raise TallyInputError(f"parameter {name}: {exc}") from None
+        if name in CHOICES and value not in CHOICES[name]:
+            raise TallyInputError(f"parameter {name} must be one of {', '.join(CHOICES[name])}, not {value!r}")
+        params[name] = value
+    for name in spec.required:
+        if params.get(name) is None:
+            raise TallyInputError(f"rule {spec.name!r} needs parameter {name}")
+    return params
+
+
+def run_rule(instance: Instance, profile: Profile, rule_name: str, params: dict | None = None) -> Outcome:
+    """The single entry point: count ``profile`` under ``rule_name`` with ``params``."""
+    if rule_name not in RULES:
+        raise TallyInputError(f"unknown rule {rule_name!r}; known rules: {', '.join(RULES)}")
+    spec = RULES[rule_name]
+    if profile.instance is not instance and profile.instance.by_id.keys() != instance.by_id.keys():
+        raise TallyInputError("the profile was built for a different instance")
+    if profile.ballot_type not in spec.ballot_types:
+        raise TallyInputError(f"rule {rule_name!r} does not take {profile.ballot_type} ballots "
+                              f"(it takes {', '.join(spec.ballot_types)})")
+    return spec.run(instance, profile, resolve_params(spec, params))
+
+
+def describe_rules() -> list[dict]:
+    """For the staff console: each rule, its description and its parameters."""
+    out = []
+    for spec in RULES.values():
+        out.append({
+            "name": spec.name,
+            "description": spec.description,
+            "ballot_types": list(spec.ballot_types),
+            "params": [{"name": n, "default": spec.fixed.get(n, d), "description": text,
+                        "fixed": n in spec.fixed, "choices": list(CHOICES.get(n, ()))}
+                       for n, (d, text) in spec.params.items()],
+        })
+    return out
+
+
+# ----- the rules ------------------------------------------------------------------------------
+def _greedy_runner(name):
+    def run(instance, profile, params):
+        from .rules.greedy import greedy
+        return greedy(instance, profile, params, rule_name=name)
+    return run
+
+
+ALL_BALLOTS = ("approval", "ordinal", "cumulative", "scoring")
+GREEDY_PARAMS = {
+    "skip": (True, "Pass over a project that does not fit and go on (true), or stop at the first "
+                   "project that does not fit (false)."),
+    "min_score": (None, "Only projects whose score is at least this can be funded (none: no threshold)."),
+    "density": (False, "Order projects by score per unit of cost instead of by score."),
+    **ORDINAL_PARAMS,
+    **TIE_PARAMS,
+}
+
+_register(RuleSpec(
+    "greedy",
+    "Projects are ranked by their number of votes (or points) and funded from the top while the "
+    "money lasts; a project that no longer fits is passed over and the count goes on with the next.",
+    _greedy_runner("greedy"), GREEDY_PARAMS, ALL_BALLOTS))
+_register(RuleSpec(
+    "greedy-no-skip",
+    "Projects are ranked by their number of votes (or points) and funded from the top; the count "
+    "stops at the first project that does not fit in the remaining budget.",
+    _greedy_runner("greedy-no-skip"), GREEDY_PARAMS, ALL_BALLOTS, fixed={"skip": False}))
+_register(RuleSpec(
+    "greedy-threshold",
+    "Like greedy, but only projects with at least a minimum number of votes (or points) can be funded.",
+    _greedy_runner("greedy-threshold"), GREEDY_PARAMS, ALL_BALLOTS, required=("min_score",)))
+_register(RuleSpec(
+    "greedy-density",
+    "Projects are ranked by votes (or points) per unit of cost, so cheaper well-supported projects "
+    "come first, and funded while they fit.",
+    _greedy_runner("greedy-density"), GREEDY_PARAMS, ALL_BALLOTS, fixed={"density": True}))

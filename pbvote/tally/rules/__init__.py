@@ -1,0 +1,1 @@
+"""Voting rules. Each takes ``(instance, profile, params)`` with complete params and returns an Outcome."""
