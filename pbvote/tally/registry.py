@@ -167,3 +167,51 @@ _register(RuleSpec(
     "Projects are ranked by votes (or points) per unit of cost, so cheaper well-supported projects "
     "come first, and funded while they fit.",
     _greedy_runner("greedy-density"), GREEDY_PARAMS, ALL_BALLOTS, fixed={"density": True}))
+
+
+def _mes_runner(name):
+    def run(instance, profile, params):
+        from .rules.equal_shares import equal_shares
+        return equal_shares(instance, profile, params, rule_name=name)
+    return run
+
+
+MES_PARAMS = {
+    "utilities": ("cost", "Approval ballots only: 'cost' (a voter's utility for a project is its cost; "
+                          "equalshares.net's default) or 'cardinality' (1 per approved project). Points "
+                          "ballots always use the points."),
+    "completion": ("none", "'none', or 'add1': raise every voter's budget step by step while the "
+                           "outcome stays within the real budget."),
+    "exhaustive": (True, "add1: stop as soon as no further project fits in the budget."),
+    "integral": (True, "add1: start from a per-voter budget rounded down to a whole currency unit."),
+    "increment": (1, "add1: how much each voter's budget rises per step (currency units)."),
+    "utilitarian_completion": (False, "Afterwards, spend what is left on the most-voted projects that "
+                                      "still fit."),
+    "comparison": ("none", "Comparison step: 'none', 'satisfaction' (each voter compares how many of "
+                           "their projects each outcome funds) or 'exclusion_ratio' (whether any of "
+                           "them is funded); if more voters prefer the greedy outcome, it is used."),
+    **ORDINAL_PARAMS,
+    **TIE_PARAMS,
+}
+
+_register(RuleSpec(
+    "equalshares",
+    "Method of Equal Shares: the budget is split equally among all voters; a project is funded "
+    "when its supporters can pay for it together, each paying an equal share (or all they have "
+    "left), cheapest per supporter first. This gives groups of voters a share of the budget in "
+    "proportion to their size.",
+    _mes_runner("equalshares"), MES_PARAMS, ALL_BALLOTS))
+_register(RuleSpec(
+    "equalshares/add1",
+    "Method of Equal Shares with the add1 completion (as on equalshares.net and in Pabulib): if "
+    "money is left over, every voter's share is raised by one currency unit at a time and the count "
+    "is repeated, keeping the last outcome that fits in the real budget and stopping once no "
+    "further project fits.",
+    _mes_runner("equalshares/add1"), MES_PARAMS, ALL_BALLOTS, fixed={"completion": "add1"}))
+_register(RuleSpec(
+    "equalshares/add1-comparison",
+    "Method of Equal Shares with the add1 completion, then a comparison with the greedy outcome: "
+    "if more voters are better off (more of their projects funded) under greedy, greedy is used.",
+    _mes_runner("equalshares/add1-comparison"),
+    {**MES_PARAMS, "comparison": ("satisfaction", MES_PARAMS["comparison"][1])}, ALL_BALLOTS,
+    fixed={"completion": "add1"}))

@@ -1,0 +1,340 @@
+"""Method of Equal Shares (MES), following equalshares.net's reference implementation.
+
+The budget is split equally among all voters. In each round every remaining project is
+priced: its cost is shared among its supporters in proportion to their utility, and a
+supporter who cannot pay their share pays all they have left. The project whose price per
+unit of utility is lowest is funded (equivalently: the most *effective votes*, cost divided
+by the price) and its supporters pay. The count ends when no project can be paid for.
+
+Utilities (approval ballots): ``cost`` (equalshares.net's default; a voter's utility for an
+approved project is its cost) or ``cardinality`` (1 per approved project). Cumulative and
+scoring ballots use the points as utilities; ranked ballots use the scoring function.
+
+Completion ``add1`` (equalshares.net): start from a per-voter budget rounded down to a whole
+currency unit (``integral``), then raise everyone's budget by ``increment`` per step while the
+outcome stays within the real budget; with ``exhaustive`` stop as soon as no further project
+fits. Add1 is not used when everything is affordable. Optionally a utilitarian greedy
+completion spends the rest, and the comparison step falls back to the greedy outcome when
+more voters prefer it.
+
+Speed: identical ballots are grouped; voters are further grouped into *budget classes* (all
+voters of a class have the same money left, because they have paid for the same projects),
+so pricing a project touches a handful of classes, not its supporters; projects are priced
+in order of a lower bound (prices never fall during a run), as in equalshares.net.
+"""
+from __future__ import annotations
+
+from ..exact import Rational as Q
+from ..exact import normalize
+from ..instance import Instance, Profile
+from ..outcome import Outcome
+from ..ties import TieBreaker
+from .greedy import greedy_order
+from .scoring import project_scores
+
+
+class _MesProblem:
+    """Data that stays the same across runs with different per-voter budgets (add1)."""
+
+    def __init__(self, instance: Instance, profile: Profile, utilities: str, scoring_fn: str | None):
+        self.instance = instance
+        self.approval = profile.ballot_type == "approval"
+        self.utilities = utilities if self.approval else "cardinal"
+        projects = instance.projects
+        self.pids = [p.id for p in projects]
+        self.cost = [Q(p.cost) for p in projects]
+        index = {p.id: i for i, p in enumerate(projects)}
+        fundable = {i for i, p in enumerate(projects) if p.selectable and p.cost > 0}
+        self.n_voters = profile.num_voters
+        self.weights: list[int] = []
+        self.items: list[tuple] = []          # approval: project indices; else (index, utility) pairs
+        self.supporters: list[list[int]] = [[] for _ in projects]   # group indices
+        self.group_utility: list[dict[int, object]] = [dict() for _ in projects] if not self.approval else []
+        total_util = [0] * len(projects)
+        for weight, pairs in profile.utilities(scoring_fn):
+            kept = [(index[pid], u) for pid, u in pairs if index[pid] in fundable]
+            if not kept:
+                continue
+            g = len(self.weights)
+            self.weights.append(weight)
+            if self.approval:
+                self.items.append(tuple(c for c, _ in kept))
+            else:
+                self.items.append(tuple((c, Q(u)) for c, u in kept))
+            for c, u in kept:
+                self.supporters[c].append(g)
+                total_util[c] += weight * u
+                if not self.approval:
+                    self.group_utility[c][g] = Q(u)
+        self.candidates = [c for c in sorted(fundable) if total_util[c] > 0]
+        # rank = price per unit of utility; with cost utilities a voter's utility is the cost
+        self.scale = [Q(1) / self.cost[c] if (self.utilities == "cost" and self.cost[c]) else Q(1)
+                      for c in range(len(projects))]
+        # initial per-project counts: class 0 holds everyone
+        self.initial_counts = []
+        for c in range(len(projects)):
+            counts: dict = {}
+            for g in self.supporters[c]:
+                key = 0 if self.approval else (0, self.group_utility[c][g])
+                counts[key] = counts.get(key, 0) + self.weights[g]
+            self.initial_counts.append(counts)
+
+    # ------------------------------------------------------------------------------------
+    def run(self, per_voter, ties: TieBreaker, spend_limit=None, want_trace=False):
+        """One MES count with ``per_voter`` money each. Returns ``(winners, total_cost, rounds)``;
+        ``winners`` is None when ``spend_limit`` is exceeded (the run is abandoned early)."""
+        approval = self.approval
+        cost, scale, weights, items = self.cost, self.scale, self.weights, self.items
+        budget_of = [Q(per_voter)]                 # class id -> money left per voter
+        class_weight = {0: sum(weights)}            # non-empty classes -> voters
+        group_class = [0] * len(weights)
+        counts = [dict(d) for d in self.initial_counts]
+        remaining = {c: Q(0) for c in self.candidates}   # candidate -> lower bound on its rank
+        winners, spent, rounds = [], Q(0), []
+        while remaining:
+            best_rank, best, best_price = None, [], {}
+            for c in sorted(remaining, key=remaining.__getitem__):
+                if best_rank is not None and remaining[c] > best_rank:
+                    break  # prices only rise, so c cannot beat the best this round
+                price = self._price(c, counts[c], budget_of)
+                if price is None:
+                    del remaining[c]  # supporters cannot afford it; they never will
+                    continue
+                rank = price * scale[c]
+                remaining[c] = rank
+                if best_rank is None or rank < best_rank:
+                    best_rank, best = rank, [c]
+                elif rank == best_rank:
+                    best.append(c)
+                best_price[c] = price
+            if not best:
+                break
+            chosen = best[0] if len(best) == 1 else self.pids.index(
+                ties.choose([self.pids[c] for c in best], f"equal shares round {len(winners) + 1}"))
+            price = best_price[chosen]
+            del remaining[chosen]
+            winners.append(chosen)
+            spent += cost[chosen]
+            if spend_limit is not None and spent > spend_limit:
+                return None, spent, rounds
+            step = self._charge(chosen, price, counts, budget_of, class_weight, group_class, remaining,
+                                want_trace)
+            if want_trace:
+                step.update(round=len(winners), project=self.pids[chosen], cost=normalize(cost[chosen]),
+                            effective_votes=normalize(cost[chosen] / price), utilities=self.utilities)
+                rounds.append(step)
+        return winners, spent, rounds
+
+    def _price(self, c, counts, budget_of):
+        """Price per unit of utility at which c's supporters can pay for it, or None."""
+        cost = self.cost[c]
+        if self.approval:
+            entries = [(budget_of[k], w) for k, w in counts.items()]
+            if sum((b * w for b, w in entries), Q(0)) < cost:
+                return None
+            entries.sort(key=lambda e: e[0])
+            left, payers = cost, sum(w for _, w in entries)
+            for b, w in entries:
+                if left > b * payers:      # equal share left/payers exceeds b: they pay all they have
+                    left -= b * w
+                    payers -= w
+                else:
+                    break
+            return left / payers
+        entries = [(budget_of[k], u, w) for (k, u), w in counts.items()]
+        if sum((b * w for b, _, w in entries), Q(0)) < cost:
+            return None
+        entries.sort(key=lambda e: e[0] / e[1])
+        left, util = cost, sum(u * w for _, u, w in entries)
+        for b, u, w in entries:
+            if left * u > b * util:
+                left -= b * w
+                util -= u * w
+            else:
+                break
+        return left / util
+
+    def _charge(self, c, price, counts, budget_of, class_weight, group_class, remaining, want_trace):
+        """Supporters of c pay; voters move to new budget classes (or drop out at zero)."""
+        approval, weights, items = self.approval, self.weights, self.items
+        new_class: dict = {}
+        full = partial = 0
+        for key, w in counts[c].items():
+            k, u = (key, 1) if approval else key
+            b = budget_of[k]
+            pay = price * u
+            if b > pay:
+                budget_of.append(b - pay)
+                new_class[key] = len(budget_of) - 1
+                full += w
+            else:
+                new_class[key] = -1   # pays everything; no money left, so no longer counted
+                partial += w
+        for key, nk in new_class.items():
+            k = key if approval else key[0]
+            w = counts[c][key]
+            class_weight[k] -= w
+            if not class_weight[k]:
+                del class_weight[k]
+            if nk >= 0:
+                class_weight[nk] = class_weight.get(nk, 0) + w
+        utility_of = None if approval else self.group_utility[c]
+        for g in self.supporters[c]:
+            old = group_class[g]
+            if old < 0:
+                continue
+            nk = new_class[old] if approval else new_class[(old, utility_of[g])]
+            group_class[g] = nk
+            w = weights[g]
+            if approval:
+                for p in items[g]:
+                    if p in remaining:
+                        d = counts[p]
+                        left = d[old] - w
+                        if left:
+                            d[old] = left
+                        else:
+                            del d[old]
+                        if nk >= 0:
+                            d[nk] = d.get(nk, 0) + w
+            else:
+                for p, u in items[g]:
+                    if p in remaining:
+                        d = counts[p]
+                        key = (old, u)
+                        left = d[key] - w
+                        if left:
+                            d[key] = left
+                        else:
+                            del d[key]
+                        if nk >= 0:
+                            nkey = (nk, u)
+                            d[nkey] = d.get(nkey, 0) + w
+        if not want_trace:
+            return {}
+        step = {"full_payers": full, "partial_payers": partial,
+                "budgets_after": _budget_summary(budget_of, class_weight, self.n_voters)}
+        if approval:
+            step["payment"] = normalize(price)
+        else:
+            step["price_per_point"] = normalize(price)
+        return step
+
+
+def _budget_summary(budget_of, class_weight, n_voters):
+    with_money = {k: w for k, w in class_weight.items() if budget_of[k] > 0}
+    total = sum((budget_of[k] * w for k, w in with_money.items()), Q(0))
+    amounts = [budget_of[k] for k in with_money]
+    return {
+        "voters_with_money": sum(with_money.values()),
+        "voters_without_money": n_voters - sum(with_money.values()),
+        "total_left": normalize(total),
+        "max_left": normalize(max(amounts)) if amounts else 0,
+        "min_left": normalize(min(amounts)) if amounts else 0,
+    }
+
+
+def _is_exhaustive(instance: Instance, selected_ids, spent) -> bool:
+    chosen = set(selected_ids)
+    return not any(p.selectable and p.id not in chosen and spent + p.cost <= instance.budget
+                   for p in instance.projects)
+
+
+def equal_shares(instance: Instance, profile: Profile, params: dict, rule_name: str = "equalshares") -> Outcome:
+    scoring_fn = params.get("scoring_fn")
+    problem = _MesProblem(instance, profile, params["utilities"], scoring_fn)
+    supporters = profile.supporters()
+    ties = TieBreaker(instance, supporters, params["ties"], params["tie_seed"])
+    budget, n = instance.budget, profile.num_voters
+    trace: list[dict] = []
+    ids = problem.pids
+
+    if n == 0:
+        winners, spent, rounds, per_voter, used_budget = [], 0, [], 0, budget
+    elif params["completion"] == "add1" and sum(p.cost for p in instance.projects if p.selectable) > budget:
+        used_budget = (budget // n) * n if params["integral"] else budget
+        increment = params["increment"]
+        if increment <= 0:
+            raise ValueError("increment must be positive")
+        # Tie records of abandoned add1 steps are not part of the outcome.
+        step_ties = TieBreaker(instance, supporters, params["ties"], params["tie_seed"])
+        winners, spent, _ = problem.run(Q(used_budget) / n, step_ties)
+        step_no = 0
+        exhaustive = _is_exhaustive(instance, [ids[c] for c in winners], spent)
+        trace.append({"type": "add1", "step": 0, "per_voter": normalize(Q(used_budget) / n),
+                      "selected": [ids[c] for c in winners], "total_cost": normalize(spent),
+                      "exhaustive": exhaustive, "result": "start"})
+        while not (params["exhaustive"] and exhaustive):
+            step_no += 1
+            next_budget = used_budget + n * increment
+            step_ties = TieBreaker(instance, supporters, params["ties"], params["tie_seed"])
+            nxt, nxt_spent, _ = problem.run(Q(next_budget) / n, step_ties, spend_limit=budget)
+            if nxt is None:
+                trace.append({"type": "add1", "step": step_no, "per_voter": normalize(Q(next_budget) / n),
+                              "selected": [], "total_cost": normalize(nxt_spent), "result": "overspends",
+                              "exhaustive": False})
+                break
+            used_budget, winners, spent = next_budget, nxt, nxt_spent
+            exhaustive = _is_exhaustive(instance, [ids[c] for c in winners], spent)
+            trace.append({"type": "add1", "step": step_no, "per_voter": normalize(Q(used_budget) / n),
+                          "selected": [ids[c] for c in winners], "total_cost": normalize(spent),
+                          "exhaustive": exhaustive, "result": "accepted"})
+        per_voter = Q(used_budget) / n
+        winners, spent, rounds = problem.run(per_voter, ties, want_trace=True)  # the accepted run, in detail
+    else:
+        if params["completion"] == "add1":
+            trace.append({"type": "add1_skipped", "reason": "every project together fits in the budget"})
+        used_budget = budget
+        per_voter = Q(budget) / n if n else Q(0)
+        winners, spent, rounds = problem.run(per_voter, ties, want_trace=True)
+
+    trace.insert(0, {"type": "mes_start", "voters": n, "per_voter": normalize(per_voter) if n else 0,
+                     "budget_used": normalize(Q(used_budget)), "utilities": problem.utilities})
+    trace.extend(rounds)
+    selected = [ids[c] for c in winners]
+    total = normalize(spent) if n else 0
+    trace.append({"type": "mes_end", "selected": list(selected), "total_cost": total})
+
+    scores = project_scores(instance, profile, scoring_fn)
+    if params["utilitarian_completion"]:
+        for pid in greedy_order(instance, scores, ties, False, "utilitarian completion order"):
+            cost = instance.by_id[pid].cost
+            if pid not in selected and total + cost <= budget:
+                selected.append(pid)
+                total += cost
+                trace.append({"type": "completion", "project": pid, "score": scores[pid], "cost": cost})
+
+    if params["comparison"] != "none":
+        greedy_sel, greedy_total = [], 0
+        for pid in greedy_order(instance, scores, ties, False, "comparison greedy order"):
+            cost = instance.by_id[pid].cost
+            if greedy_total + cost <= budget:
+                greedy_sel.append(pid)
+                greedy_total += cost
+        prefer_mes, prefer_greedy = _compare(profile, selected, greedy_sel, params["comparison"], scoring_fn)
+        use_greedy = prefer_greedy > prefer_mes
+        trace.append({"type": "comparison", "measure": params["comparison"], "prefer_mes": prefer_mes,
+                      "prefer_greedy": prefer_greedy, "greedy_selected": greedy_sel, "use_greedy": use_greedy})
+        if use_greedy:
+            selected, total = greedy_sel, greedy_total
+
+    return Outcome(rule=rule_name, params=dict(params), selected=selected, total_cost=total,
+                   budget=budget, trace=trace, ties=ties.records)
+
+
+def _compare(profile: Profile, mes_sel, greedy_sel, measure: str, scoring_fn):
+    """Voters (weighted) who strictly prefer each outcome. ``satisfaction``: total utility
+    (approved projects funded, or points); ``exclusion_ratio``: whether any supported project
+    is funded at all."""
+    mes_set, greedy_set = set(mes_sel), set(greedy_sel)
+    prefer_mes = prefer_greedy = 0
+    for weight, pairs in profile.utilities(scoring_fn):
+        a = sum((u for pid, u in pairs if pid in mes_set), 0)
+        b = sum((u for pid, u in pairs if pid in greedy_set), 0)
+        if measure == "exclusion_ratio":
+            a, b = int(a > 0), int(b > 0)
+        if a > b:
+            prefer_mes += weight
+        elif b > a:
+            prefer_greedy += weight
+    return prefer_mes, prefer_greedy
