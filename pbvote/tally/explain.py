@@ -75,9 +75,16 @@ def _render(step, name) -> list[str]:
         return [f"No remaining project can be paid for by its supporters; equal shares selected "
                 f"{len(step['selected'])} projects costing {_money(step['total_cost'])}."]
     if kind == "add1":
-        verdict = {"accepted": "accepted", "overspends": "rejected: it would overspend the budget",
-                   "start": "starting point"}[step["result"]]
+        if step["result"] == "overspends":
+            return [f"Add1 step {step['step']}: {_money(step['per_voter'])} per voter would select projects "
+                    f"costing at least {_money(step['total_cost_at_least'])}, more than the budget -> rejected; "
+                    "the previous outcome is kept."]
+        verdict = {"accepted": "accepted", "start": "starting point"}[step["result"]]
         ex = " (exhaustive)" if step.get("exhaustive") else ""
+        if "last_step" in step:
+            return [f"Add1 steps {step['step']}-{step['last_step']}: {_money(step['per_voter'])} to "
+                    f"{_money(step['last_per_voter'])} per voter give {len(step['selected'])} projects costing "
+                    f"{_money(step['total_cost'])}{ex} -> accepted."]
         return [f"Add1 step {step['step']}: {_money(step['per_voter'])} per voter gives "
                 f"{len(step['selected'])} projects costing {_money(step['total_cost'])}{ex} -> {verdict}."]
     if kind == "add1_skipped":

@@ -86,6 +86,7 @@ def parse_pabulib(text: str, source: str = "<pb>") -> PabulibFile:
     meta: dict[str, str] = {}
     tables: dict[str, tuple[list[str], list[dict[str, str]]]] = {}
     seen_ids: dict[str, set] = {"PROJECTS": set(), "VOTES": set()}
+    sections_seen: set[str] = set()
     line = 0
     try:
         for row in reader:
@@ -95,8 +96,9 @@ def parse_pabulib(text: str, source: str = "<pb>") -> PabulibFile:
             first = row[0].strip()
             if first.upper() in SECTIONS and all(not c.strip() for c in row[1:]):
                 section = first.upper()
-                if section in tables or (section == "META" and meta):
+                if section in sections_seen:
                     raise PabulibError(line, f"section {section} appears twice", source)
+                sections_seen.add(section)
                 header = None
                 continue
             if section is None:
@@ -132,10 +134,10 @@ def parse_pabulib(text: str, source: str = "<pb>") -> PabulibFile:
         raise PabulibError(reader.line_num or line, f"malformed line ({exc})", source) from None
 
     for name in SECTIONS:
-        if name == "META" and not meta:
-            raise PabulibError(None, "missing META section", source)
-        if name != "META" and name not in tables:
+        if name not in sections_seen:
             raise PabulibError(None, f"missing {name} section", source)
+        if name != "META" and name not in tables:
+            raise PabulibError(None, f"{name} section has no header row", source)
     if "budget" not in meta:
         raise PabulibError(None, "META has no 'budget'", source)
     vote_type = meta.get("vote_type", "approval").strip().lower()

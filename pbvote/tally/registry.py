@@ -215,3 +215,20 @@ _register(RuleSpec(
     _mes_runner("equalshares/add1-comparison"),
     {**MES_PARAMS, "comparison": ("satisfaction", MES_PARAMS["comparison"][1])}, ALL_BALLOTS,
     fixed={"completion": "add1"}))
+
+
+def _phragmen(instance, profile, params):
+    from .rules.phragmen import sequential_phragmen
+    return sequential_phragmen(instance, profile, params, rule_name="phragmen")
+
+
+_register(RuleSpec(
+    "phragmen",
+    "Sequential Phragmén: each funded project's cost is a load shared by its supporters; each round "
+    "funds the project that keeps its supporters' largest load lowest, so that the burden is spread "
+    "evenly. The count stops when the next project does not fit.",
+    _phragmen,
+    {"on_unaffordable": ("stop", "'stop' ends the count at the first chosen project that does not fit "
+                                 "(as in pabutools); 'skip' only considers projects that still fit."),
+     **TIE_PARAMS},
+    ("approval",)))

@@ -120,7 +120,7 @@ class _MesProblem:
             step = self._charge(chosen, price, counts, budget_of, class_weight, group_class, remaining,
                                 want_trace)
             if want_trace:
-                step.update(round=len(winners), project=self.pids[chosen], cost=normalize(cost[chosen]),
+                step.update(type="mes_round", round=len(winners), project=self.pids[chosen], cost=normalize(cost[chosen]),
                             effective_votes=normalize(cost[chosen] / price), utilities=self.utilities)
                 rounds.append(step)
         return winners, spent, rounds
@@ -271,8 +271,7 @@ def equal_shares(instance: Instance, profile: Profile, params: dict, rule_name: 
             nxt, nxt_spent, _ = problem.run(Q(next_budget) / n, step_ties, spend_limit=budget)
             if nxt is None:
                 trace.append({"type": "add1", "step": step_no, "per_voter": normalize(Q(next_budget) / n),
-                              "selected": [], "total_cost": normalize(nxt_spent), "result": "overspends",
-                              "exhaustive": False})
+                              "total_cost_at_least": normalize(nxt_spent), "result": "overspends"})
                 break
             used_budget, winners, spent = next_budget, nxt, nxt_spent
             exhaustive = _is_exhaustive(instance, [ids[c] for c in winners], spent)
@@ -288,6 +287,7 @@ def equal_shares(instance: Instance, profile: Profile, params: dict, rule_name: 
         per_voter = Q(budget) / n if n else Q(0)
         winners, spent, rounds = problem.run(per_voter, ties, want_trace=True)
 
+    trace = _merge_add1_steps(trace)
     trace.insert(0, {"type": "mes_start", "voters": n, "per_voter": normalize(per_voter) if n else 0,
                      "budget_used": normalize(Q(used_budget)), "utilities": problem.utilities})
     trace.extend(rounds)
@@ -320,6 +320,24 @@ def equal_shares(instance: Instance, profile: Profile, params: dict, rule_name: 
 
     return Outcome(rule=rule_name, params=dict(params), selected=selected, total_cost=total,
                    budget=budget, trace=trace, ties=ties.records)
+
+
+def _merge_add1_steps(trace: list[dict]) -> list[dict]:
+    """Consecutive add1 steps with the same outcome become one entry (``step`` .. ``last_step``)."""
+    merged: list[dict] = []
+    for step in trace:
+        prev = merged[-1] if merged else None
+        if (prev is not None and step.get("type") == "add1" and prev.get("type") == "add1"
+                and step["result"] == "accepted" and prev["result"] in ("start", "accepted")
+                and step["selected"] == prev["selected"] and step["exhaustive"] == prev["exhaustive"]):
+            if prev["result"] == "start":
+                merged.append(dict(step))
+                continue
+            prev["last_step"] = step["step"]
+            prev["last_per_voter"] = step["per_voter"]
+            continue
+        merged.append(dict(step))
+    return merged
 
 
 def _compare(profile: Profile, mes_sel, greedy_sel, measure: str, scoring_fn):
