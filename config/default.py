@@ -1,0 +1,18 @@
+# Defaults for every environment. Secrets come only from the environment (PBVOTE_*).
+SQLALCHEMY_DATABASE_URI = None  # PBVOTE_DATABASE_URL, else instance/pbvote.sqlite3
+SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+SECRET_KEY = None  # PBVOTE_SECRET_KEY; development keeps a generated one in instance/
+IDENTITY_HMAC_KEY = None  # PBVOTE_IDENTITY_KEY; defaults to SECRET_KEY
+REQUIRE_SECRET_FROM_ENVIRONMENT = False
+WTF_CSRF_ENABLED = True
+WTF_CSRF_TIME_LIMIT = None  # a ballot may take a while to fill in; the session bounds it
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = False
+PERMANENT_SESSION_LIFETIME = 3600
+MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+BABEL_DEFAULT_LOCALE = "en"
+BABEL_DEFAULT_TIMEZONE = "UTC"
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_HEADERS_ENABLED = True
+SQLITE_BUSY_TIMEOUT_MS = 30000

@@ -1,0 +1,54 @@
+"""Database helpers shared by services: write intent, row locks and time types."""
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from contextvars import ContextVar
+from typing import Iterator
+
+from sqlalchemy import DateTime, Select
+from sqlalchemy.types import TypeDecorator
+
+#: True while the current unit of work intends to write (POST request, CLI command).
+WRITE_INTENT: ContextVar[bool] = ContextVar("pbvote_write_intent", default=False)
+
+
+@contextlib.contextmanager
+def write_intent() -> Iterator[None]:
+    token = WRITE_INTENT.set(True)
+    try:
+        yield
+    finally:
+        WRITE_INTENT.reset(token)
+
+
+def for_update(statement: Select) -> Select:
+    """Lock the selected rows until commit.
+
+    PostgreSQL takes a row lock; SQLite ignores FOR UPDATE, and the BEGIN IMMEDIATE
+    of a writing transaction already holds the database's single write lock.
+    """
+    return statement.with_for_update()
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores naive UTC and returns aware UTC, the same on SQLite and PostgreSQL."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("UTCDateTime needs an aware datetime")
+        return value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.timezone.utc)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
