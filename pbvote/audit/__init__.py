@@ -1,0 +1,1 @@
+"""Audit: the hash-chained log, exports and the standalone verifier (pure where possible)."""

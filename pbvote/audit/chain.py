@@ -1,0 +1,92 @@
+"""The hash-chained log, as pure functions over plain data.
+
+entry_hash = SHA-256(previous_hash ‖ canonical_json(entry)), both as UTF-8 text, where the
+first entry's previous hash is GENESIS_HASH. A receipt code is derived from its ballot's
+entry hash, so it proves the ballot is in the chain without revealing what it says
+(the entry carries a random ballot id, so nobody can guess it from a ballot's contents).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+GENESIS_HASH = "0" * 64
+CROCKFORD_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+RECEIPT_LENGTH = 10  # 50 bits: short enough to read aloud, collisions retried at cast time
+
+
+def canonical_json(value: Any) -> str:
+    """One byte-exact JSON text per value: sorted keys, no spaces, UTF-8."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
+
+
+def entry_hash(previous_hash: str, entry_json: str) -> str:
+    return hashlib.sha256((previous_hash + entry_json).encode("utf-8")).hexdigest()
+
+
+def receipt_from_entry_hash(entry_hash_hex: str) -> str:
+    """Ten Crockford base-32 characters, shown as XXXXX-XXXXX."""
+    digest = hashlib.sha256(("receipt:" + entry_hash_hex).encode("ascii")).digest()
+    number = int.from_bytes(digest[:8], "big") >> (64 - 5 * RECEIPT_LENGTH)
+    chars = []
+    for _ in range(RECEIPT_LENGTH):
+        chars.append(CROCKFORD_ALPHABET[number & 31])
+        number >>= 5
+    code = "".join(reversed(chars))
+    return f"{code[:5]}-{code[5:]}"
+
+
+def normalise_receipt(text: str) -> str:
+    """Accept what a person types: any case, spaces or dashes, O for 0 and I/L for 1."""
+    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
+    cleaned = cleaned.replace("O", "0").replace("I", "1").replace("L", "1")
+    if len(cleaned) != RECEIPT_LENGTH or any(ch not in CROCKFORD_ALPHABET for ch in cleaned):
+        return ""
+    return f"{cleaned[:5]}-{cleaned[5:]}"
+
+
+@dataclass(frozen=True)
+class ChainEntry:
+    position: int
+    entry_json: str
+    previous_hash: str
+    entry_hash: str
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    ok: bool
+    verified_length: int
+    head_hash: str
+    problem: str | None = None
+
+
+def verify_chain(entries: Iterable[ChainEntry], expected_head: str | None = None) -> ChainReport:
+    """Check positions, links and hashes in order; stop at the first broken entry."""
+    previous = GENESIS_HASH
+    count = 0
+    for entry in entries:
+        expected_position = count + 1
+        if entry.position != expected_position:
+            return ChainReport(False, count, previous,
+                               f"entry {expected_position}: found position {entry.position}")
+        if entry.previous_hash != previous:
+            return ChainReport(False, count, previous,
+                               f"entry {entry.position}: previous hash does not link")
+        try:
+            stored = json.loads(entry.entry_json)
+        except ValueError:
+            return ChainReport(False, count, previous, f"entry {entry.position}: not JSON")
+        if canonical_json(stored) != entry.entry_json or stored.get("position") != entry.position:
+            return ChainReport(False, count, previous,
+                               f"entry {entry.position}: content is not canonical or misplaced")
+        if entry_hash(previous, entry.entry_json) != entry.entry_hash:
+            return ChainReport(False, count, previous, f"entry {entry.position}: hash mismatch")
+        previous = entry.entry_hash
+        count += 1
+    if expected_head is not None and expected_head != previous:
+        return ChainReport(False, count, previous, "chain head does not match the recorded head")
+    return ChainReport(True, count, previous)

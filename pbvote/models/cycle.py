@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pbvote.db import UTCDateTime, utcnow
+from pbvote.extensions import db
+
+PHASE_KINDS = ("intake", "review", "voting", "tally", "published")
+
+
+class Cycle(db.Model):
+    """One funding round, such as "Safer Streets 2027"."""
+
+    __tablename__ = "cycle"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: URL name, stable for the life of the cycle
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: the city or body running the cycle, shown in headers and letters
+    city_name: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: ISO 4217 code; budgets and costs are whole units of it
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    total_budget: Mapped[int] = mapped_column(BigInteger)
+    #: IANA zone in which phase dates are shown to people
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    #: published before the count; seeds the last tie-break lot
+    tie_break_seed: Mapped[str] = mapped_column(String(128), default="")
+    minimum_age: Mapped[int] = mapped_column(Integer, default=16)
+    #: comma-separated verification methods from pbvote.eligibility.VERIFICATION_METHODS
+    allowed_methods: Mapped[str] = mapped_column(String(100), default="roll,code")
+    self_declared_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: SHA-256 of the manifest, fixed when voting opens
+    manifest_hash: Mapped[str | None] = mapped_column(String(64))
+    chain_id: Mapped[int] = mapped_column(ForeignKey("chain.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint("total_budget > 0", name="positive_budget"),)
+
+    districts: Mapped[list[District]] = relationship(
+        back_populates="cycle", order_by="District.position", cascade="all, delete-orphan")
+    phases: Mapped[list[Phase]] = relationship(
+        back_populates="cycle", order_by="Phase.starts_at", cascade="all, delete-orphan")
+    chain = relationship("Chain")
+
+    @property
+    def method_list(self) -> list[str]:
+        return [m for m in self.allowed_methods.split(",") if m]
+
+    def phase_at(self, moment: dt.datetime) -> Phase | None:
+        for phase in self.phases:
+            if phase.starts_at <= moment < phase.ends_at:
+                return phase
+        return None
+
+    def phase_window(self, kind: str) -> Phase | None:
+        return next((p for p in self.phases if p.kind == kind), None)
+
+    def voting_open(self, moment: dt.datetime) -> bool:
+        voting = self.phase_window("voting")
+        return voting is not None and voting.starts_at <= moment < voting.ends_at
+
+    def district_by_slug(self, slug: str) -> District | None:
+        return next((d for d in self.districts if d.slug == slug), None)
+
+
+class Phase(db.Model):
+    """A dated window of the cycle; windows of one cycle do not overlap."""
+
+    __tablename__ = "phase"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
+    #: one of PHASE_KINDS
+    kind: Mapped[str] = mapped_column(String(20))
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+    cycle: Mapped[Cycle] = relationship(back_populates="phases")
+
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "kind"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    )
+
+
+class District(db.Model):
+    """A ballot scope: its own budget, ballot design and tally rule."""
+
+    __tablename__ = "district"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    #: display order on the cycle page
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    budget: Mapped[int] = mapped_column(BigInteger)
+    #: one of pbvote.ballots.BALLOT_KINDS
+    ballot_kind: Mapped[str] = mapped_column(String(20))
+    #: k for approval and ranked ballots
+    max_choices: Mapped[int | None] = mapped_column(Integer)
+    min_choices: Mapped[int] = mapped_column(Integer, default=0)
+    #: knapsack: the least share of the budget a ballot must spend, in percent
+    min_spend_percent: Mapped[int] = mapped_column(Integer, default=0)
+    #: cumulative: points each voter spreads
+    points: Mapped[int | None] = mapped_column(Integer)
+    max_points_per_project: Mapped[int | None] = mapped_column(Integer)
+    #: a rule name from pbvote.tally and its parameters as canonical JSON
+    tally_rule: Mapped[str] = mapped_column(String(60), default="greedy")
+    tally_params: Mapped[str] = mapped_column(Text, default="{}")
+
+    cycle: Mapped[Cycle] = relationship(back_populates="districts")
+    projects: Mapped[list[Project]] = relationship(
+        back_populates="district", order_by="Project.position", cascade="all, delete-orphan")
+
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "slug"),
+        CheckConstraint("budget > 0", name="positive_budget"),
+        CheckConstraint("min_spend_percent BETWEEN 0 AND 100", name="spend_percent_range"),
+    )
+
+    @property
+    def tally_parameters(self) -> dict:
+        return json.loads(self.tally_params or "{}")
+
+    def ballot_design(self):
+        from pbvote.ballots import BallotDesign
+
+        return BallotDesign(
+            kind=self.ballot_kind, budget=self.budget, max_choices=self.max_choices,
+            min_choices=self.min_choices, min_spend_percent=self.min_spend_percent,
+            points=self.points, max_points_per_project=self.max_points_per_project)
+
+    def project_costs(self) -> dict[str, int]:
+        return {p.code: p.cost for p in self.projects}
+
+
+class Project(db.Model):
+    """A costed ballot project in one district."""
+
+    __tablename__ = "project"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"))
+    #: short public id used on ballots, in the log and in Pabulib exports
+    code: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(500), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(80), default="")
+    location: Mapped[str] = mapped_column(String(300), default="")
+    cost: Mapped[int] = mapped_column(BigInteger)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    district: Mapped[District] = relationship(back_populates="projects")
+    cycle: Mapped[Cycle] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "code"),
+        CheckConstraint("cost > 0", name="positive_cost"),
+    )

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from pbvote.extensions import db
+
+
+class RollEntry(db.Model):
+    """An imported voter-roll record. Identity fields are kept only as keyed hashes."""
+
+    __tablename__ = "roll_entry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"))
+    #: HMAC of last name, birth date and postcode
+    postcode_match_hash: Mapped[str] = mapped_column(String(64), index=True)
+    #: HMAC of last name, birth date and roll number, when the roll has numbers
+    roll_number_match_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: kept in clear for the age rule, which depends on the day of voting
+    birth_date: Mapped[dt.date] = mapped_column(Date)
+    #: HMAC of this person's identity key for the cycle; participation stores the same
+    identity_hash: Mapped[str] = mapped_column(String(64))
+
+    district = relationship("District")
+
+    __table_args__ = (UniqueConstraint("cycle_id", "identity_hash"),)
+
+
+class AccessCode(db.Model):
+    """A one-time code mailed by the city, tied to a district; only its HMAC is stored."""
+
+    __tablename__ = "access_code"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: "unused", "used" or "voided"
+    status: Mapped[str] = mapped_column(String(10), default="unused")
+
+    district = relationship("District")

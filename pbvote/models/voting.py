@@ -1,0 +1,60 @@
+"""That a person voted, and what was voted: two tables with nothing joining them.
+
+Both use random primary keys and SQLite WITHOUT ROWID, so neither the keys nor the
+physical row order tell the order of casting, which could otherwise link the two.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pbvote.extensions import db
+
+
+class Participation(db.Model):
+    """That an identity took part in a ballot scope, by which channel, and on which day."""
+
+    __tablename__ = "participation"
+
+    #: random hex, not a sequence
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"))
+    identity_hash: Mapped[str] = mapped_column(String(64))
+    #: "online", "desk", "paper" or "kiosk"
+    channel: Mapped[str] = mapped_column(String(10))
+    #: in-person site name, empty online
+    site: Mapped[str] = mapped_column(String(120), default="")
+    #: the day only: a finer time could be matched against the ballot log
+    voted_on: Mapped[dt.date] = mapped_column(Date)
+
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "district_id", "identity_hash"),
+        {"sqlite_with_rowid": False},
+    )
+
+
+class Ballot(db.Model):
+    """What was voted. No voter reference and no timestamp."""
+
+    __tablename__ = "ballot"
+
+    #: random hex; also inside the log entry, which makes receipts unguessable
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"))
+    #: "online", "paper" or "kiosk"
+    channel: Mapped[str] = mapped_column(String(10))
+    #: canonical JSON of the selections, as written to the log
+    selections: Mapped[str] = mapped_column(Text)
+    receipt: Mapped[str] = mapped_column(String(11))
+    #: position of this ballot's entry in the cycle's chain
+    chain_position: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "receipt"),
+        UniqueConstraint("cycle_id", "chain_position"),
+        {"sqlite_with_rowid": False},
+    )

@@ -1,0 +1,1 @@
+"""Domain operations on the database. They flush and never commit: the caller commits once."""

@@ -1,0 +1,232 @@
+"""Verifying eligibility and casting a final ballot."""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+
+from pbvote import ballots, eligibility
+from pbvote.audit.chain import canonical_json, receipt_from_entry_hash
+from pbvote.db import for_update, utcnow
+from pbvote.extensions import db
+from pbvote.models import AccessCode, Ballot, Cycle, District, Participation, RollEntry
+from pbvote.services import log
+from pbvote.services.errors import AlreadyVoted, BallotRejected, NotEligible, VotingClosed
+from pbvote.services.keys import keyed_hash
+
+
+#: channels where one act records both that a person voted and what they voted
+CASTING_CHANNELS = ("online", "kiosk")
+
+
+@dataclass(frozen=True)
+class VerifiedVoter:
+    """What a successful eligibility check hands to the ballot; safe to keep in a session."""
+
+    cycle_id: int
+    district_id: int
+    identity_hash: str
+    #: "roll" or "code"
+    method: str
+    #: the RollEntry or AccessCode row locked when casting
+    eligibility_id: int
+
+    def to_session(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_session(cls, data: dict) -> VerifiedVoter:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class CastReceipt:
+    receipt: str
+    chain_position: int
+    entry_hash: str
+
+
+def eligibility_rules(cycle: Cycle) -> eligibility.EligibilityRules:
+    return eligibility.EligibilityRules(
+        minimum_age=cycle.minimum_age,
+        allowed_methods=frozenset(cycle.method_list),
+        self_declared_residence=cycle.self_declared_allowed,
+    )
+
+
+def roll_match_hashes(last_name: str, birth_date: dt.date, postcode_or_roll: str) -> tuple[str, str]:
+    """The two lookup hashes a resident's answers could match: by postcode or by roll number."""
+    # Roll numbers and postcodes share one normalisation: upper case, no spaces or dashes.
+    typed = f"{eligibility.normalise_name(last_name)}|{birth_date.isoformat()}|" \
+            f"{eligibility.normalise_postcode(postcode_or_roll)}"
+    return keyed_hash("roll-postcode", typed), keyed_hash("roll-number", typed)
+
+
+def _today(cycle: Cycle, now: dt.datetime) -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    return now.astimezone(ZoneInfo(cycle.timezone)).date()
+
+
+def _require_voting_open(cycle: Cycle, now: dt.datetime) -> None:
+    if not cycle.voting_open(now):
+        raise VotingClosed()
+
+
+def _already_participated(cycle_id: int, district_id: int, identity_hash: str) -> bool:
+    return bool(db.session.scalar(select(exists().where(
+        Participation.cycle_id == cycle_id, Participation.district_id == district_id,
+        Participation.identity_hash == identity_hash))))
+
+
+def verify_by_roll(cycle: Cycle, district: District, last_name: str, birth_date: dt.date,
+                   postcode_or_roll: str, now: dt.datetime | None = None) -> VerifiedVoter:
+    now = now or utcnow()
+    _require_voting_open(cycle, now)
+    rules = eligibility_rules(cycle)
+    by_postcode, by_number = roll_match_hashes(last_name, birth_date, postcode_or_roll)
+    candidates = db.session.scalars(select(RollEntry).where(
+        RollEntry.cycle_id == cycle.id,
+        (RollEntry.postcode_match_hash == by_postcode)
+        | (RollEntry.roll_number_match_hash == by_number))).all()
+    if len(candidates) > 1:
+        raise NotEligible("More than one roll record matches. Please enter your roll number "
+                          "instead of your postcode.")
+    entry = candidates[0] if candidates else None
+    record = None
+    if entry is not None:
+        record = eligibility.RollRecord(
+            district=entry.district.slug, last_name_key=eligibility.normalise_name(last_name),
+            birth_date=entry.birth_date,
+            postcode_key=eligibility.normalise_postcode(postcode_or_roll), roll_number=None)
+    reasons = eligibility.check_roll_match(rules, record, district.slug, last_name, birth_date,
+                                           postcode_or_roll, _today(cycle, now))
+    if reasons:
+        raise NotEligible(reasons[0].message, reasons)
+    if _already_participated(cycle.id, district.id, entry.identity_hash):
+        raise AlreadyVoted()
+    return VerifiedVoter(cycle.id, district.id, entry.identity_hash, "roll", entry.id)
+
+
+def code_identity_hash(cycle: Cycle, normalised_code: str) -> str:
+    return keyed_hash("identity", eligibility.identity_key_for_code(cycle.slug, normalised_code))
+
+
+def access_code_hash(normalised_code: str) -> str:
+    return keyed_hash("access-code", normalised_code)
+
+
+def verify_by_code(cycle: Cycle, district: District, code: str,
+                   now: dt.datetime | None = None) -> VerifiedVoter:
+    now = now or utcnow()
+    _require_voting_open(cycle, now)
+    normalised = eligibility.normalise_access_code(code)
+    row = db.session.scalar(select(AccessCode).where(
+        AccessCode.cycle_id == cycle.id, AccessCode.code_hash == access_code_hash(normalised)))
+    reasons = eligibility.check_access_code(
+        eligibility_rules(cycle),
+        code_district=row.district.slug if row else None,
+        requested_district=district.slug,
+        used=bool(row and row.status == "used"),
+        voided=bool(row and row.status == "voided"))
+    if reasons:
+        if any(r.code == "code_used" for r in reasons):
+            raise AlreadyVoted("This access code has already been used to vote.")
+        raise NotEligible(reasons[0].message, reasons)
+    return VerifiedVoter(cycle.id, district.id, code_identity_hash(cycle, normalised), "code",
+                         row.id)
+
+
+def cast_ballot(voter: VerifiedVoter, selections, *, channel: str = "online", site: str = "",
+                now: dt.datetime | None = None) -> CastReceipt:
+    """Write the participation and the ballot together, or nothing.
+
+    Order: lock the eligibility row, check, insert participation, append to the chain
+    (which locks its head), insert the ballot. The unique constraint on participation
+    is the backstop against a double vote that slipped past the lock.
+    """
+    if channel not in CASTING_CHANNELS:
+        raise ValueError(f"unknown casting channel {channel!r}")
+    now = now or utcnow()
+    cycle = db.session.get(Cycle, voter.cycle_id)
+    district = db.session.get(District, voter.district_id)
+    if cycle is None or district is None or district.cycle_id != cycle.id:
+        raise NotEligible("This ballot does not belong to this cycle.")
+    _require_voting_open(cycle, now)
+    _lock_eligibility(voter)
+
+    design = district.ballot_design()
+    reasons = ballots.validate_ballot(design, district.project_costs(), selections)
+    if reasons:
+        raise BallotRejected(reasons)
+    if _already_participated(cycle.id, district.id, voter.identity_hash):
+        raise AlreadyVoted()
+
+    db.session.add(Participation(
+        id=secrets.token_hex(16), cycle_id=cycle.id, district_id=district.id,
+        identity_hash=voter.identity_hash, channel=channel, site=site,
+        voted_on=_today(cycle, now)))
+    try:
+        db.session.flush()
+    except IntegrityError as error:
+        raise AlreadyVoted() from error
+
+    stored_selections = ballots.selections_to_json(design, selections)
+    while True:
+        ballot_id = secrets.token_hex(16)
+        entry = log.append(cycle.chain_id, "ballot", {
+            "ballot_id": ballot_id, "cycle": cycle.slug, "district": district.slug,
+            "channel": channel,
+            "selections": stored_selections,
+        })
+        receipt = receipt_from_entry_hash(entry.entry_hash)
+        if not _receipt_taken(cycle.id, receipt):
+            break
+        # A 50-bit receipt collided: drop this entry and draw a new ballot id.
+        _undo_last_append(cycle.chain_id, entry)
+
+    db.session.add(Ballot(
+        id=ballot_id, cycle_id=cycle.id, district_id=district.id,
+        channel=channel,
+        selections=canonical_json(stored_selections), receipt=receipt,
+        chain_position=entry.position))
+    db.session.flush()
+    return CastReceipt(receipt, entry.position, entry.entry_hash)
+
+
+def _lock_eligibility(voter: VerifiedVoter) -> None:
+    if voter.method == "roll":
+        row = db.session.scalar(for_update(select(RollEntry).where(
+            RollEntry.id == voter.eligibility_id)))
+        if row is None or row.identity_hash != voter.identity_hash:
+            raise NotEligible("Your voter-roll record is no longer available.")
+    elif voter.method == "code":
+        row = db.session.scalar(for_update(select(AccessCode).where(
+            AccessCode.id == voter.eligibility_id)))
+        if row is None or row.district_id != voter.district_id:
+            raise NotEligible("This access code is not valid for this ballot.")
+        if row.status == "voided":
+            raise NotEligible("This access code has been voided by the city.")
+        if row.status == "used":
+            raise AlreadyVoted("This access code has already been used to vote.")
+        row.status = "used"
+    else:
+        raise NotEligible("Unknown verification method.")
+
+
+def _receipt_taken(cycle_id: int, receipt: str) -> bool:
+    return bool(db.session.scalar(select(exists().where(
+        Ballot.cycle_id == cycle_id, Ballot.receipt == receipt))))
+
+
+def _undo_last_append(chain_id: int, entry) -> None:
+    from pbvote.models import Chain
+
+    chain = db.session.get(Chain, chain_id)
+    chain.length = entry.position - 1
+    chain.head_hash = entry.previous_hash
+    db.session.delete(entry)
+    db.session.flush()
