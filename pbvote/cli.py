@@ -1,0 +1,114 @@
+"""The `pbvote` command line; the same commands run as `flask --app pbvote …`."""
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from pbvote.db import write_intent
+from pbvote.extensions import db
+
+DEMO_CREDENTIALS_FILE = "demo-credentials.txt"
+
+
+def register_commands(app) -> None:
+    for command in (init_db, demo, cast_random):
+        app.cli.add_command(command)
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db() -> None:
+    """Apply every migration to the configured database."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    click.echo(f"Database is up to date: {_safe_url()}")
+
+
+def _safe_url() -> str:
+    return db.engine.url.render_as_string(hide_password=True)
+
+
+@click.command("demo")
+@click.option("--voters", default=50, show_default=True, type=click.IntRange(1, 5_000_000),
+              help="Voter-roll entries to create.")
+@with_appcontext
+def demo(voters: int) -> None:
+    """Seed the demo cycle "Safer Streets 2027" (slug safer-streets-2027)."""
+    from pbvote.services.demo import demo_exists, seed_demo
+
+    saved = Path(current_app.instance_path) / DEMO_CREDENTIALS_FILE
+    with write_intent():
+        if demo_exists():
+            click.echo("The demo cycle already exists; nothing changed.")
+            if saved.exists():
+                click.echo(saved.read_text())
+            return
+        credentials = seed_demo(voters=voters)
+        db.session.commit()
+    text = credentials.as_text()
+    saved.write_text(text + "\n")
+    saved.chmod(0o600)
+    click.echo(f"Seeded 'Safer Streets 2027' with {voters} roll entries.")
+    click.echo(text)
+
+
+@click.command("cast-random")
+@click.argument("cycle_slug")
+@click.option("--n", "count", required=True, type=click.IntRange(1), help="Ballots to cast.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Random seed.")
+@with_appcontext
+def cast_random(cycle_slug: str, count: int, seed: int) -> None:
+    """Cast N valid random ballots for distinct roll entries that have not voted."""
+    from pbvote.models import Participation, RollEntry
+    from pbvote.services import voting
+    from pbvote.services.cycles import get_cycle
+    from pbvote.services.errors import DomainError
+    from pbvote.services.simulate import random_selections
+
+    rng = random.Random(seed)
+    with write_intent():
+        try:
+            cycle = get_cycle(cycle_slug)
+        except DomainError as error:
+            _fail(f"{error.message} (slug {cycle_slug!r})")
+        voted = select(Participation.identity_hash).where(Participation.cycle_id == cycle.id)
+        entries = db.session.execute(
+            select(RollEntry.id, RollEntry.district_id, RollEntry.identity_hash)
+            .where(RollEntry.cycle_id == cycle.id, RollEntry.identity_hash.not_in(voted))
+            .order_by(RollEntry.id)).all()
+        if len(entries) < count:
+            _fail(f"only {len(entries)} roll entries have not voted; asked for {count}.")
+        chosen = rng.sample(entries, count)
+        districts = {d.id: (d.ballot_design(), d.project_costs()) for d in cycle.districts}
+        try:
+            for done, (entry_id, district_id, identity_hash) in enumerate(chosen, start=1):
+                design, costs = districts[district_id]
+                selections = random_selections(design, costs, rng)
+                voter = voting.VerifiedVoter(cycle.id, district_id, identity_hash, "roll", entry_id)
+                voting.cast_ballot(voter, selections)
+                if done % 1000 == 0:
+                    click.echo(f"  {done}/{count} ballots cast", err=True)
+        except DomainError as error:
+            db.session.rollback()
+            _fail(f"{error.message} Nothing was stored.")
+        db.session.commit()
+    click.echo(f"Cast {count} random ballots in {cycle.slug}.")
+
+
+def main() -> None:
+    from pbvote import create_app
+
+    cli = FlaskGroup(create_app=lambda: create_app(), help="pbvote: participatory budgeting.")
+    cli.main(prog_name="pbvote")

@@ -1,0 +1,66 @@
+"""Blueprints, the access guard, error pages and response headers."""
+from __future__ import annotations
+
+from flask import render_template, request
+from flask_wtf.csrf import CSRFError
+
+from pbvote.services.errors import DomainError
+
+
+def register_blueprints(app) -> None:
+    from pbvote.web import filters, guards, public, vote
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(vote.bp)
+    app.before_request(guards.enforce_access)
+    filters.register(app)
+    _register_error_pages(app)
+    app.after_request(_security_headers)
+
+
+def _register_error_pages(app) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        return render_template("errors/message.html", title=error.message,
+                               reasons=error.reasons, status=error.status), error.status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        message = ("This form has expired or was changed outside this site. "
+                   "Go back, reload the page and try again.")
+        return render_template("errors/message.html", title=message, reasons=[], status=400), 400
+
+    for status, message in [(400, "The request could not be understood."),
+                            (403, "You do not have access to this page."),
+                            (404, "This page does not exist."),
+                            (405, "This action is not allowed here."),
+                            (413, "The upload is too large.")]:
+        app.register_error_handler(status, _simple_error_page(status, message))
+
+
+def _simple_error_page(status: int, message: str):
+    def handler(error):
+        return render_template("errors/message.html", title=message, reasons=[],
+                               status=status), status
+    return handler
+
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    from flask import current_app
+
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if request.endpoint and request.endpoint.startswith("vote."):
+        headers["Cache-Control"] = "no-store"  # ballots and receipts stay off shared caches
+    return response

@@ -1,0 +1,213 @@
+"""The resident's path: choose district → prove eligibility → ballot → review → cast → receipt."""
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+
+from pbvote import ballots
+from pbvote.db import utcnow
+from pbvote.extensions import db
+from pbvote.forms.vote import AccessCodeForm, CsrfOnlyForm, RollCheckForm
+from pbvote.models import District
+from pbvote.services import voting
+from pbvote.services.cycles import get_cycle
+from pbvote.services.errors import AlreadyVoted, BallotRejected, DomainError, NotEligible
+from pbvote.web.guards import set_policy
+
+bp = Blueprint("vote", __name__, url_prefix="/cycles/<slug>/vote")
+
+VERIFIED_SESSION_SECONDS = 45 * 60
+#: endpoints anyone may open; every other endpoint here needs a verified voter
+OPEN_ENDPOINTS = frozenset({"vote.start", "vote.verify", "vote.receipt"})
+
+
+@bp.url_value_preprocessor
+def load_cycle(endpoint, values):
+    g.cycle = get_cycle(values.pop("slug"))
+
+
+@bp.url_defaults
+def add_slug(endpoint, values):
+    if "slug" not in values and "cycle" in g:
+        values["slug"] = g.cycle.slug
+
+
+def _require_verified_voter():
+    if request.endpoint in OPEN_ENDPOINTS:
+        return None
+    voter = _session_voter()
+    if voter is None:
+        return redirect(url_for("vote.start"))
+    g.voter = voter
+    g.district = db.session.get(District, voter.district_id)
+    return None
+
+
+set_policy(bp.name, _require_verified_voter)
+
+
+def _session_voter() -> voting.VerifiedVoter | None:
+    data = session.get("voter")
+    if not data or data.get("cycle_slug") != g.cycle.slug or data["expires"] < time.time():
+        return None
+    return voting.VerifiedVoter.from_session(data["identity"])
+
+
+def _require_open():
+    if not g.cycle.voting_open(utcnow()):
+        raise voting.VotingClosed()
+
+
+@bp.get("/")
+def start():
+    _require_open()
+    return render_template("vote/start.html", cycle=g.cycle)
+
+
+@bp.route("/<district_slug>/verify", methods=["GET", "POST"])
+def verify(district_slug: str):
+    _require_open()
+    district = g.cycle.district_by_slug(district_slug)
+    if district is None:
+        abort(404)
+    roll_form, code_form = RollCheckForm(prefix="roll"), AccessCodeForm(prefix="code")
+    allowed = set(g.cycle.method_list)
+    error, reasons, status = None, [], 200
+    if request.method == "POST":
+        method = request.form.get("method")
+        form = roll_form if method == "roll" else code_form if method == "code" else None
+        if form is None or method not in allowed:
+            abort(400)
+        if form.validate_on_submit():
+            try:
+                if method == "roll":
+                    voter = voting.verify_by_roll(
+                        g.cycle, district, roll_form.last_name.data, roll_form.birth_date.data,
+                        roll_form.postcode_or_roll.data)
+                else:
+                    voter = voting.verify_by_code(g.cycle, district, code_form.code.data)
+            except (NotEligible, AlreadyVoted) as refusal:
+                error, reasons, status = refusal.message, refusal.reasons, refusal.status
+            else:
+                session.clear()
+                session["voter"] = {"cycle_slug": g.cycle.slug, "identity": voter.to_session(),
+                                    "expires": time.time() + VERIFIED_SESSION_SECONDS}
+                return redirect(url_for("vote.ballot"))
+        else:
+            error, status = "Please correct the fields marked below.", 422
+    return render_template("vote/verify.html", cycle=g.cycle, district=district,
+                           roll_form=roll_form, code_form=code_form, allowed=allowed,
+                           error=error, reasons=reasons), status
+
+
+@bp.route("/ballot", methods=["GET", "POST"])
+def ballot():
+    _require_open()
+    design = g.district.ballot_design()
+    form = CsrfOnlyForm()
+    reasons: list[ballots.Reason] = []
+    selections = _pending_selections(design)
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        selections, reasons = ballots.parse_form(design, request.form)
+        if not reasons:
+            reasons = ballots.validate_ballot(design, g.district.project_costs(), selections)
+        if not reasons:
+            session["pending"] = ballots.selections_to_json(design, selections)
+            return redirect(url_for("vote.review"))
+    return render_template(
+        "vote/ballot.html", cycle=g.cycle, district=g.district, design=design, form=form,
+        reasons=reasons, chosen=_as_choice_map(design, selections)), (422 if reasons else 200)
+
+
+@bp.get("/review")
+def review():
+    _require_open()
+    design = g.district.ballot_design()
+    selections = _pending_selections(design)
+    if selections is None:
+        return redirect(url_for("vote.ballot"))
+    return render_template("vote/review.html", cycle=g.cycle, district=g.district, design=design,
+                           form=CsrfOnlyForm(), rows=_review_rows(design, selections),
+                           total=_ballot_cost(design, selections))
+
+
+@bp.post("/cast")
+def cast():
+    form = CsrfOnlyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    design = g.district.ballot_design()
+    selections = _pending_selections(design)
+    if selections is None:
+        return redirect(url_for("vote.ballot"))
+    try:
+        result = voting.cast_ballot(g.voter, selections)
+    except BallotRejected as rejected:
+        return render_template(
+            "vote/ballot.html", cycle=g.cycle, district=g.district, design=design, form=form,
+            reasons=rejected.reasons, chosen=_as_choice_map(design, selections)), 422
+    except DomainError:
+        session.pop("voter", None)
+        session.pop("pending", None)
+        raise
+    session.clear()
+    session["receipt"] = {"cycle_slug": g.cycle.slug, "code": result.receipt,
+                          "district": g.district.name}
+    return redirect(url_for("vote.receipt"))
+
+
+@bp.get("/receipt")
+def receipt():
+    data = session.get("receipt")
+    if not data or data.get("cycle_slug") != g.cycle.slug:
+        return redirect(url_for("public.cycle", slug=g.cycle.slug))
+    return render_template("vote/receipt.html", cycle=g.cycle, receipt=data["code"],
+                           district_name=data["district"])
+
+
+@bp.post("/leave")
+def leave():
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+    session.clear()
+    return redirect(url_for("public.cycle", slug=g.cycle.slug))
+
+
+def _pending_selections(design):
+    data = session.get("pending")
+    if data is None:
+        return None
+    try:
+        return ballots.selections_from_json(design, data)
+    except ValueError:
+        session.pop("pending", None)
+        return None
+
+
+def _as_choice_map(design, selections) -> dict[str, int]:
+    """project code → 1 (chosen), its rank, or its points; for pre-filling the form."""
+    if not selections:
+        return {}
+    if design.kind == "ranked":
+        return {code: rank for rank, code in enumerate(selections, start=1)}
+    if design.kind == "cumulative":
+        return dict(selections)
+    return {code: 1 for code in selections}
+
+
+def _review_rows(design, selections) -> list[tuple]:
+    """(project, rank or points or None) in ballot order for ranked, display order otherwise."""
+    by_code = {p.code: p for p in g.district.projects}
+    chosen = _as_choice_map(design, selections)
+    if design.kind == "ranked":
+        return [(by_code[code], rank) for code, rank in chosen.items()]
+    return [(p, chosen[p.code]) for p in g.district.projects if p.code in chosen]
+
+
+def _ballot_cost(design, selections) -> int | None:
+    if design.kind in ("approval", "knapsack"):
+        return ballots.ballot_cost(g.district.project_costs(), selections)
+    return None
