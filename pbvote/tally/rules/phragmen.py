@@ -5,7 +5,7 @@ total loads become equal. In each round the project that would give its supporte
 lowest new maximal load is chosen: ``(cost + supporters' current loads) / supporters``.
 ``on_unaffordable="stop"`` (default, as in pabutools) ends the count when the chosen
 project does not fit in the remaining budget; ``"skip"`` only considers projects that fit.
-Projects nobody approves are never funded.
+Projects nobody approves, and projects dearer than the whole budget, are never considered.
 
 Voters are grouped by the last funded project they approve: everyone in a group carries
 the same load, so a round costs a few operations per group instead of per voter.
@@ -27,7 +27,8 @@ def sequential_phragmen(instance: Instance, profile: Profile, params: dict, rule
     index = {p.id: i for i, p in enumerate(projects)}
     cost = [Q(p.cost) for p in projects]
     votes = [supporters[p.id] for p in projects]
-    remaining = {i for i, p in enumerate(projects) if p.selectable and votes[i] > 0}
+    # a project dearer than the whole budget can never fit, so it must not stop the count
+    remaining = {i for i, p in enumerate(projects) if p.selectable and votes[i] > 0 and p.cost <= instance.budget}
 
     # group -> class: -1 is "no load yet"; otherwise the round index whose load the group carries
     weights, ballots, groups_of = [], [], [[] for _ in projects]
