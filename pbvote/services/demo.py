@@ -56,7 +56,7 @@ DISTRICTS = [
      ]),
     ("eastside", "Eastside", 350_000,
      {"ballot_kind": "ranked", "max_choices": 3},
-     "greedy", {"scoring": "borda"}, "55103", [
+     "greedy", {"scoring_fn": "borda"}, "55103", [
          ("ES-1", "Safe Passage outreach workers", "community_programmes", 180_000,
           "Trusted adults on the routes to and from school and the rec centre, afternoons "
           "and evenings, for one year.", "Eastside school routes"),

@@ -1,0 +1,40 @@
+"""The command-line contract: init-db, demo and cast-random, then every district counts."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from pbvote.extensions import db
+from pbvote.models import Ballot, Participation, Project
+from pbvote.services.cycles import get_cycle
+from pbvote.services.log import verify_stored_chain
+from pbvote.services.tally import count_district
+
+
+def test_demo_then_cast_random_then_count(app, runner):
+    seeded = runner.invoke(args=["demo", "--voters", "60"])
+    assert seeded.exit_code == 0, seeded.output
+    assert "Safer Streets 2027" in seeded.output
+    assert "access codes" in seeded.output
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 0 and "already exists" in again.output
+
+    cast = runner.invoke(args=["cast-random", "safer-streets-2027", "--n", "45", "--seed", "7"])
+    assert cast.exit_code == 0, cast.output
+    too_many = runner.invoke(args=["cast-random", "safer-streets-2027", "--n", "16"])
+    assert too_many.exit_code != 0 and "only 15" in too_many.output
+    unknown = runner.invoke(args=["cast-random", "no-such-cycle", "--n", "1"])
+    assert unknown.exit_code != 0 and "no-such-cycle" in unknown.output
+
+    with app.app_context():
+        cycle = get_cycle("safer-streets-2027")
+        assert len(cycle.districts) == 3
+        assert {d.ballot_kind for d in cycle.districts} == {"knapsack", "approval", "ranked"}
+        projects = db.session.scalar(select(func.count()).select_from(Project))
+        assert 10 <= projects <= 15
+        assert db.session.scalar(select(func.count()).select_from(Ballot)) == 45
+        assert db.session.scalar(select(func.count()).select_from(Participation)) == 45
+        assert verify_stored_chain(cycle.chain_id).ok
+        for district in cycle.districts:
+            outcome = count_district(district)
+            assert outcome.total_cost <= district.budget
+            assert outcome.selected, district.slug
