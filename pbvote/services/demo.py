@@ -103,7 +103,7 @@ def demo_exists() -> bool:
 
 def seed_demo(voters: int = 50, now: dt.datetime | None = None, seed: int = 2027) -> DemoCredentials:
     """Create the demo cycle with voting open now, a roll of `voters` people and codes."""
-    now = (now or utcnow()).replace(microsecond=0)
+    now = (now or utcnow()).replace(minute=0, second=0, microsecond=0)
     rng = random.Random(seed)
     chain = log.get_or_create_chain(log.chain_name_for_cycle(DEMO_SLUG))
     cycle = Cycle(

@@ -4,7 +4,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from babel.numbers import get_currency_symbol
-from flask_babel import format_currency, format_datetime, get_locale, gettext
+from flask_babel import format_currency, format_date, format_time, get_locale, gettext
 
 from pbvote import ballots
 
@@ -22,7 +22,8 @@ def money(amount: int, currency: str = "USD") -> str:
 
 
 def local_datetime(moment, timezone: str = "UTC") -> str:
-    return format_datetime(moment.astimezone(ZoneInfo(timezone)), "medium")
+    local = moment.astimezone(ZoneInfo(timezone))
+    return f"{format_date(local, 'medium')}, {format_time(local, 'short')}"
 
 
 def phase_label(kind: str | None) -> str:
