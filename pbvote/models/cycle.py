@@ -38,6 +38,8 @@ class Cycle(db.Model):
     self_declared_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
     #: SHA-256 of the manifest, fixed when voting opens
     manifest_hash: Mapped[str | None] = mapped_column(String(64))
+    #: the canonical JSON whose SHA-256 is manifest_hash, stored as it was when voting opened
+    manifest_json: Mapped[str | None] = mapped_column(Text)
     chain_id: Mapped[int] = mapped_column(ForeignKey("chain.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -160,6 +162,8 @@ class Project(db.Model):
     location: Mapped[str] = mapped_column(String(300), default="")
     cost: Mapped[int] = mapped_column(BigInteger)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    #: random file name under instance/uploads/projects/, re-encoded without metadata
+    image_name: Mapped[str | None] = mapped_column(String(64))
 
     district: Mapped[District] = relationship(back_populates="projects")
     cycle: Mapped[Cycle] = relationship()

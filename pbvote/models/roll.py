@@ -24,6 +24,14 @@ class RollEntry(db.Model):
     birth_date: Mapped[dt.date] = mapped_column(Date)
     #: HMAC of this person's identity key for the cycle; participation stores the same
     identity_hash: Mapped[str] = mapped_column(String(64))
+    #: HMAC of the import's stable key (normalised roll number, else name|birth date|postcode);
+    #: re-imports match rows by it. Empty for entries not made by the roll import.
+    roll_key_hash: Mapped[str | None] = mapped_column(String(64))
+    #: HMAC of all imported fields, to tell a changed row from an unchanged one on re-import
+    details_hash: Mapped[str | None] = mapped_column(String(64))
+    #: IN CLEAR on purpose: the name a help-desk clerk reads back to find a resident.
+    #: Only filled when the import maps a display_name column.
+    display_name: Mapped[str | None] = mapped_column(String(200))
 
     district = relationship("District")
 
