@@ -1,10 +1,11 @@
 """Persistence only: columns, constraints and small derived properties."""
 from pbvote.models.cycle import PHASE_KINDS, Cycle, District, Phase, Project
 from pbvote.models.log import Chain, LogEntry
+from pbvote.models.results import ResultsSnapshot, TallyRun
 from pbvote.models.roll import AccessCode, RollEntry
 from pbvote.models.voting import Ballot, Participation
 
 __all__ = [
     "PHASE_KINDS", "Cycle", "District", "Phase", "Project", "Chain", "LogEntry",
-    "AccessCode", "RollEntry", "Ballot", "Participation",
+    "AccessCode", "RollEntry", "Ballot", "Participation", "ResultsSnapshot", "TallyRun",
 ]

@@ -1,0 +1,65 @@
+"""Tally runs (private, staff only) and the one published results snapshot per cycle."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from pbvote.db import UTCDateTime, utcnow
+from pbvote.extensions import db
+
+TALLY_RUN_STATUSES = ("draft", "requested", "published")
+
+
+class TallyRun(db.Model):
+    """One private count of a closed cycle; staff see it, the public does not."""
+
+    __tablename__ = "tally_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"), index=True)
+    #: account label ("email (#id)") of who ran the count; text, so it outlives the account
+    run_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: canonical JSON of pbvote.services.publication.compute_results(), exactly as hashed
+    results_json: Mapped[str] = mapped_column(Text)
+    #: SHA-256 hex of results_json (UTF-8)
+    results_hash: Mapped[str] = mapped_column(String(64))
+    #: "draft", then "requested" by an admin, then "published" once a second admin confirms
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    #: account label ("email (#id)") of the admin who asked to publish
+    requested_by: Mapped[str | None] = mapped_column(String(254))
+    #: that admin's account id: the confirming admin must be another account
+    requested_by_id: Mapped[int | None] = mapped_column(Integer)
+    requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: account label of the second admin who confirmed publication
+    confirmed_by: Mapped[str | None] = mapped_column(String(254))
+
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'requested', 'published')", name="known_status"),
+    )
+
+
+class ResultsSnapshot(db.Model):
+    """The published results of a cycle: written once, never updated (a trigger refuses it)."""
+
+    __tablename__ = "results_snapshot"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: one snapshot per cycle, ever
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"), unique=True)
+    tally_run_id: Mapped[int] = mapped_column(ForeignKey("tally_run.id"))
+    #: the confirmed tally run's results_json, copied byte for byte
+    results_json: Mapped[str] = mapped_column(Text)
+    results_hash: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: account label of the admin who requested publication
+    published_by: Mapped[str] = mapped_column(String(254))
+    #: account label of the second admin who confirmed it
+    confirmed_by: Mapped[str] = mapped_column(String(254))
+
+
+@event.listens_for(ResultsSnapshot, "before_update")
+def _refuse_snapshot_update(_mapper, _connection, target: ResultsSnapshot) -> None:
+    raise RuntimeError(f"results snapshot {target.id} is immutable")
