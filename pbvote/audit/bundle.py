@@ -1,0 +1,159 @@
+"""Writing the published results bundle from plain data (pure: no Flask, no database).
+
+The file names and the shared definitions (ballot digest, profiles, tally parameters) live
+in :mod:`pbvote.audit.verify`, so the exporter and the verifier cannot drift apart.
+
+Ballots are written in an order drawn from the operating system's random source
+(``secrets.SystemRandom``): it is not reproducible and so carries nothing about the order
+of casting. The files never hold receipts beside ballots, voter data or channels per ballot
+(a ballot's channel beside its contents could single out a small in-person site).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import secrets
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pbvote.audit.chain import canonical_json, receipt_from_entry_hash
+from pbvote.audit.verify import (BALLOTS_CSV_FILE, BALLOTS_JSON_FILE, CHAIN_HEAD_FILE,
+                                 CSV_HEADER, MANIFEST_FILE, PARTICIPATION_FILE, RECEIPTS_FILE,
+                                 RESULTS_FILE, SUMS_FILE, ballot_text, district_instance,
+                                 district_profile, pabulib_file_name, render_sums)
+from pbvote.tally import dumps_pabulib, from_election
+
+ZIP_TIMESTAMP = (2000, 1, 1, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class BundleInput:
+    manifest: dict
+    manifest_hash: str
+    #: district slug → the stored selections of each ballot (any order; shuffled here)
+    ballots: dict[str, list[Any]]
+    #: district slug → receipt codes
+    receipts: dict[str, list[str]]
+    #: district slug → channel → number of participations
+    participation: dict[str, dict[str, int]]
+    #: the published results snapshot, byte for byte
+    results_json: str
+    #: district slug → projects the published results selected (marked in the .pb files)
+    selected: dict[str, list[str]]
+    chain_head: str
+    chain_length: int
+
+
+def _pretty(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def build_bundle(data: BundleInput, rng: secrets.SystemRandom | None = None) -> dict[str, bytes]:
+    """File name → bytes of every bundle file, SHA256SUMS last."""
+    rng = rng or secrets.SystemRandom()
+    shuffled = {}
+    for district in data.manifest["districts"]:
+        ballots = list(data.ballots.get(district["slug"], []))
+        rng.shuffle(ballots)
+        shuffled[district["slug"]] = ballots
+    cycle = data.manifest["cycle"]
+    files: dict[str, bytes] = {
+        MANIFEST_FILE: _pretty({"manifest": data.manifest, "manifest_hash": data.manifest_hash}),
+        BALLOTS_JSON_FILE: _pretty({
+            "cycle": cycle["slug"],
+            "order": "random (operating-system source); it says nothing about casting order",
+            "districts": shuffled}),
+        BALLOTS_CSV_FILE: _ballots_csv(shuffled),
+        RECEIPTS_FILE: _receipts_text(cycle["slug"], data.receipts),
+        RESULTS_FILE: data.results_json.encode("utf-8"),
+        PARTICIPATION_FILE: _pretty({
+            "cycle": cycle["slug"],
+            "note": "number of people who voted, per district and channel; no identities",
+            "districts": {slug: dict(sorted(channels.items()))
+                          for slug, channels in sorted(data.participation.items())}}),
+        CHAIN_HEAD_FILE: f"{data.chain_head} {data.chain_length}\n".encode("ascii"),
+    }
+    for district in data.manifest["districts"]:
+        files[pabulib_file_name(district["slug"])] = _pabulib(
+            data.manifest, district, shuffled[district["slug"]],
+            data.selected.get(district["slug"])).encode("utf-8")
+    files[SUMS_FILE] = render_sums(files).encode("utf-8")
+    return files
+
+
+def _ballots_csv(shuffled: dict[str, list]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for slug, ballots in shuffled.items():
+        for ballot in ballots:
+            writer.writerow([slug, ballot_text(ballot)])
+    return out.getvalue().encode("utf-8")
+
+
+def _receipts_text(cycle_slug: str, receipts: dict[str, list[str]]) -> bytes:
+    lines = [f"# Receipts of cycle {cycle_slug}: one '<district> <receipt>' per line, sorted."]
+    for slug in sorted(receipts):
+        lines.extend(f"{slug} {code}" for code in sorted(receipts[slug]))
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _pabulib(manifest: dict, district: dict, ballots: list, selected: list[str] | None) -> str:
+    """One district as Pabulib, with META rule (and ranked length) so that
+    ``python -m pbvote.tally FILE --param tie_seed=SEED`` repeats the count."""
+    instance = district_instance(district)
+    profile = district_profile(district, instance, ballots)
+    cycle = manifest["cycle"]
+    kind = district["ballot"]["kind"]
+    meta = {
+        "description": f"{cycle['name']}, {district['name']} (pbvote)",
+        "country": "", "unit": cycle.get("city", ""), "instance": cycle["slug"],
+        "subunit": district["slug"], "currency": cycle["currency"],
+        "vote_type": {"ranked": "ordinal", "cumulative": "cumulative",
+                      "knapsack": "knapsack"}.get(kind, "approval"),
+        "rule": district["tally"]["rule"],
+        "tie_seed": cycle["tie_break_seed"],
+    }
+    params = district["tally"]["params"]
+    if kind == "ranked" and district["ballot"].get("max_choices"):
+        meta["max_length"] = str(district["ballot"]["max_choices"])
+    if kind == "ranked" and params.get("scoring_fn"):
+        meta["scoring_fn"] = str(params["scoring_fn"])
+    if kind == "cumulative" and district["ballot"].get("points"):
+        meta["max_sum_points"] = str(district["ballot"]["points"])
+    return dumps_pabulib(from_election(instance, profile, meta, selected=selected))
+
+
+def zip_bytes(files: dict[str, bytes], folder: str) -> bytes:
+    """The bundle as a zip with one top folder; fixed timestamps, so only content differs."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(f"{folder}/{name}", date_time=ZIP_TIMESTAMP)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, files[name])
+    return buffer.getvalue()
+
+
+def write_directory(files: dict[str, bytes], directory: str | Path) -> None:
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        (directory / name).write_bytes(content)
+
+
+def chain_export_line(position: int, kind: str, entry_json: str, previous_hash: str,
+                      entry_hash: str) -> str:
+    """One line of the auditors' chain export (JSON lines, in chain order).
+
+    ``entry_json`` is the exact hashed text; a ballot's line also shows its receipt for
+    convenience (the verifier re-derives it rather than trusting it)."""
+    record = {"position": position, "kind": kind, "entry_json": entry_json,
+              "previous_hash": previous_hash, "entry_hash": entry_hash}
+    if kind == "ballot":
+        record["receipt"] = receipt_from_entry_hash(entry_hash)
+    return canonical_json(record) + "\n"
