@@ -1,0 +1,248 @@
+"""Reading a voter-roll CSV: column mapping, row validation and duplicates, as pure code.
+
+The file has a header row. Columns map to these fields (by default a column whose header,
+lower-cased with spaces as underscores, is the field's name):
+
+- ``last_name``, ``birth_date`` (YYYY-MM-DD), ``postcode``, ``district`` (a district slug)
+  are required;
+- ``roll_number`` is optional; when present it is the row's stable key, so a person whose
+  name or address changes is the same person on re-import;
+- ``display_name`` is optional and is stored IN CLEAR for help-desk lookup.
+
+Each row gets a stable key: the normalised roll number when there is one, else the
+normalised last name, birth date and postcode. Two rows with the same key are duplicates.
+Line numbers are the file's physical lines (the header is line 1).
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Mapping, TextIO
+
+from pbvote.eligibility import normalise_name, normalise_postcode
+
+FIELDS: tuple[str, ...] = ("last_name", "birth_date", "postcode", "district", "roll_number",
+                           "display_name")
+REQUIRED_FIELDS: tuple[str, ...] = ("last_name", "birth_date", "postcode", "district")
+FIELD_LABELS = {
+    "last_name": "last name", "birth_date": "date of birth", "postcode": "postcode",
+    "district": "district", "roll_number": "roll number", "display_name": "display name",
+}
+MAX_FIELD_LENGTH = {"last_name": 100, "postcode": 20, "district": 80, "roll_number": 40,
+                    "display_name": 200}
+EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
+#: stop listing after this many errors: a wrong mapping would otherwise list every row
+MAX_REPORTED_ERRORS = 200
+
+
+@dataclass(frozen=True)
+class RollRow:
+    line: int
+    last_name: str
+    birth_date: dt.date
+    postcode: str
+    district: str
+    roll_number: str | None
+    display_name: str | None
+    #: matching keys, normalised once here because a large import is hot
+    name_key: str
+    postcode_key: str
+    number_key: str
+
+    @property
+    def stable_key(self) -> str:
+        if self.number_key:
+            return "number|" + self.number_key
+        return f"person|{self.name_key}|{self.birth_date.isoformat()}|{self.postcode_key}"
+
+    @property
+    def details(self) -> str:
+        """Every imported field, normalised: a change here is a "changed" row on re-import."""
+        return "|".join((self.name_key, self.birth_date.isoformat(), self.postcode_key,
+                         self.district, self.number_key, self.display_name or ""))
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if self.line else "header"
+        return f"{where}: {self.message}"
+
+
+def normalise_header(name: str) -> str:
+    return name.strip().lstrip("\ufeff").lower().replace(" ", "_").replace("-", "_")
+
+
+def parse_mapping_options(options: Iterable[str]) -> tuple[dict[str, str], list[RowError]]:
+    """CLI ``--map Column=field`` options → {column header: field}."""
+    mapping, errors = {}, []
+    for option in options:
+        column, sep, field_name = option.partition("=")
+        if not sep or not column.strip() or not field_name.strip():
+            errors.append(RowError(0, "mapping", f"--map {option!r}: write COLUMN=FIELD, "
+                                                 "for example --map Surname=last_name."))
+            continue
+        mapping[column.strip()] = field_name.strip()
+    return mapping, errors
+
+
+def resolve_columns(header: list[str], mapping: Mapping[str, str] | None = None
+                    ) -> tuple[dict[str, int], list[RowError]]:
+    """field → column index. ``mapping`` is {column header: field}; an empty field skips it."""
+    errors: list[RowError] = []
+    columns: dict[str, int] = {}
+    given = {column.strip(): field_name for column, field_name in (mapping or {}).items()}
+    stripped = [h.strip().lstrip("\ufeff") for h in header]
+    for column, field_name in given.items():
+        if column not in stripped:
+            errors.append(RowError(0, "mapping", f"The file has no column {column!r}; its "
+                                                 f"columns are {', '.join(stripped)}."))
+        if field_name and field_name not in FIELDS:
+            errors.append(RowError(0, "mapping", f"{field_name!r} is not a roll field; use one "
+                                                 f"of {', '.join(FIELDS)}."))
+    for index, name in enumerate(stripped):
+        field_name = given[name] if name in given else normalise_header(name)
+        if field_name not in FIELDS:
+            continue  # extra columns are ignored
+        if field_name in columns:
+            errors.append(RowError(0, "mapping", f"Two columns map to {field_name}: "
+                                                 f"{stripped[columns[field_name]]!r} and "
+                                                 f"{name!r}."))
+            continue
+        columns[field_name] = index
+    for field_name in REQUIRED_FIELDS:
+        if field_name not in columns:
+            errors.append(RowError(0, "mapping", f"No column is mapped to {field_name} "
+                                                 f"({FIELD_LABELS[field_name]})."))
+    return columns, errors
+
+
+def parse_birth_date(text: str, today: dt.date) -> tuple[dt.date | None, str | None]:
+    try:
+        if len(text) != 10:
+            raise ValueError
+        value = dt.date.fromisoformat(text)
+    except ValueError:
+        return None, f"date of birth {text!r} is not a date in the form YYYY-MM-DD"
+    if value > today:
+        return None, f"date of birth {text} is in the future"
+    if value < EARLIEST_BIRTH_DATE:
+        return None, f"date of birth {text} is before {EARLIEST_BIRTH_DATE.isoformat()}"
+    return value, None
+
+
+@dataclass
+class ReadSummary:
+    rows: int = 0
+    errors: int = 0
+    duplicates: int = 0
+
+
+def read_roll(stream: TextIO, district_slugs: Iterable[str],
+              mapping: Mapping[str, str] | None = None, today: dt.date | None = None,
+              summary: ReadSummary | None = None) -> Iterator[RollRow | RowError]:
+    """Yield each valid row and each error, in file order; stops after a header error.
+
+    Duplicates (a second row with the stable key of an earlier one) are errors naming the
+    first line. Memory grows with the number of distinct keys.
+    """
+    today = today or dt.date.today()
+    summary = summary if summary is not None else ReadSummary()
+    slugs = frozenset(district_slugs)
+    reader = csv.reader(stream)
+    try:
+        header = next(reader)
+    except StopIteration:
+        summary.errors += 1
+        yield RowError(0, "file", "The file is empty; it needs a header row and one row per "
+                                  "person.")
+        return
+    except csv.Error as error:
+        summary.errors += 1
+        yield RowError(1, "file", f"The header row cannot be read as CSV: {error}.")
+        return
+    columns, header_errors = resolve_columns(header, mapping)
+    if header_errors:
+        summary.errors += len(header_errors)
+        yield from header_errors
+        return
+    width = max(columns.values()) + 1
+    get = {name: columns.get(name) for name in FIELDS}
+    first_line_of: dict[str, int] = {}
+    while True:
+        line = reader.line_num + 1  # errors name the line where the record starts
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            summary.errors += 1
+            yield RowError(line, "file", f"line {line} cannot be read as CSV: {error}.")
+            return
+        if not record or all(not cell.strip() for cell in record):
+            continue
+        if len(record) < width:
+            record = record + [""] * (width - len(record))
+        problems = []
+        values = {}
+        for name in FIELDS:
+            index = get[name]
+            value = record[index].strip() if index is not None else ""
+            if name in MAX_FIELD_LENGTH and len(value) > MAX_FIELD_LENGTH[name]:
+                problems.append((name, f"{FIELD_LABELS[name]} is longer than "
+                                       f"{MAX_FIELD_LENGTH[name]} characters"))
+            values[name] = value
+        for name in REQUIRED_FIELDS:
+            if not values[name]:
+                problems.append((name, f"{FIELD_LABELS[name]} is empty"))
+        birth_date = None
+        if values["birth_date"]:
+            birth_date, problem = parse_birth_date(values["birth_date"], today)
+            if problem:
+                problems.append(("birth_date", problem))
+        name_key = normalise_name(values["last_name"])
+        postcode_key = normalise_postcode(values["postcode"])
+        number_key = normalise_postcode(values["roll_number"])
+        if values["last_name"] and not name_key:
+            problems.append(("last_name", f"last name {values['last_name']!r} has no letters"))
+        if values["postcode"] and not postcode_key:
+            problems.append(("postcode", "postcode is empty"))
+        if values["district"] and values["district"] not in slugs:
+            problems.append(("district", f"district {values['district']!r} is not one of "
+                                         f"{', '.join(sorted(slugs))}"))
+        if problems:
+            summary.errors += len(problems)
+            for name, message in problems:
+                yield RowError(line, name, f"line {line}: {message}.")
+            continue
+        row = RollRow(line, values["last_name"], birth_date, values["postcode"],
+                      values["district"], values["roll_number"] if number_key else None,
+                      values["display_name"] or None, name_key, postcode_key, number_key)
+        key = row.stable_key
+        first = first_line_of.setdefault(key, line)
+        if first != line:
+            summary.duplicates += 1
+            summary.errors += 1
+            what = "roll number" if row.number_key else "last name, date of birth and postcode"
+            yield RowError(line, "duplicate", f"line {line}: duplicate of line {first} "
+                                              f"(same {what}).")
+            continue
+        summary.rows += 1
+        yield row
+
+
+def read_roll_text(text: str, district_slugs: Iterable[str],
+                   mapping: Mapping[str, str] | None = None,
+                   today: dt.date | None = None) -> tuple[list[RollRow], list[RowError]]:
+    """For tests and small files: every row and every error."""
+    rows: list[RollRow] = []
+    errors: list[RowError] = []
+    for item in read_roll(io.StringIO(text, newline=""), district_slugs, mapping, today):
+        (rows if isinstance(item, RollRow) else errors).append(item)
+    return rows, errors

@@ -1,0 +1,354 @@
+"""Importing a voter roll: compare a CSV file with the stored roll, then apply the difference.
+
+Rows are matched to stored entries by the HMAC of their stable key (pbvote.roll_import);
+entries made before the import existed (demo, tests) carry no key and are matched by their
+identity hash. Applying is one pass over the file inside the caller's transaction: rows are
+inserted in batches while reading, and any error in the file makes the whole import fail
+(the caller rolls back). Nobody who has voted is ever removed or changed: their entry is
+kept as it is and reported as "kept: already voted".
+
+Identity fields are stored only as keyed hashes (the same ones `services.roll` makes, so
+the resident's path finds imported people); birth date stays in clear for the age rule, and
+display_name in clear only when the file maps it, for the help desk.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import os
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Mapping
+
+from flask import current_app
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from pbvote import eligibility
+from pbvote.db import utcnow
+from pbvote.extensions import db
+from pbvote.models import Cycle, Participation, RollEntry
+from pbvote.roll_import import MAX_REPORTED_ERRORS, ReadSummary, RollRow, RowError, read_roll
+from pbvote.services import log
+from pbvote.services.errors import DomainError
+
+BATCH_ROWS = 20_000
+PROGRESS_EVERY_LINES = 10_000
+#: how many line numbers of each kind the preview lists
+SAMPLE_LINES = 50
+STASH_FOLDER = "roll-imports"
+STASH_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
+STASH_MAX_AGE_SECONDS = 24 * 3600
+
+Progress = Callable[[int], None]
+
+
+class RollFileInvalid(DomainError):
+    def __init__(self, plan: RollPlan):
+        super().__init__(f"The roll file has {plan.error_count} problem(s); nothing was "
+                         "imported.", 422, [])
+        self.plan = plan
+
+
+class RollChangedSincePreview(DomainError):
+    def __init__(self):
+        super().__init__("The stored roll or the file changed since the preview; nothing was "
+                         "imported. Look at the new preview and confirm again.", 409)
+
+
+@dataclass
+class RollPlan:
+    """What an import would do (or did)."""
+
+    file_sha256: str = ""
+    rows: int = 0
+    error_count: int = 0
+    duplicates: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    #: entries the file would remove or change but whose person has voted
+    kept_voted: int = 0
+    added_lines: list[int] = field(default_factory=list)
+    changed_lines: list[int] = field(default_factory=list)
+    kept_voted_lines: list[int] = field(default_factory=list)
+    applied: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error_count == 0
+
+    def counts(self) -> dict:
+        return {"rows": self.rows, "added": self.added, "changed": self.changed,
+                "unchanged": self.unchanged, "removed": self.removed,
+                "kept_voted": self.kept_voted}
+
+    def fingerprint(self) -> str:
+        """Ties a confirmation to the preview the person saw."""
+        return hashlib.sha256(f"{self.file_sha256}|{sorted(self.counts().items())}"
+                              .encode()).hexdigest()[:32]
+
+
+class _Hasher:
+    """keyed_hash, with the key read once: a million-row import makes millions of HMACs."""
+
+    def __init__(self):
+        self.key = current_app.config["IDENTITY_HMAC_KEY"].encode("utf-8")
+
+    def __call__(self, purpose: str, value: str) -> str:
+        return hmac.digest(self.key, f"{purpose}\x1f{value}".encode("utf-8"), "sha256").hex()
+
+
+@dataclass
+class _Stored:
+    id: int
+    details_hash: str | None
+    identity_hash: str
+
+
+def _load_stored(cycle: Cycle) -> tuple[dict[str, _Stored], dict[str, _Stored]]:
+    """(by roll key hash, by identity hash for entries without a key)."""
+    by_key: dict[str, _Stored] = {}
+    legacy: dict[str, _Stored] = {}
+    rows = db.session.execute(select(RollEntry.id, RollEntry.roll_key_hash,
+                                     RollEntry.details_hash, RollEntry.identity_hash)
+                              .where(RollEntry.cycle_id == cycle.id))
+    for entry_id, key_hash, details_hash, identity_hash in rows:
+        stored = _Stored(entry_id, details_hash, identity_hash)
+        if key_hash is None:
+            legacy[identity_hash] = stored
+        else:
+            by_key[key_hash] = stored
+    return by_key, legacy
+
+
+def _voted_identities(cycle: Cycle) -> set[str]:
+    return set(db.session.scalars(select(Participation.identity_hash)
+                                  .where(Participation.cycle_id == cycle.id)))
+
+
+def _counted_lines(stream, progress: Progress | None, sha) -> Iterator[str]:
+    """Lines of the file, feeding the checksum and the progress bar (in bytes) on the way."""
+    pending = 0
+    for number, line in enumerate(stream, start=1):
+        data = line.encode("utf-8")
+        sha.update(data)
+        pending += len(data)
+        if progress is not None and number % PROGRESS_EVERY_LINES == 0:
+            progress(pending)
+            pending = 0
+        yield line
+    if progress is not None and pending:
+        progress(pending)
+
+
+def _entry_values(cycle: Cycle, district_id: int, district_slug: str, row: RollRow,
+                  hasher: _Hasher, key_hash: str, details_hash: str) -> dict:
+    birth = row.birth_date.isoformat()
+    number_hash = None
+    if row.number_key:
+        number_hash = hasher("roll-number", f"{row.name_key}|{birth}|{row.number_key}")
+    identity = eligibility.identity_key_for_roll(cycle.slug, district_slug, row.name_key,
+                                                 row.birth_date, row.postcode_key)
+    if row.number_key:
+        identity = f"{identity}|{row.number_key}"  # as services.roll.roll_identity_hash
+    return {
+        "cycle_id": cycle.id, "district_id": district_id,
+        "postcode_match_hash": hasher("roll-postcode", f"{row.name_key}|{birth}|{row.postcode_key}"),
+        "roll_number_match_hash": number_hash, "birth_date": row.birth_date,
+        "identity_hash": hasher("identity", identity), "roll_key_hash": key_hash,
+        "details_hash": details_hash, "display_name": row.display_name,
+    }
+
+
+def _run(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None, apply: bool,
+         progress: Progress | None) -> RollPlan:
+    plan = RollPlan()
+    hasher = _Hasher()
+    districts = {d.slug: d.id for d in cycle.districts}
+    by_key, legacy = _load_stored(cycle)
+    voted = _voted_identities(cycle)
+    seen: set[int] = set()
+    to_insert: list[dict] = []
+    to_update: list[dict] = []
+    summary = ReadSummary()
+    sha = hashlib.sha256()
+    today = utcnow().date()
+
+    def flush_inserts() -> None:
+        if to_insert:
+            db.session.execute(insert(RollEntry.__table__), to_insert)
+            to_insert.clear()
+
+    def note_error(error: RowError) -> None:
+        plan.error_count += 1
+        if len(plan.errors) < MAX_REPORTED_ERRORS:
+            plan.errors.append(error)
+
+    with open(path, encoding="utf-8-sig", newline="") as stream:
+        lines = _counted_lines(stream, progress, sha)
+        try:
+            for item in read_roll(lines, districts, mapping, today, summary):
+                if isinstance(item, RowError):
+                    note_error(item)
+                    continue
+                if plan.error_count:
+                    continue  # keep reading to report every error, but stop writing
+                key_hash = hasher("roll-key", item.stable_key)
+                details_hash = hasher("roll-details", item.details)
+                stored = by_key.get(key_hash)
+                if stored is None and legacy:
+                    values = _entry_values(cycle, districts[item.district], item.district, item,
+                                           hasher, key_hash, details_hash)
+                    stored = legacy.get(values["identity_hash"])
+                if stored is None:
+                    plan.added += 1
+                    if len(plan.added_lines) < SAMPLE_LINES:
+                        plan.added_lines.append(item.line)
+                    if apply:
+                        to_insert.append(_entry_values(cycle, districts[item.district],
+                                                       item.district, item, hasher, key_hash,
+                                                       details_hash))
+                        if len(to_insert) >= BATCH_ROWS:
+                            flush_inserts()
+                    continue
+                seen.add(stored.id)
+                if stored.details_hash == details_hash:
+                    plan.unchanged += 1
+                elif stored.identity_hash in voted:
+                    plan.kept_voted += 1
+                    if len(plan.kept_voted_lines) < SAMPLE_LINES:
+                        plan.kept_voted_lines.append(item.line)
+                else:
+                    plan.changed += 1
+                    if len(plan.changed_lines) < SAMPLE_LINES:
+                        plan.changed_lines.append(item.line)
+                    if apply:
+                        values = _entry_values(cycle, districts[item.district], item.district,
+                                               item, hasher, key_hash, details_hash)
+                        del values["cycle_id"]
+                        to_update.append({"id": stored.id, **values})
+        except UnicodeDecodeError:
+            note_error(RowError(0, "file", "The file is not UTF-8 text; save it from the "
+                                           "spreadsheet as “CSV UTF-8” and upload it again."))
+    plan.file_sha256 = sha.hexdigest()
+    plan.rows = summary.rows
+    plan.duplicates = summary.duplicates
+    if plan.error_count:
+        return plan
+
+    removable: list[int] = []
+    for stored in (*by_key.values(), *legacy.values()):
+        if stored.id in seen:
+            continue
+        if stored.identity_hash in voted:
+            plan.kept_voted += 1
+        else:
+            plan.removed += 1
+            removable.append(stored.id)
+    if apply:
+        flush_inserts()
+        # Removals first, so a changed row can take an identity a removed one held.
+        for start in range(0, len(removable), BATCH_ROWS):
+            db.session.execute(delete(RollEntry).where(
+                RollEntry.id.in_(removable[start:start + BATCH_ROWS])))
+        for start in range(0, len(to_update), BATCH_ROWS):
+            db.session.execute(update(RollEntry), to_update[start:start + BATCH_ROWS])
+        plan.applied = True
+    return plan
+
+
+def plan_import(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None = None,
+                progress: Progress | None = None) -> RollPlan:
+    """Read and check the file and compare it with the stored roll; changes nothing."""
+    return _run(cycle, Path(path), mapping, apply=False, progress=progress)
+
+
+def apply_import(cycle: Cycle, path: Path, actor: str, mapping: Mapping[str, str] | None = None,
+                 expected_fingerprint: str | None = None,
+                 progress: Progress | None = None) -> RollPlan:
+    """Apply the file's difference and log it. Raises RollFileInvalid when the file has
+    errors and RollChangedSincePreview when the result differs from the confirmed preview;
+    the caller then rolls back."""
+    started = time.perf_counter()
+    before = roll_size(cycle)
+    try:
+        plan = _run(cycle, Path(path), mapping, apply=True, progress=progress)
+    except IntegrityError as error:
+        raise DomainError("A row of the file has the identity of another stored roll entry; "
+                          "nothing was imported.", 409) from error
+    if not plan.ok:
+        raise RollFileInvalid(plan)
+    if expected_fingerprint is not None and plan.fingerprint() != expected_fingerprint:
+        raise RollChangedSincePreview()
+    db.session.flush()
+    log.record_action(cycle.chain_id, "roll.imported", actor, {
+        "cycle": cycle.slug, "file_sha256": plan.file_sha256,
+        "mapping": dict(sorted((mapping or {}).items())), **plan.counts(),
+        "before": {"entries": before}, "after": {"entries": roll_size(cycle)},
+        "seconds": round(time.perf_counter() - started, 1)})
+    return plan
+
+
+def roll_size(cycle: Cycle) -> int:
+    from sqlalchemy import func
+
+    return db.session.scalar(select(func.count()).select_from(RollEntry)
+                             .where(RollEntry.cycle_id == cycle.id)) or 0
+
+
+# ---------------------------------------------------------------------------
+# Files kept between the web form's steps (upload → mapping → preview → confirm)
+
+
+def stash_folder() -> Path:
+    folder = Path(current_app.instance_path) / STASH_FOLDER
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+def stash_upload(stream: io.IOBase) -> str:
+    """Save an uploaded file under a random token; old stashes are removed on the way."""
+    _remove_old_stashes()
+    token = secrets.token_urlsafe(24)
+    target = stash_folder() / f"{token}.csv"
+    with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+        while chunk := stream.read(1 << 20):
+            out.write(chunk)
+    return token
+
+
+def stash_path(token: str) -> Path | None:
+    if not STASH_TOKEN.match(token or ""):
+        return None
+    path = stash_folder() / f"{token}.csv"
+    return path if path.is_file() else None
+
+
+def discard_stash(token: str) -> None:
+    path = stash_path(token)
+    if path is not None:
+        path.unlink(missing_ok=True)
+
+
+def read_header(path: Path) -> list[str]:
+    import csv
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as stream:
+            return [h.strip() for h in next(csv.reader(stream), [])]
+    except (UnicodeDecodeError, csv.Error):
+        return []
+
+
+def _remove_old_stashes() -> None:
+    cutoff = time.time() - STASH_MAX_AGE_SECONDS
+    for path in stash_folder().glob("*.csv"):
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
