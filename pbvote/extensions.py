@@ -46,10 +46,13 @@ def init_app(app) -> None:
     limiter.init_app(app)
     _sqlite_busy_timeout["ms"] = int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 30000))
 
-    @app.before_request
-    def mark_write_intent():
+    @app.url_value_preprocessor
+    def mark_write_intent(_endpoint, _values):
         # SQLite: a state-changing request starts with BEGIN IMMEDIATE so that
         # writers queue on the busy timeout instead of failing on a stale snapshot.
+        # An app-wide URL value preprocessor runs before any blueprint's (which may query,
+        # as vote.load_cycle does) and before every before_request function; threads of a
+        # gthread worker reuse their context, so the flag must be set before the first query.
         WRITE_INTENT.set(request.method not in SAFE_METHODS)
 
     @app.after_request
