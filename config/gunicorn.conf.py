@@ -1,0 +1,20 @@
+# gunicorn settings for pbvote: `gunicorn -c config/gunicorn.conf.py pbvote.wsgi:app`.
+# Everything can be set from the environment so tests, benchmarks and deployments share it.
+import os
+
+#: loopback by default; a reverse proxy in front terminates TLS
+bind = os.environ.get("PBVOTE_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("PBVOTE_WORKERS", "2"))
+# gthread keeps HTTP/1.1 connections alive (sync workers close after each request).
+worker_class = os.environ.get("PBVOTE_WORKER_CLASS", "gthread")
+threads = int(os.environ.get("PBVOTE_THREADS", "2"))
+# Each worker builds its own app and database pool; nothing is shared across a fork.
+preload_app = False
+keepalive = 5
+timeout = int(os.environ.get("PBVOTE_WORKER_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("PBVOTE_GRACEFUL_TIMEOUT", "20"))
+backlog = 512
+accesslog = os.environ.get("PBVOTE_ACCESS_LOG") or None
+errorlog = "-"
+loglevel = os.environ.get("PBVOTE_LOG_LEVEL", "warning")
+proc_name = "pbvote"
