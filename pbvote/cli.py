@@ -19,6 +19,9 @@ DEMO_CREDENTIALS_FILE = "demo-credentials.txt"
 def register_commands(app) -> None:
     for command in (init_db, demo, cast_random):
         app.cli.add_command(command)
+    from pbvote.cli_audit import export_bundle
+
+    app.cli.add_command(export_bundle)
 
 
 def _fail(message: str) -> None:

@@ -14,15 +14,18 @@ bundle only
                    hash results.json was counted under
   ballot-files     ballots.json, ballots.csv and each ballots-<district>.pb hold the same
                    ballots (as a multiset), and every ballot names only the district's projects
-  counts           per district: ballots = receipts = participations = the counts in results.json
-  ballot-digest    per district: the digest of the sorted ballots equals the one frozen in
-                   results.json at tally time (any change of a ballot after the count fails)
+  counts           per district: ballots = receipts = participations, and both equal what
+                   results.json counted (participations also per channel)
+  scores           per district: every project's supporters and score (votes, points or
+                   ranking points), re-counted from the published ballots, equal results.json
+                   (so changing a ballot after the count shows even where the winners stay)
   tally            per district: a fresh count of the published ballots with the manifest's
                    rule, parameters and tie-break seed equals results.json (selection, cost,
-                   trace)
+                   parameters, the round-by-round trace and every tie)
 with --chain
-  chain-integrity  positions, links and hashes of every entry, and the head equals
-                   chain_head.txt
+  chain-integrity  positions, links and hashes of every entry; the head equals
+                   chain_head.txt; the entry results.json was counted at is in the chain with
+                   that hash, and no ballot was logged after it
   chain-receipts   the receipts re-derived from the chain's ballot entries equal receipts.txt
   chain-ballots    the chain's ballots equal the published ballots as a multiset, per district
   chain-channels   the chain's ballots per district and channel equal the participations
@@ -39,11 +42,13 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable
+from typing import Any
 
 from pbvote.audit.chain import ChainEntry, canonical_json, receipt_from_entry_hash, verify_chain
 from pbvote.tally import Instance, Profile, TallyInputError, parse_pabulib, run_rule
+from pbvote.tally.exact import json_exact
 from pbvote.tally.pabulib import PabulibError
+from pbvote.tally.registry import RULES, resolve_params
 
 # ----- the bundle format (the exporter writes exactly these names) ---------------------
 MANIFEST_FILE = "manifest.json"
@@ -57,6 +62,9 @@ SUMS_FILE = "SHA256SUMS"
 REQUIRED_FILES = (MANIFEST_FILE, BALLOTS_JSON_FILE, BALLOTS_CSV_FILE, RECEIPTS_FILE,
                   RESULTS_FILE, PARTICIPATION_FILE, CHAIN_HEAD_FILE)
 CSV_HEADER = ["district", "ballot"]
+#: a person signed in at an in-person desk casts a paper ballot; other channels are the same
+#: for the participation and the ballot
+BALLOT_CHANNEL_OF_PARTICIPATION = {"desk": "paper"}
 
 
 def pabulib_file_name(district_slug: str) -> str:
@@ -75,12 +83,6 @@ def manifest_digest(manifest: Any) -> str:
 def ballot_text(selections: Any) -> str:
     """One ballot's canonical text: the selections exactly as the chain stores them."""
     return canonical_json(selections)
-
-
-def ballots_digest(ballots: Iterable[Any]) -> str:
-    """SHA-256 over the sorted canonical ballots of one district: independent of order."""
-    texts = sorted(ballot_text(b) for b in ballots)
-    return sha256_hex(canonical_json(texts).encode("utf-8"))
 
 
 def engine_ballot_type(ballot_kind: str) -> str:
@@ -109,19 +111,23 @@ def tally_params(manifest: dict, district: dict) -> dict:
     return {"tie_seed": manifest["cycle"]["tie_break_seed"], **district["tally"]["params"]}
 
 
-# ----- results.json: where the frozen facts of each district live ----------------------
+def exact_json(value: Any) -> Any:
+    """Scores as results.json writes them: ints stay ints, fractions become exact strings."""
+    if isinstance(value, int):
+        return value
+    return json_exact(value)
+
+
+# ----- results.json (pbvote.services.publication, format 1) ----------------------------
+RESULTS_FORMATS = (1,)
+
+
 def results_districts(results: dict) -> dict[str, dict]:
     """District slug → its entry in results.json."""
-    districts = results.get("districts")
-    if isinstance(districts, dict):
-        return {slug: dict(entry, slug=slug) for slug, entry in districts.items()}
-    if isinstance(districts, list):
-        return {entry["slug"]: entry for entry in districts}
-    raise BundleError(RESULTS_FILE, "has no 'districts'")
-
-
-def district_outcome(entry: dict) -> dict:
-    return entry["outcome"] if isinstance(entry.get("outcome"), dict) else entry
+    if results.get("format") not in RESULTS_FORMATS:
+        raise CheckFailed(f"{RESULTS_FILE} has format {results.get('format')!r}; this verifier "
+                          f"reads format {', '.join(map(str, RESULTS_FORMATS))}")
+    return {entry["slug"]: entry for entry in results["districts"]}
 
 
 # ----- reading a bundle ------------------------------------------------------------------
@@ -296,7 +302,7 @@ class _Verifier:
     def run(self) -> Report:
         steps = [("files", self.check_files), ("sha256", self.check_sums),
                  ("manifest-hash", self.check_manifest), ("ballot-files", self.check_ballot_files),
-                 ("counts", self.check_counts), ("ballot-digest", self.check_digests),
+                 ("counts", self.check_counts), ("scores", self.check_scores),
                  ("tally", self.check_tally)]
         if self.chain is not None:
             steps += [("chain-integrity", self.check_chain_integrity),
@@ -358,6 +364,10 @@ class _Verifier:
             raise CheckFailed(f"{RESULTS_FILE} was counted under manifest {counted_under}, "
                               f"but {MANIFEST_FILE} has {claimed}")
         self.results_by_district = results_districts(self.results)
+        seed = self.manifest["cycle"]["tie_break_seed"]
+        if self.results.get("tie_break_seed") != seed:
+            raise CheckFailed(f"{RESULTS_FILE} used tie-break seed "
+                              f"{self.results.get('tie_break_seed')!r}, the manifest has {seed!r}")
         if set(self.results_by_district) != set(self.districts):
             raise CheckFailed(f"{RESULTS_FILE} has districts {sorted(self.results_by_district)}, "
                               f"the manifest has {sorted(self.districts)}")
@@ -463,31 +473,42 @@ class _Verifier:
                 raise CheckFailed(f"district {slug}: {ballots} ballots, {receipts} receipts, "
                                   f"{voted} participations (they must be equal)")
             entry = self.results_by_district[slug]
-            frozen = {"ballots": entry.get("ballots"), "participations": entry.get("participations")}
-            if frozen["ballots"] is not None and frozen["ballots"] != ballots:
+            if entry["ballots"] != ballots:
                 raise CheckFailed(f"district {slug}: {ballots} ballots published, but "
-                                  f"{RESULTS_FILE} counted {frozen['ballots']}")
-            if isinstance(frozen["participations"], dict) and \
-                    {k: v for k, v in frozen["participations"].items() if v} != \
-                    {k: v for k, v in self.participation[slug].items() if v}:
+                                  f"{RESULTS_FILE} counted {entry['ballots']}")
+            counted = _nonzero(entry["participations"]["by_channel"])
+            if counted != _nonzero(self.participation[slug]):
                 raise CheckFailed(f"district {slug}: participations by channel "
-                                  f"{self.participation[slug]} differ from {RESULTS_FILE}'s "
-                                  f"{frozen['participations']}")
+                                  f"{_nonzero(self.participation[slug])} differ from the "
+                                  f"{counted} that {RESULTS_FILE} counted")
             parts.append(f"{slug} {ballots}")
         return "ballots = receipts = participations: " + ", ".join(parts)
 
-    def check_digests(self) -> str:
+    def check_scores(self) -> str:
         checked = 0
-        for slug, ballots in self.ballots.items():
-            frozen = self.results_by_district[slug].get("ballots_digest")
-            if frozen is None:
-                raise CheckFailed(f"{RESULTS_FILE}, district {slug}: no ballots_digest")
-            actual = ballots_digest(ballots)
-            if actual != frozen:
-                raise CheckFailed(f"district {slug}: the published ballots digest to {actual}, "
-                                  f"but {RESULTS_FILE} froze {frozen} at the count")
-            checked += 1
-        return f"{checked} districts match the digests frozen at the count"
+        for slug, district in self.districts.items():
+            entry = self.results_by_district[slug]
+            instance = district_instance(district)
+            profile = district_profile(district, instance, self.ballots[slug])
+            rule = district["tally"]["rule"]
+            if rule not in RULES:
+                raise CheckFailed(f"district {slug}: unknown rule {rule!r}")
+            params = resolve_params(RULES[rule], tally_params(self.manifest, district))
+            scoring_fn = params.get("scoring_fn") if profile.ballot_type == "ordinal" else None
+            scores = {pid: exact_json(v) for pid, v in profile.scores(scoring_fn).items()}
+            supporters = profile.supporters()
+            published_supporters = {p["id"]: p["supporters"] for p in entry["projects"]}
+            for pid in sorted(set(scores) | set(entry["scores"])):
+                if entry["scores"].get(pid) != scores.get(pid):
+                    raise CheckFailed(f"district {slug}, project {pid}: the published ballots "
+                                      f"give a score of {scores.get(pid)}, {RESULTS_FILE} says "
+                                      f"{entry['scores'].get(pid)}")
+                if published_supporters.get(pid) != supporters.get(pid):
+                    raise CheckFailed(f"district {slug}, project {pid}: the published ballots "
+                                      f"give {supporters.get(pid)} supporters, {RESULTS_FILE} "
+                                      f"says {published_supporters.get(pid)}")
+            checked += len(scores)
+        return f"{checked} projects' supporters and scores re-counted"
 
     def check_tally(self) -> str:
         parts = []
@@ -499,14 +520,12 @@ class _Verifier:
                                    tally_params(self.manifest, district)).to_dict()
             except TallyInputError as exc:
                 raise CheckFailed(f"district {slug}: the count cannot be repeated: {exc}") from None
-            published = district_outcome(self.results_by_district[slug])
+            published = self.results_by_district[slug]["outcome"]
             for key in ("rule", "selected", "total_cost", "budget", "params", "trace", "ties"):
-                if key in published and published[key] != outcome[key]:
+                if published[key] != outcome[key]:
                     raise CheckFailed(f"district {slug}: the re-count gives {key} = "
                                       f"{_short(outcome[key])}, {RESULTS_FILE} says "
                                       f"{_short(published[key])}")
-            if "selected" not in published:
-                raise CheckFailed(f"{RESULTS_FILE}, district {slug}: no selected projects")
             parts.append(f"{slug} [{', '.join(outcome['selected'])}]")
         return "re-count matches: " + "; ".join(parts)
 
@@ -525,6 +544,16 @@ class _Verifier:
             if json.loads(entry["entry_json"]).get("kind") != entry["kind"]:
                 raise CheckFailed(f"chain entry {entry['position']}: kind column differs from the "
                                   f"hashed entry")
+        counted_at = self.results["chain"]
+        counted_length, counted_head = int(counted_at["length"]), counted_at["head"]
+        if counted_length > len(self.chain) or (
+                counted_length and self.chain[counted_length - 1]["entry_hash"] != counted_head):
+            raise CheckFailed(f"{RESULTS_FILE} was counted at entry {counted_length} with head "
+                              f"{counted_head}, which this chain does not contain")
+        late = [e["position"] for e in self.chain[counted_length:] if e["kind"] == "ballot"]
+        if late:
+            raise CheckFailed(f"chain entry {late[0]} is a ballot logged after the count "
+                              f"(counted up to entry {counted_length})")
         self.chain_ballots = [(json.loads(e["entry_json"])["data"], e["entry_hash"])
                               for e in self.chain if e["kind"] == "ballot"]
         cycle_slug = self.manifest["cycle"]["slug"]
@@ -563,12 +592,28 @@ class _Verifier:
         for data, _ in self.chain_ballots:
             from_chain.setdefault(data["district"], Counter())[data["channel"]] += 1
         for slug in self.districts:
-            chain_counts = {k: v for k, v in from_chain.get(slug, Counter()).items() if v}
-            voted = {k: v for k, v in self.participation[slug].items() if v}
+            chain_counts = _nonzero(from_chain.get(slug, Counter()))
+            voted = _nonzero(ballot_channels(self.participation[slug]))
             if chain_counts != voted:
                 raise CheckFailed(f"district {slug}: ballots by channel in the chain {chain_counts} "
                                   f"differ from participations {voted}")
+            counted = _nonzero(self.results_by_district[slug]["ballots_by_channel"])
+            if chain_counts != counted:
+                raise CheckFailed(f"district {slug}: ballots by channel in the chain {chain_counts} "
+                                  f"differ from the {counted} that {RESULTS_FILE} counted")
         return "ballots per district and channel equal participations"
+
+
+def ballot_channels(participations: dict[str, int]) -> dict[str, int]:
+    """Participations per channel, keyed by the channel their ballots carry."""
+    counts: Counter = Counter()
+    for channel, number in participations.items():
+        counts[BALLOT_CHANNEL_OF_PARTICIPATION.get(channel, channel)] += int(number)
+    return dict(counts)
+
+
+def _nonzero(counts: dict[str, int]) -> dict[str, int]:
+    return {key: int(value) for key, value in sorted(counts.items()) if value}
 
 
 def _short(value: Any, limit: int = 160) -> str:

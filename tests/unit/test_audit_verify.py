@@ -72,8 +72,10 @@ def make_chain(cast=CAST, cycle="c1") -> list[dict]:
     return entries
 
 
-def results_for(ballots_by_district: dict, participation: dict) -> dict:
-    districts = {}
+def results_for(ballots_by_district: dict, participation: dict, chain: list[dict]) -> dict:
+    """The parts of pbvote.services.publication's results document (format 1) the verifier
+    reads, computed here from plain data."""
+    districts = []
     for district in MANIFEST["districts"]:
         slug = district["slug"]
         instance = verify.district_instance(district)
@@ -81,11 +83,26 @@ def results_for(ballots_by_district: dict, participation: dict) -> dict:
         profile = verify.district_profile(district, instance, ballots)
         outcome = run_rule(instance, profile, district["tally"]["rule"],
                            verify.tally_params(MANIFEST, district))
-        districts[slug] = {"outcome": outcome.to_dict(), "ballots": len(ballots),
-                           "participations": participation[slug],
-                           "ballots_digest": verify.ballots_digest(ballots)}
-    return {"cycle": "c1", "manifest_hash": verify.manifest_digest(MANIFEST),
+        scoring_fn = district["tally"]["params"].get("scoring_fn")
+        supporters = profile.supporters()
+        districts.append({
+            "slug": slug, "outcome": outcome.to_dict(), "ballots": len(ballots),
+            "ballots_by_channel": dict(participation[slug]),
+            "participations": {"total": sum(participation[slug].values()),
+                               "by_channel": dict(participation[slug])},
+            "projects": [{"id": p["id"], "supporters": supporters[p["id"]]}
+                         for p in district["projects"]],
+            "scores": {pid: verify.exact_json(v) for pid, v in profile.scores(scoring_fn).items()},
+        })
+    counted = [e for e in chain if e["kind"] != "voting.closed"]
+    return {"format": 1, "manifest_hash": verify.manifest_digest(MANIFEST),
+            "tie_break_seed": MANIFEST["cycle"]["tie_break_seed"],
+            "chain": {"length": len(counted), "head": counted[-1]["entry_hash"]},
             "districts": districts}
+
+
+def district_entry(results: dict, slug: str) -> dict:
+    return next(d for d in results["districts"] if d["slug"] == slug)
 
 
 def make_bundle(chain: list[dict]) -> dict[str, bytes]:
@@ -100,11 +117,11 @@ def make_bundle(chain: list[dict]) -> dict[str, bytes]:
         receipts[data["district"]].append(receipt_from_entry_hash(entry["entry_hash"]))
         channels = participation[data["district"]]
         channels[data["channel"]] = channels.get(data["channel"], 0) + 1
-    results = results_for(ballots, participation)
+    results = results_for(ballots, participation, chain)
     return bundle_format.build_bundle(bundle_format.BundleInput(
         manifest=MANIFEST, manifest_hash=verify.manifest_digest(MANIFEST), ballots=ballots,
         receipts=receipts, participation=participation, results_json=canonical_json(results),
-        selected={slug: r["outcome"]["selected"] for slug, r in results["districts"].items()},
+        selected={d["slug"]: d["outcome"]["selected"] for d in results["districts"]},
         chain_head=chain[-1]["entry_hash"], chain_length=len(chain)))
 
 
@@ -134,7 +151,7 @@ def test_an_honest_bundle_and_chain_pass(files, chain):
     report = verify.verify_files(files)
     assert report.ok, report.text()
     assert [c.name for c in report.checks] == ["files", "sha256", "manifest-hash", "ballot-files",
-                                               "counts", "ballot-digest", "tally"]
+                                               "counts", "scores", "tally"]
     full = verify.verify_files(files, chain)
     assert full.ok, full.text()
     assert len(full.checks) == 11
@@ -203,14 +220,19 @@ def test_resummed_ballot_swap_fails_the_ballot_files_check(files):
     assert "ballots.csv and ballots.json, district north differ" in report.first_failure.detail
 
 
-def test_resummed_consistent_ballot_edit_fails_the_digest(files):
-    """Change one ballot in all three ballot files: the frozen digest still catches it."""
-    north = json.loads(files["ballots.json"])["districts"]["north"]
-    index = north.index(["N-A"])
-    north[index] = ["N-C"]
-    forged = make_forged_ballots(files, "north", north)
-    report = verify.verify_files(forged)
-    assert failed_check(report) == "ballot-digest"
+@pytest.mark.parametrize("slug,old,new", [
+    ("north", ["N-A"], ["N-C"]),
+    ("south", ["S-B", "S-A"], ["S-A", "S-B"]),  # same projects, other order
+    ("west", {"W-B": 5}, {"W-A": 1, "W-B": 4}),
+])
+def test_resummed_consistent_ballot_edit_fails_the_scores(files, slug, old, new):
+    """Change one ballot in all three ballot files: the re-counted scores show it, even when
+    the winners stay the same."""
+    ballots = json.loads(files["ballots.json"])["districts"][slug]
+    ballots[ballots.index(old)] = new
+    report = verify.verify_files(make_forged_ballots(files, slug, ballots))
+    assert failed_check(report) == "scores"
+    assert f"district {slug}, project" in report.first_failure.detail
 
 
 def make_forged_ballots(files, slug, new_ballots):
@@ -242,7 +264,7 @@ def test_resummed_participation_edit_fails_the_counts(files):
 
 def test_resummed_outcome_edit_fails_the_tally(files):
     def other_winner(doc):
-        doc["districts"]["north"]["outcome"]["selected"] = ["N-B", "N-C"]
+        district_entry(doc, "north")["outcome"]["selected"] = ["N-B", "N-C"]
     report = verify.verify_files(_edit_json(files, "results.json", other_winner))
     assert failed_check(report) == "tally"
     assert "district north: the re-count gives selected" in report.first_failure.detail
@@ -286,8 +308,17 @@ def test_chain_and_bundle_of_different_ballots_fail_chain_ballots(chain):
             receipts[json.loads(entry["entry_json"])["data"]["district"]].append(
                 receipt_from_entry_hash(entry["entry_hash"]))
     forged["receipts.txt"] = bundle_format._receipts_text("c1", receipts)
+    results = json.loads(files["results.json"])
+    results["chain"] = {"length": len(chain) - 1, "head": chain[-2]["entry_hash"]}
+    forged["results.json"] = canonical_json(results).encode()
     report = verify.verify_files(resum(forged), chain)
     assert failed_check(report) == "chain-ballots"
+    results["chain"] = {"length": 2, "head": chain[1]["entry_hash"]}
+    forged["results.json"] = canonical_json(results).encode()
+    report = verify.verify_files(resum(forged), chain)
+    assert failed_check(report) == "chain-integrity"
+    assert "is a ballot logged after the count (counted up to entry 2)" in \
+        report.first_failure.detail
 
 
 def test_receipts_that_do_not_derive_from_the_chain_fail(files, chain):
@@ -302,7 +333,7 @@ def test_receipts_that_do_not_derive_from_the_chain_fail(files, chain):
 def test_channel_counts_are_reconciled_with_the_chain(chain):
     files = make_bundle(chain)
     results = json.loads(files["results.json"])
-    results["districts"]["north"]["participations"] = {"online": 4}
+    district_entry(results, "north")["participations"]["by_channel"] = {"online": 4}
     participation = json.loads(files["participation.json"])
     participation["districts"]["north"] = {"online": 4}
     forged = dict(files, **{"results.json": canonical_json(results).encode(),
@@ -346,7 +377,7 @@ def test_the_pabulib_files_recount_with_the_tally_command_line(files, tmp_path):
                               capture_output=True, text=True, cwd=REPO_ROOT)
         assert done.returncode == 0, done.stderr
         outcome = json.loads(done.stdout)
-        assert outcome["selected"] == results["districts"][district["slug"]]["outcome"]["selected"]
+        assert outcome["selected"] == district_entry(results, district["slug"])["outcome"]["selected"]
 
 
 def test_the_verifier_imports_neither_flask_nor_sqlalchemy():

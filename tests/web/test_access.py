@@ -20,10 +20,22 @@ EXPECTED = {
     "vote.receipt": (302, 302),  # no receipt in this session
     "vote.cast": (405, 405),
     "vote.leave": (405, 405),
+    "board.index": (200, 200),
+    "board.district": (200, 200),
+    "board.receipts_text": (200, 200),
+    "board.check": (200, 200),
+    "board.bundle": (404, 404),  # not published
+    "api.cycles": (200, 200),
+    "api.cycle": (200, 200),
+    "api.projects": (200, 200),
+    "api.board": (200, 200),
+    "api.receipt": (200, 200),  # a well-formed receipt that is not on the board
+    "api.results": (404, 404),  # not published
 }
 # CSRF is checked before access, so a tokenless POST is 400 for everyone.
 POST_ONLY_EXPECTED = {"vote.cast": (400, 400), "vote.leave": (400, 400)}
-VALUES = {"slug": "test-cycle", "district_slug": "approval", "filename": "css/pbvote.css"}
+VALUES = {"slug": "test-cycle", "district_slug": "approval", "filename": "css/pbvote.css",
+          "receipt": "ABCDE-12345"}
 
 
 def _url(app, rule) -> str:

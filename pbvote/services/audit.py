@@ -1,0 +1,343 @@
+"""Auditability: the public bulletin board, the published bundle, the auditors' chain export,
+the reconciliation of participations, ballots and receipts, and running the verifier.
+
+Read-only: nothing here writes to the database.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import func, or_, select
+
+from pbvote.audit import bundle as bundle_format
+from pbvote.audit import verify
+from pbvote.audit.chain import normalise_receipt
+from pbvote.db import utcnow
+from pbvote.extensions import db
+from pbvote.models import Ballot, Chain, Cycle, District, LogEntry, Participation
+from pbvote.services import log
+from pbvote.services.cycles import build_manifest
+from pbvote.services.errors import DomainError, NotFound
+
+
+class NotPublished(DomainError):
+    def __init__(self, message: str = "The results of this cycle have not been published yet, "
+                                      "so there is no bundle to download or verify."):
+        super().__init__(message, 404)
+
+
+class Embargoed(DomainError):
+    def __init__(self, message: str):
+        super().__init__(message, 409)
+
+
+# ----- voting state (the same rule as publication's embargo) --------------------------------
+def voting_closed(cycle: Cycle, now: dt.datetime | None = None) -> bool:
+    window = cycle.phase_window("voting")
+    return window is not None and (now or utcnow()) >= window.ends_at
+
+
+def voting_started(cycle: Cycle, now: dt.datetime | None = None) -> bool:
+    window = cycle.phase_window("voting")
+    return window is not None and (now or utcnow()) >= window.starts_at
+
+
+# ----- the bulletin board --------------------------------------------------------------------
+@dataclass(frozen=True)
+class DistrictBoard:
+    slug: str
+    name: str
+    receipts: list[str]
+
+    @property
+    def count(self) -> int:
+        return len(self.receipts)
+
+
+@dataclass(frozen=True)
+class Board:
+    cycle_slug: str
+    districts: list[DistrictBoard]
+    chain_length: int
+    chain_head: str
+
+    @property
+    def total(self) -> int:
+        return sum(d.count for d in self.districts)
+
+    def district(self, slug: str) -> DistrictBoard | None:
+        return next((d for d in self.districts if d.slug == slug), None)
+
+
+def bulletin_board(cycle: Cycle) -> Board:
+    """Every receipt per district, sorted (never in casting order), and the chain head.
+
+    Only receipts: nothing about what any ballot says. The number of receipts is turnout,
+    which anyone could count from the list anyway, so it is shown while voting is open too.
+    """
+    rows = db.session.execute(
+        select(Ballot.district_id, Ballot.receipt).where(Ballot.cycle_id == cycle.id)
+        .order_by(Ballot.receipt))
+    receipts: dict[int, list[str]] = {d.id: [] for d in cycle.districts}
+    for district_id, receipt in rows:
+        receipts.setdefault(district_id, []).append(receipt)
+    chain = db.session.get(Chain, cycle.chain_id)
+    return Board(cycle.slug, [DistrictBoard(d.slug, d.name, receipts[d.id])
+                              for d in cycle.districts], chain.length, chain.head_hash)
+
+
+@dataclass(frozen=True)
+class ReceiptCheck:
+    typed: str
+    receipt: str  # normalised; "" when the text cannot be a receipt
+    district: District | None
+
+    @property
+    def well_formed(self) -> bool:
+        return bool(self.receipt)
+
+    @property
+    def found(self) -> bool:
+        return self.district is not None
+
+
+def check_receipt(cycle: Cycle, typed: str) -> ReceiptCheck:
+    receipt = normalise_receipt(typed or "")
+    district = None
+    if receipt:
+        district = db.session.scalar(
+            select(District).join(Ballot, Ballot.district_id == District.id)
+            .where(Ballot.cycle_id == cycle.id, Ballot.receipt == receipt))
+    return ReceiptCheck(typed or "", receipt, district)
+
+
+# ----- reconciliation ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReconciliationRow:
+    district_slug: str
+    district_name: str
+    channel: str
+    participations: int
+    ballots: int
+    receipts: int  # ballot entries in the chain, each of which yields one receipt
+
+    @property
+    def balanced(self) -> bool:
+        return self.participations == self.ballots == self.receipts
+
+
+def reconciliation(cycle: Cycle) -> list[ReconciliationRow]:
+    """Per district and ballot channel: participations vs ballots vs logged receipts.
+
+    A desk participation is matched with the paper ballot it leads to.
+    """
+    participations: dict[tuple[int, str], int] = Counter()
+    for district_id, channel, count in db.session.execute(
+            select(Participation.district_id, Participation.channel, func.count())
+            .where(Participation.cycle_id == cycle.id)
+            .group_by(Participation.district_id, Participation.channel)):
+        mapped = verify.BALLOT_CHANNEL_OF_PARTICIPATION.get(channel, channel)
+        participations[(district_id, mapped)] += int(count)
+    ballots = Counter({(district_id, channel): int(count) for district_id, channel, count in
+                       db.session.execute(
+                           select(Ballot.district_id, Ballot.channel, func.count())
+                           .where(Ballot.cycle_id == cycle.id)
+                           .group_by(Ballot.district_id, Ballot.channel))})
+    by_slug = {d.slug: d for d in cycle.districts}
+    receipts: dict[tuple[int, str], int] = Counter()
+    unknown_districts: Counter = Counter()
+    for text in db.session.scalars(select(LogEntry.entry_json).where(
+            LogEntry.chain_id == cycle.chain_id, LogEntry.kind == "ballot")):
+        data = json.loads(text)["data"]
+        district = by_slug.get(data.get("district"))
+        if district is None:
+            unknown_districts[(data.get("district"), data.get("channel"))] += 1
+            continue
+        receipts[(district.id, data.get("channel"))] += 1
+    rows = []
+    for district in cycle.districts:
+        channels = sorted({c for (d, c) in list(participations) + list(ballots) + list(receipts)
+                           if d == district.id})
+        for channel in channels:
+            key = (district.id, channel)
+            rows.append(ReconciliationRow(district.slug, district.name, channel,
+                                          participations[key], ballots[key], receipts[key]))
+    for (slug, channel), count in sorted(unknown_districts.items(), key=str):
+        rows.append(ReconciliationRow(str(slug), f"unknown district {slug!r}", str(channel),
+                                      0, 0, count))
+    return rows
+
+
+# ----- the chain -----------------------------------------------------------------------------
+def chain_status(cycle: Cycle):
+    """verify_stored_chain's report: verified up to entry N, and the first problem if any."""
+    return log.verify_stored_chain(cycle.chain_id)
+
+
+def chain_export_lines(cycle: Cycle) -> Iterator[str]:
+    """The auditors' full export: every entry in order, exactly as hashed. It holds ballot
+    contents, so it exists only once voting has closed (no partial count during voting)."""
+    if not voting_closed(cycle):
+        raise Embargoed("The full log holds the ballots, so it can be exported only after voting "
+                        "has closed; the chain status above is checked meanwhile.")
+    for entry in log.stored_entries(cycle.chain_id):
+        kind = json.loads(entry.entry_json).get("kind", "")
+        yield bundle_format.chain_export_line(entry.position, kind, entry.entry_json,
+                                              entry.previous_hash, entry.entry_hash)
+
+
+@dataclass
+class LogPage:
+    entries: list[dict]
+    total: int
+    page: int
+    per_page: int
+    kinds: list[str] = field(default_factory=list)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def browse_log(cycle: Cycle, *, kind: str = "", first: int | None = None,
+               last: int | None = None, text: str = "", page: int = 1,
+               per_page: int = 50) -> LogPage:
+    """Filtered entries of the cycle's chain, in order. While voting is open, ballot entries
+    show no selections (they would be a running count)."""
+    conditions = [LogEntry.chain_id == cycle.chain_id]
+    if kind:
+        conditions.append(LogEntry.kind == kind)
+    if first is not None:
+        conditions.append(LogEntry.position >= first)
+    if last is not None:
+        conditions.append(LogEntry.position <= last)
+    if text:
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(or_(LogEntry.entry_json.like(f"%{escaped}%", escape="\\"),
+                              LogEntry.entry_hash == text.lower()))
+    total = db.session.scalar(select(func.count()).select_from(LogEntry).where(*conditions))
+    page = max(1, page)
+    rows = db.session.scalars(select(LogEntry).where(*conditions).order_by(LogEntry.position)
+                              .offset((page - 1) * per_page).limit(per_page))
+    withhold = not voting_closed(cycle)
+    entries = []
+    for row in rows:
+        data = json.loads(row.entry_json).get("data", {})
+        if row.kind == "ballot" and withhold:
+            data = {key: value for key, value in data.items() if key != "selections"}
+            data["selections"] = "(withheld until voting closes)"
+        entries.append({"position": row.position, "kind": row.kind, "data": data,
+                        "entry_hash": row.entry_hash, "previous_hash": row.previous_hash})
+    kinds = list(db.session.scalars(select(LogEntry.kind).where(
+        LogEntry.chain_id == cycle.chain_id).distinct().order_by(LogEntry.kind)))
+    return LogPage(entries, int(total), page, per_page, kinds)
+
+
+# ----- the published bundle --------------------------------------------------------------------
+def _snapshot(cycle: Cycle):
+    from pbvote.services.publication import published_results
+
+    snapshot = published_results(cycle)
+    if snapshot is None:
+        raise NotPublished()
+    return snapshot
+
+
+def is_published(cycle: Cycle) -> bool:
+    from pbvote.services.publication import published_results
+
+    return published_results(cycle) is not None
+
+
+def frozen_manifest(cycle: Cycle) -> tuple[dict, str]:
+    """The manifest stored when voting opened, with its hash; a cycle that never stored one
+    (older data) gets today's, whose hash the verifier then compares with results.json's."""
+    if cycle.manifest_json:
+        return json.loads(cycle.manifest_json), cycle.manifest_hash
+    manifest = build_manifest(cycle)
+    return manifest, verify.manifest_digest(manifest)
+
+
+def bundle_files(cycle: Cycle) -> dict[str, bytes]:
+    """Every file of the published bundle, built from the database as it is now."""
+    snapshot = _snapshot(cycle)
+    manifest, manifest_hash = frozen_manifest(cycle)
+    slugs = {d.id: d.slug for d in cycle.districts}
+    ballots: dict[str, list] = {slug: [] for slug in slugs.values()}
+    receipts: dict[str, list[str]] = {slug: [] for slug in slugs.values()}
+    for district_id, selections, receipt in db.session.execute(
+            select(Ballot.district_id, Ballot.selections, Ballot.receipt)
+            .where(Ballot.cycle_id == cycle.id)):
+        slug = slugs.get(district_id, f"district-{district_id}")
+        ballots.setdefault(slug, []).append(json.loads(selections))
+        receipts.setdefault(slug, []).append(receipt)
+    participation: dict[str, dict[str, int]] = {slug: {} for slug in slugs.values()}
+    for district_id, channel, count in db.session.execute(
+            select(Participation.district_id, Participation.channel, func.count())
+            .where(Participation.cycle_id == cycle.id)
+            .group_by(Participation.district_id, Participation.channel)):
+        slug = slugs.get(district_id, f"district-{district_id}")
+        participation.setdefault(slug, {})[channel] = int(count)
+    results = json.loads(snapshot.results_json)
+    selected = {d["slug"]: d["outcome"]["selected"] for d in results.get("districts", [])}
+    chain = db.session.get(Chain, cycle.chain_id)
+    return bundle_format.build_bundle(bundle_format.BundleInput(
+        manifest=manifest, manifest_hash=manifest_hash, ballots=ballots, receipts=receipts,
+        participation=participation, results_json=snapshot.results_json, selected=selected,
+        chain_head=chain.head_hash, chain_length=chain.length))
+
+
+def bundle_folder_name(cycle: Cycle) -> str:
+    return f"{cycle.slug}-results"
+
+
+def bundle_zip(cycle: Cycle) -> bytes:
+    return bundle_format.zip_bytes(bundle_files(cycle), bundle_folder_name(cycle))
+
+
+CHAIN_EXPORT_FILE = "chain.jsonl"
+
+
+@dataclass(frozen=True)
+class ExportPaths:
+    bundle_dir: Path
+    bundle_zip: Path
+    chain: Path | None
+
+
+def export(cycle: Cycle, outdir: str | Path, with_chain: bool = False) -> ExportPaths:
+    """Write OUTDIR/<slug>-results/ (the bundle), its .zip and, with_chain, chain.jsonl.
+
+    OUTDIR must not exist yet or be empty, so an old file can never pass for a new one."""
+    outdir = Path(outdir)
+    if outdir.exists() and (not outdir.is_dir() or any(outdir.iterdir())):
+        raise DomainError(f"{outdir} is not an empty directory; choose a new one.", 409)
+    files = bundle_files(cycle)  # refuses before publication, before anything is written
+    lines = list(chain_export_lines(cycle)) if with_chain else None
+    folder = bundle_folder_name(cycle)
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        bundle_format.write_directory(files, outdir / folder)
+        archive = outdir / f"{folder}.zip"
+        archive.write_bytes(bundle_format.zip_bytes(files, folder))
+        chain_path = None
+        if lines is not None:
+            chain_path = outdir / CHAIN_EXPORT_FILE
+            chain_path.write_text("".join(lines), encoding="utf-8")
+    except OSError as error:
+        raise DomainError(f"Cannot write to {outdir}: {error.strerror}.", 409) from error
+    return ExportPaths(outdir / folder, archive, chain_path)
+
+
+def verify_now(cycle: Cycle) -> verify.Report:
+    """Export the bundle and the chain to a temporary directory and run the standalone
+    verifier on them, exactly as an outside auditor would."""
+    with tempfile.TemporaryDirectory(prefix="pbvote-verify-") as scratch:
+        paths = export(cycle, Path(scratch) / "export", with_chain=True)
+        return verify.verify_path(paths.bundle_zip, paths.chain)
