@@ -265,6 +265,11 @@ def equal_shares(instance: Instance, profile: Profile, params: dict, rule_name: 
                       "selected": [ids[c] for c in winners], "total_cost": normalize(spent),
                       "exhaustive": exhaustive, "result": "start"})
         while not (params["exhaustive"] and exhaustive):
+            if len(winners) == len(problem.candidates):
+                # every supported project is already funded: more money cannot change anything
+                # (equalshares.net would loop forever here when an unsupported project still fits)
+                trace.append({"type": "add1_skipped", "reason": "every supported project is already funded"})
+                break
             step_no += 1
             next_budget = used_budget + n * increment
             step_ties = TieBreaker(instance, supporters, params["ties"], params["tie_seed"])
