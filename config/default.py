@@ -16,3 +16,10 @@ BABEL_DEFAULT_TIMEZONE = "UTC"
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True
 SQLITE_BUSY_TIMEOUT_MS = 30000
+# Staff sign-in: argon2id cost (argon2-cffi's defaults), attempts per minute per IP and per
+# account on the sign-in forms, and the issuer name shown in authenticator apps.
+ARGON2_TIME_COST = 3
+ARGON2_MEMORY_COST = 65536
+ARGON2_PARALLELISM = 4
+SIGN_IN_RATE_LIMIT = "10/minute"
+TOTP_ISSUER = "pbvote"

@@ -17,11 +17,10 @@ DEMO_CREDENTIALS_FILE = "demo-credentials.txt"
 
 
 def register_commands(app) -> None:
-    for command in (init_db, demo, cast_random):
-        app.cli.add_command(command)
-    from pbvote.cli_audit import export_bundle
+    from pbvote.cli_accounts import create_admin
 
-    app.cli.add_command(export_bundle)
+    for command in (init_db, demo, cast_random, create_admin):
+        app.cli.add_command(command)
 
 
 def _fail(message: str) -> None:

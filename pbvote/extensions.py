@@ -7,6 +7,7 @@ from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -34,6 +35,25 @@ migrate = Migrate(compare_type=True, render_as_batch=True)
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
+login_manager = LoginManager()
+# "strong": a session cookie replayed from another address or browser is dropped.
+login_manager.session_protection = "strong"
+login_manager.login_view = "auth.login"
+
+
+@login_manager.user_loader
+def _load_account(user_id: str):
+    """user_id is "<account id>:<session key>"; the key is rotated at sign-in and sign-out."""
+    from pbvote.models import Account
+    from pbvote.services.accounts import session_key_matches
+
+    account_id, _, key = user_id.partition(":")
+    if not account_id.isdigit():
+        return None
+    account = db.session.get(Account, int(account_id))
+    if account is None or not account.is_active or not session_key_matches(account, key):
+        return None
+    return account
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -44,6 +64,7 @@ def init_app(app) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     limiter.init_app(app)
+    login_manager.init_app(app)
     _sqlite_busy_timeout["ms"] = int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 30000))
 
     @app.url_value_preprocessor

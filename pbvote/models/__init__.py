@@ -1,4 +1,5 @@
 """Persistence only: columns, constraints and small derived properties."""
+from pbvote.models.account import ROLES, STAFF_ROLES, Account, RecoveryCode
 from pbvote.models.cycle import PHASE_KINDS, Cycle, District, Phase, Project
 from pbvote.models.log import Chain, LogEntry
 from pbvote.models.results import ResultsSnapshot, TallyRun
@@ -6,6 +7,7 @@ from pbvote.models.roll import AccessCode, RollEntry
 from pbvote.models.voting import Ballot, Participation
 
 __all__ = [
+    "ROLES", "STAFF_ROLES", "Account", "RecoveryCode",
     "PHASE_KINDS", "Cycle", "District", "Phase", "Project", "Chain", "LogEntry",
     "AccessCode", "RollEntry", "Ballot", "Participation", "ResultsSnapshot", "TallyRun",
 ]

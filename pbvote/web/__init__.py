@@ -8,14 +8,14 @@ from pbvote.services.errors import DomainError
 
 
 def register_blueprints(app) -> None:
-    from pbvote.web import filters, guards, public, vote
+    from pbvote.web import admin, audit, auth, filters, guards, public, staff, vote
 
     app.register_blueprint(public.bp)
     app.register_blueprint(vote.bp)
-    from pbvote.web import api, board
-
-    app.register_blueprint(board.bp)
-    app.register_blueprint(api.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(staff.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(audit.bp)
     app.before_request(guards.enforce_access)
     filters.register(app)
     _register_error_pages(app)
@@ -38,7 +38,8 @@ def _register_error_pages(app) -> None:
                             (403, "You do not have access to this page."),
                             (404, "This page does not exist."),
                             (405, "This action is not allowed here."),
-                            (413, "The upload is too large.")]:
+                            (413, "The upload is too large."),
+                            (429, "Too many attempts. Wait a minute and try again.")]:
         app.register_error_handler(status, _simple_error_page(status, message))
 
 

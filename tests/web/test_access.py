@@ -1,4 +1,10 @@
-"""Deny by default: every route in app.url_map, for each kind of visitor."""
+"""Deny by default: every route in app.url_map, for every kind of visitor.
+
+Each endpoint must have a row in EXPECTED (GET) and, when it takes POST, in POST_EXPECTED;
+a route missing from either table fails the test, so each new route gets classified.
+POSTs carry a valid CSRF token and no other data (tokenless POSTs are 400 for everyone,
+see TOKENLESS_POST). Staff accounts sign in through the real password and TOTP steps.
+"""
 from __future__ import annotations
 
 import pytest
@@ -6,76 +12,172 @@ from flask import Blueprint
 
 from pbvote.db import write_intent
 from pbvote.extensions import db
+from tests.conftest import csrf_token
 from tests.factories import make_cycle
+from tests.staff_helpers import login, make_account, sign_in_resident
 
-#: endpoint → expected GET status for an anonymous visitor and for a verified resident
-EXPECTED = {
-    "static": (200, 200),
-    "public.index": (200, 200),
-    "public.cycle": (200, 200),
-    "vote.start": (200, 200),
-    "vote.verify": (200, 200),
-    "vote.ballot": (302, 200),
-    "vote.review": (302, 302),  # nothing pending yet: back to the ballot
-    "vote.receipt": (302, 302),  # no receipt in this session
-    "vote.cast": (405, 405),
-    "vote.leave": (405, 405),
-    "board.index": (200, 200),
-    "board.district": (200, 200),
-    "board.receipts_text": (200, 200),
-    "board.check": (200, 200),
-    "board.bundle": (404, 404),  # not published
-    "api.cycles": (200, 200),
-    "api.cycle": (200, 200),
-    "api.projects": (200, 200),
-    "api.board": (200, 200),
-    "api.receipt": (200, 200),  # a well-formed receipt that is not on the board
-    "api.results": (404, 404),  # not published
+#: anonymous: nobody; voter: a verified voter session (no account); resident: a signed-in
+#: resident account; staff, auditor, admin: signed in with password and TOTP.
+ROLES = ("anonymous", "voter", "resident", "staff", "auditor", "admin")
+
+
+def _same(status: int) -> dict[str, int]:
+    return {role: status for role in ROLES}
+
+
+EVERYONE_200 = _same(200)
+#: GET on a POST-only route: routing answers before any policy
+POST_ONLY = _same(405)
+#: require_roles("staff", "admin"): sign-in page for visitors, 403 for other accounts
+STAFF_PAGE = {"anonymous": 302, "voter": 302, "resident": 403,
+              "staff": 200, "auditor": 403, "admin": 200}
+#: require_roles("auditor", "admin")
+AUDIT_PAGE = {"anonymous": 302, "voter": 302, "resident": 403,
+              "staff": 403, "auditor": 200, "admin": 200}
+#: require_roles("admin")
+ADMIN_PAGE = {"anonymous": 302, "voter": 302, "resident": 403,
+              "staff": 403, "auditor": 403, "admin": 200}
+
+#: endpoint → role → status of a GET
+EXPECTED: dict[str, dict[str, int]] = {
+    "static": EVERYONE_200,
+    "public.index": EVERYONE_200,
+    "public.cycle": EVERYONE_200,
+    "vote.start": EVERYONE_200,
+    "vote.verify": EVERYONE_200,
+    "vote.ballot": {**_same(302), "voter": 200},
+    "vote.review": _same(302),  # nothing pending yet: back to the ballot
+    "vote.receipt": _same(302),  # no receipt in this session
+    "vote.cast": POST_ONLY,
+    "vote.leave": POST_ONLY,
+    # signed-in staff are sent on to their start page
+    "auth.login": {"anonymous": 200, "voter": 200, "resident": 200,
+                   "staff": 302, "auditor": 302, "admin": 302},
+    "auth.totp": _same(302),  # no password step in this session: back to sign-in
+    "auth.enrol": _same(302),
+    "auth.reauth": {"anonymous": 302, "voter": 302, "resident": 403,
+                    "staff": 200, "auditor": 200, "admin": 200},
+    "auth.logout": POST_ONLY,
+    "auth.accept_invitation": _same(404),  # VALUES has no valid token
+    "staff.dashboard": STAFF_PAGE,
+    "admin.accounts_list": ADMIN_PAGE,
+    "admin.invite": ADMIN_PAGE,  # the admin signed in moments ago, so the login is fresh
+    "admin.deactivate": POST_ONLY,
+    "admin.reactivate": POST_ONLY,
+    "admin.reset_totp": POST_ONLY,
+    "admin.unlock": POST_ONLY,
+    "admin.change_role": POST_ONLY,
+    "audit.index": AUDIT_PAGE,
 }
-# CSRF is checked before access, so a tokenless POST is 400 for everyone.
-POST_ONLY_EXPECTED = {"vote.cast": (400, 400), "vote.leave": (400, 400)}
+
+#: an admin action on VALUES["account_id"], which does not exist
+ADMIN_ACTION_POST = {**ADMIN_PAGE, "admin": 404}
+#: endpoint → role → status of a POST with a CSRF token and an empty form
+POST_EXPECTED: dict[str, dict[str, int]] = {
+    "vote.verify": _same(400),  # no verification method chosen
+    "vote.ballot": {**_same(302), "voter": 422},  # an empty ballot breaks the minimum
+    "vote.cast": _same(302),  # nothing pending: back to the ballot (or the start)
+    "vote.leave": _same(302),
+    "auth.login": {"anonymous": 422, "voter": 422, "resident": 422,
+                   "staff": 302, "auditor": 302, "admin": 302},
+    "auth.totp": _same(302),
+    "auth.enrol": _same(302),
+    "auth.reauth": {"anonymous": 302, "voter": 302, "resident": 403,
+                    "staff": 422, "auditor": 422, "admin": 422},
+    "auth.logout": _same(302),
+    "auth.accept_invitation": _same(404),
+    "admin.invite": {**ADMIN_PAGE, "admin": 422},
+    "admin.deactivate": ADMIN_ACTION_POST,
+    "admin.reactivate": ADMIN_ACTION_POST,
+    "admin.reset_totp": ADMIN_ACTION_POST,
+    "admin.unlock": ADMIN_ACTION_POST,
+    "admin.change_role": {**ADMIN_PAGE, "admin": 422},  # no role given
+}
+#: these end the session, so they are posted last
+SESSION_ENDING = ("vote.leave", "auth.logout")
+TOKENLESS_POST = 400  # CSRF is checked before access
+
 VALUES = {"slug": "test-cycle", "district_slug": "approval", "filename": "css/pbvote.css",
-          "receipt": "ABCDE-12345"}
+          "token": "no-such-invitation", "account_id": 999999}
 
 
 def _url(app, rule) -> str:
+    missing = [arg for arg in rule.arguments if arg not in VALUES]
+    assert not missing, f"add a value for URL argument(s) {missing} of {rule.endpoint} to VALUES"
     with app.test_request_context():
         from flask import url_for
 
         return url_for(rule.endpoint, **{arg: VALUES[arg] for arg in rule.arguments})
 
 
-@pytest.fixture
-def visitor_clients(app):
-    with app.app_context(), write_intent():
-        made = make_cycle()
-        db.session.commit()
-    anonymous = app.test_client()
-    resident = app.test_client()
+def _voter_session(client, made) -> None:
     person = made.people["approval"]
-    from tests.conftest import csrf_token
-
-    page = resident.get("/cycles/test-cycle/vote/approval/verify")
-    assert resident.post("/cycles/test-cycle/vote/approval/verify", data={
+    page = client.get("/cycles/test-cycle/vote/approval/verify")
+    assert client.post("/cycles/test-cycle/vote/approval/verify", data={
         "method": "roll", "roll-csrf_token": csrf_token(page.text),
         "roll-last_name": person.last_name, "roll-birth_date": person.birth_date.isoformat(),
         "roll-postcode_or_roll": person.postcode}).status_code == 302
-    return {"anonymous": anonymous, "resident": resident}
 
 
-@pytest.mark.parametrize("who", [0, 1], ids=["anonymous", "resident"])
-def test_every_route_answers_as_expected(app, visitor_clients, who):
-    client = visitor_clients[["anonymous", "resident"][who]]
+@pytest.fixture
+def visitor(app, request):
+    """A test client signed in as request.param."""
+    role = request.param
+    with app.app_context():
+        with write_intent():
+            made = make_cycle()
+            db.session.commit()
+        account = make_account(role) if role not in ("anonymous", "voter") else None
+    client = app.test_client()
+    if role == "voter":
+        _voter_session(client, made)
+    elif role == "resident":
+        sign_in_resident(client, account[0])
+    elif account is not None:
+        login(client, account[1], account[2], account[3])
+    return role, client
+
+
+def test_every_endpoint_is_classified(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    posting = {rule.endpoint for rule in app.url_map.iter_rules() if "POST" in rule.methods}
+    assert not sorted(endpoints - set(EXPECTED)), \
+        f"add these endpoints to EXPECTED: {sorted(endpoints - set(EXPECTED))}"
+    assert not sorted(posting - set(POST_EXPECTED)), \
+        f"add these endpoints to POST_EXPECTED: {sorted(posting - set(POST_EXPECTED))}"
+    for table in (EXPECTED, POST_EXPECTED):
+        for endpoint, row in table.items():
+            assert set(row) == set(ROLES), f"{endpoint} needs a status for each of {ROLES}"
+
+
+@pytest.mark.parametrize("visitor", ROLES, indirect=True)
+def test_every_route_answers_as_expected(app, visitor):
+    role, client = visitor
     rules = list(app.url_map.iter_rules())
-    unknown = sorted({r.endpoint for r in rules} - set(EXPECTED))
-    assert not unknown, f"add these endpoints to the access table: {unknown}"
+    assert {r.endpoint for r in rules} <= set(EXPECTED), "see test_every_endpoint_is_classified"
+    failures = []
     for rule in rules:
         url = _url(app, rule)
-        response = client.get(url)
-        assert response.status_code == EXPECTED[rule.endpoint][who], (rule.endpoint, url)
-        if rule.endpoint in POST_ONLY_EXPECTED:
-            posted = client.post(url, data={})
-            assert posted.status_code == POST_ONLY_EXPECTED[rule.endpoint][who], rule.endpoint
+        status = client.get(url).status_code
+        if status != EXPECTED[rule.endpoint][role]:
+            failures.append(f"GET {rule.endpoint} {url}: {status}, "
+                            f"expected {EXPECTED[rule.endpoint][role]}")
+    token = csrf_token(client.get("/cycles/test-cycle/vote/approval/verify").text)
+    posting = sorted((r for r in rules if "POST" in r.methods),
+                     key=lambda r: r.endpoint in SESSION_ENDING)
+    for rule in posting:
+        url = _url(app, rule)
+        if rule.endpoint in SESSION_ENDING:  # the previous one may have ended the session
+            token = csrf_token(client.get("/cycles/test-cycle/vote/approval/verify").text)
+        tokenless = client.post(url, data={}).status_code
+        if tokenless != TOKENLESS_POST:
+            failures.append(f"POST {rule.endpoint} without token: {tokenless}")
+        status = client.post(url, data={"csrf_token": token},
+                             headers={"X-CSRFToken": token}).status_code
+        if status != POST_EXPECTED[rule.endpoint][role]:
+            failures.append(f"POST {rule.endpoint} {url}: {status}, "
+                            f"expected {POST_EXPECTED[rule.endpoint][role]}")
+    assert not failures, f"as {role}:\n" + "\n".join(failures)
 
 
 def test_a_blueprint_without_a_policy_is_closed(engine_name, migrated_urls):
