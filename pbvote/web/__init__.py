@@ -16,6 +16,10 @@ def register_blueprints(app) -> None:
     app.register_blueprint(staff.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(audit.bp)
+    from pbvote.web import api, board
+
+    app.register_blueprint(board.bp)
+    app.register_blueprint(api.bp)
     app.before_request(guards.enforce_access)
     filters.register(app)
     _register_error_pages(app)
