@@ -50,6 +50,17 @@ EXPECTED: dict[str, dict[str, int]] = {
     "vote.receipt": _same(302),  # no receipt in this session
     "vote.cast": POST_ONLY,
     "vote.leave": POST_ONLY,
+    "board.index": EVERYONE_200,
+    "board.district": EVERYONE_200,
+    "board.receipts_text": EVERYONE_200,
+    "board.check": EVERYONE_200,
+    "board.bundle": _same(404),  # not published
+    "api.cycles": EVERYONE_200,
+    "api.cycle": EVERYONE_200,
+    "api.projects": EVERYONE_200,
+    "api.board": EVERYONE_200,
+    "api.receipt": EVERYONE_200,  # a well-formed receipt that is not on the board
+    "api.results": _same(404),  # not published
     # signed-in staff are sent on to their start page
     "auth.login": {"anonymous": 200, "voter": 200, "resident": 200,
                    "staff": 302, "auditor": 302, "admin": 302},
@@ -98,7 +109,7 @@ SESSION_ENDING = ("vote.leave", "auth.logout")
 TOKENLESS_POST = 400  # CSRF is checked before access
 
 VALUES = {"slug": "test-cycle", "district_slug": "approval", "filename": "css/pbvote.css",
-          "token": "no-such-invitation", "account_id": 999999}
+          "token": "no-such-invitation", "account_id": 999999, "receipt": "ABCDE-12345"}
 
 
 def _url(app, rule) -> str:
