@@ -23,7 +23,7 @@ from pbvote.extensions import db
 from pbvote.models import Ballot, Chain, Cycle, District, LogEntry, Participation
 from pbvote.services import log
 from pbvote.services.cycles import build_manifest
-from pbvote.services.errors import DomainError, NotFound
+from pbvote.services.errors import DomainError
 
 
 class NotPublished(DomainError):
@@ -240,7 +240,8 @@ def browse_log(cycle: Cycle, *, kind: str = "", first: int | None = None,
 
 
 # ----- the published bundle --------------------------------------------------------------------
-def _snapshot(cycle: Cycle):
+def published_snapshot(cycle: Cycle):
+    """The published results snapshot; NotPublished (404) before publication."""
     from pbvote.services.publication import published_results
 
     snapshot = published_results(cycle)
@@ -266,7 +267,7 @@ def frozen_manifest(cycle: Cycle) -> tuple[dict, str]:
 
 def bundle_files(cycle: Cycle) -> dict[str, bytes]:
     """Every file of the published bundle, built from the database as it is now."""
-    snapshot = _snapshot(cycle)
+    snapshot = published_snapshot(cycle)
     manifest, manifest_hash = frozen_manifest(cycle)
     slugs = {d.id: d.slug for d in cycle.districts}
     ballots: dict[str, list] = {slug: [] for slug in slugs.values()}

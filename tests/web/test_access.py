@@ -79,6 +79,11 @@ EXPECTED: dict[str, dict[str, int]] = {
     "admin.unlock": POST_ONLY,
     "admin.change_role": POST_ONLY,
     "audit.index": AUDIT_PAGE,
+    "audit.cycle": AUDIT_PAGE,
+    "audit.log": AUDIT_PAGE,
+    "audit.chain_export": {**AUDIT_PAGE, "auditor": 409, "admin": 409},  # voting still open
+    "audit.trace": {**AUDIT_PAGE, "auditor": 404, "admin": 404},  # not published
+    "audit.verify_now": POST_ONLY,
 }
 
 #: an admin action on VALUES["account_id"], which does not exist
@@ -103,6 +108,7 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "admin.reset_totp": ADMIN_ACTION_POST,
     "admin.unlock": ADMIN_ACTION_POST,
     "admin.change_role": {**ADMIN_PAGE, "admin": 422},  # no role given
+    "audit.verify_now": {**AUDIT_PAGE, "auditor": 404, "admin": 404},  # not published
 }
 #: these end the session, so they are posted last
 SESSION_ENDING = ("vote.leave", "auth.logout")
