@@ -257,12 +257,33 @@ def is_published(cycle: Cycle) -> bool:
 
 
 def frozen_manifest(cycle: Cycle) -> tuple[dict, str]:
-    """The manifest stored when voting opened, with its hash; a cycle that never stored one
-    (older data) gets today's, whose hash the verifier then compares with results.json's."""
+    """The manifest stored when voting opened, with its hash.
+
+    A cycle that kept only the hash (such as the demo seed) gets it rebuilt: the phases are
+    the one part of a frozen manifest that may still move (closing voting early), and every
+    such move is logged with the phases before it. A candidate whose SHA-256 equals the
+    frozen hash is the frozen manifest; if none does, today's manifest goes out and the
+    verifier reports the mismatch.
+    """
     if cycle.manifest_json:
         return json.loads(cycle.manifest_json), cycle.manifest_hash
-    manifest = build_manifest(cycle)
-    return manifest, verify.manifest_digest(manifest)
+    current = build_manifest(cycle)
+    if cycle.manifest_hash is None or verify.manifest_digest(current) == cycle.manifest_hash:
+        return current, verify.manifest_digest(current)
+    for text in db.session.scalars(select(LogEntry.entry_json).where(
+            LogEntry.chain_id == cycle.chain_id, LogEntry.kind != "ballot")
+            .order_by(LogEntry.position)):
+        before = json.loads(text).get("data", {}).get("before")
+        if not isinstance(before, dict) or not before or not all(
+                isinstance(window, list) and len(window) == 2 for window in before.values()):
+            continue
+        phases = sorted(({"kind": kind, "starts_at": start, "ends_at": end}
+                         for kind, (start, end) in before.items()),
+                        key=lambda phase: dt.datetime.fromisoformat(phase["starts_at"]))
+        candidate = dict(current, phases=phases)
+        if verify.manifest_digest(candidate) == cycle.manifest_hash:
+            return candidate, cycle.manifest_hash
+    return current, verify.manifest_digest(current)
 
 
 def bundle_files(cycle: Cycle) -> dict[str, bytes]:
