@@ -371,7 +371,9 @@ class _Verifier:
         if set(self.results_by_district) != set(self.districts):
             raise CheckFailed(f"{RESULTS_FILE} has districts {sorted(self.results_by_district)}, "
                               f"the manifest has {sorted(self.districts)}")
-        return f"{claimed} ({len(self.districts)} districts)"
+        counted = ("results.json was counted under it" if counted_under is not None
+                   else "results.json records no manifest hash")
+        return f"{claimed} ({len(self.districts)} districts; {counted})"
 
     def check_ballot_files(self) -> str:
         document = _json(self.files, BALLOTS_JSON_FILE)
