@@ -18,14 +18,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Mapping, TextIO
+from typing import Iterable, Iterator, Mapping, NamedTuple, TextIO
 
 from pbvote.eligibility import normalise_name, normalise_postcode
 
 FIELDS: tuple[str, ...] = ("last_name", "birth_date", "postcode", "district", "roll_number",
                            "display_name")
-REQUIRED_FIELDS: tuple[str, ...] = ("last_name", "birth_date", "postcode", "district")
+REQUIRED_FIELDS: tuple[str, ...] = FIELDS[:4]
 FIELD_LABELS = {
     "last_name": "last name", "birth_date": "date of birth", "postcode": "postcode",
     "district": "district", "roll_number": "roll number", "display_name": "display name",
@@ -37,8 +38,25 @@ EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
 MAX_REPORTED_ERRORS = 200
 
 
-@dataclass(frozen=True)
-class RollRow:
+_ASCII_NOT_ALNUM = re.compile(r"[^a-z0-9]")
+_ASCII_POSTCODE_DROP = re.compile(r"[\s\x1c-\x1f-]")
+
+
+def name_key(text: str) -> str:
+    """eligibility.normalise_name, with a fast path for plain ASCII (most rows of a roll)."""
+    if text.isascii():
+        return _ASCII_NOT_ALNUM.sub("", text.lower())
+    return normalise_name(text)
+
+
+def postcode_key(text: str) -> str:
+    """eligibility.normalise_postcode, with a fast path for plain ASCII."""
+    if text.isascii():
+        return _ASCII_POSTCODE_DROP.sub("", text.upper())
+    return normalise_postcode(text)
+
+
+class RollRow(NamedTuple):
     line: int
     last_name: str
     birth_date: dt.date
@@ -173,7 +191,9 @@ def read_roll(stream: TextIO, district_slugs: Iterable[str],
         yield from header_errors
         return
     width = max(columns.values()) + 1
-    get = {name: columns.get(name) for name in FIELDS}
+    indexes = [columns.get(name) for name in FIELDS]
+    limits = [MAX_FIELD_LENGTH.get(name, 10**9) for name in FIELDS]
+    shortest_limit = min(limits)
     first_line_of: dict[str, int] = {}
     while True:
         line = reader.line_num + 1  # errors name the line where the record starts
@@ -185,33 +205,33 @@ def read_roll(stream: TextIO, district_slugs: Iterable[str],
             summary.errors += 1
             yield RowError(line, "file", f"line {line} cannot be read as CSV: {error}.")
             return
-        if not record or all(not cell.strip() for cell in record):
-            continue
         if len(record) < width:
             record = record + [""] * (width - len(record))
+        cells = [record[i].strip() if i is not None else "" for i in indexes]
+        if not any(cells) and not any(cell.strip() for cell in record):
+            continue  # blank line
+        values = dict(zip(FIELDS, cells))
         problems = []
-        values = {}
-        for name in FIELDS:
-            index = get[name]
-            value = record[index].strip() if index is not None else ""
-            if name in MAX_FIELD_LENGTH and len(value) > MAX_FIELD_LENGTH[name]:
-                problems.append((name, f"{FIELD_LABELS[name]} is longer than "
-                                       f"{MAX_FIELD_LENGTH[name]} characters"))
-            values[name] = value
-        for name in REQUIRED_FIELDS:
-            if not values[name]:
-                problems.append((name, f"{FIELD_LABELS[name]} is empty"))
+        if max(map(len, cells)) > shortest_limit:
+            for name, value, limit in zip(FIELDS, cells, limits):
+                if len(value) > limit:
+                    problems.append((name, f"{FIELD_LABELS[name]} is longer than "
+                                           f"{limit} characters"))
+        if not all(cells[:4]):  # REQUIRED_FIELDS lead FIELDS
+            for name in REQUIRED_FIELDS:
+                if not values[name]:
+                    problems.append((name, f"{FIELD_LABELS[name]} is empty"))
         birth_date = None
         if values["birth_date"]:
             birth_date, problem = parse_birth_date(values["birth_date"], today)
             if problem:
                 problems.append(("birth_date", problem))
-        name_key = normalise_name(values["last_name"])
-        postcode_key = normalise_postcode(values["postcode"])
-        number_key = normalise_postcode(values["roll_number"])
-        if values["last_name"] and not name_key:
+        last_name_key = name_key(values["last_name"])
+        postcode_value_key = postcode_key(values["postcode"])
+        number_key = postcode_key(values["roll_number"])
+        if values["last_name"] and not last_name_key:
             problems.append(("last_name", f"last name {values['last_name']!r} has no letters"))
-        if values["postcode"] and not postcode_key:
+        if values["postcode"] and not postcode_value_key:
             problems.append(("postcode", "postcode is empty"))
         if values["district"] and values["district"] not in slugs:
             problems.append(("district", f"district {values['district']!r} is not one of "
@@ -223,7 +243,8 @@ def read_roll(stream: TextIO, district_slugs: Iterable[str],
             continue
         row = RollRow(line, values["last_name"], birth_date, values["postcode"],
                       values["district"], values["roll_number"] if number_key else None,
-                      values["display_name"] or None, name_key, postcode_key, number_key)
+                      values["display_name"] or None, last_name_key, postcode_value_key,
+                      number_key)
         key = row.stable_key
         first = first_line_of.setdefault(key, line)
         if first != line:
