@@ -120,6 +120,7 @@ class Profile:
         self.groups: list[tuple[Any, int]] = [(b, int(c)) for b, c in groups if c > 0]
         self.num_voters: int = sum(c for _, c in self.groups)
         self.max_length = max_length  # ballot length for Borda (ordinal); META max_length
+        self._cache: dict = {}          # derived views; a Profile is not modified after construction
         known = instance.by_id
         for ballot, _ in self.groups:
             for pid in self._ids(ballot):
@@ -130,7 +131,12 @@ class Profile:
     @classmethod
     def approval(cls, instance: Instance, ballots: Iterable[Iterable[str]]) -> "Profile":
         """Each ballot is a set (or any iterable) of approved project ids; also knapsack and choose-1."""
-        return cls(instance, "approval", Counter(map(_frozen_ids, ballots)).items())
+        counts = Counter(map(frozenset, ballots))  # C speed; ids are checked once per distinct ballot
+        for ballot in counts:
+            for pid in ballot:
+                if not isinstance(pid, str):
+                    raise TallyInputError(f"project ids in ballots must be strings, got {pid!r}")
+        return cls(instance, "approval", counts.items())
 
     @classmethod
     def ordinal(cls, instance: Instance, ballots: Iterable[Sequence[str]],
@@ -173,12 +179,15 @@ class Profile:
         return self.ballot_type in ("cumulative", "scoring")
 
     def supporters(self) -> dict[str, int]:
-        """Voters who approve / rank / give points to each project (Pabulib's ``votes``)."""
-        counts = {p.id: 0 for p in self.instance.projects}
-        for ballot, n in self.groups:
-            for pid in self._ids(ballot):
-                counts[pid] += n
-        return counts
+        """Voters who approve / rank / give points to each project (Pabulib's ``votes``).
+        Cached: do not modify the returned dict."""
+        if "supporters" not in self._cache:
+            counts = {p.id: 0 for p in self.instance.projects}
+            for ballot, n in self.groups:
+                for pid in self._ids(ballot):
+                    counts[pid] += n
+            self._cache["supporters"] = counts
+        return self._cache["supporters"]
 
     def ballot_length(self) -> int:
         """Length that Borda counts over: META max_length, else the longest ranking."""
@@ -188,9 +197,15 @@ class Profile:
 
     def utilities(self, scoring_fn: str | None = None) -> list[tuple[int, list[tuple[str, Number]]]]:
         """``[(count, [(project_id, utility > 0), ...]), ...]``: 1 per approval, points for
-        cardinal ballots, the scoring function's points for rankings."""
+        cardinal ballots, the scoring function's points for rankings. Cached: do not modify."""
+        key = ("utilities", scoring_fn if self.ballot_type == "ordinal" else None)
+        if key not in self._cache:
+            self._cache[key] = self._utilities(scoring_fn)
+        return self._cache[key]
+
+    def _utilities(self, scoring_fn):
         if self.ballot_type == "approval":
-            return [(n, [(pid, 1) for pid in sorted(b)]) for b, n in self.groups]
+            return [(n, [(pid, 1) for pid in b]) for b, n in self.groups]
         if self.is_cardinal:
             return [(n, list(b)) for b, n in self.groups]
         points = ordinal_points(scoring_fn or "borda", self.ballot_length())
@@ -204,6 +219,8 @@ class Profile:
 
     def scores(self, scoring_fn: str | None = None) -> dict[str, Number]:
         """Votes (approval), total points (cardinal) or scoring-function points (ordinal)."""
+        if self.ballot_type == "approval":
+            return dict(self.supporters())
         totals: dict[str, Number] = {p.id: 0 for p in self.instance.projects}
         for n, items in self.utilities(scoring_fn):
             for pid, u in items:

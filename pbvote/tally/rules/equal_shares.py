@@ -51,45 +51,82 @@ class _MesProblem:
         self.supporters: list[list[int]] = [[] for _ in projects]   # group indices
         self.group_utility: list[dict[int, object]] = [dict() for _ in projects] if not self.approval else []
         total_util = [0] * len(projects)
-        for weight, pairs in profile.utilities(scoring_fn):
-            kept = [(index[pid], u) for pid, u in pairs if index[pid] in fundable]
-            if not kept:
-                continue
-            g = len(self.weights)
-            self.weights.append(weight)
-            if self.approval:
-                self.items.append(tuple(c for c, _ in kept))
-            else:
-                self.items.append(tuple((c, Q(u)) for c, u in kept))
-            for c, u in kept:
-                self.supporters[c].append(g)
-                total_util[c] += weight * u
-                if not self.approval:
-                    self.group_utility[c][g] = Q(u)
+        fundable_index = {projects[i].id: i for i in fundable}
+        if self.approval:  # fast path: no utilities to carry, every approval counts 1
+            for ballot, weight in profile.groups:
+                kept = tuple(fundable_index[pid] for pid in ballot if pid in fundable_index)
+                if not kept:
+                    continue
+                self.weights.append(weight)
+                self.items.append(kept)
+                for c in kept:
+                    total_util[c] += weight
+            self._view_key, self._view = None, None
+        else:
+            for weight, pairs in profile.utilities(scoring_fn):
+                kept = [(fundable_index[pid], Q(u)) for pid, u in pairs if pid in fundable_index]
+                if not kept:
+                    continue
+                g = len(self.weights)
+                self.weights.append(weight)
+                self.items.append(tuple(kept))
+                for c, u in kept:
+                    self.supporters[c].append(g)
+                    total_util[c] += weight * u
+                    self.group_utility[c][g] = u
+        self.total_util = total_util
         self.candidates = [c for c in sorted(fundable) if total_util[c] > 0]
         # rank = price per unit of utility; with cost utilities a voter's utility is the cost
         self.scale = [Q(1) / self.cost[c] if (self.utilities == "cost" and self.cost[c]) else Q(1)
                       for c in range(len(projects))]
         # initial per-project counts: class 0 holds everyone
         self.initial_counts = []
-        for c in range(len(projects)):
+        for c in range(len(projects) if not self.approval else 0):
             counts: dict = {}
             for g in self.supporters[c]:
-                key = 0 if self.approval else (0, self.group_utility[c][g])
+                key = (0, self.group_utility[c][g])
                 counts[key] = counts.get(key, 0) + self.weights[g]
             self.initial_counts.append(counts)
+
+    def _approval_view(self, per_voter):
+        """Approval ballots reduced to the projects the supporters can afford at the start of a
+        run with ``per_voter`` each (no other project can ever be funded in that run), then
+        regrouped: fewer distinct ballots, fewer approvals to update. Kept for the next add1 step."""
+        key = tuple(c for c in self.candidates if self.total_util[c] * per_voter >= self.cost[c])
+        if key != self._view_key:
+            relevant = set(key)
+            regrouped: dict = {}
+            for items, w in zip(self.items, self.weights):
+                kept = tuple(c for c in items if c in relevant)
+                if kept:
+                    regrouped[kept] = regrouped.get(kept, 0) + w
+            items = list(regrouped)
+            weights = list(regrouped.values())
+            supporters: list[list[int]] = [[] for _ in self.cost]
+            for g, kept in enumerate(items):
+                for c in kept:
+                    supporters[c].append(g)
+            self._view_key, self._view = key, (key, weights, items, supporters)
+        return self._view
 
     # ------------------------------------------------------------------------------------
     def run(self, per_voter, ties: TieBreaker, spend_limit=None, want_trace=False):
         """One MES count with ``per_voter`` money each. Returns ``(winners, total_cost, rounds)``;
         ``winners`` is None when ``spend_limit`` is exceeded (the run is abandoned early)."""
         approval = self.approval
-        cost, scale, weights, items = self.cost, self.scale, self.weights, self.items
+        cost, scale = self.cost, self.scale
         budget_of = [Q(per_voter)]                 # class id -> money left per voter
-        class_weight = {0: sum(weights)}            # non-empty classes -> voters
-        group_class = [0] * len(weights)
-        counts = [dict(d) for d in self.initial_counts]
-        remaining = {c: Q(0) for c in self.candidates}   # candidate -> lower bound on its rank
+        if approval:
+            candidates, weights, items, supporters = self._approval_view(budget_of[0])
+            counts = [{} for _ in cost]
+            for c in candidates:
+                counts[c][0] = self.total_util[c]
+        else:
+            candidates, weights, items, supporters = self.candidates, self.weights, self.items, self.supporters
+            counts = [dict(d) for d in self.initial_counts]
+        class_weight = {0: self.n_voters}           # non-empty classes -> voters (incl. those not counted)
+        group_class = [0] * len(weights)            # group -> budget class (-1: no money left)
+        remaining = {c: Q(0) for c in candidates}   # candidate -> lower bound on its rank
         winners, spent, rounds = [], Q(0), []
         while remaining:
             best_rank, best, best_price = None, [], {}
@@ -117,8 +154,12 @@ class _MesProblem:
             spent += cost[chosen]
             if spend_limit is not None and spent > spend_limit:
                 return None, spent, rounds
-            step = self._charge(chosen, price, counts, budget_of, class_weight, group_class, remaining,
-                                want_trace)
+            if approval:
+                step = self._charge_approval(chosen, price, counts, budget_of, class_weight, group_class,
+                                             remaining, weights, items, supporters[chosen], want_trace)
+            else:
+                step = self._charge(chosen, price, counts, budget_of, class_weight, group_class, remaining,
+                                    want_trace)
             if want_trace:
                 step.update(type="mes_round", round=len(winners), project=self.pids[chosen], cost=normalize(cost[chosen]),
                             effective_votes=normalize(cost[chosen] / price), utilities=self.utilities)
@@ -154,8 +195,48 @@ class _MesProblem:
                 break
         return left / util
 
+    def _charge_approval(self, c, price, counts, budget_of, class_weight, group_class, remaining,
+                         weights, items, supporters, want_trace):
+        """Supporters of c pay ``price`` each (or all they have); they move to new budget classes
+        (or drop out at zero) and the per-class counts of the projects they approve follow."""
+        new_class: dict = {}
+        full = partial = 0
+        for k, w in counts[c].items():
+            b = budget_of[k]
+            if b > price:
+                budget_of.append(b - price)
+                nk = new_class[k] = len(budget_of) - 1
+                class_weight[nk] = w
+                full += w
+            else:
+                new_class[k] = -1   # pays everything; no money left, so no longer counted
+                partial += w
+            class_weight[k] -= w
+            if not class_weight[k]:
+                del class_weight[k]
+        for g in supporters:
+            old = group_class[g]
+            if old < 0:
+                continue
+            nk = group_class[g] = new_class[old]
+            w = weights[g]
+            for p in items[g]:
+                if p in remaining:
+                    d = counts[p]
+                    left = d[old] - w
+                    if left:
+                        d[old] = left
+                    else:
+                        del d[old]
+                    if nk >= 0:
+                        d[nk] = d.get(nk, 0) + w
+        if not want_trace:
+            return {}
+        return {"full_payers": full, "partial_payers": partial, "payment": normalize(price),
+                "budgets_after": _budget_summary(budget_of, class_weight, self.n_voters)}
+
     def _charge(self, c, price, counts, budget_of, class_weight, group_class, remaining, want_trace):
-        """Supporters of c pay; voters move to new budget classes (or drop out at zero)."""
+        """Cardinal ballots: supporters of c pay; voters move to new budget classes (or drop out at zero)."""
         approval, weights, items = self.approval, self.weights, self.items
         new_class: dict = {}
         full = partial = 0
@@ -300,7 +381,9 @@ def equal_shares(instance: Instance, profile: Profile, params: dict, rule_name: 
     total = normalize(spent) if n else 0
     trace.append({"type": "mes_end", "selected": list(selected), "total_cost": total})
 
-    scores = project_scores(instance, profile, scoring_fn)
+    scores = None
+    if params["utilitarian_completion"] or params["comparison"] != "none":
+        scores = project_scores(instance, profile, scoring_fn)
     if params["utilitarian_completion"]:
         for pid in greedy_order(instance, scores, ties, False, "utilitarian completion order"):
             cost = instance.by_id[pid].cost
