@@ -12,6 +12,25 @@ from sqlalchemy.types import TypeDecorator
 #: True while the current unit of work intends to write (POST request, CLI command).
 WRITE_INTENT: ContextVar[bool] = ContextVar("pbvote_write_intent", default=False)
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: endpoints whose POST only reads the database (see reads_only)
+_READ_ONLY_ENDPOINTS: set[str] = set()
+
+
+def reads_only(*endpoints: str) -> None:
+    """Declare endpoints whose POST never writes the database.
+
+    On SQLite their requests begin a plain (deferred) transaction instead of BEGIN IMMEDIATE,
+    so they do not queue behind, or hold up, the requests that do write (casting a ballot).
+    An endpoint listed here that writes anyway would fail with "database is locked" under
+    load, so list only pure reads (eligibility checks, a draft kept in the session).
+    """
+    _READ_ONLY_ENDPOINTS.update(endpoints)
+
+
+def request_writes(method: str, endpoint: str | None) -> bool:
+    return method not in SAFE_METHODS and endpoint not in _READ_ONLY_ENDPOINTS
+
 
 @contextlib.contextmanager
 def write_intent() -> Iterator[None]:

@@ -15,7 +15,7 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
-from pbvote.db import WRITE_INTENT
+from pbvote.db import WRITE_INTENT, request_writes
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -45,17 +45,21 @@ login_manager.login_view = "auth.login"
 def _load_account(user_id: str):
     """user_id is "<account id>:<session key>"; the key is rotated at sign-in and sign-out."""
     from pbvote.models import Account
+    from flask import session
+
     from pbvote.services.accounts import session_key_matches
 
     account_id, _, key = user_id.partition(":")
     if not account_id.isdigit():
         return None
+    # Flask-Login only marks a permanent session "not fresh" when its address or browser
+    # changed; we never use remember-me cookies, so such a session is refused outright.
+    if not session.get("_fresh"):
+        return None
     account = db.session.get(Account, int(account_id))
     if account is None or not account.is_active or not session_key_matches(account, key):
         return None
     return account
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def init_app(app) -> None:
@@ -74,7 +78,7 @@ def init_app(app) -> None:
         # An app-wide URL value preprocessor runs before any blueprint's (which may query,
         # as vote.load_cycle does) and before every before_request function; threads of a
         # gthread worker reuse their context, so the flag must be set before the first query.
-        WRITE_INTENT.set(request.method not in SAFE_METHODS)
+        WRITE_INTENT.set(request_writes(request.method, request.endpoint))
 
     @app.after_request
     def commit_once(response):

@@ -6,7 +6,7 @@ import time
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
 
 from pbvote import ballots
-from pbvote.db import utcnow
+from pbvote.db import reads_only, utcnow
 from pbvote.extensions import db
 from pbvote.forms.vote import AccessCodeForm, CsrfOnlyForm, RollCheckForm
 from pbvote.models import District
@@ -45,6 +45,9 @@ def _require_verified_voter():
 
 
 set_policy(bp.name, _require_verified_voter)
+# Checking eligibility and keeping a draft ballot in the session only read the database:
+# on SQLite these POSTs need not take the write lock that casting queues on.
+reads_only("vote.verify", "vote.ballot", "vote.leave")
 
 
 def _session_voter() -> voting.VerifiedVoter | None:

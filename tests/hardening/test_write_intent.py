@@ -19,28 +19,39 @@ from tests.factories import make_cycle
 pytestmark = pytest.mark.db
 
 
-def test_post_after_get_begins_with_write_intent(app, client):
+def test_only_posts_that_write_take_the_write_lock(app, client):
+    """Verifying and keeping a draft read only; casting writes and begins IMMEDIATE.
+
+    The GET of the ballot page just before the cast leaves the thread's flag False, so the
+    cast's first BEGIN shows whether the flag is set before the blueprint's first query.
+    """
     with app.app_context(), write_intent():
         made = make_cycle()
         db.session.commit()
     begins: list[tuple[str, bool]] = []
 
     def record(connection):
-        begins.append((request.method, WRITE_INTENT.get()))
+        begins.append((request.endpoint, WRITE_INTENT.get()))
 
     with app.app_context():
         engine = db.engine
+    base = f"/cycles/{made.slug}/vote"
+    person = made.people["approval"]
     event.listen(engine, "begin", record)
     try:
-        page = client.get(f"/cycles/{made.slug}/vote/approval/verify")  # leaves the flag False
-        person = made.people["approval"]
-        response = client.post(f"/cycles/{made.slug}/vote/approval/verify", data={
+        page = client.get(f"{base}/approval/verify")
+        assert client.post(f"{base}/approval/verify", data={
             "method": "roll", "roll-csrf_token": csrf_token(page.text),
             "roll-last_name": person.last_name, "roll-birth_date": person.birth_date.isoformat(),
-            "roll-postcode_or_roll": person.postcode})
+            "roll-postcode_or_roll": person.postcode}).status_code == 302
+        token = csrf_token(client.get(f"{base}/ballot").text)
+        assert client.post(f"{base}/ballot", data={"csrf_token": token,
+                                                   "project": ["AP-A"]}).status_code == 302
+        assert client.post(f"{base}/cast", data={"csrf_token": token}).status_code == 302
     finally:
         event.remove(engine, "begin", record)
-    assert response.status_code == 302
-    assert ("GET", False) in begins
-    posts = [intent for method, intent in begins if method == "POST"]
-    assert posts and all(posts), begins
+    intent = dict(begins)
+    assert begins[-1] == ("vote.cast", True), begins
+    assert intent["vote.verify"] is False
+    assert intent["vote.ballot"] is False
+    assert intent["vote.cast"] is True
