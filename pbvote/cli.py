@@ -24,6 +24,9 @@ def register_commands(app) -> None:
     from pbvote.cli_audit import export_bundle
 
     app.cli.add_command(export_bundle)
+    from pbvote.cli_setup import register_setup_commands
+
+    register_setup_commands(app)
 
 
 def _fail(message: str) -> None:

@@ -20,6 +20,11 @@ def register_blueprints(app) -> None:
 
     app.register_blueprint(board.bp)
     app.register_blueprint(api.bp)
+    from pbvote.web import media
+    from pbvote.web import setup as setup_pages
+
+    app.register_blueprint(setup_pages.bp)
+    app.register_blueprint(media.bp)
     app.before_request(guards.enforce_access)
     filters.register(app)
     _register_error_pages(app)

@@ -84,6 +84,29 @@ EXPECTED: dict[str, dict[str, int]] = {
     "audit.chain_export": {**AUDIT_PAGE, "auditor": 409, "admin": 409},  # voting still open
     "audit.trace": {**AUDIT_PAGE, "auditor": 404, "admin": 404},  # not published
     "audit.verify_now": POST_ONLY,
+    # cycle set-up (staff_setup); the test cycle's voting is open, so its rules are frozen
+    "staff_setup.new_cycle": STAFF_PAGE,
+    "staff_setup.overview": STAFF_PAGE,
+    "staff_setup.edit_cycle": STAFF_PAGE,
+    "staff_setup.new_district": STAFF_PAGE,
+    "staff_setup.edit_district": STAFF_PAGE,
+    "staff_setup.delete_district": POST_ONLY,
+    "staff_setup.phases": STAFF_PAGE,
+    "staff_setup.projects": STAFF_PAGE,
+    "staff_setup.new_project": STAFF_PAGE,
+    "staff_setup.edit_project": STAFF_PAGE,
+    "staff_setup.delete_project": POST_ONLY,
+    "staff_setup.roll_upload": STAFF_PAGE,
+    "staff_setup.roll_preview": {**STAFF_PAGE, "staff": 404, "admin": 404},  # no such upload
+    "staff_setup.codes": STAFF_PAGE,
+    "staff_setup.void_code": POST_ONLY,
+    "staff_setup.codes_export": {**STAFF_PAGE, "staff": 404, "admin": 404},  # no such export
+    "staff_setup.open_voting": POST_ONLY,
+    "staff_setup.close_voting": POST_ONLY,
+    "media.project_image": _same(404),  # no such image
+    # the staff overview, walked earlier, stores the manifest of a cycle whose voting
+    # opened by date; until someone has looked, there is none to serve
+    "media.manifest": {**_same(404), "staff": 200, "admin": 200},
 }
 
 #: an admin action on VALUES["account_id"], which does not exist
@@ -109,13 +132,30 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "admin.unlock": ADMIN_ACTION_POST,
     "admin.change_role": {**ADMIN_PAGE, "admin": 422},  # no role given
     "audit.verify_now": {**AUDIT_PAGE, "auditor": 404, "admin": 404},  # not published
+    # staff_setup: an empty form is refused on its fields (422), a frozen change with 409
+    "staff_setup.new_cycle": {**STAFF_PAGE, "staff": 422, "admin": 422},
+    "staff_setup.edit_cycle": {**STAFF_PAGE, "staff": 422, "admin": 422},
+    "staff_setup.new_district": {**STAFF_PAGE, "staff": 422, "admin": 422},
+    "staff_setup.edit_district": {**STAFF_PAGE, "staff": 422, "admin": 422},
+    "staff_setup.delete_district": {**STAFF_PAGE, "staff": 409, "admin": 409},
+    "staff_setup.phases": {**STAFF_PAGE, "staff": 409, "admin": 409},
+    "staff_setup.new_project": {**STAFF_PAGE, "staff": 422, "admin": 422},
+    "staff_setup.edit_project": {**STAFF_PAGE, "staff": 422, "admin": 422},
+    "staff_setup.delete_project": {**STAFF_PAGE, "staff": 409, "admin": 409},
+    "staff_setup.roll_upload": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no file
+    "staff_setup.roll_preview": {**STAFF_PAGE, "staff": 404, "admin": 404},
+    "staff_setup.codes": {**STAFF_PAGE, "staff": 422, "admin": 422},
+    "staff_setup.void_code": {**STAFF_PAGE, "staff": 422, "admin": 422},
+    "staff_setup.open_voting": {**STAFF_PAGE, "staff": 422, "admin": 422},  # not confirmed
+    "staff_setup.close_voting": {**STAFF_PAGE, "staff": 422, "admin": 422},
 }
 #: these end the session, so they are posted last
 SESSION_ENDING = ("vote.leave", "auth.logout")
 TOKENLESS_POST = 400  # CSRF is checked before access
 
 VALUES = {"slug": "test-cycle", "district_slug": "approval", "filename": "css/pbvote.css",
-          "token": "no-such-invitation", "account_id": 999999, "receipt": "ABCDE-12345"}
+          "token": "no-such-invitation", "account_id": 999999, "receipt": "ABCDE-12345",
+          "code": "AP-A", "name": "0123456789abcdef0123456789abcdef.png"}
 
 
 def _url(app, rule) -> str:

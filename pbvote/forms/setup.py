@@ -1,0 +1,142 @@
+"""Forms of the cycle set-up pages. They check types and presence only; whether the
+settings make sense together is pbvote.setup_rules' job, whose reasons land on these
+fields by name."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (BooleanField, DateTimeLocalField, HiddenField, IntegerField,
+                     SelectField, SelectMultipleField, StringField, TextAreaField)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from pbvote.ballots import BALLOT_KINDS
+from pbvote.eligibility import VERIFICATION_METHODS
+from pbvote.setup_rules import PHASE_ORDER
+
+METHOD_LABELS = {
+    "roll": _l("Voter roll: last name, date of birth and postcode or roll number"),
+    "code": _l("Access code from a letter"),
+    "desk": _l("In person at a help desk"),
+    "self_declared": _l("Self-declared residence"),
+}
+BALLOT_KIND_LABELS = {
+    "approval": _l("Approval: choose up to k projects"),
+    "knapsack": _l("Knapsack: choose projects that fit the budget"),
+    "ranked": _l("Ranked: rank up to k projects"),
+    "cumulative": _l("Cumulative: spread points"),
+}
+DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class CycleForm(FlaskForm):
+    slug = StringField(_l("Web address name"), validators=[InputRequired(), Length(max=80)],
+                       description=_l("Lower-case letters, digits and hyphens, for example "
+                                      "safer-streets-2027. It cannot change later."))
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
+    city_name = StringField(_l("City or body running the cycle"),
+                            validators=[Optional(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    currency = StringField(_l("Currency"), validators=[InputRequired(), Length(max=3)],
+                           default="USD", description=_l("ISO 4217 code, such as USD or EUR."))
+    total_budget = IntegerField(_l("Total budget"), validators=[InputRequired()],
+                                description=_l("Whole currency units. The district budgets "
+                                               "may add up to at most this."))
+    timezone = StringField(_l("Time zone"), validators=[InputRequired(), Length(max=64)],
+                           default="UTC",
+                           description=_l("IANA name, such as America/Chicago; phase dates "
+                                          "are entered and shown in it."))
+    tie_break_seed = StringField(_l("Tie-break seed"), validators=[Optional(), Length(max=128)],
+                                 description=_l("Published before the count; it seeds the "
+                                                "lot that breaks a last tie."))
+    minimum_age = IntegerField(_l("Minimum age on the day of voting"), default=16,
+                               validators=[InputRequired()])
+    allowed_methods = MultiCheckboxField(
+        _l("Allowed ways to prove eligibility"),
+        choices=[SelectChoice(m, METHOD_LABELS[m]) for m in VERIFICATION_METHODS], default=["roll", "code"])
+    self_declared_allowed = BooleanField(_l("Allow self-declared residence"))
+
+
+class DistrictForm(FlaskForm):
+    slug = StringField(_l("Web address name"), validators=[InputRequired(), Length(max=80)])
+    name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
+    budget = IntegerField(_l("Budget"), validators=[InputRequired()],
+                          description=_l("Whole currency units; more than zero."))
+    ballot_kind = SelectField(_l("Ballot type"), validators=[InputRequired()],
+                              choices=[SelectChoice(k, BALLOT_KIND_LABELS[k]) for k in BALLOT_KINDS])
+    max_choices = IntegerField(_l("k: most projects a resident may choose or rank"),
+                               validators=[Optional()],
+                               description=_l("Approval (optional) and ranked (required)."))
+    min_choices = IntegerField(_l("Fewest projects a resident must choose"), default=0,
+                               validators=[Optional()])
+    min_spend_percent = IntegerField(_l("Minimum share of the budget a ballot must spend (%)"),
+                                     default=0, validators=[Optional()],
+                                     description=_l("Knapsack only; 0 to 100."))
+    points = IntegerField(_l("Points each resident spreads"), validators=[Optional()],
+                          description=_l("Cumulative only."))
+    max_points_per_project = IntegerField(_l("Most points on one project"),
+                                          validators=[Optional()],
+                                          description=_l("Cumulative only; optional."))
+    tally_rule = SelectField(_l("Counting rule"), validators=[InputRequired()], choices=[])
+    tally_params = TextAreaField(_l("Counting parameters"), validators=[Optional()],
+                                 description=_l('A JSON object, for example {"scoring_fn": '
+                                                '"dowdall"}; empty for the defaults.'))
+
+
+def _phase_fields() -> dict:
+    fields = {}
+    for kind in PHASE_ORDER:
+        fields[f"{kind}_starts_at"] = DateTimeLocalField(
+            _l("Starts"), format=DATETIME_FORMATS, validators=[Optional()])
+        fields[f"{kind}_ends_at"] = DateTimeLocalField(
+            _l("Ends"), format=DATETIME_FORMATS, validators=[Optional()])
+    return fields
+
+
+PhasesForm = type("PhasesForm", (FlaskForm,), _phase_fields())
+
+
+class ProjectForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[InputRequired(), Length(max=40)],
+                       description=_l("Short id on ballots and in the log, such as NB-1."))
+    title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
+    cost = IntegerField(_l("Cost"), validators=[InputRequired()],
+                        description=_l("Whole currency units."))
+    summary = StringField(_l("Summary"), validators=[Optional(), Length(max=500)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=10000)])
+    category = StringField(_l("Category"), validators=[Optional(), Length(max=80)])
+    location = StringField(_l("Where"), validators=[Optional(), Length(max=300)])
+    image = FileField(_l("Image"), description=_l("JPEG or PNG, at most 5 MB. Camera and "
+                                                  "location data are removed."))
+    remove_image = BooleanField(_l("Remove the current image"))
+
+
+class RollUploadForm(FlaskForm):
+    file = FileField(_l("Voter-roll CSV file"),
+                     description=_l("UTF-8 CSV with a header row. Dates as YYYY-MM-DD."))
+
+
+class RollConfirmForm(FlaskForm):
+    fingerprint = HiddenField()
+
+
+class CodesForm(FlaskForm):
+    district = SelectField(_l("District"), validators=[InputRequired()], choices=[])
+    count = IntegerField(_l("Number of codes"), validators=[InputRequired()], default=100)
+
+
+class VoidCodeForm(FlaskForm):
+    code = StringField(_l("Access code to void"), validators=[InputRequired(), Length(max=40)],
+                       description=_l("As printed on the letter, for example 7K3M-Q9XD-2HPA."))
+
+
+class ConfirmForm(FlaskForm):
+    confirm = BooleanField(_l("Yes, I am sure"), validators=[InputRequired()])

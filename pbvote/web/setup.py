@@ -1,0 +1,540 @@
+"""Staff pages to set up a cycle: settings, districts, phases, projects, the voter roll,
+access codes, and opening/closing voting. Views are thin: forms check types, the
+services check consistency and refuse frozen changes (409), and reasons land on fields."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from flask import (Blueprint, Response, abort, g, redirect, render_template, request,
+                   url_for)
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
+
+from pbvote import setup_rules
+from pbvote.db import utcnow
+from pbvote.extensions import db
+from pbvote.forms.setup import (CodesForm, ConfirmForm, CycleForm, DistrictForm, PhasesForm,
+                                ProjectForm, RollConfirmForm, RollUploadForm, VoidCodeForm)
+from pbvote.forms.vote import CsrfOnlyForm
+from pbvote.models import Cycle, District, Project
+from pbvote.roll_import import FIELDS, normalise_header
+from pbvote.services import codes as code_service
+from pbvote.services import images, roll_import, setup
+from pbvote.services.cycles import get_cycle
+from pbvote.services.errors import DomainError
+from pbvote.tally import describe_rules
+from pbvote.web.guards import require_fresh_login, require_roles, set_policy
+
+bp = Blueprint("staff_setup", __name__, url_prefix="/staff/cycles")
+set_policy(bp.name, require_roles("staff", "admin"))
+
+#: a voter roll of a million people is about 50 MB of CSV
+ROLL_UPLOAD_MAX_BYTES = 256 * 1024 * 1024
+
+
+@bp.after_request
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"  # access codes and roll previews
+    return response
+
+
+def _actor() -> str:
+    return current_user.label
+
+
+def _apply_reasons(form, reasons) -> list:
+    """Put each reason on its form field; return those that belong to no field."""
+    loose = []
+    for reason in reasons:
+        field = getattr(form, reason.field, None) if reason.field else None
+        if field is not None and hasattr(field, "errors"):
+            field.errors = list(field.errors) + [reason.message]
+        else:
+            loose.append(reason)
+    return loose
+
+
+def _form_failed(form) -> list:
+    """Type errors from the form itself, as a summary list."""
+    from pbvote.ballots import Reason
+
+    return [Reason(name, "form", f"{getattr(form, name).label.text}: {errors[0]}")
+            for name, errors in form.errors.items() if name != "csrf_token"]
+
+
+def _district_of(cycle: Cycle, district_slug: str) -> District:
+    district = cycle.district_by_slug(district_slug)
+    if district is None:
+        abort(404)
+    return district
+
+
+def _project_of(cycle: Cycle, code: str) -> Project:
+    project = next((p for d in cycle.districts for p in d.projects if p.code == code), None)
+    if project is None:
+        abort(404)
+    return project
+
+
+def _require_csrf() -> None:
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+
+
+# ---------------------------------------------------------------------------
+# Cycle
+
+
+def _cycle_input(form: CycleForm, slug: str | None = None) -> setup.CycleInput:
+    return setup.CycleInput(
+        slug=slug or (form.slug.data or "").strip(), name=form.name.data or "",
+        currency=(form.currency.data or "").strip().upper(), total_budget=form.total_budget.data,
+        timezone=(form.timezone.data or "").strip(), city_name=form.city_name.data or "",
+        description=form.description.data or "", tie_break_seed=form.tie_break_seed.data or "",
+        minimum_age=form.minimum_age.data, allowed_methods=list(form.allowed_methods.data or []),
+        self_declared_allowed=bool(form.self_declared_allowed.data))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new_cycle():
+    form = CycleForm()
+    problems, status, message = [], 200, None
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                cycle = setup.create_cycle(_cycle_input(form), _actor())
+            except DomainError as error:
+                problems, status, message = _apply_reasons(form, error.reasons), error.status, \
+                    error.message
+            else:
+                return redirect(url_for("staff_setup.overview", slug=cycle.slug))
+        else:
+            problems, status = _form_failed(form), 422
+    return render_template("staff/setup/cycle_form.html", form=form, cycle=None,
+                           problems=problems, message=message), status
+
+
+@bp.get("/<slug>/")
+def overview(slug: str):
+    cycle = get_cycle(slug)
+    setup.freeze_if_due(cycle)  # voting may have opened by its date since the last visit
+    return _overview_with(cycle, 200, None, [])
+
+
+@bp.route("/<slug>/settings", methods=["GET", "POST"])
+def edit_cycle(slug: str):
+    cycle = get_cycle(slug)
+    form = CycleForm(obj=cycle if request.method == "GET" else None)
+    if request.method == "GET":
+        form.allowed_methods.data = cycle.method_list
+    problems, status, message = [], 200, None
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                setup.update_cycle(cycle, _cycle_input(form, cycle.slug), _actor())
+            except DomainError as error:
+                problems, status, message = _apply_reasons(form, error.reasons), error.status, \
+                    error.message
+            else:
+                return redirect(url_for("staff_setup.overview", slug=cycle.slug))
+        else:
+            problems, status = _form_failed(form), 422
+    return render_template("staff/setup/cycle_form.html", form=form, cycle=cycle,
+                           problems=problems, message=message), status
+
+
+# ---------------------------------------------------------------------------
+# Districts
+
+
+def _district_form(district: District | None) -> DistrictForm:
+    form = DistrictForm(obj=district if request.method == "GET" and district else None)
+    form.tally_rule.choices = [SelectChoice(rule["name"], rule["name"]) for rule in describe_rules()]
+    if request.method == "GET" and district is not None:
+        form.tally_params.data = json.dumps(district.tally_parameters) \
+            if district.tally_parameters else ""
+    return form
+
+
+def _district_input(form: DistrictForm) -> tuple[setup.DistrictInput | None, list]:
+    params, reasons = setup_rules.parse_tally_params(form.tally_params.data or "")
+    data = setup.DistrictInput(
+        slug=(form.slug.data or "").strip(), name=form.name.data or "",
+        description=form.description.data or "", budget=form.budget.data,
+        ballot_kind=form.ballot_kind.data, max_choices=form.max_choices.data,
+        min_choices=form.min_choices.data or 0,
+        min_spend_percent=form.min_spend_percent.data or 0, points=form.points.data,
+        max_points_per_project=form.max_points_per_project.data,
+        tally_rule=form.tally_rule.data, tally_params=params or {})
+    return (None if reasons else data), reasons
+
+
+def _district_page(cycle: Cycle, district: District | None):
+    form = _district_form(district)
+    problems, status, message = [], 200, None
+    if request.method == "POST":
+        if form.validate_on_submit():
+            data, reasons = _district_input(form)
+            try:
+                if reasons:
+                    raise setup.SetupInvalid(reasons)
+                setup.save_district(cycle, district, data, _actor())
+            except DomainError as error:
+                problems, status, message = _apply_reasons(form, error.reasons), error.status, \
+                    error.message
+            else:
+                return redirect(url_for("staff_setup.overview", slug=cycle.slug))
+        else:
+            problems, status = _form_failed(form), 422
+    return render_template("staff/setup/district_form.html", form=form, cycle=cycle,
+                           district=district, rules=describe_rules(), problems=problems,
+                           message=message, delete_form=CsrfOnlyForm()), status
+
+
+@bp.route("/<slug>/districts/new", methods=["GET", "POST"])
+def new_district(slug: str):
+    return _district_page(get_cycle(slug), None)
+
+
+@bp.route("/<slug>/districts/<district_slug>", methods=["GET", "POST"])
+def edit_district(slug: str, district_slug: str):
+    cycle = get_cycle(slug)
+    return _district_page(cycle, _district_of(cycle, district_slug))
+
+
+@bp.post("/<slug>/districts/<district_slug>/delete")
+def delete_district(slug: str, district_slug: str):
+    _require_csrf()
+    cycle = get_cycle(slug)
+    district = _district_of(cycle, district_slug)
+    image_names = [p.image_name for p in district.projects]
+    setup.delete_district(cycle, district, _actor())
+    db.session.commit()  # the files go only once the rows are gone for good
+    for name in image_names:
+        images.remove_image(name)
+    return redirect(url_for("staff_setup.overview", slug=cycle.slug))
+
+
+# ---------------------------------------------------------------------------
+# Phases
+
+
+def _local_naive(moment: dt.datetime, timezone: str) -> dt.datetime:
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
+
+
+@bp.route("/<slug>/phases", methods=["GET", "POST"])
+def phases(slug: str):
+    cycle = get_cycle(slug)
+    form = PhasesForm()
+    if request.method == "GET":
+        for phase in cycle.phases:
+            getattr(form, f"{phase.kind}_starts_at").data = _local_naive(phase.starts_at,
+                                                                       cycle.timezone)
+            getattr(form, f"{phase.kind}_ends_at").data = _local_naive(phase.ends_at,
+                                                                     cycle.timezone)
+    problems, status, message = [], 200, None
+    if request.method == "POST":
+        if form.validate_on_submit():
+            windows, reasons = _windows_from(form, cycle.timezone)
+            try:
+                if reasons:
+                    raise setup.SetupInvalid(reasons)
+                setup.set_phases(cycle, windows, _actor())
+            except DomainError as error:
+                problems, status, message = _apply_reasons(form, error.reasons), error.status, \
+                    error.message
+            else:
+                return redirect(url_for("staff_setup.overview", slug=cycle.slug))
+        else:
+            problems, status = _form_failed(form), 422
+    return render_template("staff/setup/phases.html", form=form, cycle=cycle,
+                           kinds=setup_rules.PHASE_ORDER, problems=problems,
+                           message=message), status
+
+
+def _windows_from(form, timezone: str):
+    from zoneinfo import ZoneInfo
+
+    from pbvote.ballots import Reason
+
+    zone = ZoneInfo(timezone)
+    windows, reasons = [], []
+    for kind in setup_rules.PHASE_ORDER:
+        start = getattr(form, f"{kind}_starts_at").data
+        end = getattr(form, f"{kind}_ends_at").data
+        if start is None and end is None:
+            continue
+        if start is None or end is None:
+            missing = "starts_at" if start is None else "ends_at"
+            reasons.append(Reason(f"{kind}_{missing}", "phase_half_given",
+                                  f"Give both a start and an end for the {kind} phase, "
+                                  "or neither."))
+            continue
+        windows.append(setup_rules.PhaseWindow(
+            kind, start.replace(tzinfo=zone).astimezone(dt.timezone.utc),
+            end.replace(tzinfo=zone).astimezone(dt.timezone.utc)))
+    return windows, reasons
+
+
+# ---------------------------------------------------------------------------
+# Projects
+
+
+@bp.get("/<slug>/projects")
+def projects(slug: str):
+    return render_template("staff/setup/projects.html", cycle=get_cycle(slug))
+
+
+def _project_page(cycle: Cycle, district: District, project: Project | None):
+    form = ProjectForm(obj=project if request.method == "GET" and project else None)
+    problems, status, message = [], 200, None
+    if request.method == "POST":
+        if form.validate_on_submit():
+            data = setup.ProjectInput(
+                code=(form.code.data or "").strip(), title=form.title.data or "",
+                cost=form.cost.data, summary=form.summary.data or "",
+                description=form.description.data or "", category=form.category.data or "",
+                location=form.location.data or "")
+            stored_name = None
+            try:
+                upload = form.image.data
+                if upload is not None and getattr(upload, "filename", ""):
+                    stored_name = images.store_image(upload.stream)
+                saved = setup.save_project(cycle, district, project, data, _actor())
+                replaced = None
+                if stored_name:
+                    replaced = setup.set_project_image(cycle, saved, stored_name, _actor())
+                elif form.remove_image.data and saved.image_name:
+                    replaced = setup.set_project_image(cycle, saved, None, _actor())
+            except DomainError as error:
+                images.remove_image(stored_name)
+                if isinstance(error, images.ImageRefused):
+                    form.image.errors = [error.message]
+                    problems = []
+                else:
+                    problems = _apply_reasons(form, error.reasons)
+                status, message = error.status, error.message
+            else:
+                db.session.commit()
+                images.remove_image(replaced)
+                return redirect(url_for("staff_setup.projects", slug=cycle.slug))
+        else:
+            problems, status = _form_failed(form), 422
+    return render_template("staff/setup/project_form.html", form=form, cycle=cycle,
+                           district=district, project=project, problems=problems,
+                           message=message, delete_form=CsrfOnlyForm()), status
+
+
+@bp.route("/<slug>/districts/<district_slug>/projects/new", methods=["GET", "POST"])
+def new_project(slug: str, district_slug: str):
+    cycle = get_cycle(slug)
+    return _project_page(cycle, _district_of(cycle, district_slug), None)
+
+
+@bp.route("/<slug>/projects/<code>", methods=["GET", "POST"])
+def edit_project(slug: str, code: str):
+    cycle = get_cycle(slug)
+    project = _project_of(cycle, code)
+    return _project_page(cycle, project.district, project)
+
+
+@bp.post("/<slug>/projects/<code>/delete")
+def delete_project(slug: str, code: str):
+    _require_csrf()
+    cycle = get_cycle(slug)
+    image_name = setup.delete_project(cycle, _project_of(cycle, code), _actor())
+    db.session.commit()
+    images.remove_image(image_name)
+    return redirect(url_for("staff_setup.projects", slug=cycle.slug))
+
+
+# ---------------------------------------------------------------------------
+# Voter roll: upload → mapping and preview → confirm (fresh login) → applied
+
+
+@bp.route("/<slug>/roll", methods=["GET", "POST"])
+def roll_upload(slug: str):
+    cycle = get_cycle(slug)
+    request.max_content_length = ROLL_UPLOAD_MAX_BYTES
+    form = RollUploadForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            upload = form.file.data
+            if upload is None or not getattr(upload, "filename", ""):
+                form.file.errors = [_("Choose a CSV file to upload.")]
+                status = 422
+            else:
+                token = roll_import.stash_upload(upload.stream)
+                return redirect(url_for("staff_setup.roll_preview", slug=cycle.slug,
+                                        token=token))
+        else:
+            status = 422
+    return render_template("staff/setup/roll_upload.html", form=form, cycle=cycle,
+                           roll_size=roll_import.roll_size(cycle), fields=FIELDS), status
+
+
+def _mapping_from(values, header: list[str]) -> dict[str, str]:
+    """{column header: field or ""} from map-<index> values; unmapped columns keep the
+    automatic choice (a header named like a field)."""
+    mapping = {}
+    for index, column in enumerate(header):
+        chosen = values.get(f"map-{index}")
+        if chosen is None:
+            automatic = normalise_header(column)
+            chosen = automatic if automatic in FIELDS else ""
+        mapping[column] = chosen if chosen in FIELDS else ""
+    return mapping
+
+
+@bp.route("/<slug>/roll/<token>", methods=["GET", "POST"])
+def roll_preview(slug: str, token: str):
+    cycle = get_cycle(slug)
+    path = roll_import.stash_path(token)
+    if path is None:
+        abort(404)
+    header = roll_import.read_header(path)
+    source = request.form if request.method == "POST" else request.args
+    mapping = _mapping_from(source, header)
+    form = RollConfirmForm()
+    status, message, applied = 200, None, None
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        require_fresh_login(return_to=url_for("staff_setup.roll_preview", slug=slug,
+                                              token=token, **_map_args(mapping, header)))
+        try:
+            applied = roll_import.apply_import(cycle, path, _actor(), mapping,
+                                               expected_fingerprint=form.fingerprint.data)
+        except roll_import.RollFileInvalid as invalid:
+            status, message = invalid.status, invalid.message
+        except DomainError as error:
+            db.session.rollback()
+            status, message = error.status, error.message
+        else:
+            db.session.commit()
+            roll_import.discard_stash(token)
+            return render_template("staff/setup/roll_done.html", cycle=cycle, plan=applied)
+        db.session.rollback()
+    plan = roll_import.plan_import(cycle, path, mapping)
+    form.fingerprint.data = plan.fingerprint()
+    return render_template("staff/setup/roll_preview.html", cycle=cycle, token=token,
+                           header=header, mapping=mapping, fields=FIELDS, plan=plan, form=form,
+                           message=message), (status if status != 200 else
+                                              (200 if plan.ok else 422))
+
+
+def _map_args(mapping: dict[str, str], header: list[str]) -> dict[str, str]:
+    return {f"map-{i}": mapping.get(column, "") for i, column in enumerate(header)}
+
+
+# ---------------------------------------------------------------------------
+# Access codes
+
+
+def _codes_form(cycle: Cycle) -> CodesForm:
+    form = CodesForm()
+    form.district.choices = [SelectChoice(d.slug, d.name) for d in cycle.districts]
+    return form
+
+
+@bp.route("/<slug>/codes", methods=["GET", "POST"])
+def codes(slug: str):
+    cycle = get_cycle(slug)
+    form = _codes_form(cycle)
+    status, message = 200, None
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                issued = code_service.generate_codes(
+                    cycle, _district_of(cycle, form.district.data), form.count.data, _actor())
+            except DomainError as error:
+                status, message = error.status, error.message
+            else:
+                db.session.commit()
+                token = code_service.save_export(code_service.codes_csv(cycle, issued))
+                return render_template("staff/setup/letters.html", cycle=cycle, codes=issued,
+                                       voting=cycle.phase_window("voting"), export_token=token,
+                                       vote_url=url_for("public.cycle", slug=cycle.slug,
+                                                        _external=True))
+        else:
+            status = 422
+    return render_template("staff/setup/codes.html", cycle=cycle, form=form,
+                           void_form=VoidCodeForm(), counts=code_service.counts_by_status(cycle),
+                           message=message, voided=None), status
+
+
+@bp.post("/<slug>/codes/void")
+def void_code(slug: str):
+    cycle = get_cycle(slug)
+    void_form = VoidCodeForm()
+    status, message, voided = 200, None, None
+    if void_form.validate_on_submit():
+        try:
+            voided = code_service.void_code(cycle, void_form.code.data, _actor())
+        except DomainError as error:
+            status, message = error.status, error.message
+            void_form.code.errors = [error.message]
+    else:
+        status = 422
+    form = _codes_form(cycle)
+    return render_template("staff/setup/codes.html", cycle=cycle, form=form, void_form=void_form,
+                           counts=code_service.counts_by_status(cycle), message=message,
+                           voided=voided), status
+
+
+@bp.get("/<slug>/codes/export/<token>")
+def codes_export(slug: str, token: str):
+    cycle = get_cycle(slug)
+    text = code_service.take_export(token)
+    if text is None:
+        abort(404)
+    return Response(text, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{cycle.slug}-access-codes.csv"'})
+
+
+# ---------------------------------------------------------------------------
+# Opening and closing voting by hand (fresh login)
+
+
+def _voting_action(slug: str, action):
+    cycle = get_cycle(slug)
+    form = ConfirmForm()  # CSRFProtect has already refused a request without a token
+    require_fresh_login(return_to=url_for("staff_setup.overview", slug=slug))
+    if not form.validate():
+        return _overview_with(cycle, 422, _("Tick “Yes, I am sure” to go on."), [])
+    try:
+        action(cycle, _actor())
+    except DomainError as error:
+        db.session.rollback()
+        return _overview_with(get_cycle(slug), error.status, error.message, error.reasons)
+    return redirect(url_for("staff_setup.overview", slug=slug))
+
+
+def _overview_with(cycle: Cycle, status: int, message: str | None, reasons):
+    now = utcnow()
+    frozen = setup.voting_has_opened(cycle, now)
+    return render_template(
+        "staff/setup/overview.html", cycle=cycle, now=now, frozen=frozen,
+        voting_open=cycle.voting_open(now), problems=reasons or ([] if frozen else
+                                                                 setup.configuration_problems(cycle)),
+        code_counts=code_service.counts_by_status(cycle), roll_size=roll_import.roll_size(cycle),
+        confirm_form=ConfirmForm(), message=message,
+        manifest=json.dumps(json.loads(cycle.manifest_json), indent=2, ensure_ascii=False)
+        if cycle.manifest_json else None), status
+
+
+@bp.post("/<slug>/voting/open")
+def open_voting(slug: str):
+    return _voting_action(slug, setup.open_voting)
+
+
+@bp.post("/<slug>/voting/close")
+def close_voting(slug: str):
+    return _voting_action(slug, setup.close_voting)
+
