@@ -319,8 +319,25 @@ def bundle_folder_name(cycle: Cycle) -> str:
     return f"{cycle.slug}-results"
 
 
+#: (cycle id, results hash, chain length, chain head) → zip bytes, for the public download
+_ZIP_CACHE: dict[tuple, bytes] = {}
+_ZIP_CACHE_LIMIT = 4
+
+
 def bundle_zip(cycle: Cycle) -> bytes:
-    return bundle_format.zip_bytes(bundle_files(cycle), bundle_folder_name(cycle))
+    """The public download. Building it reads every ballot, so one build is kept per
+    published results and chain head (anyone may ask for it, often); exports for auditors
+    and "verify now" always build afresh."""
+    snapshot = published_snapshot(cycle)
+    chain = db.session.get(Chain, cycle.chain_id)
+    key = (cycle.id, snapshot.results_hash, chain.length, chain.head_hash)
+    content = _ZIP_CACHE.get(key)
+    if content is None:
+        content = bundle_format.zip_bytes(bundle_files(cycle), bundle_folder_name(cycle))
+        if len(_ZIP_CACHE) >= _ZIP_CACHE_LIMIT:
+            _ZIP_CACHE.pop(next(iter(_ZIP_CACHE)))
+        _ZIP_CACHE[key] = content
+    return content
 
 
 CHAIN_EXPORT_FILE = "chain.jsonl"
