@@ -47,10 +47,16 @@ def _load_account(user_id: str):
     from pbvote.models import Account
     from flask import session
 
+    from flask import session
+
     from pbvote.services.accounts import session_key_matches
 
     account_id, _, key = user_id.partition(":")
     if not account_id.isdigit():
+        return None
+    # Flask-Login only marks a permanent session "not fresh" when its address or browser
+    # changed; we never use remember-me cookies, so such a session is refused outright.
+    if not session.get("_fresh"):
         return None
     # Flask-Login only marks a permanent session "not fresh" when its address or browser
     # changed; we never use remember-me cookies, so such a session is refused outright.
