@@ -44,19 +44,13 @@ login_manager.login_view = "auth.login"
 @login_manager.user_loader
 def _load_account(user_id: str):
     """user_id is "<account id>:<session key>"; the key is rotated at sign-in and sign-out."""
+    from flask import session
+
     from pbvote.models import Account
-    from flask import session
-
-    from flask import session
-
     from pbvote.services.accounts import session_key_matches
 
     account_id, _, key = user_id.partition(":")
     if not account_id.isdigit():
-        return None
-    # Flask-Login only marks a permanent session "not fresh" when its address or browser
-    # changed; we never use remember-me cookies, so such a session is refused outright.
-    if not session.get("_fresh"):
         return None
     # Flask-Login only marks a permanent session "not fresh" when its address or browser
     # changed; we never use remember-me cookies, so such a session is refused outright.
