@@ -21,6 +21,10 @@ def register_commands(app) -> None:
 
     for command in (init_db, demo, cast_random, create_admin):
         app.cli.add_command(command)
+    from pbvote.cli_results import COMMANDS as RESULTS_COMMANDS
+
+    for command in RESULTS_COMMANDS:
+        app.cli.add_command(command)
     from pbvote.cli_audit import export_bundle
 
     app.cli.add_command(export_bundle)

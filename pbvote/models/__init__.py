@@ -2,6 +2,14 @@
 from pbvote.models.account import ROLES, STAFF_ROLES, Account, RecoveryCode
 from pbvote.models.cycle import PHASE_KINDS, Cycle, District, Phase, Project
 from pbvote.models.log import Chain, LogEntry
+from pbvote.models.proposal import (
+    IntakeSettings,
+    Proposal,
+    ProposalEvent,
+    ProposalProjectLink,
+    ProposalSupport,
+)
+from pbvote.models.resident_auth import EmailSignInCode, OutboxMessage
 from pbvote.models.results import ResultsSnapshot, TallyRun
 from pbvote.models.roll import AccessCode, RollEntry
 from pbvote.models.voting import Ballot, Participation
@@ -10,4 +18,6 @@ __all__ = [
     "ROLES", "STAFF_ROLES", "Account", "RecoveryCode",
     "PHASE_KINDS", "Cycle", "District", "Phase", "Project", "Chain", "LogEntry",
     "AccessCode", "RollEntry", "Ballot", "Participation", "ResultsSnapshot", "TallyRun",
+    "IntakeSettings", "Proposal", "ProposalEvent", "ProposalProjectLink", "ProposalSupport",
+    "EmailSignInCode", "OutboxMessage",
 ]

@@ -9,9 +9,12 @@ from pbvote.services.errors import DomainError
 
 def register_blueprints(app) -> None:
     from pbvote.web import admin, audit, auth, filters, guards, public, staff, vote
+    from pbvote.web import results, staff_results
 
     app.register_blueprint(public.bp)
     app.register_blueprint(vote.bp)
+    app.register_blueprint(results.bp)
+    app.register_blueprint(staff_results.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(admin.bp)

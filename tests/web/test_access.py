@@ -107,6 +107,15 @@ EXPECTED: dict[str, dict[str, int]] = {
     # the staff overview, walked earlier, stores the manifest of a cycle whose voting
     # opened by date; until someone has looked, there is none to serve
     "media.manifest": {**_same(404), "staff": 200, "admin": 200},
+    # results: nothing is counted or shown while voting is open (embargo), so the staff
+    # pages refuse with 409 and the public ones have nothing published (404)
+    "results.page": _same(404),
+    "results.document": _same(404),
+    "staff_results.overview": {**STAFF_PAGE, "staff": 409, "admin": 409},
+    "staff_results.run": {**STAFF_PAGE, "staff": 409, "admin": 409},
+    "staff_results.run_tally": POST_ONLY,
+    "staff_results.request_publication": POST_ONLY,
+    "staff_results.confirm_publication": POST_ONLY,
 }
 
 #: an admin action on VALUES["account_id"], which does not exist
@@ -148,6 +157,9 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "staff_setup.void_code": {**STAFF_PAGE, "staff": 422, "admin": 422},
     "staff_setup.open_voting": {**STAFF_PAGE, "staff": 422, "admin": 422},  # not confirmed
     "staff_setup.close_voting": {**STAFF_PAGE, "staff": 422, "admin": 422},
+    "staff_results.run_tally": {**STAFF_PAGE, "staff": 409, "admin": 409},
+    "staff_results.request_publication": {**STAFF_PAGE, "staff": 409, "admin": 409},
+    "staff_results.confirm_publication": {**STAFF_PAGE, "staff": 409, "admin": 409},
 }
 #: these end the session, so they are posted last
 SESSION_ENDING = ("vote.leave", "auth.logout")
@@ -155,7 +167,8 @@ TOKENLESS_POST = 400  # CSRF is checked before access
 
 VALUES = {"slug": "test-cycle", "district_slug": "approval", "filename": "css/pbvote.css",
           "token": "no-such-invitation", "account_id": 999999, "receipt": "ABCDE-12345",
-          "code": "AP-A", "name": "0123456789abcdef0123456789abcdef.png"}
+          "code": "AP-A", "name": "0123456789abcdef0123456789abcdef.png",
+          "run_id": 999999}
 
 
 def _url(app, rule) -> str:

@@ -1,0 +1,335 @@
+"""Pure rules for residents' ideas (proposals): the review state machine, what a submission
+must contain, the per-person limit and the one-time email sign-in code.
+
+No Flask or SQLAlchemy here; pbvote.services.proposals and pbvote.services.resident_auth
+apply these rules.
+
+Moderation is a separate flag, not a status: hiding abusive content keeps the idea's
+review status, so unhiding puts it back exactly where it was, and a hidden idea can still
+be reviewed (or merged) by staff.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pbvote.ballots import Reason
+
+# ---------------------------------------------------------------------------
+# Statuses and transitions
+
+STATUSES: tuple[str, ...] = ("submitted", "under_review", "needs_information", "feasible",
+                             "not_feasible", "accepted", "merged")
+STATUS_LABELS: dict[str, str] = {
+    "submitted": "Submitted",
+    "under_review": "Under review",
+    "needs_information": "Needs information",
+    "feasible": "Feasible",
+    "not_feasible": "Not feasible",
+    "accepted": "Accepted",
+    "merged": "Merged",
+}
+#: who may move an idea: staff, or the idea's author (only to answer a question)
+ACTORS = ("staff", "author")
+
+
+@dataclass(frozen=True)
+class Transition:
+    source: str
+    target: str
+    actor: str
+    #: what the transition needs: "question", "answer", "reason", "cost" or "merge_target"
+    needs: tuple[str, ...] = ()
+
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition("submitted", "under_review", "staff"),
+    Transition("under_review", "needs_information", "staff", ("question",)),
+    Transition("needs_information", "under_review", "author", ("answer",)),
+    Transition("under_review", "feasible", "staff", ("cost",)),
+    Transition("under_review", "not_feasible", "staff", ("reason",)),
+    Transition("feasible", "accepted", "staff"),
+    # A decision can be reopened, with the reason told to the author.
+    Transition("feasible", "under_review", "staff", ("reason",)),
+    Transition("not_feasible", "under_review", "staff", ("reason",)),
+    *(Transition(source, "merged", "staff", ("merge_target",))
+      for source in ("submitted", "under_review", "needs_information", "feasible",
+                     "not_feasible")),
+)
+_BY_EDGE: dict[tuple[str, str], Transition] = {(t.source, t.target): t for t in TRANSITIONS}
+
+#: text limits, in characters
+TITLE_MAX = 120
+DESCRIPTION_MAX = 5000
+LOCATION_MAX = 300
+MESSAGE_MAX = 2000
+#: the largest amount accepted (whole currency units); matches setup_rules.MAXIMUM_AMOUNT
+MAXIMUM_AMOUNT = 10**15
+
+
+def status_label(status: str | None) -> str:
+    return STATUS_LABELS.get(status or "", status or "")
+
+
+def transitions_from(status: str, actor: str = "staff") -> list[Transition]:
+    return [t for t in TRANSITIONS if t.source == status and t.actor == actor]
+
+
+@dataclass(frozen=True)
+class TransitionRequest:
+    target: str
+    actor: str
+    question: str = ""
+    answer: str = ""
+    reason: str = ""
+    cost: int | None = None
+    merge_target_status: str | None = None
+    merge_target_is_self: bool = False
+
+
+def transition_problems(current: str, request: TransitionRequest) -> list[Reason]:
+    """Why `request` may not move an idea that is `current`; empty when it may."""
+    if request.target not in STATUSES:
+        return [Reason("status", "unknown_status", f"{request.target!r} is not a status.")]
+    transition = _BY_EDGE.get((current, request.target))
+    if transition is None:
+        allowed = ", ".join(status_label(t.target) for t in transitions_from(current)) or "none"
+        return [Reason("status", "illegal_transition",
+                       f"An idea that is {status_label(current).lower()} cannot become "
+                       f"{status_label(request.target).lower()}. "
+                       f"Possible next steps: {allowed}.")]
+    if transition.actor != request.actor:
+        who = "the idea's author" if transition.actor == "author" else "staff"
+        return [Reason("status", "wrong_actor",
+                       f"Only {who} can make an idea {status_label(request.target).lower()}.")]
+    found: list[Reason] = []
+    for need in transition.needs:
+        if need in ("question", "answer", "reason"):
+            found += message_problems(getattr(request, need), need)
+        elif need == "cost":
+            if request.cost is None:
+                found.append(Reason("cost", "cost_required",
+                                    "Enter the cost estimate staff worked out."))
+            else:
+                found += amount_problems(request.cost, "cost")
+        elif need == "merge_target":
+            found += _merge_target_problems(request)
+    return found
+
+
+def _merge_target_problems(request: TransitionRequest) -> list[Reason]:
+    if request.merge_target_status is None:
+        return [Reason("into", "merge_target_missing",
+                       "Choose the idea this one duplicates, in the same cycle.")]
+    if request.merge_target_is_self:
+        return [Reason("into", "merge_into_self", "An idea cannot be merged into itself.")]
+    if request.merge_target_status == "merged":
+        return [Reason("into", "merge_target_merged",
+                       "That idea was itself merged; merge into the idea it points to.")]
+    return []
+
+
+def message_problems(text: str, field: str) -> list[Reason]:
+    names = {"question": "question for the author", "answer": "answer",
+             "reason": "reason", "hidden_reason": "reason"}
+    if not clean_text(text).strip():
+        return [Reason(field, f"{field}_required", f"Enter the {names.get(field, field)}.")]
+    if len(text) > MESSAGE_MAX:
+        return [Reason(field, f"{field}_too_long",
+                       f"Keep the {names.get(field, field)} under {MESSAGE_MAX} characters.")]
+    return []
+
+
+def author_may_edit(status: str) -> bool:
+    """Authors edit their idea until staff start reviewing it."""
+    return status == "submitted"
+
+
+def can_promote(status: str, already_promoted: bool) -> list[Reason]:
+    if status != "accepted":
+        return [Reason("ideas", "not_accepted",
+                       f"Only accepted ideas become projects; this one is "
+                       f"{status_label(status).lower()}.")]
+    if already_promoted:
+        return [Reason("ideas", "already_promoted", "This idea already became a project.")]
+    return []
+
+
+# ---------------------------------------------------------------------------
+# Text and amounts
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(text: str | None) -> str:
+    """Plain text: Windows line ends become \\n, other control characters go.
+
+    HTML is not removed: it is stored as typed and escaped wherever it is shown.
+    """
+    return _CONTROL.sub("", (text or "").replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def clean_line(text: str | None) -> str:
+    return " ".join(clean_text(text).split())
+
+
+def parse_amount(text: str | None) -> int | None | Reason:
+    """An optional whole amount typed by a person: "", "12000", "12,000" or "12 000"."""
+    value = re.sub(r"[\s,_]", "", text or "")
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 16:
+        return Reason("cost_estimate", "amount_invalid",
+                      "Enter the cost as a whole number, for example 25000.")
+    return int(value)
+
+
+def amount_problems(amount: int, field: str) -> list[Reason]:
+    if amount <= 0:
+        return [Reason(field, "amount_not_positive", "Enter an amount above zero.")]
+    if amount > MAXIMUM_AMOUNT:
+        return [Reason(field, "amount_too_large", "That amount is too large.")]
+    return []
+
+
+# ---------------------------------------------------------------------------
+# Submissions
+
+DEFAULT_CATEGORIES: tuple[str, ...] = (
+    "Street lighting", "Youth spaces", "Safe routes to school", "Parks and public space",
+    "Traffic calming", "Community programmes")
+CATEGORY_MAX = 80
+MAX_CATEGORIES = 40
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A submission as typed, already cleaned by `draft_from`."""
+
+    title: str
+    description: str
+    category: str
+    district: str
+    location: str
+    cost_estimate: int | None = None
+
+
+def draft_from(title: str | None, description: str | None, category: str | None,
+               district: str | None, location: str | None,
+               cost_estimate: str | None) -> tuple[Draft, list[Reason]]:
+    amount = parse_amount(cost_estimate)
+    reasons = [amount] if isinstance(amount, Reason) else []
+    draft = Draft(clean_line(title), clean_text(description).strip(), clean_line(category),
+                  clean_line(district), clean_line(location),
+                  None if isinstance(amount, Reason) else amount)
+    return draft, reasons
+
+
+def draft_problems(draft: Draft, categories: Sequence[str],
+                   district_slugs: Iterable[str]) -> list[Reason]:
+    found: list[Reason] = []
+    if not draft.title:
+        found.append(Reason("title", "title_required", "Give your idea a short title."))
+    elif len(draft.title) > TITLE_MAX:
+        found.append(Reason("title", "title_too_long",
+                            f"Keep the title under {TITLE_MAX} characters."))
+    if not draft.description:
+        found.append(Reason("description", "description_required",
+                            "Describe your idea: what should change, and why."))
+    elif len(draft.description) > DESCRIPTION_MAX:
+        found.append(Reason("description", "description_too_long",
+                            f"Keep the description under {DESCRIPTION_MAX} characters."))
+    if draft.category not in categories:
+        found.append(Reason("category", "category_unknown", "Choose a category from the list."))
+    if draft.district not in set(district_slugs):
+        found.append(Reason("district", "district_unknown", "Choose the district."))
+    if not draft.location:
+        found.append(Reason("location", "location_required",
+                            "Say where, for example a street, a corner or a park."))
+    elif len(draft.location) > LOCATION_MAX:
+        found.append(Reason("location", "location_too_long",
+                            f"Keep the location under {LOCATION_MAX} characters."))
+    if draft.cost_estimate is not None:
+        found += amount_problems(draft.cost_estimate, "cost_estimate")
+    return found
+
+
+def limit_problem(existing: int, limit: int | None) -> Reason | None:
+    """`limit` None means no limit per person."""
+    if limit is not None and existing >= limit:
+        return Reason("ideas", "limit_reached",
+                      f"You have already sent {existing} idea{'s' if existing != 1 else ''}; "
+                      f"this cycle accepts at most {limit} per person.")
+    return None
+
+
+def category_list_problems(categories: Sequence[str]) -> list[Reason]:
+    found: list[Reason] = []
+    if not categories:
+        found.append(Reason("categories", "categories_required", "List at least one category."))
+    if len(categories) > MAX_CATEGORIES:
+        found.append(Reason("categories", "too_many_categories",
+                            f"List at most {MAX_CATEGORIES} categories."))
+    if any(len(c) > CATEGORY_MAX for c in categories):
+        found.append(Reason("categories", "category_too_long",
+                            f"Keep each category under {CATEGORY_MAX} characters."))
+    if len({c.lower() for c in categories}) != len(categories):
+        found.append(Reason("categories", "category_repeated", "Each category once, please."))
+    return found
+
+
+def parse_category_lines(text: str) -> list[str]:
+    return [line for line in (clean_line(raw) for raw in clean_text(text).split("\n")) if line]
+
+
+def in_window(starts_at: dt.datetime | None, ends_at: dt.datetime | None,
+              now: dt.datetime) -> bool:
+    return starts_at is not None and ends_at is not None and starts_at <= now < ends_at
+
+
+# ---------------------------------------------------------------------------
+# Search
+
+SEARCH_MAX = 100
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere; %, _ and \\ typed by people are literal.
+
+    Use with `escape="\\\\"`; the value itself is always a bound parameter.
+    """
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+# ---------------------------------------------------------------------------
+# One-time email sign-in codes
+
+CODE_DIGITS = 6
+CODE_LIFETIME = dt.timedelta(minutes=10)
+#: wrong guesses on one code before it stops working (a fresh code is then needed)
+MAX_CODE_ATTEMPTS = 5
+
+
+def new_sign_in_code() -> str:
+    return f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def normalise_sign_in_code(text: str | None) -> str | None:
+    """The 6 digits typed, ignoring spaces and dashes; None when it is not 6 digits."""
+    code = re.sub(r"[\s-]", "", text or "")
+    return code if re.fullmatch(rf"\d{{{CODE_DIGITS}}}", code) else None
+
+
+def code_state(expires_at: dt.datetime, attempts: int, used: bool, now: dt.datetime) -> str:
+    """"usable", "used", "expired" or "exhausted" (too many wrong guesses)."""
+    if used:
+        return "used"
+    if now >= expires_at:
+        return "expired"
+    if attempts >= MAX_CODE_ATTEMPTS:
+        return "exhausted"
+    return "usable"

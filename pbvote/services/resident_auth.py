@@ -1,0 +1,130 @@
+"""Residents sign in with a one-time 6-digit code sent by email; no password.
+
+A code lives 10 minutes, works once, stops after 5 wrong guesses, and a resend replaces
+it. Only an HMAC (IDENTITY_HMAC_KEY) of address and code is stored: a database copy
+without the key cannot be brute-forced offline over the million possible codes. Guessing
+online is bounded by the attempt cap and the rate limits on the sign-in forms.
+
+An address that belongs to a staff account gets no code: staff sign in with password and
+TOTP, and an email code must never stand in for those.
+"""
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+
+from pbvote import mail, sign_in_rules
+from pbvote import proposal_rules as rules
+from pbvote.db import for_update, utcnow
+from pbvote.extensions import db
+from pbvote.models import Account, EmailSignInCode
+from pbvote.services import log
+from pbvote.services.errors import DomainError
+from pbvote.services.keys import keyed_hash
+
+CODE_REFUSED = ("That code is not right, has expired or was already used. Check the latest "
+                "email we sent, or ask for a new code.")
+
+
+class CodeRefused(DomainError):
+    def __init__(self, message: str = CODE_REFUSED):
+        super().__init__(message, 401)
+
+
+class InvalidEmail(DomainError):
+    def __init__(self, message: str):
+        super().__init__(message, 422)
+
+
+def resident_label(account: Account) -> str:
+    """How logs name a resident: by number, not address (cycle chains can be published)."""
+    return f"resident #{account.id}"
+
+
+def _code_hash(email: str, code: str) -> str:
+    return keyed_hash("email-sign-in-code", f"{email}\n{code}")
+
+
+def _system_chain_id() -> int:
+    return log.get_or_create_chain(log.SYSTEM_CHAIN).id
+
+
+def request_code(email_text: str, now=None) -> str:
+    """Send a new code to the address (replacing any earlier one); returns the normalised
+    address. The answer is the same whether or not an account exists."""
+    now = now or utcnow()
+    email = sign_in_rules.normalise_email(email_text or "")
+    problem = sign_in_rules.email_problem(email)
+    if problem:
+        raise InvalidEmail(problem)
+    account = db.session.scalar(select(Account).where(Account.email == email))
+    if account is not None and account.role != "resident":
+        mail.send(email, "Sign in to pbvote as staff",
+                  "Someone asked for a resident sign-in code for this address. It belongs to "
+                  "a staff account, which signs in with its password and authenticator app "
+                  "on the staff sign-in page instead. If this was not you, you can ignore "
+                  "this email.")
+        return email
+    code = rules.new_sign_in_code()
+    row = db.session.scalar(for_update(select(EmailSignInCode).where(
+        EmailSignInCode.email == email)))
+    if row is None:
+        row = EmailSignInCode(email=email)
+        db.session.add(row)
+    row.code_hash = _code_hash(email, code)
+    row.expires_at = now + rules.CODE_LIFETIME
+    row.attempts = 0
+    row.created_at = now
+    db.session.flush()
+    minutes = int(rules.CODE_LIFETIME.total_seconds() // 60)
+    mail.send(email, "Your pbvote sign-in code",
+              f"Your sign-in code is {code}\n\nIt works once, for {minutes} minutes. If you did "
+              "not ask for it, ignore this email: nobody can sign in without the code.")
+    return email
+
+
+def check_code(email_text: str, code_text: str, now=None) -> Account:
+    """The resident account for a right code (created at the first sign-in); the code is
+    used up. A wrong code counts against the cap and raises CodeRefused; the caller commits
+    so the count sticks."""
+    now = now or utcnow()
+    email = sign_in_rules.normalise_email(email_text or "")
+    row = db.session.scalar(for_update(select(EmailSignInCode).where(
+        EmailSignInCode.email == email)))
+    if row is None:
+        raise CodeRefused()
+    state = rules.code_state(row.expires_at, row.attempts, False, now)
+    if state != "usable":
+        raise CodeRefused("That code has expired or had too many wrong tries. Ask for a new "
+                          "code." if state in ("expired", "exhausted") else CODE_REFUSED)
+    code = rules.normalise_sign_in_code(code_text)
+    if code is None or not secrets.compare_digest(row.code_hash, _code_hash(email, code)):
+        row.attempts += 1
+        db.session.flush()
+        raise CodeRefused()
+    db.session.delete(row)  # single use
+    account = db.session.scalar(for_update(select(Account).where(Account.email == email)))
+    if account is None:
+        account = Account(email=email, display_name="", role="resident", password_hash=None,
+                          totp_last_timecode=0, failed_attempts=0, is_active=True)
+        db.session.add(account)
+        db.session.flush()
+        log.record_action(_system_chain_id(), "account.created", resident_label(account),
+                          {"account": resident_label(account), "after": {"role": "resident"},
+                           "how": "first email-code sign-in"})
+    elif account.role != "resident" or not account.is_active:
+        db.session.flush()
+        raise CodeRefused("This address cannot sign in here. Staff use the staff sign-in page.")
+    account.session_key = secrets.token_hex(32)
+    db.session.flush()
+    log.record_action(_system_chain_id(), "auth.resident_signed_in", resident_label(account),
+                      {"account": resident_label(account)})
+    return account
+
+
+def sign_out(account: Account) -> None:
+    account.session_key = None
+    db.session.flush()
+    log.record_action(_system_chain_id(), "auth.resident_signed_out", resident_label(account),
+                      {"account": resident_label(account)})

@@ -1,0 +1,121 @@
+"""Public results: served only from the published snapshot, never recounted per request."""
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+from flask import Blueprint, Response, render_template, url_for
+from flask_babel import get_locale
+
+from pbvote import charts
+from pbvote.models import ResultsSnapshot
+from pbvote.results_view import DistrictResult, read_district
+from pbvote.services import publication
+from pbvote.services.cycles import get_cycle
+from pbvote.services.errors import NotFound
+from pbvote.tally.exact import fmt_approx
+from pbvote.web.filters import money
+from pbvote.web.guards import allow_anyone, set_policy
+
+bp = Blueprint("results", __name__, url_prefix="/cycles/<slug>")
+set_policy(bp.name, allow_anyone)
+
+#: (results hash, locale) → prepared page data; snapshots never change, so entries never go stale
+_PAGE_CACHE: dict[tuple[str, str], dict] = {}
+_PAGE_CACHE_LIMIT = 32
+
+
+@bp.app_template_global()
+def money_text(amount, currency: str) -> str:
+    """Whole amounts as the site's money filter shows them; shares of a unit to the cent."""
+    if isinstance(amount, Fraction) and amount.denominator != 1:
+        whole = money(0, currency)
+        return whole.replace("0", fmt_approx(amount, 2), 1)
+    return money(int(amount), currency)
+
+
+def prepare_results(results: dict) -> dict:
+    """Everything the results templates show, from a results document (snapshot or draft)."""
+    currency = results["cycle"]["currency"]
+
+    def cash(amount) -> str:
+        return money_text(amount, currency)
+
+    districts: list[DistrictResult] = [read_district(d, cash) for d in results["districts"]]
+    score_charts, spend_charts = {}, {}
+    for district in districts:
+        ranked = sorted(district.projects, key=lambda p: (-p.score, p.title))
+        score_charts[district.slug] = charts.bar_chart(
+            f"{district.name}: {district.score_label} per project",
+            f"Horizontal bars, one per project, longest for the most {district.score_label}. "
+            "Funded projects are marked 'funded' and hatched.",
+            [charts.Bar(p.title, p.score, f"{p.score_text} {district.score_label}",
+                        highlighted=p.funded, tag="funded") for p in ranked])
+        spend_charts[district.slug] = charts.bar_chart(
+            f"{district.name}: money spent and left of the budget",
+            f"Budget {cash(district.budget)}; funded projects cost {cash(district.total_cost)}; "
+            f"{cash(district.leftover)} is left.",
+            [charts.Bar("Budget", district.budget, cash(district.budget)),
+             charts.Bar("Spent on funded projects", district.total_cost,
+                        cash(district.total_cost), highlighted=True, tag="spent"),
+             charts.Bar("Left over", district.leftover, cash(district.leftover))],
+            scale_max=district.budget)
+    turnout_chart = charts.bar_chart(
+        "Turnout by district",
+        "Horizontal bars, one per district: the share of eligible people who took part.",
+        [charts.Bar(d.name, Fraction(d.turnout_fraction) if d.turnout_fraction else 0,
+                    (f"{d.turnout_percent} % ({d.participations:,} of {d.eligible:,})"
+                     if d.turnout_percent else "no eligible people")) for d in districts],
+        scale_max=1)
+    totals = results["totals"]
+    return {"results": results, "districts": districts, "score_charts": score_charts,
+            "spend_charts": spend_charts, "turnout_chart": turnout_chart, "totals": totals,
+            "currency": currency}
+
+
+def snapshot_page_data(snapshot: ResultsSnapshot) -> dict:
+    key = (snapshot.results_hash, str(get_locale()))
+    data = _PAGE_CACHE.get(key)
+    if data is None:
+        data = prepare_results(json.loads(snapshot.results_json))
+        if len(_PAGE_CACHE) >= _PAGE_CACHE_LIMIT:
+            _PAGE_CACHE.pop(next(iter(_PAGE_CACHE)))
+        _PAGE_CACHE[key] = data
+    return data
+
+
+def _snapshot_or_404(slug: str):
+    cycle = get_cycle(slug)
+    snapshot = publication.published_results(cycle)
+    if snapshot is None:
+        raise NotFound("The results of this cycle have not been published yet. Nothing is "
+                       "counted or shown before voting closes and two administrators publish "
+                       "the count.")
+    return cycle, snapshot
+
+
+@bp.get("/results")
+def page(slug: str):
+    cycle, snapshot = _snapshot_or_404(slug)
+    return render_template("results/cycle.html", cycle=cycle, snapshot=snapshot,
+                           private=False, **snapshot_page_data(snapshot))
+
+
+@bp.get("/results.json")
+def document(slug: str):
+    """The snapshot's results document, byte for byte as hashed, for auditors' tools."""
+    _, snapshot = _snapshot_or_404(slug)
+    response = Response(snapshot.results_json, mimetype="application/json")
+    response.headers["X-Results-SHA256"] = snapshot.results_hash
+    return response
+
+
+@bp.app_context_processor
+def _published_results_link():
+    def published_results_url(cycle) -> str | None:
+        """The results page's address once the cycle's results are published, else None."""
+        if publication.published_results(cycle) is None:
+            return None
+        return url_for("results.page", slug=cycle.slug)
+
+    return {"published_results_url": published_results_url}

@@ -1,0 +1,90 @@
+"""Staff pages at the end of a cycle: run the count privately, ask to publish, confirm.
+
+Every page here refuses (409) until voting has closed, so no count leaks during voting.
+Publishing needs a fresh login; the service checks the admin role and the second admin.
+"""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, redirect, render_template, url_for
+from flask_login import current_user
+
+from pbvote.db import utcnow
+from pbvote.extensions import db
+from pbvote.forms.vote import CsrfOnlyForm
+from pbvote.services import publication
+from pbvote.services.cycles import get_cycle
+from pbvote.services.errors import DomainError
+from pbvote.web.guards import require_fresh_login, require_roles, set_policy
+from pbvote.web.results import prepare_results
+
+bp = Blueprint("staff_results", __name__, url_prefix="/staff/cycles/<slug>/results")
+set_policy(bp.name, require_roles("staff", "admin"))
+
+
+@bp.after_request
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"  # private, unpublished counts
+    return response
+
+
+def _closed_cycle(slug: str):
+    cycle = get_cycle(slug)
+    publication.require_voting_closed(cycle)
+    return cycle
+
+
+def _run_page(cycle, run, status: int = 200, message: str | None = None):
+    results = json.loads(run.results_json)
+    return render_template(
+        "staff_results/run.html", cycle=cycle, run=run, form=CsrfOnlyForm(), message=message,
+        snapshot=publication.published_results(cycle), private=True,
+        **prepare_results(results)), status
+
+
+@bp.get("")
+def overview(slug: str):
+    cycle = _closed_cycle(slug)
+    return render_template("staff_results/overview.html", cycle=cycle, form=CsrfOnlyForm(),
+                           runs=publication.list_tally_runs(cycle),
+                           snapshot=publication.published_results(cycle), now=utcnow())
+
+
+@bp.post("/tally")
+def run_tally(slug: str):
+    cycle = _closed_cycle(slug)
+    run = publication.run_tally(cycle, current_user)
+    return redirect(url_for("staff_results.run", slug=slug, run_id=run.id))
+
+
+@bp.get("/runs/<int:run_id>")
+def run(slug: str, run_id: int):
+    cycle = _closed_cycle(slug)
+    return _run_page(cycle, publication.get_tally_run(cycle, run_id))
+
+
+def _publication_step(slug: str, run_id: int, step):
+    cycle = _closed_cycle(slug)
+    require_fresh_login(return_to=url_for("staff_results.run", slug=slug, run_id=run_id))
+    run = publication.get_tally_run(cycle, run_id)
+    try:
+        step(cycle, run, current_user)
+    except DomainError as error:
+        db.session.rollback()
+        cycle = get_cycle(slug)
+        return _run_page(cycle, publication.get_tally_run(cycle, run_id), error.status,
+                         error.message)
+    return None
+
+
+@bp.post("/runs/<int:run_id>/request")
+def request_publication(slug: str, run_id: int):
+    refused = _publication_step(slug, run_id, publication.request_publication)
+    return refused or redirect(url_for("staff_results.run", slug=slug, run_id=run_id))
+
+
+@bp.post("/runs/<int:run_id>/confirm")
+def confirm_publication(slug: str, run_id: int):
+    refused = _publication_step(slug, run_id, publication.confirm_publication)
+    return refused or redirect(url_for("results.page", slug=slug))
