@@ -175,7 +175,8 @@ def enrol():
         error, status = _("Enter the code from your authenticator app."), 422
     uri = rules.totp_uri(secret, account.email, current_app.config.get("TOTP_ISSUER", "pbvote"))
     qr_svg = Markup(segno.make(uri, error="m").svg_inline(
-        scale=5, dark="#000", light="#fff", title=_("QR code for your authenticator app")))
+        scale=5, dark="#000", light="#fff", omitsize=True,
+        title=_("QR code for your authenticator app")))
     return render_template("auth/enrol.html", form=form, error=error, qr_svg=qr_svg,
                            secret=" ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
                            email=account.email), status
