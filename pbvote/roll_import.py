@@ -19,8 +19,9 @@ import csv
 import datetime as dt
 import io
 import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Mapping, NamedTuple, TextIO
+from typing import NamedTuple, TextIO
 
 from pbvote.eligibility import normalise_name, normalise_postcode
 
@@ -210,10 +211,10 @@ def read_roll(stream: TextIO, district_slugs: Iterable[str],
         cells = [record[i].strip() if i is not None else "" for i in indexes]
         if not any(cells) and not any(cell.strip() for cell in record):
             continue  # blank line
-        values = dict(zip(FIELDS, cells))
+        values = dict(zip(FIELDS, cells, strict=True))
         problems = []
         if max(map(len, cells)) > shortest_limit:
-            for name, value, limit in zip(FIELDS, cells, limits):
+            for name, value, limit in zip(FIELDS, cells, limits, strict=True):
                 if len(value) > limit:
                     problems.append((name, f"{FIELD_LABELS[name]} is longer than "
                                            f"{limit} characters"))

@@ -14,8 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pbvote.ballots import BALLOT_KINDS, BallotDesign, Reason
@@ -124,12 +124,12 @@ def parse_local_datetime(text: str, timezone: str) -> dt.datetime | None:
     except (ValueError, AttributeError):
         return None
     if naive.tzinfo is not None:
-        return naive.astimezone(dt.timezone.utc)
+        return naive.astimezone(dt.UTC)
     try:
         zone = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         return None
-    return naive.replace(tzinfo=zone).astimezone(dt.timezone.utc)
+    return naive.replace(tzinfo=zone).astimezone(dt.UTC)
 
 
 def phase_problems(windows: Sequence[PhaseWindow]) -> list[Reason]:
@@ -154,7 +154,7 @@ def phase_problems(windows: Sequence[PhaseWindow]) -> list[Reason]:
                                  f"The {window.kind} phase must end after it starts."))
     known = sorted((w for w in windows if w.kind in PHASE_ORDER),
                    key=lambda w: PHASE_ORDER.index(w.kind))
-    for earlier, later in zip(known, known[1:]):
+    for earlier, later in zip(known, known[1:], strict=False):
         if later.starts_at < earlier.ends_at:
             found.append(_reason(
                 f"{later.kind}_starts_at", "phase_overlap",
@@ -267,7 +267,8 @@ def project_problems(settings: ProjectSettings, district_budget: int,
                              "project code, for example NB-1."))
     elif settings.code in set(codes_in_use):
         found.append(_reason("code", "code_taken",
-                             f"Another project of this cycle already has the code {settings.code}."))
+                             "Another project of this cycle already has the code "
+                             f"{settings.code}."))
     if not settings.title.strip():
         found.append(_reason("title", "title_required", "Enter the project's title."))
     cost_reasons = amount_problems(settings.cost, "cost", "cost")

@@ -3,9 +3,8 @@
 Revision ID: 0003_setup
 Revises: 0001_initial
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0003_setup'
 down_revision = '0001_initial'

@@ -6,8 +6,16 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (BooleanField, DateTimeLocalField, HiddenField, IntegerField,
-                     SelectField, SelectMultipleField, StringField, TextAreaField)
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -44,7 +52,7 @@ class CycleForm(FlaskForm):
     city_name = StringField(_l("City or body running the cycle"),
                             validators=[Optional(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
-    currency = StringField(_l("Currency"), validators=[InputRequired(), Length(max=3)],
+    currency = StringField(_l("Currency"), validators=[InputRequired(), Length(max=20)],
                            default="USD", description=_l("ISO 4217 code, such as USD or EUR."))
     total_budget = IntegerField(_l("Total budget"), validators=[InputRequired()],
                                 description=_l("Whole currency units. The district budgets "
@@ -60,7 +68,8 @@ class CycleForm(FlaskForm):
                                validators=[InputRequired()])
     allowed_methods = MultiCheckboxField(
         _l("Allowed ways to prove eligibility"),
-        choices=[SelectChoice(m, METHOD_LABELS[m]) for m in VERIFICATION_METHODS], default=["roll", "code"])
+        choices=[SelectChoice(m, METHOD_LABELS[m]) for m in VERIFICATION_METHODS],
+        default=["roll", "code"])
     self_declared_allowed = BooleanField(_l("Allow self-declared residence"))
 
 
@@ -71,7 +80,8 @@ class DistrictForm(FlaskForm):
     budget = IntegerField(_l("Budget"), validators=[InputRequired()],
                           description=_l("Whole currency units; more than zero."))
     ballot_kind = SelectField(_l("Ballot type"), validators=[InputRequired()],
-                              choices=[SelectChoice(k, BALLOT_KIND_LABELS[k]) for k in BALLOT_KINDS])
+                              choices=[SelectChoice(k, BALLOT_KIND_LABELS[k])
+                                       for k in BALLOT_KINDS])
     max_choices = IntegerField(_l("k: most projects a resident may choose or rank"),
                                validators=[Optional()],
                                description=_l("Approval (optional) and ranked (required)."))

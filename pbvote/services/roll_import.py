@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import hmac
 import io
 import json
 import os
 import re
 import secrets
 import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, NamedTuple
+from typing import NamedTuple
 
 from flask import current_app
 from sqlalchemy import delete, select, update
@@ -114,7 +114,7 @@ class _Hasher:
 
     def __call__(self, purpose: str, value: str) -> str:
         inner = self.inner.copy()
-        inner.update(f"{purpose}\x1f{value}".encode("utf-8"))
+        inner.update(f"{purpose}\x1f{value}".encode())
         outer = self.outer.copy()
         outer.update(inner.digest())
         return outer.hexdigest()
@@ -302,7 +302,7 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
                     if apply:
                         values = dict(zip(INSERT_COLUMNS, _entry_values(
                             cycle, districts[item.district], item.district, item, hasher,
-                            key_hash, details_hash)))
+                            key_hash, details_hash), strict=True))
                         del values["cycle_id"]
                         values["birth_date"] = item.birth_date
                         to_update.append({"id": stored.id, **values})

@@ -6,8 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from flask import (Blueprint, Response, abort, g, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -15,8 +14,17 @@ from wtforms.fields.choices import SelectChoice
 from pbvote import setup_rules
 from pbvote.db import utcnow
 from pbvote.extensions import db
-from pbvote.forms.setup import (CodesForm, ConfirmForm, CycleForm, DistrictForm, PhasesForm,
-                                ProjectForm, RollConfirmForm, RollUploadForm, VoidCodeForm)
+from pbvote.forms.setup import (
+    CodesForm,
+    ConfirmForm,
+    CycleForm,
+    DistrictForm,
+    PhasesForm,
+    ProjectForm,
+    RollConfirmForm,
+    RollUploadForm,
+    VoidCodeForm,
+)
 from pbvote.forms.vote import CsrfOnlyForm
 from pbvote.models import Cycle, District, Project
 from pbvote.roll_import import FIELDS, normalise_header
@@ -129,6 +137,7 @@ def edit_cycle(slug: str):
     form = CycleForm(obj=cycle if request.method == "GET" else None)
     if request.method == "GET":
         form.allowed_methods.data = cycle.method_list
+    del form.slug  # fixed for the life of the cycle; not on the form
     problems, status, message = [], 200, None
     if request.method == "POST":
         if form.validate_on_submit():
@@ -151,7 +160,8 @@ def edit_cycle(slug: str):
 
 def _district_form(district: District | None) -> DistrictForm:
     form = DistrictForm(obj=district if request.method == "GET" and district else None)
-    form.tally_rule.choices = [SelectChoice(rule["name"], rule["name"]) for rule in describe_rules()]
+    form.tally_rule.choices = [SelectChoice(rule["name"], rule["name"])
+                               for rule in describe_rules()]
     if request.method == "GET" and district is not None:
         form.tally_params.data = json.dumps(district.tally_parameters) \
             if district.tally_parameters else ""
@@ -276,8 +286,8 @@ def _windows_from(form, timezone: str):
                                   "or neither."))
             continue
         windows.append(setup_rules.PhaseWindow(
-            kind, start.replace(tzinfo=zone).astimezone(dt.timezone.utc),
-            end.replace(tzinfo=zone).astimezone(dt.timezone.utc)))
+            kind, start.replace(tzinfo=zone).astimezone(dt.UTC),
+            end.replace(tzinfo=zone).astimezone(dt.UTC)))
     return windows, reasons
 
 

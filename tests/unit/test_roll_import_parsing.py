@@ -90,3 +90,18 @@ def test_mapping_options_from_the_command_line():
 def test_short_rows_are_padded_and_reported_not_crashing():
     rows, errors = read(HEADER + "Lee,1980-01-01\n")
     assert rows == [] and {e.field for e in errors} == {"postcode", "district"}
+
+
+def test_fast_ascii_keys_equal_the_eligibility_normalisation():
+    import random
+
+    from pbvote.eligibility import normalise_name, normalise_postcode
+    from pbvote.roll_import import name_key, postcode_key
+
+    alphabet = [chr(i) for i in range(128)] + ["é", "ß", "Ø", "\u2013", "\uff11"]
+    rng = random.Random(4)
+    samples = [chr(i) for i in range(128)] + [
+        "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 12))) for _ in range(5000)]
+    for text in samples:
+        assert name_key(text) == normalise_name(text), repr(text)
+        assert postcode_key(text) == normalise_postcode(text), repr(text)

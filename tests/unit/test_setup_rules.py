@@ -9,7 +9,7 @@ from pbvote import setup_rules as rules
 from pbvote.ballots import BallotDesign
 from pbvote.eligibility import EligibilityRules
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def codes(reasons):
@@ -97,8 +97,10 @@ def test_a_good_district_has_no_problems():
 @pytest.mark.parametrize("settings, count, expected", [
     (district(budget=0), 3, ("budget", "not_positive")),
     (district(max_choices=4), 3, ("max_choices", "max_choices_exceeds_projects")),
-    (district("knapsack", min_spend_percent=101), 3, ("min_spend_percent", "min_spend_out_of_range")),
-    (district("knapsack", min_spend_percent=-1), 3, ("min_spend_percent", "min_spend_out_of_range")),
+    (district("knapsack", min_spend_percent=101), 3,
+     ("min_spend_percent", "min_spend_out_of_range")),
+    (district("knapsack", min_spend_percent=-1), 3,
+     ("min_spend_percent", "min_spend_out_of_range")),
     (district("ranked", max_choices=None), 3, ("max_choices", "max_choices_required")),
     (district("cumulative", points=None), 3, ("points", "points_required")),
     (district("lottery"), 3, ("ballot_kind", "unknown_kind")),
