@@ -44,7 +44,7 @@ def latest_mail(recipient: str | None = None) -> OutboxMessage | None:
 
 def code_from_outbox(app, email: str) -> str:
     with app.app_context():
-        message = latest_mail(email)
+        message = latest_mail(email.strip().lower())
         return re.search(r"\b(\d{6})\b", message.body).group(1)
 
 

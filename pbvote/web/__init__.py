@@ -28,6 +28,10 @@ def register_blueprints(app) -> None:
 
     app.register_blueprint(setup_pages.bp)
     app.register_blueprint(media.bp)
+    from pbvote.web import dev, ideas, my_ideas, resident_auth, review
+
+    for module in (resident_auth, ideas, my_ideas, review, dev):
+        app.register_blueprint(module.bp)
     app.before_request(guards.enforce_access)
     filters.register(app)
     _register_error_pages(app)

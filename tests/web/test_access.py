@@ -38,6 +38,10 @@ AUDIT_PAGE = {"anonymous": 302, "voter": 302, "resident": 403,
 ADMIN_PAGE = {"anonymous": 302, "voter": 302, "resident": 403,
               "staff": 403, "auditor": 403, "admin": 200}
 
+#: the resident pages (my_ideas): email sign-in for visitors, 403 for staff accounts
+RESIDENT_PAGE = {"anonymous": 302, "voter": 302, "resident": 200,
+                 "staff": 403, "auditor": 403, "admin": 403}
+
 #: endpoint → role → status of a GET
 EXPECTED: dict[str, dict[str, int]] = {
     "static": EVERYONE_200,
@@ -116,6 +120,29 @@ EXPECTED: dict[str, dict[str, int]] = {
     "staff_results.run_tally": POST_ONLY,
     "staff_results.request_publication": POST_ONLY,
     "staff_results.confirm_publication": POST_ONLY,
+    # ideas (proposal intake); VALUES["proposal_id"] does not exist, the test cycle's
+    # idea collection is not open, and a signed-in resident is sent on from /sign-in
+    "resident_auth.sign_in": {**EVERYONE_200, "resident": 302},
+    "resident_auth.code": _same(302),  # no code requested in this session
+    "resident_auth.sign_out": POST_ONLY,
+    "ideas.board": EVERYONE_200,
+    "ideas.detail": _same(404),
+    "ideas.photo": _same(404),
+    "my_ideas.index": RESIDENT_PAGE,
+    "my_ideas.new": {**RESIDENT_PAGE, "resident": 403},  # not collecting ideas
+    "my_ideas.show": {**RESIDENT_PAGE, "resident": 404},
+    "my_ideas.edit": {**RESIDENT_PAGE, "resident": 404},
+    "my_ideas.answer": POST_ONLY,
+    "my_ideas.support": POST_ONLY,
+    "review.queue": STAFF_PAGE,
+    "review.detail": {**STAFF_PAGE, "staff": 404, "admin": 404},
+    "review.change_status": POST_ONLY,
+    "review.merge": POST_ONLY,
+    "review.hide": POST_ONLY,
+    "review.unhide": POST_ONLY,
+    "review.promote": STAFF_PAGE,
+    "review.settings": STAFF_PAGE,
+    "dev.outbox": EVERYONE_200,  # a test run; 404 outside development
 }
 
 #: an admin action on VALUES["account_id"], which does not exist
@@ -160,15 +187,28 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "staff_results.run_tally": {**STAFF_PAGE, "staff": 409, "admin": 409},
     "staff_results.request_publication": {**STAFF_PAGE, "staff": 409, "admin": 409},
     "staff_results.confirm_publication": {**STAFF_PAGE, "staff": 409, "admin": 409},
+    "resident_auth.sign_in": {**_same(422), "resident": 302},  # no email address
+    "resident_auth.code": _same(302),
+    "resident_auth.sign_out": _same(302),
+    "my_ideas.new": {**RESIDENT_PAGE, "resident": 403},
+    "my_ideas.edit": {**RESIDENT_PAGE, "resident": 404},
+    "my_ideas.answer": {**RESIDENT_PAGE, "resident": 404},
+    "my_ideas.support": {**RESIDENT_PAGE, "resident": 404},
+    "review.change_status": {**STAFF_PAGE, "staff": 404, "admin": 404},
+    "review.merge": {**STAFF_PAGE, "staff": 404, "admin": 404},
+    "review.hide": {**STAFF_PAGE, "staff": 404, "admin": 404},
+    "review.unhide": {**STAFF_PAGE, "staff": 404, "admin": 404},
+    "review.promote": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no cost, no ideas
+    "review.settings": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no categories
 }
 #: these end the session, so they are posted last
-SESSION_ENDING = ("vote.leave", "auth.logout")
+SESSION_ENDING = ("vote.leave", "auth.logout", "resident_auth.sign_out")
 TOKENLESS_POST = 400  # CSRF is checked before access
 
 VALUES = {"slug": "test-cycle", "district_slug": "approval", "filename": "css/pbvote.css",
           "token": "no-such-invitation", "account_id": 999999, "receipt": "ABCDE-12345",
           "code": "AP-A", "name": "0123456789abcdef0123456789abcdef.png",
-          "run_id": 999999}
+          "run_id": 999999, "proposal_id": 999999}
 
 
 def _url(app, rule) -> str:
