@@ -42,6 +42,15 @@ set_policy(bp.name, require_roles("staff", "admin"))
 ROLL_UPLOAD_MAX_BYTES = 256 * 1024 * 1024
 
 
+@bp.url_value_preprocessor
+def _roll_upload_limit(endpoint, values):
+    # URL preprocessors run before any before_request hook, and CSRFProtect's hook reads
+    # the body: the larger limit must be in place by then. Only signed-in staff get it.
+    if endpoint == "staff_setup.roll_upload" and current_user.is_authenticated \
+            and current_user.has_role("staff", "admin"):
+        request.max_content_length = ROLL_UPLOAD_MAX_BYTES
+
+
 @bp.after_request
 def _no_store(response):
     response.headers["Cache-Control"] = "no-store"  # access codes and roll previews
@@ -370,7 +379,6 @@ def delete_project(slug: str, code: str):
 @bp.route("/<slug>/roll", methods=["GET", "POST"])
 def roll_upload(slug: str):
     cycle = get_cycle(slug)
-    request.max_content_length = ROLL_UPLOAD_MAX_BYTES
     form = RollUploadForm()
     status = 200
     if request.method == "POST":

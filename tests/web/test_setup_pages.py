@@ -471,3 +471,17 @@ def test_access_codes_generate_print_download_once_vote_once_and_void(app, staff
         assert db.session.scalar(select(LogEntry.id).where(LogEntry.kind == "access_code.voided"))
     too_many = post(staff, f"{BASE}/{slug}/codes", {"district": "approval", "count": "0"})
     assert too_many.status_code == 422
+
+
+def test_a_roll_larger_than_the_general_upload_limit_is_accepted_from_staff(app, staff,
+                                                                           open_cycle):
+    limit = app.config["MAX_CONTENT_LENGTH"]
+    row = "Lee,1980-01-01,AB1,approval,R{n}," + "x" * 180 + "\n"
+    text = "last_name,birth_date,postcode,district,roll_number,display_name\n" + "".join(
+        row.format(n=n) for n in range(limit // 200 + 10))
+    assert len(text) > limit
+    response = upload_roll(staff, open_cycle.slug, text)
+    assert response.status_code == 302
+    assert app.test_client().post(f"{BASE}/{open_cycle.slug}/roll", data={
+        "file": (io.BytesIO(text.encode()), "roll.csv")},
+        content_type="multipart/form-data").status_code == 413  # not for visitors
