@@ -12,7 +12,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from pbvote import setup_rules
-from pbvote.db import utcnow
+from pbvote.db import utcnow, write_intent
 from pbvote.extensions import db
 from pbvote.forms.setup import (
     CodesForm,
@@ -136,7 +136,14 @@ def new_cycle():
 @bp.get("/<slug>/")
 def overview(slug: str):
     cycle = get_cycle(slug)
-    setup.freeze_if_due(cycle)  # voting may have opened by its date since the last visit
+    if cycle.manifest_hash is None and setup.voting_has_opened(cycle):
+        # Voting opened by its date since the last visit: store the manifest now, in a
+        # writing transaction of its own (on SQLite a GET only reads).
+        db.session.rollback()
+        with write_intent():
+            setup.freeze_if_due(get_cycle(slug))
+            db.session.commit()
+        cycle = get_cycle(slug)
     return _overview_with(cycle, 200, None, [])
 
 
