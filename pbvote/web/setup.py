@@ -73,14 +73,6 @@ def _apply_reasons(form, reasons) -> list:
     return loose
 
 
-def _form_failed(form) -> list:
-    """Type errors from the form itself, as a summary list."""
-    from pbvote.ballots import Reason
-
-    return [Reason(name, "form", f"{getattr(form, name).label.text}: {errors[0]}")
-            for name, errors in form.errors.items() if name != "csrf_token"]
-
-
 def _district_of(cycle: Cycle, district_slug: str) -> District:
     district = cycle.district_by_slug(district_slug)
     if district is None:
@@ -128,7 +120,7 @@ def new_cycle():
             else:
                 return redirect(url_for("staff_setup.overview", slug=cycle.slug))
         else:
-            problems, status = _form_failed(form), 422
+            status = 422  # each field error is in the summary already
     return render_template("staff/setup/cycle_form.html", form=form, cycle=None,
                            problems=problems, message=message), status
 
@@ -165,7 +157,7 @@ def edit_cycle(slug: str):
             else:
                 return redirect(url_for("staff_setup.overview", slug=cycle.slug))
         else:
-            problems, status = _form_failed(form), 422
+            status = 422  # each field error is in the summary already
     return render_template("staff/setup/cycle_form.html", form=form, cycle=cycle,
                            problems=problems, message=message), status
 
@@ -213,7 +205,7 @@ def _district_page(cycle: Cycle, district: District | None):
             else:
                 return redirect(url_for("staff_setup.overview", slug=cycle.slug))
         else:
-            problems, status = _form_failed(form), 422
+            status = 422  # each field error is in the summary already
     return render_template("staff/setup/district_form.html", form=form, cycle=cycle,
                            district=district, rules=describe_rules(), problems=problems,
                            message=message, delete_form=CsrfOnlyForm()), status
@@ -277,7 +269,7 @@ def phases(slug: str):
             else:
                 return redirect(url_for("staff_setup.overview", slug=cycle.slug))
         else:
-            problems, status = _form_failed(form), 422
+            status = 422  # each field error is in the summary already
     return render_template("staff/setup/phases.html", form=form, cycle=cycle,
                            kinds=setup_rules.PHASE_ORDER, problems=problems,
                            message=message), status
@@ -350,7 +342,7 @@ def _project_page(cycle: Cycle, district: District, project: Project | None):
                 images.remove_image(replaced)
                 return redirect(url_for("staff_setup.projects", slug=cycle.slug))
         else:
-            problems, status = _form_failed(form), 422
+            status = 422  # each field error is in the summary already
     return render_template("staff/setup/project_form.html", form=form, cycle=cycle,
                            district=district, project=project, problems=problems,
                            message=message, delete_form=CsrfOnlyForm()), status
