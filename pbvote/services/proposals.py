@@ -51,10 +51,16 @@ class IntakeClosed(DomainError):
         super().__init__(message, 403)
 
 
+#: refusals about the idea's state (409); any other reason is about the input (422)
+STATE_CODES = frozenset({"illegal_transition", "wrong_actor", "unknown_status", "review_started",
+                         "no_question", "already_hidden", "not_hidden", "use_merge"})
+
+
 class TransitionRefused(DomainError):
     def __init__(self, reasons: list[Reason],
                  message: str = "This change is not possible; nothing was saved."):
-        super().__init__(message, 409, list(reasons))
+        status = 409 if not reasons or any(r.code in STATE_CODES for r in reasons) else 422
+        super().__init__(message, status, list(reasons))
 
 
 class NotYours(DomainError):

@@ -10,8 +10,16 @@ from sqlalchemy import func, select
 
 from pbvote.db import write_intent
 from pbvote.extensions import db
-from pbvote.models import (Account, Cycle, LogEntry, OutboxMessage, Project, Proposal,
-                           ProposalProjectLink, ProposalSupport)
+from pbvote.models import (
+    Account,
+    Cycle,
+    LogEntry,
+    OutboxMessage,
+    Project,
+    Proposal,
+    ProposalProjectLink,
+    ProposalSupport,
+)
 from pbvote.services import log, proposals, setup
 from pbvote.services.errors import ConfigurationFrozen, DomainError
 from tests.proposal_helpers import latest_mail, make_intake_cycle, png_bytes

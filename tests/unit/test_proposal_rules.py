@@ -198,7 +198,7 @@ def test_like_pattern_makes_wildcards_literal():
 
 
 def test_windows_are_half_open():
-    start = dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc)
+    start = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
     end = start + dt.timedelta(days=1)
     assert rules.in_window(start, end, start)
     assert not rules.in_window(start, end, end)
@@ -221,7 +221,7 @@ def test_typed_codes_are_normalised():
 
 
 def test_code_state():
-    now = dt.datetime(2027, 1, 1, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2027, 1, 1, tzinfo=dt.UTC)
     expires = now + rules.CODE_LIFETIME
     assert rules.CODE_LIFETIME == dt.timedelta(minutes=10)
     assert rules.code_state(expires, 0, False, now) == "usable"

@@ -11,8 +11,13 @@ from pbvote.db import write_intent
 from pbvote.extensions import db
 from pbvote.models import Account, EmailSignInCode, LogEntry, OutboxMessage
 from pbvote.proposal_rules import MAX_CODE_ATTEMPTS
-from tests.proposal_helpers import (code_from_outbox, enter_code, make_intake_cycle,
-                                    request_code, sign_in_by_email)
+from tests.proposal_helpers import (
+    code_from_outbox,
+    enter_code,
+    make_intake_cycle,
+    request_code,
+    sign_in_by_email,
+)
 from tests.staff_helpers import make_account
 
 EMAIL = "Ada@Example.org"
