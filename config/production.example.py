@@ -5,3 +5,12 @@ REQUIRE_SECRET_FROM_ENVIRONMENT = True
 SESSION_COOKIE_SECURE = True
 PREFERRED_URL_SCHEME = "https"
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 5}
+# Residents' sign-in codes and idea status emails go out by SMTP; the password comes from
+# the environment (PBVOTE_SMTP_PASSWORD).
+MAIL_BACKEND = "smtp"
+MAIL_SMTP_HOST = "smtp.example.org"
+MAIL_SMTP_PORT = 587
+MAIL_SMTP_USERNAME = "pbvote@example.org"
+MAIL_SMTP_TLS = "starttls"  # or "ssl" (port 465)
+MAIL_FROM = "Participatory budgeting <pbvote@example.org>"
+RESIDENT_SIGN_IN_RATE_LIMIT = "10/minute"

@@ -156,3 +156,24 @@ def test_resident_pages_send_visitors_to_the_email_sign_in(app, client):
     response = client.get("/cycles/test-cycle/ideas/new")
     assert response.status_code == 302
     assert "/sign-in?next=" in response.headers["Location"]
+
+
+def test_code_requests_and_guesses_are_rate_limited(engine_name, migrated_urls):
+    from pbvote import create_app
+    from pbvote.extensions import limiter
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=migrated_urls(engine_name),
+                     RATELIMIT_ENABLED=True, RESIDENT_SIGN_IN_RATE_LIMIT="3/minute")
+    limiter.reset()
+    try:
+        client = app.test_client()
+        statuses = [request_code(client, f"person{n}@example.org").status_code
+                    for n in range(4)]
+        assert statuses == [302, 302, 302, 429]
+    finally:
+        limiter.reset()
+        with app.app_context():
+            from tests.conftest import _empty_all_tables
+
+            _empty_all_tables(db)
+            db.engine.dispose()
