@@ -134,3 +134,36 @@ def test_sequential_phragmen_matches_pabutools(case):
     theirs = names(sequential_phragmen(pinst, pprof, tie_breaking=tie))
     votes = prof.supporters()
     assert sorted(out.selected) == sorted(p for p in theirs if votes[p] > 0)  # pabutools sorts by name
+
+
+# ----- where pabutools and equalshares.net disagree, we follow equalshares.net ------------------
+def _pabutools_add1(inst, ballots, prof, seed="pbvote"):
+    pinst, pprof, tie = to_pabutools(inst, ballots, seed, prof)
+    return names(method_of_equal_shares(pinst, pprof, sat_class=Cost_Sat, tie_breaking=tie,
+                                        voter_budget_increment=1))
+
+
+def test_add1_starts_from_an_integral_per_voter_budget_like_equalshares_net():
+    """equalshares.net's add1 (and so Pabulib's ``equalshares/add1``, whose official outcomes
+    we reproduce) starts from floor(budget / voters) per voter; pabutools starts from
+    budget / voters. Here that decides the outcome: at 10.1 per voter everyone can fund the
+    101-unit project, at 10 they cannot, and the cheap project alone is already exhaustive."""
+    inst = Instance.from_plain(budget=101, projects=[("a", 101), ("b", 1)])
+    ballots = [{"a"}] * 9 + [{"a", "b"}]
+    prof = Profile.approval(inst, ballots)
+    assert _pabutools_add1(inst, ballots, prof) == ["a"]
+    assert run_rule(inst, prof, "equalshares/add1").selected == ["b"]              # equalshares.net
+    assert run_rule(inst, prof, "equalshares/add1", {"integral": False}).selected == ["a"]
+
+
+def test_add1_is_not_used_when_everything_is_affordable_like_equalshares_net():
+    """equalshares.net skips add1 when all projects together fit in the budget; pabutools keeps
+    raising budgets until the outcome is exhaustive."""
+    inst = Instance.from_plain(budget=100, projects=[("a", 20)])
+    ballots = [{"a"}] + [set()] * 9
+    prof = Profile.approval(inst, ballots)
+    assert _pabutools_add1(inst, ballots, prof) == ["a"]
+    out = run_rule(inst, prof, "equalshares/add1")
+    assert out.selected == [] and any(s["type"] == "add1_skipped" for s in out.trace)
+    # the optional utilitarian completion is what funds it there
+    assert run_rule(inst, prof, "equalshares/add1", {"utilitarian_completion": True}).selected == ["a"]
