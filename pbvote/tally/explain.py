@@ -7,7 +7,8 @@ from .exact import fmt_approx, fmt_exact
 def _money(x) -> str:
     if int(x.denominator) == 1:
         return f"{int(x.numerator):,}"
-    return fmt_approx(x, 2)
+    whole, _, cents = fmt_approx(x, 2).partition(".")
+    return f"{int(whole):,}.{cents}" if whole != "-0" else f"-0.{cents}"
 
 
 def explain(outcome, instance=None) -> str:

@@ -43,7 +43,6 @@ class _MesProblem:
         projects = instance.projects
         self.pids = [p.id for p in projects]
         self.cost = [Q(p.cost) for p in projects]
-        index = {p.id: i for i, p in enumerate(projects)}
         fundable = {i for i, p in enumerate(projects) if p.selectable and p.cost > 0}
         self.n_voters = profile.num_voters
         self.weights: list[int] = []

@@ -11,7 +11,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pbvote.tally import RULES, Instance, Profile, TieError, run_rule
+from pbvote.tally import RULES, Instance, Profile, TieError, explain, run_rule
 
 REPO = Path(__file__).resolve().parents[3]
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -49,6 +49,8 @@ def test_budget_is_never_exceeded_and_selection_is_consistent(case):
         assert len(set(out.selected)) == len(out.selected)
         assert all(inst.by_id[p].selectable for p in out.selected)
         json.loads(out.to_json())
+        text = explain(out, inst)           # every trace entry has a plain-language rendering
+        assert "{'type'" not in text and "Selected (" in text
 
 
 @SETTINGS
@@ -64,8 +66,9 @@ def test_completions_are_exhaustive_where_promised(case):
 
     # greedy (skip) and MES + utilitarian completion: no supported project still fits
     assert exhaustive(run_rule(inst, prof, "greedy"), fundable)
-    out = run_rule(inst, prof, "equalshares/add1", {"utilitarian_completion": True})
+    out = run_rule(inst, prof, "equalshares/add1", {"utilitarian_completion": True, "comparison": "satisfaction"})
     assert exhaustive(out, fundable)
+    assert "{'type'" not in explain(out, inst)
     # add1 with its exhaustive stop: exhaustive, or the next step would have overspent, or every
     # supported project is funded (then no amount of money changes the outcome)
     out = run_rule(inst, prof, "equalshares/add1")
