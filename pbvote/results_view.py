@@ -241,7 +241,7 @@ def _mes_sentence(step: dict, money: Money) -> str:
     if "price_per_point" in step:
         price = f"{fmt_approx(exact(step['price_per_point']), 4)} per point they gave it"
     else:
-        price = fmt_approx(exact(step["payment"]), 2)
+        price = money(exact(step["payment"]))
     payers = []
     if full:
         payers.append(f"{full:,} supporters paid {price} each")

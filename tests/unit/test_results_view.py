@@ -52,7 +52,7 @@ def test_equal_shares_reasons_name_the_round_and_the_payment():
     assert {p.id for p in result.funded} == {"A", "D"}
     assert ("It was funded in round 1 of equal shares: its cost of $60 was shared out; 6 "
             "supporters paid all they had left.") in why["A"]
-    assert "2 of equal shares: its cost of $20 was shared out; 4 supporters paid 5.00 each" \
+    assert "2 of equal shares: its cost of $20 was shared out; 4 supporters paid $5 each" \
         in why["D"]
     assert "equal shares of the budget were not enough" in why["C"]
     assert "Nobody voted for it" in why["B"]
