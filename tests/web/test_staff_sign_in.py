@@ -379,3 +379,27 @@ def test_a_half_finished_sign_in_expires(app, client, staff):
     assert _path(late) == "/staff/login"
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(LogEntry)) == 0
+
+
+def test_every_refusal_costs_one_password_hash(app, staff, monkeypatch):
+    """Unknown, deactivated and locked accounts hash a dummy, so timing does not tell them apart."""
+    from argon2 import PasswordHasher
+
+    account_id, email, password, secret = staff
+    calls = []
+    real_verify = PasswordHasher.verify
+    monkeypatch.setattr(PasswordHasher, "verify",
+                        lambda self, hash_, text: calls.append(1) or real_verify(self, hash_, text))
+    with app.app_context():
+        with write_intent():
+            inactive = make_account("staff", enrolled=False)
+            db.session.get(Account, inactive[0]).is_active = False
+            locked = make_account("staff")
+            db.session.get(Account, locked[0]).locked_until = utcnow() + dt.timedelta(minutes=5)
+            db.session.commit()
+        for who in (email, "nobody@example.org", inactive[1], locked[1]):
+            calls.clear()
+            with write_intent(), pytest.raises(accounts.SignInRefused):
+                accounts.check_password(who, WRONG_PASSWORD)
+            db.session.rollback()
+            assert len(calls) == 1, who
