@@ -167,3 +167,32 @@ def test_add1_is_not_used_when_everything_is_affordable_like_equalshares_net():
     assert out.selected == [] and any(s["type"] == "add1_skipped" for s in out.trace)
     # the optional utilitarian completion is what funds it there
     assert run_rule(inst, prof, "equalshares/add1", {"utilitarian_completion": True}).selected == ["a"]
+
+
+@st.composite
+def point_elections(draw):
+    n_projects = draw(st.integers(2, 6))
+    ids = [f"p{i}" for i in range(n_projects)]
+    costs = {pid: draw(st.integers(1, 30)) for pid in ids}
+    ballots = [draw(st.dictionaries(st.sampled_from(ids), st.integers(1, 5))) for _ in range(draw(st.integers(1, 10)))]
+    budget = draw(st.integers(1, sum(costs.values()) + 5))
+    seed = draw(st.sampled_from(["s1", "s2"]))
+    inst = Instance.from_plain(budget=budget, projects=list(costs.items()))
+    return inst, Profile.cumulative(inst, ballots), ballots, seed
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(point_elections())
+def test_mes_on_points_matches_pabutools_additive_cardinal_satisfaction(case):
+    """Cumulative ballots: the points are the utilities (pabutools' Additive_Cardinal_Sat)."""
+    from pabutools.election import Additive_Cardinal_Sat, CumulativeBallot, CumulativeProfile
+
+    inst, prof, ballots, seed = case
+    projects = {p.id: PProject(p.id, p.cost) for p in inst.projects}
+    pinst = PInstance(projects.values(), budget_limit=inst.budget)
+    pprof = CumulativeProfile([CumulativeBallot({projects[k]: v for k, v in b.items()}) for b in ballots],
+                              instance=pinst)
+    ours_tie = TieBreaker(inst, prof.supporters(), "lot", seed)
+    tie = TieBreakingRule(lambda _i, _p, project: ours_tie.key(project.name))
+    theirs = names(method_of_equal_shares(pinst, pprof, sat_class=Additive_Cardinal_Sat, tie_breaking=tie))
+    assert run_rule(inst, prof, "equalshares", {"tie_seed": seed}).selected == theirs
