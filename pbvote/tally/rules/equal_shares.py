@@ -430,7 +430,12 @@ def _merge_add1_steps(trace: list[dict]) -> list[dict]:
 def _compare(profile: Profile, mes_sel, greedy_sel, measure: str, scoring_fn):
     """Voters (weighted) who strictly prefer each outcome. ``satisfaction``: total utility
     (approved projects funded, or points); ``exclusion_ratio``: whether any supported project
-    is funded at all."""
+    is funded at all.
+
+    Differences from equalshares.net's JavaScript, on purpose: a voter with none of their
+    projects funded in one outcome counts as preferring the other (the JS compares against
+    ``undefined`` and counts nobody), and the greedy outcome breaks ties with our tie-break
+    rather than file order."""
     mes_set, greedy_set = set(mes_sel), set(greedy_sel)
     prefer_mes = prefer_greedy = 0
     for weight, pairs in profile.utilities(scoring_fn):
