@@ -1,7 +1,8 @@
 """The staff area: the dashboard; other staff blueprints hang their pages off it."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template
+from flask_babel import lazy_gettext as _l
 
 from pbvote.db import utcnow
 from pbvote.services.cycles import list_cycles
@@ -9,6 +10,10 @@ from pbvote.web.guards import require_roles, set_policy
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 set_policy(bp.name, require_roles("staff", "admin"))
+
+#: per-cycle pages of other staff blueprints, linked when they are registered
+CYCLE_LINKS = (("staff_setup.overview", _l("Setup")), ("review.queue", _l("Ideas")),
+               ("staff_results.overview", _l("Results")))
 
 
 @bp.after_request
@@ -19,4 +24,8 @@ def _no_store(response):
 
 @bp.get("/")
 def dashboard():
-    return render_template("staff/dashboard.html", cycles=list_cycles(), now=utcnow())
+    registered = current_app.view_functions
+    return render_template(
+        "staff/dashboard.html", cycles=list_cycles(), now=utcnow(),
+        cycle_links=[(endpoint, label) for endpoint, label in CYCLE_LINKS if endpoint in registered],
+        can_create_cycle="staff_setup.new_cycle" in registered)

@@ -403,3 +403,24 @@ def test_every_refusal_costs_one_password_hash(app, staff, monkeypatch):
                 accounts.check_password(who, WRONG_PASSWORD)
             db.session.rollback()
             assert len(calls) == 1, who
+
+
+def test_the_dashboard_lists_cycles_with_links_to_their_staff_pages(app, client, staff):
+    from tests.factories import make_cycle
+
+    with app.app_context(), write_intent():
+        make_cycle()
+        db.session.commit()
+    login(client, *staff[1:])
+    page = client.get("/staff/")
+    assert "Cycle test-cycle" in page.text and 'href="/cycles/test-cycle"' in page.text
+    from pbvote.web.staff import CYCLE_LINKS
+
+    assert len(CYCLE_LINKS) == 3
+    for endpoint, _ in CYCLE_LINKS:  # a renamed endpoint would silently drop its link
+        assert endpoint in app.view_functions, endpoint
+        with app.test_request_context():
+            from flask import url_for
+
+            assert f'href="{url_for(endpoint, slug="test-cycle")}"' in page.text
+    assert 'href="/staff/cycles/new"' in page.text
