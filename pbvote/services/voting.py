@@ -88,10 +88,13 @@ def verify_by_roll(cycle: Cycle, district: District, last_name: str, birth_date:
     _require_voting_open(cycle, now)
     rules = eligibility_rules(cycle)
     by_postcode, by_number = roll_match_hashes(last_name, birth_date, postcode_or_roll)
-    candidates = db.session.scalars(select(RollEntry).where(
-        RollEntry.cycle_id == cycle.id,
+    # Look up by the two hash indexes only and keep this cycle's rows here: with the cycle in
+    # the WHERE clause SQLite walks the (cycle_id, identity_hash) index instead, which reads
+    # the cycle's whole roll on every check. Few rows share a hash, so the filter is cheap.
+    matches = db.session.scalars(select(RollEntry).where(
         (RollEntry.postcode_match_hash == by_postcode)
         | (RollEntry.roll_number_match_hash == by_number))).all()
+    candidates = [entry for entry in matches if entry.cycle_id == cycle.id]
     if len(candidates) > 1:
         raise NotEligible("More than one roll record matches. Please enter your roll number "
                           "instead of your postcode.")
