@@ -118,7 +118,8 @@ def _timings(client, path: str, requests: int) -> dict:
         assert response.status_code == 200, (path, response.status_code)
     samples.sort()
     return {"mean": statistics.fmean(samples), "median": statistics.median(samples),
-            "p95": samples[max(0, int(round(0.95 * len(samples))) - 1)], "bytes": len(response.data)}
+            "p95": samples[max(0, int(round(0.95 * len(samples))) - 1)],
+            "bytes": len(response.data)}
 
 
 def main() -> None:

@@ -40,7 +40,8 @@ def _clip(label: str, limit: int) -> str:
     return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
 
 
-def bar_chart(title: str, description: str, bars: list[Bar], *, scale_max: int | Fraction | None = None,
+def bar_chart(title: str, description: str, bars: list[Bar], *,
+              scale_max: int | Fraction | None = None,
               width: int = 640, label_chars: int = 34) -> str:
     """Horizontal bars, one row each: label above, bar and value below."""
     chart_id = f"chart-{next(_ids)}"

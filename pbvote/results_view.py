@@ -5,9 +5,9 @@ by a function the caller passes in (the web layer formats it per locale).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Callable
 
 from pbvote.tally import Instance, Outcome, explain, parse_exact
 from pbvote.tally.exact import fmt_approx, fmt_exact
@@ -181,8 +181,8 @@ def why(project: ProjectResult, outcome: dict, by_id, label: str, money: Money) 
         elif kind == "phragmen_round":
             sentences.append(
                 f"It was funded in round {step['round']}: sharing its cost "
-                f"({_amount(step['cost'], money)}) among its {step['supporters']:,} supporters kept "
-                f"their largest load lower than any other project would "
+                f"({_amount(step['cost'], money)}) among its {step['supporters']:,} supporters "
+                f"kept their largest load lower than any other project would "
                 f"({fmt_approx(exact(step['load']), 4)}).")
         elif kind == "phragmen_stop":
             sentences.append(
@@ -192,9 +192,10 @@ def why(project: ProjectResult, outcome: dict, by_id, label: str, money: Money) 
     if mes and not kinds & {"mes_round", "completion", "withdrawn", "no_support"}:
         if not project.funded or (comparison and comparison["use_greedy"]):
             sentences.append(
-                f"With {score} from {project.supporters:,} supporters, its supporters' equal shares "
-                f"of the budget were not enough to pay its cost of {_amount(project.cost, money)} "
-                "together, once the projects funded before it were paid for.")
+                f"With {score} from {project.supporters:,} supporters, its supporters' equal "
+                f"shares of the budget were not enough to pay its cost of "
+                f"{_amount(project.cost, money)} together, once the projects funded before it "
+                "were paid for.")
     phragmen = any(s["type"] in ("phragmen_round", "phragmen_stop") for s in trace)
     if (phragmen and not project.funded
             and not kinds & {"phragmen_stop", "withdrawn", "no_support"}):

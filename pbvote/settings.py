@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import MutableMapping
 from pathlib import Path
-from typing import Any, MutableMapping
+from typing import Any
 
 ENVIRONMENT_KEYS = {
     "PBVOTE_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",

@@ -82,7 +82,7 @@ def matching_timecode(secret: str, code: str, at: float) -> int | None:
     if not re.fullmatch(r"\d{6}", code):
         return None
     totp = pyotp.TOTP(secret, interval=TOTP_STEP_SECONDS)
-    current = totp.timecode(dt.datetime.fromtimestamp(at, dt.timezone.utc))
+    current = totp.timecode(dt.datetime.fromtimestamp(at, dt.UTC))
     for timecode in range(current - TOTP_VALID_WINDOW, current + TOTP_VALID_WINDOW + 1):
         if hmac.compare_digest(totp.generate_otp(timecode), code):
             return timecode

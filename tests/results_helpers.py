@@ -21,7 +21,8 @@ DEFAULT_BALLOTS = {
 }
 
 
-def cast_ballots(made: TestCycle, ballots: dict[str, list], moment: dt.datetime | None = None) -> None:
+def cast_ballots(made: TestCycle, ballots: dict[str, list],
+                 moment: dt.datetime | None = None) -> None:
     """Cast each district's ballots with its access codes, at `moment` (default: now)."""
     cycle = db.session.get(Cycle, made.cycle_id)
     for kind, selections_list in ballots.items():

@@ -1,13 +1,12 @@
 """initial schema: cycles, districts, phases, projects, roll, codes, participation, ballots, chain
 
 Revision ID: 0001_initial
-Revises: 
+Revises:
 Create Date: 2026-11-21 13:06:09.850210
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0001_initial'

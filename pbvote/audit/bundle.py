@@ -20,10 +20,22 @@ from pathlib import Path
 from typing import Any
 
 from pbvote.audit.chain import canonical_json, receipt_from_entry_hash
-from pbvote.audit.verify import (BALLOTS_CSV_FILE, BALLOTS_JSON_FILE, CHAIN_HEAD_FILE,
-                                 CSV_HEADER, MANIFEST_FILE, PARTICIPATION_FILE, RECEIPTS_FILE,
-                                 RESULTS_FILE, SUMS_FILE, ballot_text, district_instance,
-                                 district_profile, pabulib_file_name, render_sums)
+from pbvote.audit.verify import (
+    BALLOTS_CSV_FILE,
+    BALLOTS_JSON_FILE,
+    CHAIN_HEAD_FILE,
+    CSV_HEADER,
+    MANIFEST_FILE,
+    PARTICIPATION_FILE,
+    RECEIPTS_FILE,
+    RESULTS_FILE,
+    SUMS_FILE,
+    ballot_text,
+    district_instance,
+    district_profile,
+    pabulib_file_name,
+    render_sums,
+)
 from pbvote.tally import dumps_pabulib, from_election
 
 ZIP_TIMESTAMP = (2000, 1, 1, 0, 0, 0)

@@ -255,7 +255,8 @@ class Report:
         if failure is not None:
             lines.append(f"VERIFICATION FAILED at check '{failure.name}': {failure.detail}")
         else:
-            scope = "bundle and chain export" if self.chain_checked else "bundle (no chain export given)"
+            scope = ("bundle and chain export" if self.chain_checked
+                     else "bundle (no chain export given)")
             lines.append(f"ALL CHECKS PASSED for the {scope}.")
         return "\n".join(lines)
 
@@ -419,7 +420,8 @@ class _Verifier:
             try:
                 selections = json.loads(row[1])
             except ValueError:
-                raise CheckFailed(f"{BALLOTS_CSV_FILE}, line {number}: the ballot is not JSON") from None
+                raise CheckFailed(
+                    f"{BALLOTS_CSV_FILE}, line {number}: the ballot is not JSON") from None
             found.setdefault(row[0], Counter())[ballot_text(selections)] += 1
         unknown = sorted(set(found) - set(self.districts))
         if unknown:
@@ -537,7 +539,8 @@ class _Verifier:
         report = verify_chain(ChainEntry(e["position"], e["entry_json"], e["previous_hash"],
                                          e["entry_hash"]) for e in self.chain)
         if not report.ok:
-            raise CheckFailed(f"chain broken after entry {report.verified_length}: {report.problem}")
+            raise CheckFailed(
+                f"chain broken after entry {report.verified_length}: {report.problem}")
         if report.verified_length != length or report.head_hash != head:
             raise CheckFailed(f"the chain export ends at entry {report.verified_length} with head "
                               f"{report.head_hash}, but {CHAIN_HEAD_FILE} publishes entry {length} "
@@ -597,12 +600,13 @@ class _Verifier:
             chain_counts = _nonzero(from_chain.get(slug, Counter()))
             voted = _nonzero(ballot_channels(self.participation[slug]))
             if chain_counts != voted:
-                raise CheckFailed(f"district {slug}: ballots by channel in the chain {chain_counts} "
-                                  f"differ from participations {voted}")
+                raise CheckFailed(f"district {slug}: ballots by channel in the chain "
+                                  f"{chain_counts} differ from participations {voted}")
             counted = _nonzero(self.results_by_district[slug]["ballots_by_channel"])
             if chain_counts != counted:
-                raise CheckFailed(f"district {slug}: ballots by channel in the chain {chain_counts} "
-                                  f"differ from the {counted} that {RESULTS_FILE} counted")
+                raise CheckFailed(f"district {slug}: ballots by channel in the chain "
+                                  f"{chain_counts} differ from the {counted} that "
+                                  f"{RESULTS_FILE} counted")
         return "ballots per district and channel equal participations"
 
 

@@ -240,7 +240,8 @@ def check_password(email: str, password: str, now: dt.datetime | None = None) ->
     account = find_by_email(email, lock=True) if email else None
     if account is None or account.password_hash is None or account.role not in STAFF_ROLES:
         _password_matches(None, password)
-        _record("auth.login_failed", "anonymous", {"stage": "password", "reason": "no such staff account"})
+        _record("auth.login_failed", "anonymous",
+                {"stage": "password", "reason": "no such staff account"})
         raise SignInRefused()
     _unlock_if_expired(account, now)
     if not account.is_active or account.is_locked(now):
@@ -274,10 +275,11 @@ def check_second_factor(account_id: int, code: str, at: float | None = None) -> 
     Returns "totp" or "recovery_code"; raises SignInRefused and counts a failure otherwise.
     """
     at = time.time() if at is None else at
-    now = dt.datetime.fromtimestamp(at, dt.timezone.utc)
+    now = dt.datetime.fromtimestamp(at, dt.UTC)
     account = _usable_for_second_factor(account_id, now)
     if account.totp_secret is None:
-        raise SignInRefused("This account has no authenticator app yet; sign in again to set one up.")
+        raise SignInRefused(
+            "This account has no authenticator app yet; sign in again to set one up.")
     timecode = rules.accepted_timecode(account.totp_secret, code, at, account.totp_last_timecode)
     if timecode is not None:
         account.totp_last_timecode = timecode
@@ -314,7 +316,7 @@ def confirm_enrolment(account_id: int, secret: str, code: str,
     Returns the new recovery codes in clear, for showing once; only their hashes are kept.
     """
     at = time.time() if at is None else at
-    now = dt.datetime.fromtimestamp(at, dt.timezone.utc)
+    now = dt.datetime.fromtimestamp(at, dt.UTC)
     account = _usable_for_second_factor(account_id, now)
     if account.totp_secret is not None:
         raise AccountConflict("This account already has an authenticator app.")

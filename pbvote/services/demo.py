@@ -89,7 +89,8 @@ class DemoCredentials:
     def as_text(self) -> str:
         lines = ["Demo voter-roll residents (last name; date of birth; postcode; roll number):"]
         for person in self.roll_examples:
-            lines.append(f"  {person['district']:<9} {person['last_name']}; {person['birth_date']}; "
+            lines.append(f"  {person['district']:<9} {person['last_name']}; "
+                         f"{person['birth_date']}; "
                          f"{person['postcode']}; {person['roll_number']}")
         lines.append("Unused access codes (one vote each):")
         for district, codes in self.access_codes.items():
@@ -101,7 +102,8 @@ def demo_exists() -> bool:
     return db.session.scalar(select(Cycle.id).where(Cycle.slug == DEMO_SLUG)) is not None
 
 
-def seed_demo(voters: int = 50, now: dt.datetime | None = None, seed: int = 2027) -> DemoCredentials:
+def seed_demo(voters: int = 50, now: dt.datetime | None = None,
+              seed: int = 2027) -> DemoCredentials:
     """Create the demo cycle with voting open now, a roll of `voters` people and codes."""
     now = (now or utcnow()).replace(minute=0, second=0, microsecond=0)
     rng = random.Random(seed)
@@ -122,7 +124,8 @@ def seed_demo(voters: int = 50, now: dt.datetime | None = None, seed: int = 2027
         district = District(slug=slug, name=name, budget=budget, position=position,
                             tally_rule=rule, tally_params=canonical_json(params), **ballot)
         district.projects = [
-            Project(cycle=cycle, code=code, title=title, category=category, cost=cost, summary=summary,
+            Project(cycle=cycle, code=code, title=title, category=category, cost=cost,
+                    summary=summary,
                     description=summary, location=location, position=i)
             for i, (code, title, category, cost, summary, location) in enumerate(projects)
         ]

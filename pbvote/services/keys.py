@@ -10,4 +10,4 @@ from flask import current_app
 def keyed_hash(purpose: str, value: str) -> str:
     """HMAC-SHA-256; the purpose label keeps hashes of different fields apart."""
     key = current_app.config["IDENTITY_HMAC_KEY"].encode("utf-8")
-    return hmac.new(key, f"{purpose}\x1f{value}".encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(key, f"{purpose}\x1f{value}".encode(), hashlib.sha256).hexdigest()

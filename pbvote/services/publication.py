@@ -41,8 +41,18 @@ from pbvote.audit.chain import canonical_json
 from pbvote.db import for_update, utcnow
 from pbvote.eligibility import age_on
 from pbvote.extensions import db
-from pbvote.models import (AccessCode, Ballot, Chain, Cycle, District, LogEntry, Participation, ResultsSnapshot,
-                           RollEntry, TallyRun)
+from pbvote.models import (
+    AccessCode,
+    Ballot,
+    Chain,
+    Cycle,
+    District,
+    LogEntry,
+    Participation,
+    ResultsSnapshot,
+    RollEntry,
+    TallyRun,
+)
 from pbvote.services import log
 from pbvote.services.errors import DomainError, NotFound
 from pbvote.services.tally import district_election

@@ -17,7 +17,6 @@ from pbvote.services import log
 from pbvote.services.errors import AlreadyVoted, BallotRejected, NotEligible, VotingClosed
 from pbvote.services.keys import keyed_hash
 
-
 #: channels where one act records both that a person voted and what they voted
 CASTING_CHANNELS = ("online", "kiosk")
 
@@ -57,7 +56,8 @@ def eligibility_rules(cycle: Cycle) -> eligibility.EligibilityRules:
     )
 
 
-def roll_match_hashes(last_name: str, birth_date: dt.date, postcode_or_roll: str) -> tuple[str, str]:
+def roll_match_hashes(last_name: str, birth_date: dt.date,
+                      postcode_or_roll: str) -> tuple[str, str]:
     """The two lookup hashes a resident's answers could match: by postcode or by roll number."""
     # Roll numbers and postcodes share one normalisation: upper case, no spaces or dashes.
     typed = f"{eligibility.normalise_name(last_name)}|{birth_date.isoformat()}|" \

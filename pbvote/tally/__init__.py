@@ -18,11 +18,18 @@ parameters; see :mod:`pbvote.tally.registry`.
 """
 from .exact import HAVE_GMPY2, parse_exact
 from .explain import explain
-from .instance import (BALLOT_TYPES, WITHDRAWN_COST, Instance, Profile, Project,
-                       TallyInputError)
+from .instance import BALLOT_TYPES, WITHDRAWN_COST, Instance, Profile, Project, TallyInputError
 from .outcome import Outcome
-from .pabulib import (PabulibError, PabulibFile, default_rule_and_params, dumps_pabulib,
-                      from_election, parse_pabulib, read_pabulib, write_pabulib)
+from .pabulib import (
+                       PabulibError,
+                       PabulibFile,
+                       default_rule_and_params,
+                       dumps_pabulib,
+                       from_election,
+                       parse_pabulib,
+                       read_pabulib,
+                       write_pabulib,
+)
 from .registry import RULES, describe_rules, run_rule
 from .ties import TieError
 

@@ -18,9 +18,10 @@ Identical ballots are grouped with a count, so a million ballots cost little mem
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from .exact import Number, to_number
 
@@ -129,7 +130,7 @@ class Profile:
 
     # ----- constructors from plain data -------------------------------------------------
     @classmethod
-    def approval(cls, instance: Instance, ballots: Iterable[Iterable[str]]) -> "Profile":
+    def approval(cls, instance: Instance, ballots: Iterable[Iterable[str]]) -> Profile:
         """Each ballot is a set (or any iterable) of approved project ids; also knapsack and choose-1."""
         counts = Counter(map(frozenset, ballots))  # C speed; ids are checked once per distinct ballot
         for ballot in counts:
@@ -140,7 +141,7 @@ class Profile:
 
     @classmethod
     def ordinal(cls, instance: Instance, ballots: Iterable[Sequence[str]],
-                max_length: int | None = None) -> "Profile":
+                max_length: int | None = None) -> Profile:
         """Each ballot is a sequence of project ids, best first, without repeats."""
         counts: Counter = Counter()
         for ballot in ballots:
@@ -151,17 +152,17 @@ class Profile:
         return cls(instance, "ordinal", counts.items(), max_length=max_length)
 
     @classmethod
-    def cumulative(cls, instance: Instance, ballots: Iterable[Mapping[str, Any]]) -> "Profile":
+    def cumulative(cls, instance: Instance, ballots: Iterable[Mapping[str, Any]]) -> Profile:
         """Each ballot maps project id -> points (non-negative; exact numbers)."""
         return cls(instance, "cumulative", _point_groups(ballots))
 
     @classmethod
-    def scoring(cls, instance: Instance, ballots: Iterable[Mapping[str, Any]]) -> "Profile":
+    def scoring(cls, instance: Instance, ballots: Iterable[Mapping[str, Any]]) -> Profile:
         """Like :meth:`cumulative`, for cardinal (scoring) ballots."""
         return cls(instance, "scoring", _point_groups(ballots))
 
     @classmethod
-    def from_plain(cls, instance: Instance, ballot_type: str, ballots, **kw) -> "Profile":
+    def from_plain(cls, instance: Instance, ballot_type: str, ballots, **kw) -> Profile:
         builders = {"approval": cls.approval, "ordinal": cls.ordinal,
                     "cumulative": cls.cumulative, "scoring": cls.scoring}
         if ballot_type not in builders:

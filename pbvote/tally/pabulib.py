@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, TextIO
+from typing import TextIO
 
 from .exact import fmt_exact, parse_exact
 from .instance import WITHDRAWN_COST, Instance, Profile, Project, TallyInputError

@@ -4,8 +4,9 @@ Names follow what Pabulib's META ``rule`` field records.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .exact import to_number
 from .instance import Instance, Profile, TallyInputError

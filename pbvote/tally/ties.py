@@ -9,7 +9,7 @@ instead of drawing lots. Every tie that needed a decision is recorded for the tr
 from __future__ import annotations
 
 import hashlib
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 DEFAULT_SEED = "pbvote"
 
@@ -73,7 +73,7 @@ class TieBreaker:
                     raise TieError(f"{context}: tie between {a} and {b} "
                                    "that only a lot could break (ties=error)")
                 reasons.append("lot")
-        decided_by = next((r for r in ("lot", "most votes", "lowest cost") if r in reasons))
+        decided_by = next(r for r in ("lot", "most votes", "lowest cost") if r in reasons)
         self.records.append({"context": context, "tied": sorted(tied), "order": ranked,
                              "chosen": ranked[0], "decided_by": decided_by})
         return ranked

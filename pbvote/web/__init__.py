@@ -8,8 +8,18 @@ from pbvote.services.errors import DomainError
 
 
 def register_blueprints(app) -> None:
-    from pbvote.web import admin, audit, auth, filters, guards, public, staff, vote
-    from pbvote.web import results, staff_results
+    from pbvote.web import (
+        admin,
+        audit,
+        auth,
+        filters,
+        guards,
+        public,
+        results,
+        staff,
+        staff_results,
+        vote,
+    )
 
     app.register_blueprint(public.bp)
     app.register_blueprint(vote.bp)

@@ -10,7 +10,7 @@ sensitive actions (importing a roll, opening voting, publishing, managing staff)
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from flask import abort, redirect, request, session, url_for
 from flask_login import current_user

@@ -27,5 +27,6 @@ def dashboard():
     registered = current_app.view_functions
     return render_template(
         "staff/dashboard.html", cycles=list_cycles(), now=utcnow(),
-        cycle_links=[(endpoint, label) for endpoint, label in CYCLE_LINKS if endpoint in registered],
+        cycle_links=[(endpoint, label) for endpoint, label in CYCLE_LINKS
+                     if endpoint in registered],
         can_create_cycle="staff_setup.new_cycle" in registered)

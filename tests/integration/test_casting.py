@@ -77,7 +77,8 @@ def test_roll_refusals(app_context, change, code):
             voting.verify_by_roll(
                 cycle, _district(made.cycle_id, change.get("district", "approval")),
                 change.get("last_name", person.last_name),
-                change.get("birth_date", person.birth_date), change.get("postcode", person.postcode))
+                change.get("birth_date", person.birth_date),
+                change.get("postcode", person.postcode))
     assert [r.code for r in refusal.value.reasons] == [code]
     assert refusal.value.status == 403
 

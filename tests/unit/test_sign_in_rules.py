@@ -35,7 +35,7 @@ def test_password_rules():
 
 
 def test_the_fifth_consecutive_failure_locks_for_fifteen_minutes():
-    now = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC)
     count, locked = 0, None
     for _ in range(4):
         count, locked = rules.after_failure(count, now)

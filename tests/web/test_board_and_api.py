@@ -76,7 +76,8 @@ def test_board_lists_receipts_counts_and_head_but_no_ballot_contents(client, vot
 def test_receipt_check_answers_yes_no_and_malformed(client, voting_open):
     receipt = voting_open["receipts"]["ranked"][0]
     typed = receipt.lower().replace("-", " ").replace("0", "o").replace("1", "l")
-    found = client.get(f"/cycles/{voting_open['slug']}/board/check", query_string={"receipt": typed})
+    found = client.get(f"/cycles/{voting_open['slug']}/board/check",
+                       query_string={"receipt": typed})
     assert found.status_code == 200
     assert f"Yes: receipt {receipt} is on the board, in Ranked." in _text(found.text)
     missing = next(code for code in ("00000-00000", "00000-00001")
@@ -85,7 +86,8 @@ def test_receipt_check_answers_yes_no_and_malformed(client, voting_open):
                         query_string={"receipt": missing})
     assert absent.status_code == 200
     assert f"Receipt {missing} is not on the board." in _text(absent.text)
-    bad = client.get(f"/cycles/{voting_open['slug']}/board/check", query_string={"receipt": "hello"})
+    bad = client.get(f"/cycles/{voting_open['slug']}/board/check",
+                     query_string={"receipt": "hello"})
     assert bad.status_code == 422
     assert "That is not a receipt code." in bad.text
     empty = client.get(f"/cycles/{voting_open['slug']}/board/check")

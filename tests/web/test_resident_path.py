@@ -150,7 +150,8 @@ def test_tampered_session_ballot_is_refused(app, client, made):
     with client.session_transaction() as session:
         session["pending"] = ["AP-A", "AP-B", "AP-C", "AP-D"]
     review = client.get(f"/cycles/{made.slug}/vote/review")
-    cast = client.post(f"/cycles/{made.slug}/vote/cast", data={"csrf_token": csrf_token(review.text)})
+    cast = client.post(f"/cycles/{made.slug}/vote/cast",
+                       data={"csrf_token": csrf_token(review.text)})
     assert cast.status_code == 422
     assert _counts(app) == (0, 0)
 

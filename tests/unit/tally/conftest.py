@@ -1,6 +1,5 @@
 """Fixtures for the tally tests."""
 import pytest
-
 from tally_testdata import pabulib_dir
 
 

@@ -3,11 +3,10 @@ reproduced exactly, under that rule with the parameters its META implies."""
 from __future__ import annotations
 
 import pytest
+from tally_testdata import pabulib_dir
 
 from pbvote.tally import RULES, default_rule_and_params, read_pabulib, run_rule
 from pbvote.tally.instance import WITHDRAWN_COST
-
-from tally_testdata import pabulib_dir
 
 # What the README of the shared folder lists; the test below checks the folder agrees, so a
 # file that stops carrying its outcome (or a new one) is noticed rather than skipped.

@@ -4,11 +4,18 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-
-from pbvote.tally import (Instance, PabulibError, Profile, dumps_pabulib, from_election,
-                          parse_pabulib, read_pabulib, run_rule)
-
 from tally_testdata import pabulib_dir
+
+from pbvote.tally import (
+    Instance,
+    PabulibError,
+    Profile,
+    dumps_pabulib,
+    from_election,
+    parse_pabulib,
+    read_pabulib,
+    run_rule,
+)
 
 GOOD = """META
 key;value

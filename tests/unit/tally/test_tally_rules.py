@@ -6,8 +6,16 @@ from fractions import Fraction
 
 import pytest
 
-from pbvote.tally import (RULES, Instance, Profile, TallyInputError, TieError, describe_rules,
-                          explain, run_rule)
+from pbvote.tally import (
+    RULES,
+    Instance,
+    Profile,
+    TallyInputError,
+    TieError,
+    describe_rules,
+    explain,
+    run_rule,
+)
 
 
 def approval(budget, costs, ballots):
