@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from .exact import Number, to_number
+from .exact import Number, gc_paused, to_number
 
 WITHDRAWN_COST = 999_999_999  # Pabulib's sentinel for a withdrawn project
 BALLOT_TYPES = ("approval", "ordinal", "cumulative", "scoring")
@@ -132,7 +132,8 @@ class Profile:
     @classmethod
     def approval(cls, instance: Instance, ballots: Iterable[Iterable[str]]) -> Profile:
         """Each ballot is a set (or any iterable) of approved project ids; also knapsack and choose-1."""
-        counts = Counter(map(frozenset, ballots))  # C speed; ids are checked once per distinct ballot
+        with gc_paused():
+            counts = Counter(map(frozenset, ballots))  # C speed; ids are checked once per distinct ballot
         for ballot in counts:
             for pid in ballot:
                 if not isinstance(pid, str):

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .exact import to_number
+from .exact import gc_paused, to_number
 from .instance import Instance, Profile, TallyInputError
 from .outcome import Outcome
 from .ties import DEFAULT_SEED
@@ -113,7 +113,9 @@ def run_rule(instance: Instance, profile: Profile, rule_name: str, params: dict 
     if profile.ballot_type not in spec.ballot_types:
         raise TallyInputError(f"rule {rule_name!r} does not take {profile.ballot_type} ballots "
                               f"(it takes {', '.join(spec.ballot_types)})")
-    return spec.run(instance, profile, resolve_params(spec, params))
+    params = resolve_params(spec, params)
+    with gc_paused():
+        return spec.run(instance, profile, params)
 
 
 def describe_rules() -> list[dict]:
