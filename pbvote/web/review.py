@@ -47,6 +47,7 @@ def queue(slug: str):
         include_hidden=True, statuses=OPEN_STATUSES if status == "open" else None)
     return render_template("review/queue.html", cycle=cycle, listing=listing, status=status,
                            q=request.args.get("q", ""), statuses=rules.STATUSES,
+                           categories=proposals.intake_config(cycle).categories,
                            intake_open=proposals.intake_open(cycle))
 
 

@@ -270,3 +270,22 @@ def test_xss_payloads_are_inert_on_every_page(site):
         assert shown.count(payload) >= 2  # title, description, question, answer, reason...
     with app.app_context():
         assert proposals.get_proposal(first).status == "not_feasible"
+
+
+def test_the_staff_queue_filters_and_shows_hidden_ideas(site):
+    lamps = _sent_id(_send(site["resident"], title="Lamps on Elm"))
+    park = _sent_id(_send(site["other"], title="Benches in the park", district="knapsack",
+                          category="Parks and public space"))
+    _staff_post(site, park, "hide", reason="Spam")
+
+    def queued(**query):
+        page = site["staff"].get("/staff/cycles/test-cycle/ideas", query_string=query)
+        assert page.status_code == 200
+        return [int(n) for n in re.findall(r'/staff/ideas/(\d+)"', page.text)]
+
+    assert queued() == [park, lamps]  # staff see hidden ideas too
+    assert queued(district="knapsack") == [park]
+    assert queued(category="Street lighting") == [lamps]
+    assert queued(q="bench") == [park]
+    assert queued(status="accepted") == []
+    assert "ada@example.org" in site["staff"].get(f"/staff/ideas/{lamps}").text
