@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from pbvote import ballots, eligibility
 from pbvote.audit.chain import canonical_json, receipt_from_entry_hash
@@ -14,7 +15,13 @@ from pbvote.db import for_update, utcnow
 from pbvote.extensions import db
 from pbvote.models import AccessCode, Ballot, Cycle, District, Participation, RollEntry
 from pbvote.services import log
-from pbvote.services.errors import AlreadyVoted, BallotRejected, NotEligible, VotingClosed
+from pbvote.services.errors import (
+    AlreadyVoted,
+    BallotRejected,
+    NotEligible,
+    NotFound,
+    VotingClosed,
+)
 from pbvote.services.keys import keyed_hash
 
 #: channels where one act records both that a person voted and what they voted
@@ -46,6 +53,22 @@ class CastReceipt:
     receipt: str
     chain_position: int
     entry_hash: str
+
+
+def cycle_for_voting(slug: str) -> Cycle:
+    """The cycle with its phases, districts and projects, loaded in two queries.
+
+    Every step of the resident's path needs all of them (is voting open, which district,
+    which projects and costs); loaded lazily they took four round trips per request, which
+    on a busy PostgreSQL server are much of a page's time. Phases come in a second query so
+    that the join does not multiply every project row by the number of phases.
+    """
+    cycle = db.session.scalars(select(Cycle).where(Cycle.slug == slug).options(
+        selectinload(Cycle.phases),
+        joinedload(Cycle.districts).joinedload(District.projects))).unique().one_or_none()
+    if cycle is None:
+        raise NotFound("There is no budget cycle at this address.")
+    return cycle
 
 
 def eligibility_rules(cycle: Cycle) -> eligibility.EligibilityRules:

@@ -11,7 +11,6 @@ from pbvote.extensions import db
 from pbvote.forms.vote import AccessCodeForm, CsrfOnlyForm, RollCheckForm
 from pbvote.models import District
 from pbvote.services import voting
-from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import AlreadyVoted, BallotRejected, DomainError, NotEligible
 from pbvote.web.guards import set_policy
 
@@ -24,7 +23,7 @@ OPEN_ENDPOINTS = frozenset({"vote.start", "vote.verify", "vote.receipt"})
 
 @bp.url_value_preprocessor
 def load_cycle(endpoint, values):
-    g.cycle = get_cycle(values.pop("slug"))
+    g.cycle = voting.cycle_for_voting(values.pop("slug"))
 
 
 @bp.url_defaults
