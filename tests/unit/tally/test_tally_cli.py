@@ -61,3 +61,12 @@ def test_errors_exit_non_zero_with_a_clear_message(pabulib_path, tmp_path):
     assert res.returncode != 0 and "cannot read" in res.stderr
     res = cli(pabulib_path / "Poland_Krakow_2023_Nowa_Huta.pb", "--rule", "phragmen")
     assert res.returncode != 0 and "does not take ordinal" in res.stderr
+
+
+def test_list_rules_and_missing_file_argument():
+    res = cli("--list-rules")
+    assert res.returncode == 0
+    names = {r["name"] for r in json.loads(res.stdout)}
+    assert {"greedy", "equalshares/add1", "equalshares/add1-comparison", "phragmen"} <= names
+    res = cli()
+    assert res.returncode == 2 and "a .pb file is required" in res.stderr
