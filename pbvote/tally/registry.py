@@ -97,6 +97,8 @@ def resolve_params(spec: RuleSpec, given: dict | None) -> dict:
         if name in CHOICES and value not in CHOICES[name]:
             raise TallyInputError(f"parameter {name} must be one of {', '.join(CHOICES[name])}, not {value!r}")
         params[name] = value
+    if params.get("increment") is not None and params["increment"] <= 0:
+        raise TallyInputError("parameter increment must be positive")
     for name in spec.required:
         if params.get(name) is None:
             raise TallyInputError(f"rule {spec.name!r} needs parameter {name}")
