@@ -1,6 +1,14 @@
 """Persistence only: columns, constraints and small derived properties."""
 from pbvote.models.account import ROLES, STAFF_ROLES, Account, RecoveryCode
 from pbvote.models.cycle import PHASE_KINDS, Cycle, District, Phase, Project
+from pbvote.models.in_person import (
+    DeskRollAddition,
+    KioskPass,
+    PaperAudit,
+    PaperAuditFinding,
+    PaperEntry,
+    PaperSerial,
+)
 from pbvote.models.log import Chain, LogEntry
 from pbvote.models.proposal import (
     IntakeSettings,
@@ -20,4 +28,6 @@ __all__ = [
     "AccessCode", "RollEntry", "Ballot", "Participation", "ResultsSnapshot", "TallyRun",
     "IntakeSettings", "Proposal", "ProposalEvent", "ProposalProjectLink", "ProposalSupport",
     "EmailSignInCode", "OutboxMessage",
+    "DeskRollAddition", "KioskPass", "PaperAudit", "PaperAuditFinding", "PaperEntry",
+    "PaperSerial",
 ]

@@ -200,13 +200,45 @@ def cast_ballot(voter: VerifiedVoter, selections, *, channel: str = "online", si
     except IntegrityError as error:
         raise AlreadyVoted() from error
 
-    stored_selections = ballots.selections_to_json(design, selections)
+    return _append_ballot(cycle, district, ballots.selections_to_json(design, selections),
+                          channel)
+
+
+#: in-person channels whose participation was written earlier, at the check-in desk
+IN_PERSON_BALLOT_CHANNELS = ("paper", "kiosk")
+
+
+def record_in_person_ballot(cycle: Cycle, district: District, selections, *, channel: str,
+                            site: str) -> CastReceipt:
+    """Write a ballot and its chain entry without a participation.
+
+    For ballots whose voter was checked in at a desk (which wrote the participation then):
+    a kiosk ballot, or a paper ballot entered later from its serial. The caller has checked
+    the window and locked whatever makes the ballot single-use (the kiosk pass, the serial).
+    """
+    if channel not in IN_PERSON_BALLOT_CHANNELS:
+        raise ValueError(f"unknown in-person channel {channel!r}")
+    if district.cycle_id != cycle.id:
+        raise NotEligible("This ballot does not belong to this cycle.")
+    design = district.ballot_design()
+    reasons = ballots.validate_ballot(design, district.project_costs(), selections)
+    if reasons:
+        raise BallotRejected(reasons)
+    return _append_ballot(cycle, district, ballots.selections_to_json(design, selections),
+                          channel, {"site": site})
+
+
+def _append_ballot(cycle: Cycle, district: District, stored_selections, channel: str,
+                   extra: dict | None = None) -> CastReceipt:
+    """Append the ballot's chain entry (drawing a new id if its receipt collides) and store
+    the ballot row at that position."""
     while True:
         ballot_id = secrets.token_hex(16)
         entry = log.append(cycle.chain_id, "ballot", {
             "ballot_id": ballot_id, "cycle": cycle.slug, "district": district.slug,
             "channel": channel,
             "selections": stored_selections,
+            **(extra or {}),
         })
         receipt = receipt_from_entry_hash(entry.entry_hash)
         if not _receipt_taken(cycle.id, receipt):
