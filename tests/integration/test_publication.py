@@ -157,8 +157,9 @@ def test_confirmation_refused_when_a_ballot_changed_after_the_tally(app_context,
         district = cycle.district_by_slug("approval")
         ballot_id = db.session.scalar(select(Ballot.id).where(Ballot.district_id == district.id)
                                       .order_by(Ballot.id).limit(1))
+        # No approval ballot of DEFAULT_BALLOTS is B+C, so this is always a change.
         db.session.execute(update(Ballot).where(Ballot.id == ballot_id)
-                           .values(selections=canonical_json(["AP-D"])))
+                           .values(selections=canonical_json(["AP-B", "AP-C"])))
         with pytest.raises(DomainError) as refused:
             publication.confirm_publication(cycle, run, _account(people, "admin2"))
         assert refused.value.status == 409
