@@ -438,6 +438,11 @@ def find_serial(cycle: Cycle, serial_text: str, lock: bool = False) -> PaperSeri
     return row
 
 
+def serial_rows(cycle: Cycle, serials: list[str]) -> dict[str, PaperSerial]:
+    return {row.serial: row for row in db.session.scalars(select(PaperSerial).where(
+        PaperSerial.cycle_id == cycle.id, PaperSerial.serial.in_(serials)))} if serials else {}
+
+
 def _refuse_final(row: PaperSerial) -> None:
     if row.status in FINAL_SERIAL_STATUSES:
         raise InPersonRefused(f"Serial {row.serial} has already been entered and is "

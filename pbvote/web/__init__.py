@@ -42,6 +42,10 @@ def register_blueprints(app) -> None:
 
     for module in (resident_auth, ideas, my_ideas, review, dev):
         app.register_blueprint(module.bp)
+    from pbvote.web import desk, in_person_audit, kiosk, paper
+
+    for module in (desk, kiosk, paper, in_person_audit):
+        app.register_blueprint(module.bp)
     app.before_request(guards.enforce_access)
     filters.register(app)
     _register_error_pages(app)

@@ -143,6 +143,31 @@ EXPECTED: dict[str, dict[str, int]] = {
     "review.promote": STAFF_PAGE,
     "review.settings": STAFF_PAGE,
     "dev.outbox": EVERYONE_200,  # a test run; 404 outside development
+    # in-person voting: the test cycle does not accept self-declared residents; this
+    # session never started kiosk mode, so the kiosk's voter pages go back to its set-up
+    "desk.index": STAFF_PAGE,
+    "desk.set_site": POST_ONLY,
+    "desk.check_in": POST_ONLY,
+    "desk.self_declared": {**STAFF_PAGE, "staff": 403, "admin": 403},
+    "desk.cancel_pass": POST_ONLY,
+    "desk.reconciliation": STAFF_PAGE,
+    "kiosk.setup": STAFF_PAGE,
+    "kiosk.home": {**STAFF_PAGE, "staff": 302, "admin": 302},
+    "kiosk.unlock": POST_ONLY,
+    "kiosk.ballot": {**STAFF_PAGE, "staff": 302, "admin": 302},
+    "kiosk.review": {**STAFF_PAGE, "staff": 302, "admin": 302},
+    "kiosk.cast": POST_ONLY,
+    "kiosk.done": {**STAFF_PAGE, "staff": 302, "admin": 302},
+    "kiosk.leave": POST_ONLY,
+    "kiosk.exit_kiosk": POST_ONLY,
+    "paper.index": STAFF_PAGE,
+    "paper.print_batch": POST_ONLY,
+    "paper.sheets": {**STAFF_PAGE, "staff": 404, "admin": 404},  # no such batch
+    "paper.enter": STAFF_PAGE,  # no serial yet: the form to type one
+    "paper.adjudicate": {**STAFF_PAGE, "staff": 404, "admin": 404},  # no such serial
+    "in_person_audit.reconciliation": AUDIT_PAGE,
+    "in_person_audit.paper_audit": AUDIT_PAGE,  # voting open: explains it starts at close
+    "in_person_audit.finding": POST_ONLY,
 }
 
 #: an admin action on VALUES["account_id"], which does not exist
@@ -200,6 +225,21 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "review.unhide": {**STAFF_PAGE, "staff": 404, "admin": 404},
     "review.promote": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no cost, no ideas
     "review.settings": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no categories
+    "desk.set_site": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no site
+    "desk.check_in": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no resident chosen
+    "desk.self_declared": {**STAFF_PAGE, "staff": 403, "admin": 403},
+    "desk.cancel_pass": {**STAFF_PAGE, "staff": 404, "admin": 404},  # no such pass
+    "kiosk.setup": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no cycle, site or PIN
+    "kiosk.unlock": {**STAFF_PAGE, "staff": 302, "admin": 302},  # kiosk mode not started
+    "kiosk.ballot": {**STAFF_PAGE, "staff": 302, "admin": 302},
+    "kiosk.cast": {**STAFF_PAGE, "staff": 302, "admin": 302},
+    "kiosk.leave": {**STAFF_PAGE, "staff": 302, "admin": 302},
+    "kiosk.exit_kiosk": {**STAFF_PAGE, "staff": 302, "admin": 302},
+    "paper.print_batch": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no count
+    "paper.enter": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no serial
+    "paper.adjudicate": {**STAFF_PAGE, "staff": 404, "admin": 404},
+    "in_person_audit.paper_audit": {**AUDIT_PAGE, "auditor": 409, "admin": 409},  # still open
+    "in_person_audit.finding": {**AUDIT_PAGE, "auditor": 409, "admin": 409},  # not started
 }
 #: these end the session, so they are posted last
 SESSION_ENDING = ("vote.leave", "auth.logout", "resident_auth.sign_out")
@@ -208,7 +248,7 @@ TOKENLESS_POST = 400  # CSRF is checked before access
 VALUES = {"slug": "test-cycle", "district_slug": "approval", "filename": "css/pbvote.css",
           "token": "no-such-invitation", "account_id": 999999, "receipt": "ABCDE-12345",
           "code": "AP-A", "name": "0123456789abcdef0123456789abcdef.png",
-          "run_id": 999999, "proposal_id": 999999}
+          "run_id": 999999, "proposal_id": 999999, "batch": 999999, "serial": "AP-NONE-XXXX"}
 
 
 def _url(app, rule) -> str:

@@ -1,0 +1,136 @@
+"""The in-person check-in desk: look a resident up, confirm their ID, check them in and hand
+out a paper ballot or a kiosk pass; add self-declared residents where the cycle allows it."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from pbvote.db import reads_only, utcnow
+from pbvote.forms.vote import CsrfOnlyForm
+from pbvote.services import in_person
+from pbvote.services.cycles import get_cycle
+from pbvote.services.errors import DomainError
+from pbvote.web.guards import require_roles, set_policy
+
+bp = Blueprint("desk", __name__, url_prefix="/staff/cycles/<slug>/desk")
+set_policy(bp.name, require_roles("staff", "admin"))
+# Remembering the desk's site only touches the session.
+reads_only("desk.set_site")
+
+#: session key: the site this device's desk is at
+SITE_KEY = "desk_site"
+
+
+@bp.url_value_preprocessor
+def load_cycle(endpoint, values):
+    g.cycle = get_cycle(values.pop("slug"))
+
+
+@bp.url_defaults
+def add_slug(endpoint, values):
+    if "slug" not in values and "cycle" in g:
+        values["slug"] = g.cycle.slug
+
+
+@bp.after_request
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _require_csrf() -> None:
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+
+
+def parse_date(text: str, label: str) -> dt.date | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise in_person.InPersonRefused(f"{label} must be a date like 1984-03-27.", 422) \
+            from None
+
+
+@bp.get("/")
+def index():
+    args = request.args
+    matches, error, status = None, None, 200
+    searched = any(args.get(k, "").strip() for k in ("name", "birth_date", "postcode_or_roll"))
+    if searched:
+        try:
+            matches = in_person.lookup_roll(
+                g.cycle, name=args.get("name", ""),
+                birth_date=parse_date(args.get("birth_date", ""), "The date of birth"),
+                last_name=args.get("last_name", ""),
+                postcode_or_roll=args.get("postcode_or_roll", ""))
+        except DomainError as refusal:
+            error, status = refusal.message, refusal.status
+    return render_template(
+        "desk/index.html", cycle=g.cycle, form=CsrfOnlyForm(), site=session.get(SITE_KEY, ""),
+        matches=matches, error=error, args=args, voting_open=g.cycle.voting_open(utcnow()),
+        passes=in_person.waiting_passes(g.cycle)), status
+
+
+@bp.post("/site")
+def set_site():
+    _require_csrf()
+    session[SITE_KEY] = in_person.clean_site(request.form.get("site", ""))
+    return redirect(url_for("desk.index"))
+
+
+@bp.post("/check-in")
+def check_in():
+    _require_csrf()
+    try:
+        entry_id = int(request.form.get("roll_entry_id", ""))
+    except ValueError:
+        raise in_person.InPersonRefused("Choose a resident from the roll first.", 422) from None
+    result = in_person.check_in(
+        g.cycle, entry_id, site=session.get(SITE_KEY, ""),
+        id_checked=request.form.get("id_checked") == "yes",
+        handout=request.form.get("handout", ""), actor=current_user)
+    return render_template("desk/checked_in.html", cycle=g.cycle, result=result)
+
+
+@bp.route("/self-declared", methods=["GET", "POST"])
+def self_declared():
+    if not g.cycle.self_declared_allowed:
+        raise in_person.InPersonRefused("This cycle does not accept self-declared residents: "
+                                        "only people on the roll may vote.", 403)
+    form = CsrfOnlyForm()
+    error, status = None, 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        data = request.form
+        try:
+            entry = in_person.add_self_declared(
+                g.cycle, data.get("district", ""), last_name=data.get("last_name", ""),
+                birth_date=parse_date(data.get("birth_date", ""), "The date of birth"),
+                postcode=data.get("postcode", ""), display_name=data.get("display_name", ""),
+                site=session.get(SITE_KEY, ""), proof_seen=data.get("proof_seen", ""),
+                actor=current_user)
+        except DomainError as refusal:
+            error, status = refusal.message, refusal.status
+        else:
+            return redirect(url_for("desk.index", name=entry.display_name))
+    return render_template("desk/self_declared.html", cycle=g.cycle, form=form, error=error,
+                           data=request.form, site=session.get(SITE_KEY, "")), status
+
+
+@bp.post("/passes/cancel")
+def cancel_pass():
+    _require_csrf()
+    in_person.cancel_pass(g.cycle, request.form.get("pass_id", ""), current_user)
+    return redirect(url_for("desk.index"))
+
+
+@bp.get("/reconciliation")
+def reconciliation():
+    return render_template("in_person/reconciliation.html", cycle=g.cycle,
+                           report=in_person.reconciliation(g.cycle), back="desk")

@@ -1,0 +1,276 @@
+"""Kiosk mode: a locked-down ballot on a staff device at an in-person site.
+
+A staff member signed in on the device starts kiosk mode with the site and a short PIN.
+From then on this session only reaches the kiosk pages (every other page redirects to the
+neutral start screen), and each voter needs a staff unlock: the PIN and a kiosk pass that
+the desk created at check-in. After each ballot the kiosk returns to the start screen,
+locked. Five wrong PINs end the session altogether, so a voter cannot guess their way to
+the staff pages. The PIN is kept only as an HMAC (keyed by the server) in the session.
+"""
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from flask import (
+    Blueprint,
+    abort,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import logout_user
+from sqlalchemy import select
+
+from pbvote import ballots
+from pbvote.db import utcnow
+from pbvote.extensions import db
+from pbvote.forms.vote import CsrfOnlyForm
+from pbvote.models import Cycle, District
+from pbvote.services import in_person
+from pbvote.services.cycles import get_cycle
+from pbvote.services.errors import BallotRejected, DomainError
+from pbvote.services.keys import keyed_hash
+from pbvote.web.guards import require_roles, set_policy
+
+bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")
+set_policy(bp.name, require_roles("staff", "admin"))
+
+#: session key holding the kiosk state: cycle, site, PIN hash, the unlocked pass, failures
+KIOSK_KEY = "kiosk"
+MAX_PIN_FAILURES = 5
+PIN_LENGTHS = range(4, 9)
+
+
+@bp.before_app_request
+def _stay_in_kiosk():
+    """While kiosk mode is on, this session reaches only the kiosk pages."""
+    if session.get(KIOSK_KEY) and request.blueprint != bp.name \
+            and request.endpoint not in (None, "static"):
+        return redirect(url_for("kiosk.home"))
+    return None
+
+
+@bp.after_request
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _require_csrf() -> None:
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+
+
+def _pin_hash(salt: str, pin: str) -> str:
+    return keyed_hash("kiosk-pin", f"{salt}|{pin}")
+
+
+def _state() -> dict | None:
+    return session.get(KIOSK_KEY)
+
+
+def _save(state: dict) -> None:
+    session[KIOSK_KEY] = dict(state)
+
+
+def _check_pin(state: dict, pin: str) -> bool:
+    """True when the PIN is right; after MAX_PIN_FAILURES wrong ones the session ends."""
+    if hmac.compare_digest(_pin_hash(state["salt"], (pin or "").strip()), state["pin_hash"]):
+        state["failures"] = 0
+        _save(state)
+        return True
+    state["failures"] = state.get("failures", 0) + 1
+    if state["failures"] >= MAX_PIN_FAILURES:
+        logout_user()
+        session.clear()
+        abort(redirect(url_for("auth.login")))
+    _save(state)
+    return False
+
+
+def _cycle(state: dict) -> Cycle:
+    return get_cycle(state["cycle_slug"])
+
+
+@bp.route("/", methods=["GET", "POST"])
+def setup():
+    if _state():
+        return redirect(url_for("kiosk.home"))
+    cycles = [c for c in db.session.scalars(select(Cycle).order_by(Cycle.name))
+              if c.voting_open(utcnow())]
+    form = CsrfOnlyForm()
+    error, status = None, 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        pin, again = request.form.get("pin", "").strip(), request.form.get("pin_again", "").strip()
+        try:
+            cycle = get_cycle(request.form.get("cycle", ""))
+            site = in_person.clean_site(request.form.get("site", ""))
+            if not (pin.isdigit() and len(pin) in PIN_LENGTHS):
+                raise in_person.InPersonRefused("The PIN must be 4 to 8 digits.", 422)
+            if pin != again:
+                raise in_person.InPersonRefused("The two PINs differ.", 422)
+        except DomainError as refusal:
+            error, status = refusal.message, 422
+        else:
+            salt = secrets.token_hex(8)
+            _save({"cycle_slug": cycle.slug, "site": site, "salt": salt,
+                   "pin_hash": _pin_hash(salt, pin), "failures": 0, "pass_id": None,
+                   "receipt": None})
+            return redirect(url_for("kiosk.home"))
+    return render_template("kiosk/setup.html", cycles=cycles, form=form, error=error,
+                           data=request.form), status
+
+
+@bp.get("/ready")
+def home():
+    state = _state()
+    if not state:
+        return redirect(url_for("kiosk.setup"))
+    if state.get("pass_id"):
+        return redirect(url_for("kiosk.ballot"))
+    cycle = _cycle(state)
+    return render_template("kiosk/home.html", cycle=cycle, site=state["site"], form=CsrfOnlyForm(),
+                           passes=in_person.waiting_passes(cycle, state["site"]),
+                           error=request.args.get("error"))
+
+
+@bp.post("/unlock")
+def unlock():
+    _require_csrf()
+    state = _state()
+    if not state:
+        return redirect(url_for("kiosk.setup"))
+    if not _check_pin(state, request.form.get("pin", "")):
+        return redirect(url_for("kiosk.home", error="pin"))
+    cycle = _cycle(state)
+    kiosk_pass = in_person.get_waiting_pass(cycle, request.form.get("pass_id", ""))
+    if kiosk_pass.site != state["site"]:
+        raise in_person.InPersonRefused("This pass is for another site.")
+    state["pass_id"] = kiosk_pass.id
+    _save(state)
+    return redirect(url_for("kiosk.ballot"))
+
+
+def _voter_state():
+    """The unlocked kiosk's cycle and district, or a redirect to the start screen."""
+    state = _state()
+    if not state or not state.get("pass_id"):
+        return state, None, None
+    cycle = _cycle(state)
+    kiosk_pass = db.session.get(in_person.KioskPass, state["pass_id"])
+    if kiosk_pass is None or kiosk_pass.status != "waiting":
+        state["pass_id"] = None
+        _save(state)
+        return state, None, None
+    return state, cycle, db.session.get(District, kiosk_pass.district_id)
+
+
+def _choice_map(design, selections) -> dict:
+    if not selections:
+        return {}
+    if design.kind == "ranked":
+        return {code: rank for rank, code in enumerate(selections, start=1)}
+    if design.kind == "cumulative":
+        return dict(selections)
+    return {code: 1 for code in selections}
+
+
+@bp.route("/ballot", methods=["GET", "POST"])
+def ballot():
+    state, cycle, district = _voter_state()
+    if district is None:
+        return redirect(url_for("kiosk.home"))
+    design = district.ballot_design()
+    form = CsrfOnlyForm()
+    reasons: list = []
+    selections = None
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        selections, reasons = ballots.parse_form(design, request.form)
+        if not reasons:
+            reasons = ballots.validate_ballot(design, district.project_costs(), selections)
+        if not reasons:
+            state["pending"] = ballots.selections_to_json(design, selections)
+            _save(state)
+            return redirect(url_for("kiosk.review"))
+    elif state.get("pending") is not None:
+        selections = ballots.selections_from_json(design, state["pending"])
+    return render_template("kiosk/ballot.html", cycle=cycle, district=district, design=design,
+                           form=form, reasons=reasons,
+                           chosen=_choice_map(design, selections)), (422 if reasons else 200)
+
+
+@bp.get("/review")
+def review():
+    state, cycle, district = _voter_state()
+    if district is None or state.get("pending") is None:
+        return redirect(url_for("kiosk.home"))
+    design = district.ballot_design()
+    selections = ballots.selections_from_json(design, state["pending"])
+    chosen = _choice_map(design, selections)
+    rows = [(p, chosen[p.code]) for p in district.projects if p.code in chosen]
+    if design.kind == "ranked":
+        rows.sort(key=lambda row: row[1])
+    return render_template("kiosk/review.html", cycle=cycle, district=district, design=design,
+                           rows=rows, form=CsrfOnlyForm())
+
+
+@bp.post("/cast")
+def cast():
+    _require_csrf()
+    state, cycle, district = _voter_state()
+    if district is None or state.get("pending") is None:
+        return redirect(url_for("kiosk.home"))
+    design = district.ballot_design()
+    selections = ballots.selections_from_json(design, state["pending"])
+    try:
+        result = in_person.cast_kiosk_ballot(cycle, state["pass_id"], selections)
+    except BallotRejected as rejected:
+        return render_template("kiosk/ballot.html", cycle=cycle, district=district,
+                               design=design, form=CsrfOnlyForm(), reasons=rejected.reasons,
+                               chosen=_choice_map(design, selections)), 422
+    state.update(pass_id=None, pending=None, receipt=result.receipt)
+    _save(state)
+    return redirect(url_for("kiosk.done"))
+
+
+@bp.get("/done")
+def done():
+    """The receipt, once; then back to the locked start screen."""
+    state = _state()
+    if not state or not state.get("receipt"):
+        return redirect(url_for("kiosk.home"))
+    receipt = state["receipt"]
+    state["receipt"] = None
+    _save(state)
+    return render_template("kiosk/done.html", cycle=_cycle(state), receipt=receipt)
+
+
+@bp.post("/leave")
+def leave():
+    """The voter stops without voting: back to the start screen; the pass stays waiting."""
+    _require_csrf()
+    state = _state()
+    if state:
+        state.update(pass_id=None, pending=None)
+        _save(state)
+    return redirect(url_for("kiosk.home"))
+
+
+@bp.post("/exit")
+def exit_kiosk():
+    """Staff end kiosk mode on this device with the PIN."""
+    _require_csrf()
+    state = _state()
+    if not state:
+        return redirect(url_for("kiosk.setup"))
+    if not _check_pin(state, request.form.get("pin", "")):
+        return redirect(url_for("kiosk.home", error="pin"))
+    session.pop(KIOSK_KEY, None)
+    return redirect(url_for("staff.dashboard"))

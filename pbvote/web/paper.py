@@ -1,0 +1,148 @@
+"""Paper ballots: printing serialised sheets, double entry by two staff members, and the
+adjudication queue where a third decides from the paper."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from pbvote import ballots
+from pbvote.forms.vote import CsrfOnlyForm
+from pbvote.services import in_person
+from pbvote.services.cycles import get_cycle
+from pbvote.services.errors import DomainError
+from pbvote.web.guards import require_roles, set_policy
+
+bp = Blueprint("paper", __name__, url_prefix="/staff/cycles/<slug>/paper")
+set_policy(bp.name, require_roles("staff", "admin"))
+
+#: session key: what the last entry did, shown once on the next page
+LAST_RESULT = "paper_last_result"
+
+
+@bp.url_value_preprocessor
+def load_cycle(endpoint, values):
+    g.cycle = get_cycle(values.pop("slug"))
+
+
+@bp.url_defaults
+def add_slug(endpoint, values):
+    if "slug" not in values and "cycle" in g:
+        values["slug"] = g.cycle.slug
+
+
+@bp.after_request
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/")
+def index():
+    return render_template(
+        "paper/index.html", cycle=g.cycle, form=CsrfOnlyForm(), batches=in_person.batches(g.cycle),
+        queue=in_person.adjudication_queue(g.cycle),
+        waiting=in_person.serials_awaiting_second_entry(g.cycle),
+        last=session.pop(LAST_RESULT, None), site=session.get("desk_site", ""))
+
+
+@bp.post("/print")
+def print_batch():
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+    try:
+        count = int(request.form.get("count", ""))
+    except ValueError:
+        raise in_person.InPersonRefused("Enter how many ballots to print.", 422) from None
+    batch = in_person.print_serials(g.cycle, request.form.get("district", ""),
+                                    request.form.get("site", ""), count, current_user)
+    return redirect(url_for("paper.sheets", batch=batch))
+
+
+@bp.get("/batches/<int:batch>")
+def sheets(batch: int):
+    rows = in_person.batch_serials(g.cycle, batch)
+    district = rows[0].district
+    return render_template("paper/sheets.html", cycle=g.cycle, rows=rows, district=district,
+                           design=district.ballot_design())
+
+
+def _read_paper(district):
+    """The reading typed on the form, or (None, reasons) when the choices cannot be read."""
+    outcome = request.form.get("outcome", "")
+    if outcome == "valid":
+        design = district.ballot_design()
+        selections, reasons = ballots.parse_form(design, request.form)
+        if reasons:
+            return None, reasons
+        return in_person.reading(district, "valid", selections), []
+    return in_person.reading(district, outcome, None, request.form.get("reason", "")), []
+
+
+def _chosen(district) -> dict:
+    design = district.ballot_design()
+    selections, reasons = ballots.parse_form(design, request.form)
+    if reasons or not selections:
+        return {}
+    if design.kind == "ranked":
+        return {code: rank for rank, code in enumerate(selections, start=1)}
+    if design.kind == "cumulative":
+        return dict(selections)
+    return {code: 1 for code in selections}
+
+
+@bp.route("/enter", methods=["GET", "POST"])
+def enter():
+    """Type the serial, then what the paper says. Neither entry shows the other."""
+    form = CsrfOnlyForm()
+    serial_text = request.values.get("serial", "")
+    if not serial_text.strip():
+        if request.method == "POST":
+            raise in_person.InPersonRefused("Enter the serial printed on the ballot.", 422)
+        return render_template("paper/find.html", cycle=g.cycle, form=form,
+                               last=session.pop(LAST_RESULT, None))
+    row = in_person.find_serial(g.cycle, serial_text)
+    district = row.district
+    error, reasons, status = None, [], 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            read, reasons = _read_paper(district)
+            if read is not None:
+                result = in_person.enter_paper_ballot(g.cycle, row.serial, read, current_user)
+                session[LAST_RESULT] = {"serial": result.serial, "status": result.status}
+                return redirect(url_for("paper.enter"))
+            status = 422
+        except DomainError as refusal:
+            error, reasons, status = refusal.message, refusal.reasons, refusal.status
+    return render_template("paper/enter.html", cycle=g.cycle, form=form, row=row,
+                           district=district, design=district.ballot_design(), error=error,
+                           reasons=reasons, chosen=_chosen(district) if request.method == "POST"
+                           else {}, data=request.form, adjudicating=False,
+                           last=session.pop(LAST_RESULT, None)), status
+
+
+@bp.route("/adjudicate/<serial>", methods=["GET", "POST"])
+def adjudicate(serial: str):
+    row = in_person.find_serial(g.cycle, serial)
+    if row.status != "adjudication":
+        raise in_person.InPersonRefused(f"Serial {row.serial} is not waiting for adjudication.")
+    form = CsrfOnlyForm()
+    district = row.district
+    error, reasons, status = None, [], 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            read, reasons = _read_paper(district)
+            if read is not None:
+                result = in_person.adjudicate(g.cycle, row.serial, read, current_user)
+                session[LAST_RESULT] = {"serial": result.serial, "status": result.status}
+                return redirect(url_for("paper.index"))
+            status = 422
+        except DomainError as refusal:
+            error, reasons, status = refusal.message, refusal.reasons, refusal.status
+    return render_template("paper/enter.html", cycle=g.cycle, form=form, row=row,
+                           district=district, design=district.ballot_design(), error=error,
+                           reasons=reasons, chosen=_chosen(district) if request.method == "POST"
+                           else {}, data=request.form, adjudicating=True, last=None), status
