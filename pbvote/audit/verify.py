@@ -28,7 +28,9 @@ with --chain
                    that hash, and no ballot was logged after it
   chain-receipts   the receipts re-derived from the chain's ballot entries equal receipts.txt
   chain-ballots    the chain's ballots equal the published ballots as a multiset, per district
-  chain-channels   the chain's ballots per district and channel equal the participations
+  chain-channels   the chain's ballots per district and channel equal what results.json
+                   counted, and per channel group (online; in person: desk, paper, kiosk)
+                   equal the participations
 """
 from __future__ import annotations
 
@@ -62,9 +64,11 @@ SUMS_FILE = "SHA256SUMS"
 REQUIRED_FILES = (MANIFEST_FILE, BALLOTS_JSON_FILE, BALLOTS_CSV_FILE, RECEIPTS_FILE,
                   RESULTS_FILE, PARTICIPATION_FILE, CHAIN_HEAD_FILE)
 CSV_HEADER = ["district", "ballot"]
-#: a person signed in at an in-person desk casts a paper ballot; other channels are the same
-#: for the participation and the ballot
-BALLOT_CHANNEL_OF_PARTICIPATION = {"desk": "paper"}
+#: Channels that record that a person voted and what was voted are matched by group: online
+#: voting writes both at once; in person, a desk check-in (participation "desk") leads to a
+#: paper or kiosk ballot, and a kiosk vote without a check-in records its own participation.
+CHANNEL_GROUPS = {"online": "online", "desk": "in person", "paper": "in person",
+                  "kiosk": "in person"}
 
 
 def pabulib_file_name(district_slug: str) -> str:
@@ -598,10 +602,11 @@ class _Verifier:
             from_chain.setdefault(data["district"], Counter())[data["channel"]] += 1
         for slug in self.districts:
             chain_counts = _nonzero(from_chain.get(slug, Counter()))
-            voted = _nonzero(ballot_channels(self.participation[slug]))
-            if chain_counts != voted:
-                raise CheckFailed(f"district {slug}: ballots by channel in the chain "
-                                  f"{chain_counts} differ from participations {voted}")
+            voted = _nonzero(channel_groups(self.participation[slug]))
+            grouped = _nonzero(channel_groups(chain_counts))
+            if grouped != voted:
+                raise CheckFailed(f"district {slug}: ballots in the chain by channel group "
+                                  f"{grouped} differ from participations {voted}")
             counted = _nonzero(self.results_by_district[slug]["ballots_by_channel"])
             if chain_counts != counted:
                 raise CheckFailed(f"district {slug}: ballots by channel in the chain "
@@ -610,12 +615,12 @@ class _Verifier:
         return "ballots per district and channel equal participations"
 
 
-def ballot_channels(participations: dict[str, int]) -> dict[str, int]:
-    """Participations per channel, keyed by the channel their ballots carry."""
-    counts: Counter = Counter()
-    for channel, number in participations.items():
-        counts[BALLOT_CHANNEL_OF_PARTICIPATION.get(channel, channel)] += int(number)
-    return dict(counts)
+def channel_groups(counts: dict[str, int]) -> dict[str, int]:
+    """Counts per channel (of participations or of ballots) summed per CHANNEL_GROUPS."""
+    grouped: Counter = Counter()
+    for channel, number in counts.items():
+        grouped[CHANNEL_GROUPS.get(channel, channel)] += int(number)
+    return dict(grouped)
 
 
 def _nonzero(counts: dict[str, int]) -> dict[str, int]:

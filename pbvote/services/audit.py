@@ -122,55 +122,65 @@ def check_receipt(cycle: Cycle, typed: str) -> ReceiptCheck:
 class ReconciliationRow:
     district_slug: str
     district_name: str
+    #: "online" or "in person" (verify.CHANNEL_GROUPS)
     channel: str
     participations: int
     ballots: int
     receipts: int  # ballot entries in the chain, each of which yields one receipt
+    #: in person, the channels inside the group, e.g. "desk 3 / paper 2, kiosk 1"
+    detail: str = ""
 
     @property
     def balanced(self) -> bool:
         return self.participations == self.ballots == self.receipts
 
 
-def reconciliation(cycle: Cycle) -> list[ReconciliationRow]:
-    """Per district and ballot channel: participations vs ballots vs logged receipts.
-
-    A desk participation is matched with the paper ballot it leads to.
-    """
-    participations: dict[tuple[int, str], int] = Counter()
+def _counts_by_district(model, cycle: Cycle) -> dict[int, Counter]:
+    counts: dict[int, Counter] = {}
     for district_id, channel, count in db.session.execute(
-            select(Participation.district_id, Participation.channel, func.count())
-            .where(Participation.cycle_id == cycle.id)
-            .group_by(Participation.district_id, Participation.channel)):
-        mapped = verify.BALLOT_CHANNEL_OF_PARTICIPATION.get(channel, channel)
-        participations[(district_id, mapped)] += int(count)
-    ballots = Counter({(district_id, channel): int(count) for district_id, channel, count in
-                       db.session.execute(
-                           select(Ballot.district_id, Ballot.channel, func.count())
-                           .where(Ballot.cycle_id == cycle.id)
-                           .group_by(Ballot.district_id, Ballot.channel))})
+            select(model.district_id, model.channel, func.count())
+            .where(model.cycle_id == cycle.id).group_by(model.district_id, model.channel)):
+        counts.setdefault(district_id, Counter())[channel] += int(count)
+    return counts
+
+
+def reconciliation(cycle: Cycle) -> list[ReconciliationRow]:
+    """Per district and channel group: participations vs ballots vs logged receipts.
+
+    In person, a desk check-in leads to a paper or kiosk ballot, so those channels are
+    matched as one group; online voting records both at once.
+    """
+    participations = _counts_by_district(Participation, cycle)
+    ballots = _counts_by_district(Ballot, cycle)
     by_slug = {d.slug: d for d in cycle.districts}
-    receipts: dict[tuple[int, str], int] = Counter()
+    receipts: dict[int, Counter] = {}
     unknown_districts: Counter = Counter()
     for text in db.session.scalars(select(LogEntry.entry_json).where(
             LogEntry.chain_id == cycle.chain_id, LogEntry.kind == "ballot")):
         data = json.loads(text)["data"]
         district = by_slug.get(data.get("district"))
         if district is None:
-            unknown_districts[(data.get("district"), data.get("channel"))] += 1
+            unknown_districts[str(data.get("district"))] += 1
             continue
-        receipts[(district.id, data.get("channel"))] += 1
+        receipts.setdefault(district.id, Counter())[str(data.get("channel"))] += 1
     rows = []
     for district in cycle.districts:
-        channels = sorted({c for (d, c) in list(participations) + list(ballots) + list(receipts)
-                           if d == district.id})
-        for channel in channels:
-            key = (district.id, channel)
-            rows.append(ReconciliationRow(district.slug, district.name, channel,
-                                          participations[key], ballots[key], receipts[key]))
-    for (slug, channel), count in sorted(unknown_districts.items(), key=str):
-        rows.append(ReconciliationRow(str(slug), f"unknown district {slug!r}", str(channel),
-                                      0, 0, count))
+        voted = participations.get(district.id, Counter())
+        cast = ballots.get(district.id, Counter())
+        logged = receipts.get(district.id, Counter())
+        for group in sorted({verify.CHANNEL_GROUPS.get(c, c) for c in [*voted, *cast, *logged]}):
+            voted_here, cast_here, logged_here = (
+                {c: n for c, n in sorted(counts.items())
+                 if verify.CHANNEL_GROUPS.get(c, c) == group}
+                for counts in (voted, cast, logged))
+            detail = "" if group == "online" else " / ".join(
+                ", ".join(f"{c} {n}" for c, n in part.items()) or "-"
+                for part in (voted_here, cast_here))
+            rows.append(ReconciliationRow(
+                district.slug, district.name, group, sum(voted_here.values()),
+                sum(cast_here.values()), sum(logged_here.values()), detail))
+    for slug, count in sorted(unknown_districts.items()):
+        rows.append(ReconciliationRow(slug, f"unknown district {slug!r}", "", 0, 0, count))
     return rows
 
 

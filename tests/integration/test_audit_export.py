@@ -116,3 +116,43 @@ def test_verify_now_reports_on_the_servers_own_export(app):
         rows = audit.reconciliation(get_cycle(made.slug))
         assert all(row.balanced for row in rows)
         assert {(r.district_slug, r.channel): r.ballots for r in rows}[("approval", "online")] == 6
+
+
+def test_in_person_check_in_and_kiosk_ballot_reconcile_and_verify(app, tmp_path):
+    """A desk check-in (participation "desk") leads to a kiosk ballot (ballot "kiosk"): matched
+    as one in-person group, in the workspace table and by the verifier's chain-channels."""
+    from sqlalchemy import select
+
+    from pbvote.models import Account, RollEntry
+    from pbvote.services import in_person, publication, voting
+    from tests.factories import make_cycle
+
+    with app.app_context():
+        staff_id = make_account("staff")[0]
+        admin, admin2 = make_account("admin")[0], make_account("admin")[0]
+        with write_intent():
+            made = make_cycle("in-person", voting="open")
+            cycle = get_cycle(made.slug)
+            district = cycle.district_by_slug("approval")
+            staff = db.session.get(Account, staff_id)
+            entry_id = db.session.scalar(select(RollEntry.id).where(
+                RollEntry.district_id == district.id).order_by(RollEntry.id).limit(1))
+            checked_in = in_person.check_in(cycle, entry_id, site="Town Hall", id_checked=True,
+                                            handout="kiosk", actor=staff)
+            in_person.cast_kiosk_ballot(cycle, checked_in.kiosk_pass_id, ("AP-A", "AP-B"))
+            online = voting.verify_by_code(cycle, district, made.codes["approval"][0])
+            voting.cast_ballot(online, ("AP-C",))
+            db.session.commit()
+            rows = {(r.district_slug, r.channel): r for r in audit.reconciliation(cycle)}
+            assert (rows[("approval", "in person")].participations,
+                    rows[("approval", "in person")].ballots,
+                    rows[("approval", "in person")].receipts) == (1, 1, 1)
+            assert rows[("approval", "in person")].detail == "desk 1 / kiosk 1"
+            assert rows[("approval", "online")].balanced
+            setup.close_voting(cycle, "staff@example.org")
+            run = publication.run_tally(cycle, staff)
+            publication.request_publication(cycle, run, db.session.get(Account, admin))
+            publication.confirm_publication(cycle, run, db.session.get(Account, admin2))
+            db.session.commit()
+        report = audit.verify_now(get_cycle(made.slug))
+        assert report.ok, report.text()
