@@ -14,8 +14,9 @@ bundle only
                    hash results.json was counted under
   ballot-files     ballots.json, ballots.csv and each ballots-<district>.pb hold the same
                    ballots (as a multiset), and every ballot names only the district's projects
-  counts           per district: ballots = receipts = participations, and both equal what
-                   results.json counted (participations also per channel)
+  counts           per district: ballots = receipts = participations (less the desk
+                   check-ins that cast nothing, when paper_audit.json lists them), and both
+                   equal what results.json counted (participations also per channel)
   scores           per district: every project's supporters and score (votes, points or
                    ranking points), re-counted from the published ballots, equal results.json
                    (so changing a ballot after the count shows even where the winners stay)
@@ -61,6 +62,9 @@ RESULTS_FILE = "results.json"
 PARTICIPATION_FILE = "participation.json"
 CHAIN_HEAD_FILE = "chain_head.txt"
 SUMS_FILE = "SHA256SUMS"
+#: optional: in-person counts per district, among them "not_cast", the desk check-ins that
+#: ended without a counted ballot (kiosk pass not used, paper spoiled, invalid or unreturned)
+PAPER_AUDIT_FILE = "paper_audit.json"
 REQUIRED_FILES = (MANIFEST_FILE, BALLOTS_JSON_FILE, BALLOTS_CSV_FILE, RECEIPTS_FILE,
                   RESULTS_FILE, PARTICIPATION_FILE, CHAIN_HEAD_FILE)
 CSV_HEADER = ["district", "ballot"]
@@ -472,14 +476,19 @@ class _Verifier:
         unknown = sorted(set(participation) - set(self.districts))
         if unknown:
             raise CheckFailed(f"{PARTICIPATION_FILE} has unknown districts {unknown}")
+        self.not_cast = self._not_cast()
         parts = []
         for slug in self.districts:
             ballots = len(self.ballots[slug])
             receipts = len(self.receipts.get(slug, []))
             voted = sum(self.participation[slug].values())
-            if not ballots == receipts == voted:
+            not_cast = self.not_cast.get(slug, 0)
+            if not ballots == receipts == voted - not_cast:
+                without = (f", of which {not_cast} checked in without casting "
+                           f"({PAPER_AUDIT_FILE})" if not_cast else "")
                 raise CheckFailed(f"district {slug}: {ballots} ballots, {receipts} receipts, "
-                                  f"{voted} participations (they must be equal)")
+                                  f"{voted} participations{without} (ballots, receipts and "
+                                  f"participations that led to a ballot must be equal)")
             entry = self.results_by_district[slug]
             if entry["ballots"] != ballots:
                 raise CheckFailed(f"district {slug}: {ballots} ballots published, but "
@@ -490,7 +499,26 @@ class _Verifier:
                                   f"{_nonzero(self.participation[slug])} differ from the "
                                   f"{counted} that {RESULTS_FILE} counted")
             parts.append(f"{slug} {ballots}")
+        if any(self.not_cast.values()):
+            parts.append(f"check-ins without a ballot {_nonzero(self.not_cast)}")
         return "ballots = receipts = participations: " + ", ".join(parts)
+
+    def _not_cast(self) -> dict[str, int]:
+        """Desk check-ins that led to no counted ballot, per district (none without the file)."""
+        if PAPER_AUDIT_FILE not in self.files:
+            return {}
+        districts = _json(self.files, PAPER_AUDIT_FILE)["districts"]
+        not_cast = {}
+        for slug, counts in districts.items():
+            if slug not in self.districts:
+                raise CheckFailed(f"{PAPER_AUDIT_FILE} has unknown district {slug!r}")
+            number = counts["not_cast"]
+            desk = self.participation[slug].get("desk", 0)
+            if not isinstance(number, int) or isinstance(number, bool) or not 0 <= number <= desk:
+                raise CheckFailed(f"{PAPER_AUDIT_FILE}, district {slug}: not_cast {number!r} "
+                                  f"must be a whole number from 0 to the {desk} desk check-ins")
+            not_cast[slug] = number
+        return not_cast
 
     def check_scores(self) -> str:
         checked = 0
@@ -602,7 +630,9 @@ class _Verifier:
             from_chain.setdefault(data["district"], Counter())[data["channel"]] += 1
         for slug in self.districts:
             chain_counts = _nonzero(from_chain.get(slug, Counter()))
-            voted = _nonzero(channel_groups(self.participation[slug]))
+            voting = Counter(channel_groups(self.participation[slug]))
+            voting[CHANNEL_GROUPS["desk"]] -= self.not_cast.get(slug, 0)
+            voted = _nonzero(voting)
             grouped = _nonzero(channel_groups(chain_counts))
             if grouped != voted:
                 raise CheckFailed(f"district {slug}: ballots in the chain by channel group "

@@ -396,3 +396,30 @@ def test_the_verifier_imports_neither_flask_nor_sqlalchemy():
                 for line in importtime.stderr.splitlines() if "|" in line}
     assert "pbvote" in imported
     assert not imported & {"flask", "sqlalchemy", "werkzeug"}
+
+
+def _with_unused_check_in(files, paper_audit: dict | None):
+    """North gets one more desk check-in that cast nothing (a cancelled kiosk pass)."""
+    participation = json.loads(files["participation.json"])
+    participation["districts"]["north"]["desk"] = 1
+    results = json.loads(files["results.json"])
+    district_entry(results, "north")["participations"]["by_channel"]["desk"] = 1
+    edited = dict(files, **{"participation.json": json.dumps(participation).encode(),
+                            "results.json": canonical_json(results).encode()})
+    if paper_audit is not None:
+        edited[verify.PAPER_AUDIT_FILE] = json.dumps(paper_audit).encode()
+    return resum(edited)
+
+
+def test_check_ins_without_a_ballot_must_be_published(files, chain):
+    report = verify.verify_files(_with_unused_check_in(files, None), chain)
+    assert failed_check(report) == "counts"
+    assert "district north: 4 ballots, 4 receipts, 5 participations" in \
+        report.first_failure.detail
+    listed = _with_unused_check_in(files, {"districts": {"north": {"not_cast": 1}}})
+    report = verify.verify_files(listed, chain)
+    assert report.ok, report.text()
+    assert "check-ins without a ballot {'north': 1}" in report.text()
+    too_many = _with_unused_check_in(files, {"districts": {"north": {"not_cast": 2}}})
+    report = verify.verify_files(too_many, chain)
+    assert failed_check(report) == "counts" and "not_cast 2 must be" in report.first_failure.detail
