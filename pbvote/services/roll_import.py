@@ -38,7 +38,7 @@ from pbvote.roll_import import MAX_REPORTED_ERRORS, ReadSummary, RollRow, RowErr
 from pbvote.services import log
 from pbvote.services.errors import DomainError
 
-BATCH_ROWS = 20_000
+BATCH_ROWS = 100_000
 PROGRESS_EVERY_LINES = 10_000
 #: how many line numbers of each kind the preview lists
 SAMPLE_LINES = 50
@@ -162,26 +162,47 @@ def _counted_lines(stream, progress: Progress | None, sha) -> Iterator[str]:
         progress(pending)
 
 
-def _entry_values(cycle: Cycle, district_id: int, district_slug: str, row: RollRow,
-                  hasher: _Hasher, key_hash: str, details_hash: str) -> tuple:
+class _IdentityKeys:
+    """eligibility.identity_key_for_roll (+ the roll number, as services.roll does), built
+    from already normalised keys; plain keys skip json.dumps, which is the slow part."""
+
+    def __init__(self, cycle_slug: str, district_slugs):
+        head = json.dumps([eligibility.IDENTITY_KEY_VERSION, "roll", cycle_slug],
+                          ensure_ascii=False, separators=(",", ":"))[:-1]
+        self.cycle_slug = cycle_slug
+        self.prefix = {slug: f"{head},{json.dumps(slug, ensure_ascii=False)}"
+                       for slug in district_slugs}
+
+    def __call__(self, row: RollRow, district_slug: str, birth: str) -> str:
+        if row.name_key.isalnum() and row.postcode_key.isalnum():
+            # alphanumeric text needs no JSON escaping
+            key = f'{self.prefix[district_slug]},"{row.name_key}","{birth}","{row.postcode_key}"]'
+        else:
+            key = json.dumps([eligibility.IDENTITY_KEY_VERSION, "roll", self.cycle_slug,
+                              district_slug, row.name_key, birth, row.postcode_key],
+                             ensure_ascii=False, separators=(",", ":"))
+        if row.number_key:
+            key = f"{key}|{row.number_key}"
+        return key
+
+
+def _entry_values(cycle_id: int, district_id: int, district_slug: str, row: RollRow,
+                  hasher: _Hasher, identities: _IdentityKeys, key_hash: str,
+                  details_hash: str) -> tuple:
     birth = row.birth_date.isoformat()
     number_hash = None
     if row.number_key:
         number_hash = hasher("roll-number", f"{row.name_key}|{birth}|{row.number_key}")
-    # eligibility.identity_key_for_roll, without normalising the keys a second time
-    identity = json.dumps([eligibility.IDENTITY_KEY_VERSION, "roll", cycle.slug, district_slug,
-                           row.name_key, birth, row.postcode_key],
-                          ensure_ascii=False, separators=(",", ":"))
-    if row.number_key:
-        identity = f"{identity}|{row.number_key}"  # as services.roll.roll_identity_hash
     # in INSERT_COLUMNS order; the date as ISO text, which both engines store as a date
-    return (cycle.id, district_id,
+    return (cycle_id, district_id,
             hasher("roll-postcode", f"{row.name_key}|{birth}|{row.postcode_key}"), number_hash,
-            birth, hasher("identity", identity), key_hash, details_hash, row.display_name)
+            birth, hasher("identity", identities(row, district_slug, birth)), key_hash,
+            details_hash, row.display_name)
 
 
 INSERT_COLUMNS = ("cycle_id", "district_id", "postcode_match_hash", "roll_number_match_hash",
                   "birth_date", "identity_hash", "roll_key_hash", "details_hash", "display_name")
+IDENTITY_AT = INSERT_COLUMNS.index("identity_hash")
 
 
 def _insert_rows(rows: list[tuple]) -> None:
@@ -231,6 +252,8 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
     plan = RollPlan()
     hasher = _Hasher()
     districts = {d.slug: d.id for d in cycle.districts}
+    identities = _IdentityKeys(cycle.slug, districts)
+    cycle_id = cycle.id
     by_key, legacy = _load_stored(cycle)
     voted = _voted_identities(cycle)
     seen: set[int] = set()
@@ -255,6 +278,8 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
             for index in lookup_indexes:
                 index.drop(connection)
             rebuild_indexes = True
+        # in index order: the unique identity index then grows with fewer page splits
+        to_insert.sort(key=lambda values: values[IDENTITY_AT])
         _insert_rows(to_insert)
         to_insert.clear()
 
@@ -276,17 +301,17 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
                 details_hash = hasher("roll-details", item.details)
                 stored = by_key.get(key_hash)
                 if stored is None and legacy:
-                    values = _entry_values(cycle, districts[item.district], item.district, item,
-                                           hasher, key_hash, details_hash)
-                    stored = legacy.get(values[INSERT_COLUMNS.index("identity_hash")])
+                    values = _entry_values(cycle_id, districts[item.district], item.district,
+                                           item, hasher, identities, key_hash, details_hash)
+                    stored = legacy.get(values[IDENTITY_AT])
                 if stored is None:
                     plan.added += 1
                     if len(plan.added_lines) < SAMPLE_LINES:
                         plan.added_lines.append(item.line)
                     if apply:
-                        to_insert.append(_entry_values(cycle, districts[item.district],
-                                                       item.district, item, hasher, key_hash,
-                                                       details_hash))
+                        to_insert.append(_entry_values(
+                            cycle_id, districts[item.district], item.district, item, hasher,
+                            identities, key_hash, details_hash))
                         if len(to_insert) >= BATCH_ROWS:
                             flush_inserts()
                     continue
@@ -303,8 +328,8 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
                         plan.changed_lines.append(item.line)
                     if apply:
                         values = dict(zip(INSERT_COLUMNS, _entry_values(
-                            cycle, districts[item.district], item.district, item, hasher,
-                            key_hash, details_hash), strict=True))
+                            cycle_id, districts[item.district], item.district, item, hasher,
+                            identities, key_hash, details_hash), strict=True))
                         del values["cycle_id"]
                         values["birth_date"] = item.birth_date
                         to_update.append({"id": stored.id, **values})

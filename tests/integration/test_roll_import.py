@@ -1,7 +1,9 @@
 """Voter-roll import on both engines: diff, apply, voters never removed, CLI."""
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 
 import pytest
 from sqlalchemy import func, select
@@ -133,6 +135,28 @@ def test_fast_hmac_equals_keyed_hash(app_context):
     assert roll_import._Hasher()("roll-key", "number|R1") == keyed_hash("roll-key", "number|R1")
     app_context.config["IDENTITY_HMAC_KEY"] = "k" * 100  # longer than a SHA-256 block
     assert roll_import._Hasher()("identity", "Ü") == keyed_hash("identity", "Ü")
+
+
+@pytest.mark.parametrize("person", [
+    RollPerson("Ødegård-Nuñez", dt.date(1950, 5, 6), 'A"1\\', None),
+    RollPerson("O'Brien", dt.date(1950, 5, 6), "sw1a 1aa", "n-7"),
+    RollPerson("Chen", dt.date(1950, 5, 6), "東京1", "R\u00e9"),
+])
+def test_imported_identities_equal_the_roll_service(made, tmp_path, person):
+    cycle = get_cycle(made.slug)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(
+        [person.last_name, person.birth_date, person.postcode, "ranked", person.roll_number or "",
+         ""])
+    text = HEADER + out.getvalue()
+    roll_import.apply_import(cycle, write(tmp_path, text), "staff")
+    entry = imported_entries(cycle)[0]
+    assert entry.identity_hash == roll_identity_hash(cycle, cycle.district_by_slug("ranked"),
+                                                     person)
+    expected = add_roll_entry(cycle, cycle.district_by_slug("ranked"), person)
+    assert (entry.postcode_match_hash, entry.roll_number_match_hash) == \
+        (expected.postcode_match_hash, expected.roll_number_match_hash)
+    db.session.rollback()
 
 
 def test_cli_reports_errors_with_lines_and_exits_non_zero(made, tmp_path, runner):
