@@ -319,10 +319,27 @@ def bundle_files(cycle: Cycle) -> dict[str, bytes]:
     results = json.loads(snapshot.results_json)
     selected = {d["slug"]: d["outcome"]["selected"] for d in results.get("districts", [])}
     chain = db.session.get(Chain, cycle.chain_id)
-    return bundle_format.build_bundle(bundle_format.BundleInput(
+    files = bundle_format.build_bundle(bundle_format.BundleInput(
         manifest=manifest, manifest_hash=manifest_hash, ballots=ballots, receipts=receipts,
         participation=participation, results_json=snapshot.results_json, selected=selected,
         chain_head=chain.head_hash, chain_length=chain.length))
+    return _with_paper_audit(cycle, files)
+
+
+def _with_paper_audit(cycle: Cycle, files: dict[str, bytes]) -> dict[str, bytes]:
+    """Add paper_audit.json (in-person figures per district, the paper audit's seed, sample
+    and findings) when the cycle had in-person voting, and list it in SHA256SUMS."""
+    from pbvote.services import in_person
+
+    document = in_person.bundle_document(cycle)
+    if document is None:
+        return files
+    files = {name: data for name, data in files.items() if name != verify.SUMS_FILE}
+    files[verify.PAPER_AUDIT_FILE] = (json.dumps(
+        {"cycle": cycle.slug, **document}, indent=2, sort_keys=True, ensure_ascii=False)
+        + "\n").encode("utf-8")
+    files[verify.SUMS_FILE] = verify.render_sums(files).encode("utf-8")
+    return files
 
 
 def bundle_folder_name(cycle: Cycle) -> str:
