@@ -456,6 +456,10 @@ def _refuse_entry_now(cycle: Cycle, now: dt.datetime) -> None:
     if db.session.scalar(select(ResultsSnapshot.id).where(ResultsSnapshot.cycle_id == cycle.id)):
         raise InPersonRefused("The results are published: paper ballots can no longer be "
                               "entered.")
+    if db.session.scalar(select(PaperAudit.id).where(PaperAudit.cycle_id == cycle.id)):
+        # The sample was drawn from the ballots entered by then; more would change it.
+        raise InPersonRefused("The paper audit has started: no more paper ballots can be "
+                              "entered.")
 
 
 @dataclass(frozen=True)
@@ -875,6 +879,8 @@ def audit_document(cycle: Cycle) -> dict | None:
         "population": audit.population,
         "sampling": "sorted by SHA-256(seed + ':' + serial) hex, first n "
                     "(pbvote.paper_audit)",
+        #: every entered serial the sample was drawn from, so anyone can draw it again
+        "population_serials": sorted(audit_population(cycle)),
         "sample": json.loads(audit.sample_json),
         "findings": [{"serial": f.serial, "recorded": json.loads(f.recorded),
                       "found": json.loads(f.found), "discrepancy": bool(f.discrepancy)}

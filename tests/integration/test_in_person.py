@@ -535,6 +535,8 @@ def test_paper_audit_sample_is_reproducible_and_findings_are_reported(app_contex
                                         _account(auditor)) is False
         assert in_person.record_finding(cycle, sample[1], reading(district, "valid", ("AP-B",)),
                                         _account(auditor)) is True
+        with pytest.raises(InPersonRefused, match="paper audit has started"):
+            in_person.enter_paper_ballot(cycle, serials[0], _valid(made), _account(a))
         not_sampled = next(s for s in serials if s not in sample)
         with pytest.raises(InPersonRefused, match="not in the sample"):
             in_person.record_finding(cycle, not_sampled, reading(district, "valid", ("AP-A",)),
@@ -543,6 +545,10 @@ def test_paper_audit_sample_is_reproducible_and_findings_are_reported(app_contex
     document = in_person.bundle_document(_cycle(made.cycle_id))
     audit_part = document["audit"]
     assert (audit_part["seed"], audit_part["sample"]) == ("12 34 56", sample)
+    from pbvote.paper_audit import sample_serials
+
+    assert sample_serials(audit_part["seed"], audit_part["population_serials"],
+                          len(audit_part["sample"])) == sample
     assert (audit_part["discrepancies"], audit_part["discrepancy_rate"]) == (1, "1/2")
     assert audit_part["hand_count_advised"] is True  # 50 % is above the 1 % tolerance
     assert document["districts"]["approval"]["paper_counted"] == 20
