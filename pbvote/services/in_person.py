@@ -259,8 +259,12 @@ def add_self_declared(cycle: Cycle, district_slug: str, *, last_name: str,
         raise _bad_input("The proof or the name is too long.")
     person = RollPerson(last_name=last_name, birth_date=birth_date, postcode=postcode)
     identity = roll_identity_hash(cycle, district, person)
-    if db.session.scalar(select(exists().where(RollEntry.cycle_id == cycle.id,
-                                               RollEntry.identity_hash == identity))):
+    # Same identity, or same name, birth date and postcode in any district (a roll entry
+    # with a roll number has another identity hash): either way the person is on the roll.
+    by_postcode, _ = voting.roll_match_hashes(last_name, birth_date, postcode)
+    if db.session.scalar(select(exists().where(
+            RollEntry.cycle_id == cycle.id, (RollEntry.identity_hash == identity)
+            | (RollEntry.postcode_match_hash == by_postcode)))):
         raise InPersonRefused("This resident is already on the roll: look them up instead.")
     entry = add_roll_entry(cycle, district, person)
     entry.display_name = " ".join((display_name or last_name).split())

@@ -15,6 +15,7 @@ import secrets
 from flask import (
     Blueprint,
     abort,
+    current_app,
     redirect,
     render_template,
     request,
@@ -47,6 +48,8 @@ PIN_LENGTHS = range(4, 9)
 @bp.before_app_request
 def _stay_in_kiosk():
     """While kiosk mode is on, this session reaches only the kiosk pages."""
+    if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
+        return None  # no session: reading it would only add "Vary: Cookie" to the response
     if session.get(KIOSK_KEY) and request.blueprint != bp.name \
             and request.endpoint not in (None, "static"):
         return redirect(url_for("kiosk.home"))

@@ -247,6 +247,12 @@ def test_self_declared_resident_is_added_with_a_flag_only_where_allowed(app_cont
                            actor=_account(staff_id))
         with pytest.raises(InPersonRefused, match="already on the roll"):
             in_person.add_self_declared(cycle, "approval", actor=_account(staff_id), **details)
+        # on the roll with a roll number (another identity hash), even in another district
+        listed = made.people["ranked"]
+        with pytest.raises(InPersonRefused, match="already on the roll"):
+            in_person.add_self_declared(cycle, "approval", actor=_account(staff_id), **{
+                **details, "last_name": listed.last_name.upper(),
+                "birth_date": listed.birth_date, "postcode": listed.postcode})
         db.session.commit()
     flag = db.session.scalar(select(DeskRollAddition))
     assert (flag.roll_entry_id, flag.proof_seen, flag.site) == (entry.id, "tenancy agreement",
