@@ -18,6 +18,7 @@ from tests.hardening.harness import (
     Browser,
     UnexpectedResponse,
     Voter,
+    csrf_from,
     load_person,
     seed_load_cycle,
     stored_state,
@@ -40,6 +41,10 @@ def _postgresql_configured():
 
 @pytest.fixture
 def two_servers(app, start_server):
+    import redis
+
+    # Start from an empty rate-limit store: counts from an earlier run may still be in it.
+    redis.Redis.from_url(REDIS_URI).flushdb()
     slug = seed_load_cycle(app, 300)
     servers = [start_server(workers=2, threads=2, PBVOTE_RATELIMIT_STORAGE_URI=REDIS_URI)
                for _ in range(2)]
@@ -110,3 +115,22 @@ def test_concurrent_casts_through_both_servers_keep_one_ordered_chain(app, two_s
     assert len(set(state.ballot_positions)) == len(voters)
     assert state.entry_positions == list(range(1, state.chain_length + 1))
     assert all(b == p for _, b, p in state.scopes), state.scopes
+
+
+def test_rate_limits_are_counted_across_both_servers(app, two_servers):
+    """Staff sign-in allows 10 attempts a minute per address, across all servers together."""
+    _, servers = two_servers
+    limit = int(app.config.get("SIGN_IN_RATE_LIMIT", "10/minute").split("/")[0])
+    statuses = []
+    for attempt in range(limit + 1):
+        browser = Browser(servers[attempt % 2].port)
+        status, _, page = browser.request("GET", "/staff/login")
+        assert status == 200
+        status, _, _ = browser.request("POST", "/staff/login", {
+            "csrf_token": csrf_from(page), "email": "nobody@example.org",
+            "password": "not the password", "next": ""})
+        browser.close()
+        statuses.append(status)
+    # With per-server (memory) storage each server would allow `limit` on its own.
+    assert statuses[:limit] == [401] * limit, statuses
+    assert statuses[limit] == 429, statuses
