@@ -416,7 +416,8 @@ def test_the_dashboard_lists_cycles_with_links_to_their_staff_pages(app, client,
     assert "Cycle test-cycle" in page.text and 'href="/cycles/test-cycle"' in page.text
     from pbvote.web.staff import CYCLE_LINKS
 
-    assert len(CYCLE_LINKS) == 3
+    assert {"staff_setup.overview", "review.queue", "staff_results.overview"} <= {
+        endpoint for endpoint, _ in CYCLE_LINKS}
     for endpoint, _ in CYCLE_LINKS:  # a renamed endpoint would silently drop its link
         assert endpoint in app.view_functions, endpoint
         with app.test_request_context():
