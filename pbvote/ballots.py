@@ -420,10 +420,11 @@ def _parse_checkboxes(form: Any) -> tuple[Selections | None, list[Reason]]:
 def _parse_ranks(design: BallotDesign, form: Any) -> tuple[Selections | None, list[Reason]]:
     reasons: list[Reason] = []
     ranked: list[tuple[int, str]] = []
-    limit = design.max_choices
-    for key in _form_keys(form):
-        if not key.startswith(RANK_FIELD_PREFIX):
-            continue
+    rank_keys = [key for key in _form_keys(form) if key.startswith(RANK_FIELD_PREFIX)]
+    # Without k, no rank can exceed the number of rank fields: this also bounds the work
+    # a hostile form can cause (a rank of 10^11 must not build a 10^11-element range).
+    limit = design.max_choices if design.max_choices is not None else len(rank_keys)
+    for key in rank_keys:
         project_id = key[len(RANK_FIELD_PREFIX) :]
         text = _single_text_value(form, key, reasons)
         if not text:
@@ -432,8 +433,8 @@ def _parse_ranks(design: BallotDesign, form: Any) -> tuple[Selections | None, li
         if rank is None:
             reasons.append(problem)  # type: ignore[arg-type]
             continue
-        if rank < 1 or (limit is not None and rank > limit):
-            top = f"1 to {limit}" if limit is not None else "1 or more"
+        if rank < 1 or rank > limit:
+            top = f"1 to {limit}"
             reasons.append(
                 Reason(
                     key, "rank_out_of_range", f"The rank for project {project_id!r} must be {top}."
@@ -457,7 +458,8 @@ def _parse_ranks(design: BallotDesign, form: Any) -> tuple[Selections | None, li
             )
     used = sorted(by_rank)
     if used and used != list(range(1, len(used) + 1)):
-        missing = sorted(set(range(1, used[-1] + 1)) - set(used))
+        present = set(used)
+        missing = [r for r in range(1, len(used) + 1) if r not in present]
         reasons.append(
             Reason(
                 "ballot",

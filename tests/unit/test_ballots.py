@@ -661,3 +661,17 @@ def test_json_malformed_raises_value_error(design: BallotDesign, data: object) -
 def test_to_json_unknown_kind_raises_value_error() -> None:
     with pytest.raises(ValueError):
         selections_to_json(BallotDesign("lottery", 1), ("park",))
+
+
+def test_huge_rank_without_k_is_refused_quickly_and_cheaply():
+    """A hostile rank must not make the parser build a range as large as the rank."""
+    import time
+
+    from pbvote.ballots import BallotDesign, parse_form
+
+    design = BallotDesign(kind="ranked", budget=100, max_choices=None)
+    started = time.perf_counter()
+    selections, reasons = parse_form(design, {"rank_p1": "1", "rank_p2": "100000000000"})
+    assert time.perf_counter() - started < 1
+    assert selections is None
+    assert [r.code for r in reasons] == ["rank_out_of_range"]
