@@ -12,8 +12,8 @@ from pbvote.db import utcnow
 from pbvote.extensions import db
 from pbvote.models import Cycle, District, Phase, Project
 from pbvote.services import log
-from pbvote.services.cycles import manifest_hash
 from pbvote.services.roll import RollPerson, add_roll_entry, issue_access_codes
+from pbvote.services.setup import freeze_if_due
 
 DEMO_SLUG = "safer-streets-2027"
 
@@ -151,10 +151,10 @@ def seed_demo(voters: int = 50, now: dt.datetime | None = None,
     for district in cycle.districts:
         credentials.access_codes[district.slug] = issue_access_codes(
             cycle, district, ACCESS_CODES_PER_DISTRICT)
-    cycle.manifest_hash = manifest_hash(cycle)
     log.record_action(chain.id, "cycle.created", "demo", {
         "cycle": cycle.slug, "roll_entries": voters,
         "access_codes": ACCESS_CODES_PER_DISTRICT * len(cycle.districts)})
-    log.record_action(chain.id, "voting.opened", "demo", {"manifest_hash": cycle.manifest_hash})
+    # Voting is open by its dates: freeze and log the manifest exactly as a real cycle would.
+    freeze_if_due(cycle, now)
     db.session.flush()
     return credentials
