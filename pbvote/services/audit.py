@@ -269,30 +269,12 @@ def is_published(cycle: Cycle) -> bool:
 def frozen_manifest(cycle: Cycle) -> tuple[dict, str]:
     """The manifest stored when voting opened, with its hash.
 
-    A cycle that kept only the hash (such as the demo seed) gets it rebuilt: the phases are
-    the one part of a frozen manifest that may still move (closing voting early), and every
-    such move is logged with the phases before it. A candidate whose SHA-256 equals the
-    frozen hash is the frozen manifest; if none does, today's manifest goes out and the
-    verifier reports the mismatch.
+    Every way voting opens (by hand, by date, the demo) stores the manifest text; a cycle
+    without one was never frozen, and today's manifest goes out for the verifier to judge.
     """
     if cycle.manifest_json:
         return json.loads(cycle.manifest_json), cycle.manifest_hash
     current = build_manifest(cycle)
-    if cycle.manifest_hash is None or verify.manifest_digest(current) == cycle.manifest_hash:
-        return current, verify.manifest_digest(current)
-    for text in db.session.scalars(select(LogEntry.entry_json).where(
-            LogEntry.chain_id == cycle.chain_id, LogEntry.kind != "ballot")
-            .order_by(LogEntry.position)):
-        before = json.loads(text).get("data", {}).get("before")
-        if not isinstance(before, dict) or not before or not all(
-                isinstance(window, list) and len(window) == 2 for window in before.values()):
-            continue
-        phases = sorted(({"kind": kind, "starts_at": start, "ends_at": end}
-                         for kind, (start, end) in before.items()),
-                        key=lambda phase: dt.datetime.fromisoformat(phase["starts_at"]))
-        candidate = dict(current, phases=phases)
-        if verify.manifest_digest(candidate) == cycle.manifest_hash:
-            return candidate, cycle.manifest_hash
     return current, verify.manifest_digest(current)
 
 
