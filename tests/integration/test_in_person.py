@@ -150,7 +150,10 @@ def test_check_in_refusals(app_context):
     assert _count(Participation) == 0
 
 
-def _race_check_in_against_online_ballot(app, staff_id: int, slug: str) -> list[str]:
+def _race_for_one_identity(app, staff_id: int, slug: str,
+                           kinds: tuple[str, str] = ("online", "desk")) -> list[str]:
+    """Run the two `kinds` of attempt ("online" ballot, "desk" check-in) for one resident at
+    once; returns the sorted outcomes after checking one participation was stored."""
     with app.app_context(), write_intent():
         made = make_cycle(slug=slug)
         voter = _online_voter(made)
@@ -183,7 +186,7 @@ def _race_check_in_against_online_ballot(app, staff_id: int, slug: str) -> list[
             with lock:
                 outcomes.append(result)
 
-    threads = [threading.Thread(target=attempt, args=(kind,)) for kind in ("online", "desk")]
+    threads = [threading.Thread(target=attempt, args=(kind,)) for kind in kinds]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -200,8 +203,17 @@ def test_concurrent_check_in_and_online_ballot_leave_one_participation(app):
     with app.app_context():
         staff_id, = _staff(1)
     for round_number in range(4):
-        outcomes = _race_check_in_against_online_ballot(app, staff_id, f"race-{round_number}")
+        outcomes = _race_for_one_identity(app, staff_id, f"race-{round_number}")
         assert outcomes in (["desk", "refused"], ["online", "refused"]), outcomes
+
+
+def test_two_desks_checking_in_one_resident_at_once_leave_one_participation(app):
+    with app.app_context():
+        staff_id, = _staff(1)
+    for round_number in range(2):
+        outcomes = _race_for_one_identity(
+            app, staff_id, f"desks-{round_number}", kinds=("desk", "desk"))
+        assert outcomes == ["desk", "refused"], outcomes
 
 
 def test_lookup_by_name_birth_date_and_address(app_context):
