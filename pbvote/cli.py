@@ -44,7 +44,7 @@ def init_db() -> None:
     """Apply every migration to the configured database."""
     from flask_migrate import upgrade
 
-    upgrade(revision="heads")
+    upgrade()
     click.echo(f"Database is up to date: {_safe_url()}")
 
 

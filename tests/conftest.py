@@ -55,7 +55,7 @@ def migrated_urls(tmp_path_factory):
             os.environ.setdefault("PBVOTE_INSTANCE_PATH", tempfile.mkdtemp())
             app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
             with app.app_context():
-                upgrade(revision="heads")
+                upgrade()
                 from pbvote.extensions import db
 
                 db.engine.dispose()

@@ -1,13 +1,13 @@
 """setup: stored manifest, roll-import keys and display name, project images
 
 Revision ID: 0003_setup
-Revises: 0001_initial
+Revises: 0002_accounts
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0003_setup'
-down_revision = '0001_initial'
+down_revision = '0002_accounts'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """results: private tally runs and the immutable published results snapshot
 
 Revision ID: 0004_results
-Revises: 0001_initial
+Revises: 0003_setup
 Create Date: 2026-11-21 13:30:00
 
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0004_results'
-down_revision = '0001_initial'
+down_revision = '0003_setup'
 branch_labels = None
 depends_on = None
 

@@ -1,16 +1,16 @@
 """proposals: residents' ideas, their history, supports and project links; intake settings;
 email sign-in codes and the development outbox
 
-Revision ID: 0006_proposals
-Revises: 0001_initial
+Revision ID: 0005_proposals
+Revises: 0004_results
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0006_proposals'
-down_revision = '0001_initial'
+revision = '0005_proposals'
+down_revision = '0004_results'
 branch_labels = None
-depends_on = '0002_accounts'
+depends_on = None
 
 STATUS_CHECK = ("status IN ('submitted', 'under_review', 'needs_information', 'feasible', "
                 "'not_feasible', 'accepted', 'merged')")

@@ -1,18 +1,15 @@
 """in-person voting: kiosk passes, paper serials and entries, desk roll additions, paper audit
 
-Revision ID: 0007_in_person
-Revises: 0001_initial
+Revision ID: 0006_in_person
+Revises: 0005_proposals
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007_in_person'
-down_revision = '0001_initial'
+revision = '0006_in_person'
+down_revision = '0005_proposals'
 branch_labels = None
-# account (0002) for who entered or audited. Only that one: the tables reference
-# roll_entry, which 0001 made, and Alembic's head bookkeeping fails when a branch off
-# 0001 also depends on two sibling branches of 0001.
-depends_on = '0002_accounts'
+depends_on = None
 
 
 def _fk(table, column, target, cascade=True):
