@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import tempfile
 from pathlib import Path
 
@@ -13,8 +14,11 @@ from sqlalchemy.engine import make_url
 
 ENGINES = [e.strip() for e in os.environ.get("PBVOTE_TEST_ENGINES", "sqlite,postgresql").split(",")
            if e.strip()]
-POSTGRES_URL = os.environ.get(
-    "PBVOTE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/pbvote_test")
+#: an explicit database to reuse; by default each session makes its own and drops it after,
+#: so runs that overlap on one server (a developer's and CI's) never empty each other's
+POSTGRES_URL = os.environ.get("PBVOTE_TEST_POSTGRES_URL")
+POSTGRES_SERVER_URL = os.environ.get(
+    "PBVOTE_TEST_POSTGRES_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
 def _prepare_postgres(url: str) -> None:
@@ -34,10 +38,19 @@ def _prepare_postgres(url: str) -> None:
     engine.dispose()
 
 
+def _drop_postgres(url: str) -> None:
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(scope="session")
 def migrated_urls(tmp_path_factory):
     """engine name → URL of a database built by the migrations, made on first use."""
     built: dict[str, str] = {}
+    throwaway: list[str] = []
 
     def get(engine_name: str) -> str:
         if engine_name not in built:
@@ -45,6 +58,11 @@ def migrated_urls(tmp_path_factory):
                 url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'pbvote.sqlite3'}"
             elif engine_name == "postgresql":
                 url = POSTGRES_URL
+                if url is None:
+                    name = f"pbvote_test_{os.getpid()}_{secrets.token_hex(3)}"
+                    url = make_url(POSTGRES_SERVER_URL).set(database=name).render_as_string(
+                        hide_password=False)
+                    throwaway.append(url)
                 _prepare_postgres(url)
             else:
                 raise ValueError(f"unknown test engine {engine_name!r}")
@@ -62,7 +80,9 @@ def migrated_urls(tmp_path_factory):
             built[engine_name] = url
         return built[engine_name]
 
-    return get
+    yield get
+    for url in throwaway:
+        _drop_postgres(url)
 
 
 @pytest.fixture(params=ENGINES)
