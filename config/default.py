@@ -14,6 +14,8 @@ MAX_CONTENT_LENGTH = 8 * 1024 * 1024
 BABEL_DEFAULT_LOCALE = "en"
 BABEL_DEFAULT_TIMEZONE = "UTC"
 RATELIMIT_STORAGE_URI = "memory://"
+# A sliding window: a fixed one lets 2× the limit through around each minute boundary.
+RATELIMIT_STRATEGY = "moving-window"
 RATELIMIT_HEADERS_ENABLED = True
 SQLITE_BUSY_TIMEOUT_MS = 30000
 # Staff sign-in: argon2id cost (argon2-cffi's defaults), attempts per minute per IP and per
