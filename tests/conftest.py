@@ -141,3 +141,9 @@ def csrf_token(html: str) -> str:
 
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+# --- security suite: keep every log record of the whole run and scan it at the end
+# (ASVS V7.1.1; see tests/security/log_capture.py) ---
+pytest_plugins = ["tests.security.log_capture"]
+# --- end security suite ---

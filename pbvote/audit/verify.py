@@ -13,7 +13,8 @@ bundle only
   manifest-hash    the manifest's hash equals the SHA-256 of its canonical JSON, and the
                    hash results.json was counted under
   ballot-files     ballots.json, ballots.csv and each ballots-<district>.pb hold the same
-                   ballots (as a multiset), and every ballot names only the district's projects
+                   ballots (as a multiset), and every ballot names only the district's projects;
+                   each .pb file's 'votes' column matches its ballots
   counts           per district: ballots = receipts = participations (less the desk
                    check-ins that cast nothing, when paper_audit.json lists them), and both
                    equal what results.json counted (participations also per channel)
@@ -22,7 +23,8 @@ bundle only
                    (so changing a ballot after the count shows even where the winners stay)
   tally            per district: a fresh count of the published ballots with the manifest's
                    rule, parameters and tie-break seed equals results.json (selection, cost,
-                   parameters, the round-by-round trace and every tie)
+                   parameters, the round-by-round trace and every tie), and each .pb file's
+                   'selected' column marks that selection
 with --chain
   chain-integrity  positions, links and hashes of every entry; the head equals
                    chain_head.txt; the entry results.json was counted at is in the chain with
@@ -307,6 +309,8 @@ class _Verifier:
         self.ballots: dict[str, list] = {}
         self.receipts: dict[str, list[str]] = {}
         self.participation: dict[str, dict[str, int]] = {}
+        #: district slug → (.pb file name, projects its 'selected' column marks)
+        self.pb_selected: dict[str, tuple[str, set[str]]] = {}
 
     def run(self) -> Report:
         steps = [("files", self.check_files), ("sha256", self.check_sums),
@@ -460,7 +464,22 @@ class _Verifier:
         manifest_costs = {p["id"]: str(p["cost"]) for p in district["projects"]}
         if costs != manifest_costs:
             raise CheckFailed(f"{name}: projects and costs differ from the manifest")
+        self._check_pabulib_claims(name, district, pb)
         return found
+
+    def _check_pabulib_claims(self, name: str, district: dict, pb) -> None:
+        """The PROJECTS table's 'votes' and 'selected' columns are claims a reader may take at
+        face value: they must match the file's own votes and the published selection."""
+        supporters: Counter = Counter()
+        for row in pb.votes:
+            supporters.update({x.strip() for x in row["vote"].split(",") if x.strip()})
+        for row in pb.projects:
+            if "votes" in row and row["votes"] != str(supporters[row["project_id"]]):
+                raise CheckFailed(f"{name}: project {row['project_id']} claims {row['votes']} "
+                                  f"votes, but {supporters[row['project_id']]} ballots name it")
+        if any("selected" in row for row in pb.projects):  # compared in check_tally
+            self.pb_selected[district["slug"]] = (name, {
+                row["project_id"] for row in pb.projects if row.get("selected") == "1"})
 
     def check_counts(self) -> str:
         self.receipts = parse_receipts(_text(self.files, RECEIPTS_FILE))
@@ -562,6 +581,10 @@ class _Verifier:
                     raise CheckFailed(f"district {slug}: the re-count gives {key} = "
                                       f"{_short(outcome[key])}, {RESULTS_FILE} says "
                                       f"{_short(published[key])}")
+            if slug in self.pb_selected and self.pb_selected[slug][1] != set(outcome["selected"]):
+                name, flagged = self.pb_selected[slug]
+                raise CheckFailed(f"{name}: the projects marked selected {sorted(flagged)} are "
+                                  f"not the re-counted selection")
             parts.append(f"{slug} [{', '.join(outcome['selected'])}]")
         return "re-count matches: " + "; ".join(parts)
 

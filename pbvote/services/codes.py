@@ -125,25 +125,32 @@ def _export_folder() -> Path:
     return folder
 
 
-def save_export(text: str) -> str:
-    """Keep the CSV for one download; returns its token. Older exports are removed."""
+def save_export(text: str, scope: str = "") -> str:
+    """Keep the CSV for one download; returns its token. Older exports are removed.
+
+    `scope` (the cycle's id) is part of the file name, so the token downloads the file only
+    from the cycle it was made for."""
     cutoff = time.time() - EXPORT_MAX_AGE_SECONDS
     for old in _export_folder().glob("*.csv"):
         if old.stat().st_mtime < cutoff:
             old.unlink(missing_ok=True)
     token = secrets.token_urlsafe(24)
-    path = _export_folder() / f"{token}.csv"
+    path = _export_file(token, scope)
     with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w",
                    encoding="utf-8") as out:
         out.write(text)
     return token
 
 
-def take_export(token: str) -> str | None:
+def _export_file(token: str, scope: str) -> Path:
+    return _export_folder() / (f"{scope}-{token}.csv" if scope else f"{token}.csv")
+
+
+def take_export(token: str, scope: str = "") -> str | None:
     """The CSV's text, deleting the file: it can be downloaded once."""
-    if not EXPORT_TOKEN.match(token or ""):
+    if not EXPORT_TOKEN.match(token or "") or not re.fullmatch(r"[0-9]*", scope):
         return None
-    path = _export_folder() / f"{token}.csv"
+    path = _export_file(token, scope)
     try:
         if path.stat().st_mtime < time.time() - EXPORT_MAX_AGE_SECONDS:
             path.unlink(missing_ok=True)

@@ -415,26 +415,33 @@ def stash_folder() -> Path:
     return folder
 
 
-def stash_upload(stream: io.IOBase) -> str:
-    """Save an uploaded file under a random token; old stashes are removed on the way."""
+def stash_upload(stream: io.IOBase, scope: str = "") -> str:
+    """Save an uploaded file under a random token; old stashes are removed on the way.
+
+    `scope` (the cycle's id) is part of the file name, so the token opens the file only for
+    the cycle it was uploaded to."""
     _remove_old_stashes()
     token = secrets.token_urlsafe(24)
-    target = stash_folder() / f"{token}.csv"
+    target = _stash_file(token, scope)
     with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
         while chunk := stream.read(1 << 20):
             out.write(chunk)
     return token
 
 
-def stash_path(token: str) -> Path | None:
-    if not STASH_TOKEN.match(token or ""):
+def _stash_file(token: str, scope: str) -> Path:
+    return stash_folder() / (f"{scope}-{token}.csv" if scope else f"{token}.csv")
+
+
+def stash_path(token: str, scope: str = "") -> Path | None:
+    if not STASH_TOKEN.match(token or "") or not re.fullmatch(r"[0-9]*", scope):
         return None
-    path = stash_folder() / f"{token}.csv"
+    path = _stash_file(token, scope)
     return path if path.is_file() else None
 
 
-def discard_stash(token: str) -> None:
-    path = stash_path(token)
+def discard_stash(token: str, scope: str = "") -> None:
+    path = stash_path(token, scope)
     if path is not None:
         path.unlink(missing_ok=True)
 

@@ -36,12 +36,23 @@ def allow_anyone() -> None:
 
 
 def enforce_access():
+    refuse_nul_bytes()
     if request.endpoint is None or request.endpoint == "static":
         return None  # routing already answers 404/405; static files are public
     policy = _POLICIES.get(request.blueprint or "")
     if policy is None:
         abort(403)
     return policy()
+
+
+def refuse_nul_bytes() -> None:
+    """400 for a NUL character in the path, query or form: no person types one, and
+    PostgreSQL refuses it in text, which would otherwise surface as a server error."""
+    values = [request.path, *request.args.values()]
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        values.extend(request.form.values())
+    if any("\x00" in value for value in values):
+        abort(400)
 
 
 def pending_sign_in() -> dict | None:

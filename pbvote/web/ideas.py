@@ -29,7 +29,7 @@ def _idea_status(status: str | None) -> str:
 
 def _page_number() -> int:
     value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and len(value) < 7 else 1
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 7 else 1
 
 
 @bp.get("/cycles/<slug>/ideas")

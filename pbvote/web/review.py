@@ -32,7 +32,7 @@ def _me():
 
 def _int_or_none(value: str | None) -> int | None:
     value = (value or "").strip().lstrip("#")
-    return int(value) if value.isdigit() and len(value) < 10 else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
 
 @bp.get("/cycles/<slug>/ideas")
@@ -42,8 +42,7 @@ def queue(slug: str):
     listing = proposals.list_ideas(
         cycle, request.args.get("q", ""), request.args.get("category", ""),
         request.args.get("district", ""), status if status in rules.STATUSES else "",
-        "newest", int(request.args.get("page", "1")) if request.args.get(
-            "page", "1").isdigit() else 1,
+        "newest", _int_or_none(request.args.get("page", "1")) or 1,
         include_hidden=True, statuses=OPEN_STATUSES if status == "open" else None)
     return render_template("review/queue.html", cycle=cycle, listing=listing, status=status,
                            q=request.args.get("q", ""), statuses=rules.STATUSES,

@@ -387,7 +387,7 @@ def roll_upload(slug: str):
                 form.file.errors = [_("Choose a CSV file to upload.")]
                 status = 422
             else:
-                token = roll_import.stash_upload(upload.stream)
+                token = roll_import.stash_upload(upload.stream, str(cycle.id))
                 return redirect(url_for("staff_setup.roll_preview", slug=cycle.slug,
                                         token=token))
         else:
@@ -412,7 +412,7 @@ def _mapping_from(values, header: list[str]) -> dict[str, str]:
 @bp.route("/<slug>/roll/<token>", methods=["GET", "POST"])
 def roll_preview(slug: str, token: str):
     cycle = get_cycle(slug)
-    path = roll_import.stash_path(token)
+    path = roll_import.stash_path(token, str(cycle.id))
     if path is None:
         abort(404)
     header = roll_import.read_header(path)
@@ -435,7 +435,7 @@ def roll_preview(slug: str, token: str):
             status, message = error.status, error.message
         else:
             db.session.commit()
-            roll_import.discard_stash(token)
+            roll_import.discard_stash(token, str(cycle.id))
             return render_template("staff/setup/roll_done.html", cycle=cycle, plan=applied)
         db.session.rollback()
     plan = roll_import.plan_import(cycle, path, mapping)
@@ -474,7 +474,8 @@ def codes(slug: str):
                 status, message = error.status, error.message
             else:
                 db.session.commit()
-                token = code_service.save_export(code_service.codes_csv(cycle, issued))
+                token = code_service.save_export(code_service.codes_csv(cycle, issued),
+                                                 str(cycle.id))
                 return render_template("staff/setup/letters.html", cycle=cycle, codes=issued,
                                        voting=cycle.phase_window("voting"), export_token=token,
                                        vote_url=url_for("public.cycle", slug=cycle.slug,
@@ -508,7 +509,7 @@ def void_code(slug: str):
 @bp.get("/<slug>/codes/export/<token>")
 def codes_export(slug: str, token: str):
     cycle = get_cycle(slug)
-    text = code_service.take_export(token)
+    text = code_service.take_export(token, str(cycle.id))
     if text is None:
         abort(404)
     return Response(text, mimetype="text/csv", headers={

@@ -157,6 +157,11 @@ def test_ballot_update_is_also_caught_by_the_chain(app, published, tmp_path):
     for project in district["projects"]:
         project["supporters"] = supporters[project["id"]]
     files["results.json"] = canonical_json(results).encode()
+    # ...and marks the new winners in the district's Pabulib file, which the verifier checks
+    from pbvote.audit.bundle import _pabulib
+
+    files[verify.pabulib_file_name("approval")] = _pabulib(
+        manifest, spec, ballots, district["outcome"]["selected"]).encode()
     files = {k: v for k, v in files.items() if k != verify.SUMS_FILE}
     files[verify.SUMS_FILE] = verify.render_sums(files).encode()
     assert verify.verify_files(files).ok  # the forged bundle is self-consistent
