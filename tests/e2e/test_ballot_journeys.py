@@ -1,0 +1,156 @@
+"""Journeys 2 and 3: a ranked ballot by keyboard alone, and a ballot with JavaScript off."""
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from pbvote.db import write_intent
+from pbvote.extensions import db
+from tests.factories import make_cycle
+
+
+def _open_cycle(app):
+    with app.app_context(), write_intent():
+        made = make_cycle(codes_per_district=3)
+        db.session.commit()
+    return made
+
+
+def _verify_with_code(session, made, district: str, code_index: int = 0) -> None:
+    page = session.page
+    page.goto(f"/cycles/{made.slug}/vote/")
+    page.get_by_role("link", name=re.compile(district, re.I)).click()
+    page.get_by_label("Access code").fill(made.codes[district][code_index])
+    page.get_by_role("button", name="Use my code").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Your ballot")
+
+
+def test_ranked_ballot_by_keyboard_only(app, people):
+    made = _open_cycle(app)
+    session = people()
+    page = session.page
+    _verify_with_code(session, made, "ranked")
+    session.axe("ranked ballot")
+
+    # Tab to the first rank, arrows to choose; rank 2 given twice by mistake.
+    _tab_until(page, "#rank-RA-A", by="id")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")  # A: choice 2
+    page.keyboard.press("Tab")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")  # B: choice 2 again
+    page.keyboard.press("Tab")
+    page.keyboard.press("ArrowDown")  # C: choice 1
+    _tab_until(page, "Review my ballot")
+    page.keyboard.press("Enter")
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_visible()
+    expect(summary).to_be_focused()
+    session.axe("ranked ballot with errors", again_in_other_languages=False)
+    session.screenshots("ranked-ballot-errors")
+    # The summary's first link leads to a rank control (Tab into the summary, Enter).
+    page.keyboard.press("Tab")
+    target = page.evaluate("document.activeElement.getAttribute('href')")
+    assert target and target.startswith("#rank-"), target
+    page.keyboard.press("Enter")
+    expect(page.locator(target)).to_be_focused()
+
+    # The ranks were not accepted, so the form comes back empty: rank again, keyboard only.
+    if target != "#rank-RA-A":
+        _tab_until(page, "#rank-RA-A", by="id", key="Shift+Tab")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")  # A: choice 2
+    page.keyboard.press("Tab")  # B: left "Not ranked"
+    page.keyboard.press("Tab")
+    page.keyboard.press("ArrowDown")  # C: choice 1
+    assert page.locator("#rank-RA-A").input_value() == "2"
+    assert page.locator("#rank-RA-B").input_value() == ""
+    assert page.locator("#rank-RA-C").input_value() == "1"
+    _tab_until(page, "Review my ballot")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Review your ballot")
+    rows = page.locator("table.review tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0)).to_contain_text("Project C")
+    expect(rows.nth(1)).to_contain_text("Project A")
+    session.axe("ranked review")
+    _tab_until(page, "Cast my ballot")
+    page.keyboard.press("Enter")
+    expect(page.locator(".receipt-code")).to_have_text(re.compile(r"\w{5}-\w{5}"))
+
+
+def _tab_until(page, wanted: str, by: str = "text", key: str = "Tab", limit: int = 60) -> None:
+    """Press Tab until the focused element's text (or "#id") is `wanted`, checking that each
+    focused control shows a visible focus indicator (outline or box shadow)."""
+    for _ in range(limit):
+        page.keyboard.press(key)
+        focused = page.evaluate("""() => {
+            const el = document.activeElement, s = getComputedStyle(el);
+            return {text: (el.innerText || el.value || '').trim(), id: '#' + el.id,
+                    ring: (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0)
+                          || s.boxShadow !== 'none'};
+        }""")
+        assert focused["ring"], f"no visible focus on {focused['text']!r}"
+        if focused["id" if by == "id" else "text"] == wanted:
+            return
+    raise AssertionError(f"Tab never reached {wanted!r}")
+
+
+def test_knapsack_ballot_without_javascript_validates_and_casts(app, people):
+    made = _open_cycle(app)
+    session = people(java_script_enabled=False)
+    page = session.page
+    _verify_with_code(session, made, "knapsack")
+    session.axe("knapsack ballot, no JavaScript")
+    # A + B + C costs 130 of a 100 budget: the server says so, on the field and in the summary.
+    for code in ("KN-A", "KN-B", "KN-C"):
+        page.locator(f"#choice-{code}").check()
+    page.get_by_role("button", name="Review my ballot").click()
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_visible()
+    expect(summary).to_contain_text("budget")
+    assert summary.get_attribute("role") == "alert"
+    for link in summary.get_by_role("link").all():
+        href = link.get_attribute("href")
+        assert href and page.locator(href).count() == 1, href
+    session.screenshots("knapsack-no-js-errors")
+    page.locator("#choice-KN-C").uncheck()
+    page.get_by_role("button", name="Review my ballot").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Review your ballot")
+    page.get_by_role("button", name="Cast my ballot").click()
+    expect(page.locator(".receipt-code")).to_have_text(re.compile(r"\w{5}-\w{5}"))
+
+
+def test_every_ballot_kind_labels_its_fields_and_links_its_errors(app, people):
+    """Approval and cumulative ballots (ranked and knapsack have their own journeys): one
+    fieldset with a legend, a label for every control, a polite live counter, and an error
+    summary whose links land on a control of the ballot."""
+    made = _open_cycle(app)
+    session = people()
+    page = session.page
+    for district, spoil, counter in (
+            ("approval", lambda: [page.locator(f"#choice-AP-{c}").check() for c in "ABC"],
+             "#choice-counter"),
+            ("cumulative", lambda: [page.locator(f"#points-CU-{c}").fill("6") for c in "AB"],
+             "#points-counter")):
+        _verify_with_code(session, made, district)
+        session.axe(f"{district} ballot")
+        assert page.locator(counter).get_attribute("aria-live") == "polite"
+        assert page.locator("form.ballot fieldset legend").count() == 1
+        for control in page.locator("form.ballot fieldset input, form.ballot fieldset select"
+                                    ).all():
+            control_id = control.get_attribute("id")
+            assert control_id and page.locator(f"label[for='{control_id}']").count() == 1
+        spoil()
+        page.get_by_role("button", name="Review my ballot").click()
+        summary = page.locator("#error-summary")
+        expect(summary).to_be_focused()
+        links = summary.get_by_role("link").all()
+        assert links, f"{district}: the error summary links to no field"
+        for link in links:
+            target = link.get_attribute("href")
+            assert page.locator(f"form.ballot {target}").count() == 1, target
+        session.axe(f"{district} ballot with errors", again_in_other_languages=False)
+        session.screenshots(f"{district}-ballot-errors")
+        page.get_by_role("button", name="Leave without voting").click()
