@@ -27,6 +27,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pbvote.i18n_hook import _, format_number, n_
+
 __all__ = [
     "BALLOT_KINDS",
     "BallotDesign",
@@ -79,7 +81,7 @@ class Reason:
 def format_money(amount: int, currency: str = "") -> str:
     """``400000 -> "400,000"``; with ``currency="$"`` -> ``"$400,000"``."""
     sign = "-" if amount < 0 else ""
-    return f"{sign}{currency}{abs(amount):,}"
+    return f"{sign}{currency}{format_number(abs(amount))}"
 
 
 def _plural(count: int, singular: str, plural: str | None = None) -> str:
@@ -548,22 +550,23 @@ def validate_ballot(
     distinct = len(set(ids))
 
     if design.max_choices is not None and distinct > design.max_choices:
-        verb = "ranked" if design.kind == "ranked" else "chose"
-        reasons.append(
-            Reason(
-                "ballot",
-                "too_many",
-                f"You {verb} {_plural(distinct, 'project')}; you may "
-                f"{'rank' if design.kind == 'ranked' else 'choose'} at most {design.max_choices}.",
-            )
-        )
+        if design.kind == "ranked":
+            message = n_("You ranked %(num)s project; you may rank at most %(max)s.",
+                         "You ranked %(num)s projects; you may rank at most %(max)s.",
+                         distinct, max=design.max_choices)
+        else:
+            message = n_("You chose %(num)s project; you may choose at most %(max)s.",
+                         "You chose %(num)s projects; you may choose at most %(max)s.",
+                         distinct, max=design.max_choices)
+        reasons.append(Reason("ballot", "too_many", message))
     if distinct < design.min_choices:
         reasons.append(
             Reason(
                 "ballot",
                 "too_few",
-                f"You chose {_plural(distinct, 'project')}; please choose at least "
-                f"{design.min_choices}.",
+                n_("You chose %(num)s project; please choose at least %(min)s.",
+                   "You chose %(num)s projects; please choose at least %(min)s.",
+                   distinct, min=design.min_choices),
             )
         )
     if design.kind == "knapsack":
@@ -573,15 +576,16 @@ def validate_ballot(
 
 
 def _malformed() -> Reason:
-    return Reason("ballot", "malformed", "Your ballot could not be read; please fill it in again.")
+    return Reason("ballot", "malformed",
+                  _("Your ballot could not be read; please fill it in again."))
 
 
 def _empty() -> Reason:
     return Reason(
         "ballot",
         "empty",
-        "You have not chosen any projects. An empty ballot cannot be submitted; "
-        "if you do not wish to support any project, you can simply not vote.",
+        _("You have not chosen any projects. An empty ballot cannot be submitted; "
+          "if you do not wish to support any project, you can simply not vote."),
     )
 
 
@@ -594,7 +598,7 @@ def _membership_reasons(project_costs: Mapping[str, int], ids: Sequence[str]) ->
                 Reason(
                     _project_field(project_id),
                     "unknown_project",
-                    f"Project {project_id!r} is not on this ballot.",
+                    _("Project %(project)s is not on this ballot.", project=repr(project_id)),
                 )
             )
         if counts[project_id] > 1:
@@ -602,8 +606,8 @@ def _membership_reasons(project_costs: Mapping[str, int], ids: Sequence[str]) ->
                 Reason(
                     _project_field(project_id),
                     "duplicate",
-                    f"Project {project_id!r} was chosen {counts[project_id]} times; each project "
-                    "counts once.",
+                    _("Project %(project)s was chosen %(times)s times; each project counts once.",
+                      project=repr(project_id), times=counts[project_id]),
                 )
             )
     return reasons
@@ -617,9 +621,10 @@ def _budget_reasons(design: BallotDesign, cost: int, currency: str) -> list[Reas
             Reason(
                 "ballot",
                 "over_budget",
-                f"Your choices cost {money(cost)}, which is {money(cost - design.budget)} more "
-                "than "
-                f"the budget of {money(design.budget)}. Remove projects to get back within budget.",
+                _("Your choices cost %(cost)s, which is %(over)s more than the budget of "
+                  "%(budget)s. Remove projects to get back within budget.",
+                  cost=money(cost), over=money(cost - design.budget),
+                  budget=money(design.budget)),
             )
         )
     least = minimum_spend(design)
@@ -628,11 +633,12 @@ def _budget_reasons(design: BallotDesign, cost: int, currency: str) -> list[Reas
             Reason(
                 "ballot",
                 "under_min_spend",
-                f"Your choices cost {money(cost)}; please choose projects costing at least "
-                f"{money(least)} ({design.min_spend_percent}% of the budget of "
-                f"{money(design.budget)}). "
-                f"{money(least - cost)} more is needed, and {money(design.budget - cost)} "
-                f"of the budget remains.",
+                _("Your choices cost %(cost)s; please choose projects costing at least "
+                  "%(least)s (%(percent)s%% of the budget of %(budget)s). %(missing)s more is "
+                  "needed, and %(left)s of the budget remains.",
+                  cost=money(cost), least=money(least), percent=design.min_spend_percent,
+                  budget=money(design.budget), missing=money(least - cost),
+                  left=money(design.budget - cost)),
             )
         )
     return reasons
@@ -757,28 +763,39 @@ def describe(design: BallotDesign, currency: str = "") -> str:
     if design.kind == "approval":
         if design.max_choices is None:
             if at_least > 1:
-                return f"Choose at least {at_least} projects."
-            return "Choose as many projects as you like."
+                return _("Choose at least %(min)s projects.", min=at_least)
+            return _("Choose as many projects as you like.")
         if at_least > 1:
-            return f"Choose at least {at_least} and at most {design.max_choices} projects."
-        return f"Choose up to {_plural(design.max_choices, 'project')}."
+            return _("Choose at least %(min)s and at most %(max)s projects.",
+                     min=at_least, max=design.max_choices)
+        return n_("Choose up to %(num)s project.", "Choose up to %(num)s projects.",
+                  design.max_choices)
     if design.kind == "knapsack":
-        text = (
-            f"Choose projects whose total cost is at most {format_money(design.budget, currency)}"
-        )
+        budget = format_money(design.budget, currency)
+        if design.min_spend_percent > 0 and at_least > 1:
+            return _("Choose projects whose total cost is at most %(budget)s and at least "
+                     "%(percent)s%% of it, at least %(min)s projects.",
+                     budget=budget, percent=design.min_spend_percent, min=at_least)
         if design.min_spend_percent > 0:
-            text += f" and at least {design.min_spend_percent}% of it"
+            return _("Choose projects whose total cost is at most %(budget)s and at least "
+                     "%(percent)s%% of it.", budget=budget, percent=design.min_spend_percent)
         if at_least > 1:
-            text += f", at least {at_least} projects"
-        return text + "."
+            return _("Choose projects whose total cost is at most %(budget)s, at least "
+                     "%(min)s projects.", budget=budget, min=at_least)
+        return _("Choose projects whose total cost is at most %(budget)s.", budget=budget)
     if design.kind == "ranked" and design.max_choices is not None:
-        text = f"Rank up to {_plural(design.max_choices, 'project')}, 1 for your favourite"
         if at_least > 1:
-            text += f"; rank at least {at_least}"
-        return text + "."
+            return n_("Rank up to %(num)s project, 1 for your favourite; rank at least %(min)s.",
+                      "Rank up to %(num)s projects, 1 for your favourite; rank at least %(min)s.",
+                      design.max_choices, min=at_least)
+        return n_("Rank up to %(num)s project, 1 for your favourite.",
+                  "Rank up to %(num)s projects, 1 for your favourite.", design.max_choices)
     if design.kind == "cumulative" and design.points is not None:
-        text = f"Spread up to {_plural(design.points, 'point')} across the projects"
         if design.max_points_per_project is not None:
-            text += f", at most {design.max_points_per_project} on any one project"
-        return text + "."
-    return "This ballot is not set up correctly."
+            return n_("Spread up to %(num)s point across the projects, at most %(cap)s on any "
+                      "one project.",
+                      "Spread up to %(num)s points across the projects, at most %(cap)s on any "
+                      "one project.", design.points, cap=design.max_points_per_project)
+        return n_("Spread up to %(num)s point across the projects.",
+                  "Spread up to %(num)s points across the projects.", design.points)
+    return _("This ballot is not set up correctly.")

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pbvote.ballots import Reason
+from pbvote.i18n_hook import N_, _, translate
 
 __all__ = [
     "ACCESS_CODE_ALPHABET",
@@ -77,7 +78,7 @@ _LETTER_SPELLINGS = str.maketrans(
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"
 _CODE_LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
-_NO_MATCH_MESSAGE = (
+_NO_MATCH_MESSAGE = N_(
     "We could not find you on the voters' roll with those details. "
     "Check them and try again, or ask at a help desk."
 )
@@ -236,7 +237,7 @@ def _not_allowed() -> Reason:
     return Reason(
         "method",
         "not_allowed_method",
-        "This way of confirming who you are is not available in this vote; please use another.",
+        _("This way of confirming who you are is not available in this vote; please use another."),
     )
 
 
@@ -260,14 +261,15 @@ def check_roll_match(
     if "roll" not in rules.allowed_methods:
         return [_not_allowed()]
     if record is None or not _details_match(record, last_name, birth_date, postcode_or_roll):
-        return [Reason("ballot", "no_match", _NO_MATCH_MESSAGE)]
+        return [Reason("ballot", "no_match", translate(_NO_MATCH_MESSAGE))]
     reasons: list[Reason] = []
     if record.district != district:
         reasons.append(
             Reason(
                 "district",
                 "wrong_district",
-                "You are on the roll for a different district; please vote in your own district.",
+                _("You are on the roll for a different district; please vote in your own "
+                  "district."),
             )
         )
     if today < record.birth_date or age_on(record.birth_date, today) < rules.minimum_age:
@@ -275,7 +277,8 @@ def check_roll_match(
             Reason(
                 "birth_date",
                 "too_young",
-                f"You must be at least {rules.minimum_age} years old on the day you vote.",
+                _("You must be at least %(age)s years old on the day you vote.",
+                  age=rules.minimum_age),
             )
         )
     return reasons
@@ -316,7 +319,8 @@ def check_access_code(
             Reason(
                 "code",
                 "unknown_code",
-                "We could not find that access code. Check it against your letter and try again.",
+                _("We could not find that access code. Check it against your letter and try "
+                  "again."),
             )
         ]
     reasons: list[Reason] = []
@@ -325,7 +329,7 @@ def check_access_code(
             Reason(
                 "code",
                 "code_voided",
-                "This access code has been cancelled. Ask at a help desk for a new way to vote.",
+                _("This access code has been cancelled. Ask at a help desk for a new way to vote."),
             )
         )
     if used:
@@ -333,8 +337,8 @@ def check_access_code(
             Reason(
                 "code",
                 "code_used",
-                "This access code has already been used to vote. If that was not you, ask at a "
-                "help desk.",
+                _("This access code has already been used to vote. If that was not you, ask at "
+                  "a help desk."),
             )
         )
     if code_district != requested_district:
@@ -342,8 +346,8 @@ def check_access_code(
             Reason(
                 "district",
                 "wrong_district",
-                "This access code is for a different district; please vote in the district on "
-                "your letter.",
+                _("This access code is for a different district; please vote in the district on "
+                  "your letter."),
             )
         )
     return reasons

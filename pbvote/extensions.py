@@ -66,7 +66,22 @@ def init_app(app) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR") or _migrations_dir()))
     csrf.init_app(app)
+    from pbvote import i18n_hook
+
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES",
+                          str(_package_dir() / "translations"))
     babel.init_app(app, locale_selector=_select_locale)
+    # Pure modules translate through the hook (the raw catalogue: the hook fills in the
+    # placeholders itself); outside a request it answers in English.
+    from flask import has_request_context
+    from flask_babel import format_decimal, get_translations
+
+    i18n_hook.install(
+        lambda text: get_translations().gettext(text) if has_request_context() else None,
+        lambda one, many, n: (get_translations().ngettext(one, many, n)
+                              if has_request_context() else None),
+        lambda value: format_decimal(value) if has_request_context() else None,
+        _ordinal)
     limiter.init_app(app)
     login_manager.init_app(app)
     _sqlite_busy_timeout["ms"] = int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 30000))
@@ -96,8 +111,26 @@ def _migrations_dir():
     return PROJECT_ROOT / "migrations"
 
 
+def _ordinal(n: int) -> str | None:
+    from flask import has_request_context
+
+    if not has_request_context():
+        return None
+    from pbvote.web.i18n import ordinal_for_locale
+
+    return ordinal_for_locale(n)
+
+
+def _package_dir():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent
+
+
 def _select_locale():
-    return request.accept_languages.best_match(["en"]) or "en"
+    from pbvote.web.i18n import select_locale
+
+    return select_locale()
 
 
 _sqlite_busy_timeout = {"ms": 30000}

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pbvote.ballots import Reason
+from pbvote.i18n_hook import N_
 
 # ---------------------------------------------------------------------------
 # Statuses and transitions
@@ -24,13 +25,13 @@ from pbvote.ballots import Reason
 STATUSES: tuple[str, ...] = ("submitted", "under_review", "needs_information", "feasible",
                              "not_feasible", "accepted", "merged")
 STATUS_LABELS: dict[str, str] = {
-    "submitted": "Submitted",
-    "under_review": "Under review",
-    "needs_information": "Needs information",
-    "feasible": "Feasible",
-    "not_feasible": "Not feasible",
-    "accepted": "Accepted",
-    "merged": "Merged",
+    "submitted": N_("Submitted"),
+    "under_review": N_("Under review"),
+    "needs_information": N_("Needs information"),
+    "feasible": N_("Feasible"),
+    "not_feasible": N_("Not feasible"),
+    "accepted": N_("Accepted"),
+    "merged": N_("Merged"),
 }
 #: who may move an idea: staff, or the idea's author (only to answer a question)
 ACTORS = ("staff", "author")

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from pbvote.i18n_hook import N_, _, format_number, ordinal_text, translate
 from pbvote.tally import Instance, Outcome, explain, parse_exact
 from pbvote.tally.exact import fmt_approx, fmt_exact
 from pbvote.tally.registry import RULES
@@ -21,6 +22,8 @@ NUMERIC_FIELDS = frozenset({
     "price_per_point", "effective_votes", "total_left", "max_left", "min_left", "total_cost",
     "total_cost_at_least", "last_per_voter", "load"})
 ORDINALS = {1: "st", 2: "nd", 3: "rd"}
+#: score labels stored in results documents, marked for translation
+SCORE_LABELS = (N_("votes"), N_("points"))
 
 
 def exact(value) -> int | Fraction:
@@ -31,8 +34,18 @@ def exact(value) -> int | Fraction:
 
 
 def ordinal(n: int) -> str:
+    """1st, 2nd … in English; the app's hook gives 1.º / 第1 in other languages."""
     suffix = "th" if 10 <= n % 100 <= 20 else ORDINALS.get(n % 10, "th")
-    return f"{n}{suffix}"
+    return ordinal_text(n, f"{n}{suffix}")
+
+
+def scored(text: str, label: str) -> str:
+    """"9 points" / "3 votes" (the label as the results document stores it)."""
+    if label == "points":
+        return _("%(score)s points", score=text)
+    if label == "votes":
+        return _("%(score)s votes", score=text)
+    return f"{text} {label}"
 
 
 @dataclass
@@ -49,7 +62,9 @@ class ProjectResult:
 
     @property
     def score_text(self) -> str:
-        return fmt_exact(self.score) if isinstance(self.score, Fraction) else f"{self.score:,}"
+        if isinstance(self.score, Fraction):
+            return fmt_exact(self.score)
+        return format_number(self.score)
 
 
 @dataclass
@@ -146,10 +161,13 @@ def _tie_lines(outcome: dict, by_id) -> list[str]:
     for tie in outcome.get("ties", []):
         tied = ", ".join(_name(pid, by_id) for pid in tie["tied"])
         if tie.get("order"):
-            how = "ordered " + ", ".join(_name(pid, by_id) for pid in tie["order"])
+            lines.append(_("%(tied)s were tied; the tie-break ordered %(order)s (decided by "
+                           "%(how)s).", tied=tied, how=tie["decided_by"],
+                           order=", ".join(_name(pid, by_id) for pid in tie["order"])))
         else:
-            how = f"chose {_name(tie['chosen'], by_id)}"
-        lines.append(f"{tied} were tied; the tie-break {how} (decided by {tie['decided_by']}).")
+            lines.append(_("%(tied)s were tied; the tie-break chose %(chosen)s (decided by "
+                           "%(how)s).", tied=tied, how=tie["decided_by"],
+                           chosen=_name(tie["chosen"], by_id)))
     return lines
 
 
@@ -160,14 +178,16 @@ def why(project: ProjectResult, outcome: dict, by_id, label: str, money: Money) 
     trace = outcome["trace"]
     steps = [s for s in trace if s.get("project") == pid]
     kinds = {s["type"] for s in steps}
-    score = f"{project.score_text} {label}"
+    score = scored(project.score_text, label)
+    label_text = translate(label)
     comparison = next((s for s in trace if s["type"] == "comparison"), None)
 
     if "withdrawn" in kinds:
-        sentences.append("It was withdrawn, so it could not be funded.")
+        sentences.append(_("It was withdrawn, so it could not be funded."))
     elif "no_support" in kinds or (not project.funded and not project.score):
         kinds.add("no_support")  # rules other than greedy do not trace unsupported projects
-        sentences.append(f"Nobody voted for it (0 {label}), so it could not be funded.")
+        sentences.append(_("Nobody voted for it (%(zero)s), so it could not be funded.",
+                           zero=scored("0", label)))
     for step in steps:
         kind = step["type"]
         if kind == "greedy":
@@ -175,45 +195,55 @@ def why(project: ProjectResult, outcome: dict, by_id, label: str, money: Money) 
         elif kind == "mes_round":
             sentences.append(_mes_sentence(step, money))
         elif kind == "completion":
-            sentences.append("After the equal-shares rounds some money was left; it was added "
-                             f"with that money because it had the most {label} of the projects "
-                             "that still fitted.")
+            sentences.append(_("After the equal-shares rounds some money was left; it was "
+                               "added with that money because it had the most %(label)s of the "
+                               "projects that still fitted.", label=label_text))
         elif kind == "phragmen_round":
-            sentences.append(
-                f"It was funded in round {step['round']}: sharing its cost "
-                f"({_amount(step['cost'], money)}) among its {step['supporters']:,} supporters "
-                f"kept their largest load lower than any other project would "
-                f"({fmt_approx(exact(step['load']), 4)}).")
+            sentences.append(_(
+                "It was funded in round %(round)s: sharing its cost (%(cost)s) among its "
+                "%(supporters)s supporters kept their largest load lower than any other "
+                "project would (%(load)s).", round=step["round"],
+                cost=_amount(step["cost"], money), supporters=format_number(step["supporters"]),
+                load=fmt_approx(exact(step["load"]), 4)))
         elif kind == "phragmen_stop":
-            sentences.append(
-                f"It was next in line, but its cost ({_amount(step['cost'], money)}) did not fit "
-                f"in the {_amount(step['remaining'], money)} left, so the count stopped there.")
+            sentences.append(_(
+                "It was next in line, but its cost (%(cost)s) did not fit in the %(left)s left, "
+                "so the count stopped there.", cost=_amount(step["cost"], money),
+                left=_amount(step["remaining"], money)))
     mes = any(s["type"] == "mes_start" for s in trace)
     if mes and not kinds & {"mes_round", "completion", "withdrawn", "no_support"}:
         if not project.funded or (comparison and comparison["use_greedy"]):
-            sentences.append(
-                f"With {score} from {project.supporters:,} supporters, its supporters' equal "
-                f"shares of the budget were not enough to pay its cost of "
-                f"{_amount(project.cost, money)} together, once the projects funded before it "
-                "were paid for.")
+            sentences.append(_(
+                "With %(score)s from %(supporters)s supporters, its supporters' equal shares "
+                "of the budget were not enough to pay its cost of %(cost)s together, once the "
+                "projects funded before it were paid for.", score=score,
+                supporters=format_number(project.supporters),
+                cost=_amount(project.cost, money)))
     phragmen = any(s["type"] in ("phragmen_round", "phragmen_stop") for s in trace)
     if (phragmen and not project.funded
             and not kinds & {"phragmen_stop", "withdrawn", "no_support"}):
-        sentences.append("The count stopped before it was reached: other projects spread the "
-                         "cost more evenly among their supporters.")
+        sentences.append(_("The count stopped before it was reached: other projects spread "
+                           "the cost more evenly among their supporters."))
     if comparison is not None and comparison["use_greedy"]:
-        sentences.append(
-            f"In the final comparison {comparison['prefer_greedy']:,} voters preferred the "
-            f"most-{label} outcome and {comparison['prefer_mes']:,} the equal-shares outcome, so "
-            f"the most-{label} outcome was used, which "
-            + ("funds it." if project.funded else "does not fund it."))
+        numbers = {"greedy": format_number(comparison["prefer_greedy"]),
+                   "mes": format_number(comparison["prefer_mes"]), "label": label_text}
+        if project.funded:
+            sentences.append(_(
+                "In the final comparison %(greedy)s voters preferred the most-%(label)s outcome "
+                "and %(mes)s the equal-shares outcome, so the most-%(label)s outcome was used, "
+                "which funds it.", **numbers))
+        else:
+            sentences.append(_(
+                "In the final comparison %(greedy)s voters preferred the most-%(label)s outcome "
+                "and %(mes)s the equal-shares outcome, so the most-%(label)s outcome was used, "
+                "which does not fund it.", **numbers))
     for tie in outcome.get("ties", []):
         if pid in tie["tied"]:
             others = ", ".join(_name(o, by_id) for o in tie["tied"] if o != pid)
-            sentences.append(f"It was tied with {others}; the tie was decided by "
-                             f"{tie['decided_by']}.")
+            sentences.append(_("It was tied with %(others)s; the tie was decided by %(how)s.",
+                               others=others, how=tie["decided_by"]))
     if not sentences:
-        sentences.append("It is funded." if project.funded else "It was not funded.")
+        sentences.append(_("It is funded.") if project.funded else _("It was not funded."))
     return sentences
 
 
@@ -221,33 +251,39 @@ def _greedy_sentence(step: dict, score: str, money: Money) -> str:
     rank = ordinal(step["rank"])
     cost, remaining = exact(step["cost"]), exact(step["remaining"])
     decision = step["decision"]
-    head = f"It came {rank} with {score}."
+    head = _("It came %(ordinal)s with %(score)s.", ordinal=rank, score=score)
     if decision == "funded":
-        return (f"{head} Its cost of {money(cost)} fitted in the {money(remaining)} still "
-                f"available, so it was funded, leaving {money(remaining - cost)}.")
+        return head + " " + _("Its cost of %(cost)s fitted in the %(left)s still available, so "
+                              "it was funded, leaving %(after)s.", cost=money(cost),
+                              left=money(remaining), after=money(remaining - cost))
     if decision == "skipped":
-        return (f"{head} Its cost of {money(cost)} did not fit in the {money(remaining)} left "
-                "after the projects above it, so it was passed over.")
+        return head + " " + _("Its cost of %(cost)s did not fit in the %(left)s left after the "
+                              "projects above it, so it was passed over.", cost=money(cost),
+                              left=money(remaining))
     if decision == "stopped":
-        return (f"{head} Its cost of {money(cost)} did not fit in the {money(remaining)} left, "
-                "and under this rule the count stops at the first project that does not fit.")
+        return head + " " + _("Its cost of %(cost)s did not fit in the %(left)s left, and under "
+                              "this rule the count stops at the first project that does not "
+                              "fit.", cost=money(cost), left=money(remaining))
     if decision == "below threshold":
-        return (f"{head} That is below the minimum of {fmt_exact(exact(step['threshold']))} "
-                "needed to be funded.")
-    return f"{head} The count had already stopped before it was reached."
+        return head + " " + _("That is below the minimum of %(minimum)s needed to be funded.",
+                              minimum=fmt_exact(exact(step["threshold"])))
+    return head + " " + _("The count had already stopped before it was reached.")
 
 
 def _mes_sentence(step: dict, money: Money) -> str:
     full, partial = step.get("full_payers", 0), step.get("partial_payers", 0)
     if "price_per_point" in step:
-        price = f"{fmt_approx(exact(step['price_per_point']), 4)} per point they gave it"
+        price = _("%(price)s per point they gave it",
+                  price=fmt_approx(exact(step["price_per_point"]), 4))
     else:
         price = money(exact(step["payment"]))
     payers = []
     if full:
-        payers.append(f"{full:,} supporters paid {price} each")
+        payers.append(_("%(n)s supporters paid %(price)s each", n=format_number(full),
+                        price=price))
     if partial:
-        payers.append(f"{partial:,} supporters paid all they had left")
-    return (f"It was funded in round {step['round']} of equal shares: its cost of "
-            f"{money(exact(step['cost']))} was shared out; {' and '.join(payers)}. It was the "
-            "cheapest project per supporter at that point.")
+        payers.append(_("%(n)s supporters paid all they had left", n=format_number(partial)))
+    return _("It was funded in round %(round)s of equal shares: its cost of %(cost)s was shared "
+             "out; %(payers)s. It was the cheapest project per supporter at that point.",
+             round=step["round"], cost=money(exact(step["cost"])),
+             payers=f" {_('and')} ".join(payers))

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 import pyotp
 
+from pbvote.i18n_hook import _
+
 MAX_FAILED_ATTEMPTS = 5
 LOCKOUT = dt.timedelta(minutes=15)
 PASSWORD_MIN_LENGTH = 12
@@ -36,9 +38,9 @@ def normalise_email(text: str) -> str:
 def email_problem(email: str) -> str | None:
     """None when `email` (already normalised) looks like an address we can store."""
     if not email:
-        return "Enter an email address."
+        return _("Enter an email address.")
     if len(email) > 254 or not _EMAIL.match(email):
-        return "Enter an email address like name@example.org."
+        return _("Enter an email address like name@example.org.")
     return None
 
 

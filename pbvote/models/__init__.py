@@ -20,6 +20,7 @@ from pbvote.models.proposal import (
 from pbvote.models.resident_auth import EmailSignInCode, OutboxMessage
 from pbvote.models.results import ResultsSnapshot, TallyRun
 from pbvote.models.roll import AccessCode, RollEntry
+from pbvote.models.translation import ContentTranslation
 from pbvote.models.voting import Ballot, Participation
 
 __all__ = [
@@ -29,5 +30,5 @@ __all__ = [
     "IntakeSettings", "Proposal", "ProposalEvent", "ProposalProjectLink", "ProposalSupport",
     "EmailSignInCode", "OutboxMessage",
     "DeskRollAddition", "KioskPass", "PaperAudit", "PaperAuditFinding", "PaperEntry",
-    "PaperSerial",
+    "PaperSerial", "ContentTranslation",
 ]

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from pbvote.audit.chain import canonical_json
 from pbvote.db import utcnow
 from pbvote.extensions import db
-from pbvote.models import Cycle, District, Phase, Project
+from pbvote.models import ContentTranslation, Cycle, District, Phase, Project
 from pbvote.services import log
 from pbvote.services.roll import RollPerson, add_roll_entry, issue_access_codes
 from pbvote.services.setup import freeze_if_due
@@ -75,6 +75,24 @@ DISTRICTS = [
      ]),
 ]
 
+#: Spanish titles of the demo projects (staff enter these on a project's Translations page)
+SPANISH_TITLES = {
+    "NB-1": "Alumbrado LED en Harbor Avenue",
+    "NB-2": "Horario de viernes y sábado por la noche en el Centro Juvenil de Northbank",
+    "NB-3": "Pasos peatonales elevados en la Escuela Primaria Lincoln",
+    "NB-4": "Alumbrado y puntos de ayuda en el parque Mill Pond",
+    "NB-5": "Equipo de intervención comunitaria contra la violencia",
+    "OT-1": "Reducción del tráfico en Market Street",
+    "OT-2": "Ruta segura a pie a la Escuela Secundaria Jefferson",
+    "OT-3": "Alumbrado del sendero junto al río",
+    "OT-4": "Microsubvenciones para fiestas de cuadra y vigilancia vecinal",
+    "ES-1": "Acompañantes de Camino Seguro",
+    "ES-2": "Baloncesto nocturno y mentorías",
+    "ES-3": "Semáforos peatonales en la Ruta 9",
+    "ES-4": "Alumbrado solar para el paso inferior del Greenway",
+    "ES-5": "Limpiar y reverdecer cuatro solares vacíos",
+}
+
 LAST_NAMES = ["Garcia", "Nguyen", "Okafor", "Smith", "Kowalski", "O'Brien", "Haddad", "Chen",
               "Johnson", "Rossi", "Müller", "Dubois", "Patel", "Kim", "Hernández", "Murphy",
               "Ivanova", "Mensah", "Silva", "Jean-Baptiste"]
@@ -132,6 +150,11 @@ def seed_demo(voters: int = 50, now: dt.datetime | None = None,
         cycle.districts.append(district)
     db.session.add(cycle)
     db.session.flush()
+    db.session.add_all(
+        ContentTranslation(object_type="project", object_id=project.id, locale="es",
+                           field="title", text=SPANISH_TITLES[project.code])
+        for district in cycle.districts for project in district.projects
+        if project.code in SPANISH_TITLES)
 
     credentials = DemoCredentials()
     postcodes = {d[0]: d[6] for d in DISTRICTS}

@@ -18,18 +18,19 @@ from pbvote import mail, sign_in_rules
 from pbvote import proposal_rules as rules
 from pbvote.db import for_update, utcnow
 from pbvote.extensions import db
+from pbvote.i18n_hook import N_, _, translate
 from pbvote.models import Account, EmailSignInCode
 from pbvote.services import log
 from pbvote.services.errors import DomainError
 from pbvote.services.keys import keyed_hash
 
-CODE_REFUSED = ("That code is not right, has expired or was already used. Check the latest "
-                "email we sent, or ask for a new code.")
+CODE_REFUSED = N_("That code is not right, has expired or was already used. Check the latest "
+                  "email we sent, or ask for a new code.")
 
 
 class CodeRefused(DomainError):
-    def __init__(self, message: str = CODE_REFUSED):
-        super().__init__(message, 401)
+    def __init__(self, message: str | None = None):
+        super().__init__(message or translate(CODE_REFUSED), 401)
 
 
 class InvalidEmail(DomainError):
@@ -60,11 +61,11 @@ def request_code(email_text: str, now=None) -> str:
         raise InvalidEmail(problem)
     account = db.session.scalar(select(Account).where(Account.email == email))
     if account is not None and account.role != "resident":
-        mail.send(email, "Sign in to pbvote as staff",
-                  "Someone asked for a resident sign-in code for this address. It belongs to "
-                  "a staff account, which signs in with its password and authenticator app "
-                  "on the staff sign-in page instead. If this was not you, you can ignore "
-                  "this email.")
+        mail.send(email, _("Sign in to pbvote as staff"),
+                  _("Someone asked for a resident sign-in code for this address. It belongs to "
+                    "a staff account, which signs in with its password and authenticator app "
+                    "on the staff sign-in page instead. If this was not you, you can ignore "
+                    "this email."))
         return email
     code = rules.new_sign_in_code()
     row = db.session.scalar(for_update(select(EmailSignInCode).where(
@@ -78,9 +79,11 @@ def request_code(email_text: str, now=None) -> str:
     row.created_at = now
     db.session.flush()
     minutes = int(rules.CODE_LIFETIME.total_seconds() // 60)
-    mail.send(email, "Your pbvote sign-in code",
-              f"Your sign-in code is {code}\n\nIt works once, for {minutes} minutes. If you did "
-              "not ask for it, ignore this email: nobody can sign in without the code.")
+    # In the language the resident is reading the site in (English outside a request).
+    mail.send(email, _("Your pbvote sign-in code"),
+              _("Your sign-in code is %(code)s\n\nIt works once, for %(minutes)s minutes. If "
+                "you did not ask for it, ignore this email: nobody can sign in without the "
+                "code.", code=code, minutes=minutes))
     return email
 
 
@@ -96,8 +99,8 @@ def check_code(email_text: str, code_text: str, now=None) -> Account:
         raise CodeRefused()
     state = rules.code_state(row.expires_at, row.attempts, False, now)
     if state != "usable":
-        raise CodeRefused("That code has expired or had too many wrong tries. Ask for a new "
-                          "code." if state in ("expired", "exhausted") else CODE_REFUSED)
+        raise CodeRefused(_("That code has expired or had too many wrong tries. Ask for a new "
+                            "code.") if state in ("expired", "exhausted") else None)
     code = rules.normalise_sign_in_code(code_text)
     if code is None or not secrets.compare_digest(row.code_hash, _code_hash(email, code)):
         row.attempts += 1
@@ -115,7 +118,8 @@ def check_code(email_text: str, code_text: str, now=None) -> Account:
                            "how": "first email-code sign-in"})
     elif account.role != "resident" or not account.is_active:
         db.session.flush()
-        raise CodeRefused("This address cannot sign in here. Staff use the staff sign-in page.")
+        raise CodeRefused(_("This address cannot sign in here. Staff use the staff sign-in "
+                            "page."))
     account.session_key = secrets.token_hex(32)
     db.session.flush()
     log.record_action(_system_chain_id(), "auth.resident_signed_in", resident_label(account),

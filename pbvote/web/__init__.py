@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from flask import render_template, request
+from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 
+from pbvote.i18n_hook import N_
 from pbvote.services.errors import DomainError
 
 
@@ -46,6 +48,12 @@ def register_blueprints(app) -> None:
 
     for module in (desk, kiosk, paper, in_person_audit):
         app.register_blueprint(module.bp)
+    from pbvote.web import content_translations, i18n
+
+    app.register_blueprint(i18n.bp)
+    i18n.register_globals(app)
+    app.register_blueprint(content_translations.bp)
+    content_translations.register_globals(app)
     app.before_request(guards.enforce_access)
     filters.register(app)
     _register_error_pages(app)
@@ -60,22 +68,22 @@ def _register_error_pages(app) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(error):
-        message = ("This form has expired or was changed outside this site. "
-                   "Go back, reload the page and try again.")
+        message = gettext("This form has expired or was changed outside this site. "
+                          "Go back, reload the page and try again.")
         return render_template("errors/message.html", title=message, reasons=[], status=400), 400
 
-    for status, message in [(400, "The request could not be understood."),
-                            (403, "You do not have access to this page."),
-                            (404, "This page does not exist."),
-                            (405, "This action is not allowed here."),
-                            (413, "The upload is too large."),
-                            (429, "Too many attempts. Wait a minute and try again.")]:
+    for status, message in [(400, N_("The request could not be understood.")),
+                            (403, N_("You do not have access to this page.")),
+                            (404, N_("This page does not exist.")),
+                            (405, N_("This action is not allowed here.")),
+                            (413, N_("The upload is too large.")),
+                            (429, N_("Too many attempts. Wait a minute and try again."))]:
         app.register_error_handler(status, _simple_error_page(status, message))
 
 
 def _simple_error_page(status: int, message: str):
     def handler(error):
-        return render_template("errors/message.html", title=message, reasons=[],
+        return render_template("errors/message.html", title=gettext(message), reasons=[],
                                status=status), status
     return handler
 

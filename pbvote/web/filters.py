@@ -1,37 +1,47 @@
 """Template filters for money, dates and phases, formatted per locale by Babel."""
 from __future__ import annotations
 
+import re
 from zoneinfo import ZoneInfo
 
-from babel.numbers import get_currency_symbol
-from flask_babel import format_currency, format_date, format_time, get_locale, gettext
+from babel import Locale, dates, numbers
+from flask_babel import get_locale, gettext
 
 from pbvote import ballots
+from pbvote.i18n_hook import N_
 
 PHASE_LABELS = {
-    "intake": "Idea collection",
-    "review": "Review of ideas",
-    "voting": "Voting",
-    "tally": "Counting",
-    "published": "Results published",
+    "intake": N_("Idea collection"),
+    "review": N_("Review of ideas"),
+    "voting": N_("Voting"),
+    "tally": N_("Counting"),
+    "published": N_("Results published"),
 }
 
 
 def money(amount: int, currency: str = "USD") -> str:
-    return format_currency(amount, currency, format="¤#,##0", currency_digits=False)
+    """Whole currency units in the locale's own pattern: $400,000 / 400.000 US$ / US$400,000."""
+    locale = get_locale() or Locale.parse("en")  # outside a request: English
+    pattern = locale.currency_formats["standard"].pattern
+    return numbers.format_currency(amount, currency, format=re.sub(r"\.0+", "", pattern),
+                                   currency_digits=False, locale=locale)
 
 
 def local_datetime(moment, timezone: str = "UTC") -> str:
+    # Babel's own functions: Flask-Babel's would convert the local time back to its default
+    # zone (UTC), showing UTC clock times under a "times are in <cycle zone>" note.
     local = moment.astimezone(ZoneInfo(timezone))
-    return f"{format_date(local, 'medium')}, {format_time(local, 'short')}"
+    locale = get_locale() or Locale.parse("en")
+    return (f"{dates.format_date(local, 'medium', locale=locale)}, "
+            f"{dates.format_time(local, 'short', tzinfo=local.tzinfo, locale=locale)}")
 
 
 def phase_label(kind: str | None) -> str:
-    return gettext(PHASE_LABELS.get(kind or "", "Between phases"))
+    return gettext(PHASE_LABELS.get(kind or "", N_("Between phases")))
 
 
 def ballot_rules(design: ballots.BallotDesign, currency: str = "USD") -> str:
-    return ballots.describe(design, get_currency_symbol(currency, locale=get_locale()))
+    return ballots.describe(design, numbers.get_currency_symbol(currency, locale=get_locale()))
 
 
 def register(app) -> None:

@@ -5,11 +5,12 @@ import json
 from fractions import Fraction
 
 from flask import Blueprint, Response, render_template, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 
 from pbvote import charts
+from pbvote.i18n_hook import format_number
 from pbvote.models import ResultsSnapshot
-from pbvote.results_view import DistrictResult, read_district
+from pbvote.results_view import DistrictResult, read_district, scored
 from pbvote.services import publication
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import NotFound
@@ -45,27 +46,32 @@ def prepare_results(results: dict) -> dict:
     score_charts, spend_charts = {}, {}
     for district in districts:
         ranked = sorted(district.projects, key=lambda p: (-p.score, p.title))
+        label = gettext(district.score_label)  # "votes" / "points", marked in results_view
         score_charts[district.slug] = charts.bar_chart(
-            f"{district.name}: {district.score_label} per project",
-            f"Horizontal bars, one per project, longest for the most {district.score_label}. "
-            "Funded projects are marked 'funded' and hatched.",
-            [charts.Bar(p.title, p.score, f"{p.score_text} {district.score_label}",
-                        highlighted=p.funded, tag="funded") for p in ranked])
+            gettext("%(district)s: %(label)s per project", district=district.name, label=label),
+            gettext("Horizontal bars, one per project, longest for the most %(label)s. "
+                    "Funded projects are marked 'funded' and hatched.", label=label),
+            [charts.Bar(p.title, p.score, scored(p.score_text, district.score_label),
+                        highlighted=p.funded, tag=gettext("funded")) for p in ranked])
         spend_charts[district.slug] = charts.bar_chart(
-            f"{district.name}: money spent and left of the budget",
-            f"Budget {cash(district.budget)}; funded projects cost {cash(district.total_cost)}; "
-            f"{cash(district.leftover)} is left.",
-            [charts.Bar("Budget", district.budget, cash(district.budget)),
-             charts.Bar("Spent on funded projects", district.total_cost,
-                        cash(district.total_cost), highlighted=True, tag="spent"),
-             charts.Bar("Left over", district.leftover, cash(district.leftover))],
+            gettext("%(district)s: money spent and left of the budget", district=district.name),
+            gettext("Budget %(budget)s; funded projects cost %(spent)s; %(left)s is left.",
+                    budget=cash(district.budget), spent=cash(district.total_cost),
+                    left=cash(district.leftover)),
+            [charts.Bar(gettext("Budget"), district.budget, cash(district.budget)),
+             charts.Bar(gettext("Spent on funded projects"), district.total_cost,
+                        cash(district.total_cost), highlighted=True, tag=gettext("spent")),
+             charts.Bar(gettext("Left over"), district.leftover, cash(district.leftover))],
             scale_max=district.budget)
     turnout_chart = charts.bar_chart(
-        "Turnout by district",
-        "Horizontal bars, one per district: the share of eligible people who took part.",
+        gettext("Turnout by district"),
+        gettext("Horizontal bars, one per district: the share of eligible people who took part."),
         [charts.Bar(d.name, Fraction(d.turnout_fraction) if d.turnout_fraction else 0,
-                    (f"{d.turnout_percent} % ({d.participations:,} of {d.eligible:,})"
-                     if d.turnout_percent else "no eligible people")) for d in districts],
+                    (gettext("%(percent)s %% (%(people)s of %(eligible)s)",
+                             percent=d.turnout_percent, people=format_number(d.participations),
+                             eligible=format_number(d.eligible))
+                     if d.turnout_percent else gettext("no eligible people")))
+         for d in districts],
         scale_max=1)
     totals = results["totals"]
     return {"results": results, "districts": districts, "score_charts": score_charts,

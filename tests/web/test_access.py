@@ -47,6 +47,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "static": EVERYONE_200,
     "public.index": EVERYONE_200,
     "public.cycle": EVERYONE_200,
+    "i18n.switch": _same(303),  # sets the language cookie and goes back (home by default)
     "vote.start": EVERYONE_200,
     "vote.verify": EVERYONE_200,
     "vote.ballot": {**_same(302), "voter": 200},
@@ -99,6 +100,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "staff_setup.projects": STAFF_PAGE,
     "staff_setup.new_project": STAFF_PAGE,
     "staff_setup.edit_project": STAFF_PAGE,
+    "content_translations.project": STAFF_PAGE,
     "staff_setup.delete_project": POST_ONLY,
     "staff_setup.roll_upload": STAFF_PAGE,
     "staff_setup.roll_preview": {**STAFF_PAGE, "staff": 404, "admin": 404},  # no such upload
@@ -202,6 +204,7 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "staff_setup.phases": {**STAFF_PAGE, "staff": 409, "admin": 409},
     "staff_setup.new_project": {**STAFF_PAGE, "staff": 422, "admin": 422},
     "staff_setup.edit_project": {**STAFF_PAGE, "staff": 422, "admin": 422},
+    "content_translations.project": {**STAFF_PAGE, "staff": 303, "admin": 303},  # no change
     "staff_setup.delete_project": {**STAFF_PAGE, "staff": 409, "admin": 409},
     "staff_setup.roll_upload": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no file
     "staff_setup.roll_preview": {**STAFF_PAGE, "staff": 404, "admin": 404},

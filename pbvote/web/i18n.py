@@ -1,0 +1,84 @@
+"""Language choice: a switcher link sets a cookie that wins over Accept-Language."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, request, url_for
+
+from pbvote.web.guards import allow_anyone, set_policy
+
+bp = Blueprint("i18n", __name__)
+set_policy(bp.name, allow_anyone)
+
+LANGUAGE_COOKIE = "pbvote_lang"
+ONE_YEAR = 365 * 24 * 3600
+#: Locale code → the language's own name, in switcher order.
+LANGUAGES: dict[str, str] = {"en": "English", "es": "Español", "zh_Hans": "简体中文"}
+#: Accept-Language tags (lower case) that pick each locale; browsers send zh-CN or zh-Hans.
+_ACCEPT_TAGS: dict[str, str] = {
+    "en": "en", "es": "es",
+    "zh": "zh_Hans", "zh-cn": "zh_Hans", "zh-hans": "zh_Hans", "zh-sg": "zh_Hans",
+    "zh-hans-cn": "zh_Hans",
+}
+
+
+#: how each language writes "1st", "2nd" …; None keeps English suffixes
+ORDINAL_FORMATS: dict[str, str] = {"es": "{n}.º", "zh_Hans": "第{n}"}
+
+
+def ordinal_for_locale(n: int) -> str | None:
+    from flask_babel import get_locale
+
+    pattern = ORDINAL_FORMATS.get(str(get_locale()))
+    return pattern.format(n=n) if pattern else None
+
+
+def select_locale() -> str:
+    chosen = request.cookies.get(LANGUAGE_COOKIE, "")
+    if chosen in LANGUAGES:
+        return chosen
+    for tag, _quality in request.accept_languages:
+        tag = tag.lower().replace("_", "-")
+        if tag in _ACCEPT_TAGS:
+            return _ACCEPT_TAGS[tag]
+        primary = tag.split("-")[0]
+        if primary in _ACCEPT_TAGS and primary != "zh":
+            return _ACCEPT_TAGS[primary]
+        if primary == "zh" and "hant" not in tag and tag not in ("zh-tw", "zh-hk", "zh-mo"):
+            return "zh_Hans"
+    return "en"
+
+
+def html_lang(locale: object) -> str:
+    """BCP 47 tag for <html lang>: zh_Hans → zh-Hans."""
+    return str(locale).replace("_", "-")
+
+
+def _local_path(target: str | None) -> str:
+    # Only a path on this site: no scheme, no host, no protocol-relative or backslash tricks.
+    if (not target or not target.startswith("/") or target.startswith("//")
+            or "\\" in target or any(ord(c) < 32 for c in target)):
+        return url_for("public.index")
+    return target
+
+
+@bp.get("/language")
+def switch():
+    lang = request.args.get("lang", "")
+    response = redirect(_local_path(request.args.get("next")), code=303)
+    if lang in LANGUAGES:
+        response.set_cookie(LANGUAGE_COOKIE, lang, max_age=ONE_YEAR, samesite="Lax",
+                            secure=request.is_secure, httponly=True, path="/")
+    return response
+
+
+def number(value: int) -> str:
+    """Whole numbers grouped the locale's way: 12,345 / 12.345 / 12,345."""
+    from flask_babel import format_decimal
+
+    return format_decimal(value)
+
+
+def register_globals(app) -> None:
+    from flask_babel import get_locale
+
+    app.jinja_env.globals.update(languages=LANGUAGES, html_lang=html_lang, get_locale=get_locale)
+    app.add_template_filter(number, "number")
