@@ -119,9 +119,15 @@ def ballot():
         if not reasons:
             session["pending"] = ballots.selections_to_json(design, selections)
             return redirect(url_for("vote.review"))
+    if request.method == "POST" and selections is None:
+        # The form could not be read as a ballot (say, a rank given twice): show back what
+        # was typed, so a resident fixes one field instead of filling in everything again.
+        chosen = _choices_as_typed(design, g.district, request.form)
+    else:
+        chosen = _as_choice_map(design, selections)
     return render_template(
         "vote/ballot.html", cycle=g.cycle, district=g.district, design=design, form=form,
-        reasons=reasons, chosen=_as_choice_map(design, selections)), (422 if reasons else 200)
+        reasons=reasons, chosen=chosen), (422 if reasons else 200)
 
 
 @bp.get("/review")
@@ -187,6 +193,19 @@ def _pending_selections(design):
     except ValueError:
         session.pop("pending", None)
         return None
+
+
+def _choices_as_typed(design, district, form) -> dict[str, int]:
+    """project code → the whole number typed for it (rank or points) or 1 (ticked), for
+    the ballot's own projects only; anything else is left blank."""
+    codes = [project.code for project in district.projects]
+    if design.kind in ("ranked", "cumulative"):
+        prefix = "rank_" if design.kind == "ranked" else "points_"
+        typed = {code: form.get(prefix + code, "").strip() for code in codes}
+        return {code: int(value) for code, value in typed.items()
+                if value.isascii() and value.isdigit() and len(value) <= 6}
+    ticked = set(form.getlist("project"))
+    return {code: 1 for code in codes if code in ticked}
 
 
 def _as_choice_map(design, selections) -> dict[str, int]:

@@ -17,7 +17,6 @@ import pytest
 
 from tests.conftest import REPO_ROOT
 
-
 CHROMIUM = os.environ.get("PBVOTE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
