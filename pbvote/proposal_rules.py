@@ -182,7 +182,8 @@ def parse_amount(text: str | None) -> int | None | Reason:
     value = re.sub(r"[\s,_]", "", text or "")
     if not value:
         return None
-    if not value.isdigit() or len(value) > 16:
+    # isdigit() also accepts superscripts such as "²", which int() refuses
+    if not (value.isascii() and value.isdigit()) or len(value) > 16:
         return Reason("cost_estimate", "amount_invalid",
                       "Enter the cost as a whole number, for example 25000.")
     return int(value)

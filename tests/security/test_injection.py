@@ -101,3 +101,18 @@ def test_nul_characters_are_a_clean_400_everywhere(site):
     assert client.post("/staff/login", data={"csrf_token": csrf_token(login.text),
                                              "email": "a@example.org",
                                              "password": "pass\x00word"}).status_code == 400
+
+
+def test_digits_that_python_reads_but_int_refuses_are_a_clean_422(site):
+    """'²' passes str.isdigit() but not int(): as an idea's cost estimate it was a 500."""
+    from tests.proposal_helpers import sign_in_by_email, token
+
+    resident = site.test_client()
+    sign_in_by_email(resident, "ada@example.org")
+    for value in ("²", "1²", "١٢٣"):
+        response = resident.post("/cycles/test-cycle/ideas/new", data={
+            "csrf_token": token(resident, "/cycles/test-cycle/ideas/new"),
+            "title": "Light the underpass", "description": "It is dark.",
+            "category": "Street lighting", "district": "approval", "location": "Mill Road",
+            "cost_estimate": value})
+        assert response.status_code == 422, (value, response.status_code)
