@@ -1,7 +1,7 @@
 """Blueprints, the access guard, error pages and response headers."""
 from __future__ import annotations
 
-from flask import render_template, request
+from flask import render_template, session
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 
@@ -104,6 +104,8 @@ def _security_headers(response):
 
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if request.endpoint and request.endpoint.startswith("vote."):
-        headers["Cache-Control"] = "no-store"  # ballots and receipts stay off shared caches
+    if session.accessed:
+        # Whatever depends on who is asking (ballots, receipts, staff pages, CSRF tokens,
+        # a signed-in header) stays out of every cache, in one place for all blueprints.
+        headers["Cache-Control"] = "no-store"
     return response

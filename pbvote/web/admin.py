@@ -16,11 +16,6 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 set_policy(bp.name, require_roles("admin"))
 
 
-@bp.after_request
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"  # invitation links must not be cached
-    return response
-
 
 def _admin():
     return current_user._get_current_object()

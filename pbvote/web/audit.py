@@ -22,11 +22,6 @@ reads_only("audit.verify_now")
 LOG_PAGE_SIZE = 50
 
 
-@bp.after_request
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
 
 @bp.get("/")
 def index():

@@ -45,11 +45,6 @@ def _policy():
 set_policy(bp.name, _policy)
 
 
-@bp.after_request
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
 
 def _rate_limit() -> str:
     return current_app.config.get("SIGN_IN_RATE_LIMIT", "10/minute")

@@ -34,11 +34,6 @@ def add_slug(endpoint, values):
         values["slug"] = g.cycle.slug
 
 
-@bp.after_request
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
 
 def _require_csrf() -> None:
     if not CsrfOnlyForm().validate_on_submit():

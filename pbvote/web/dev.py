@@ -23,11 +23,6 @@ def _only_in_development():
 set_policy(bp.name, _only_in_development)
 
 
-@bp.after_request
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
 
 @bp.get("/outbox")
 def outbox():

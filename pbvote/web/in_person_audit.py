@@ -30,11 +30,6 @@ def add_slug(endpoint, values):
         values["slug"] = g.cycle.slug
 
 
-@bp.after_request
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
 
 @bp.get("/")
 def reconciliation():

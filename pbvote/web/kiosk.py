@@ -56,11 +56,6 @@ def _stay_in_kiosk():
     return None
 
 
-@bp.after_request
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
 
 def _require_csrf() -> None:
     if not CsrfOnlyForm().validate_on_submit():

@@ -29,11 +29,6 @@ def require_resident():
 set_policy(bp.name, require_resident)
 
 
-@bp.after_request
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
 
 def _me():
     return current_user._get_current_object()

@@ -20,11 +20,6 @@ set_policy(bp.name, allow_anyone)
 PENDING = "resident_sign_in"
 
 
-@bp.after_request
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
 
 def _rate_limit() -> str:
     return current_app.config.get("RESIDENT_SIGN_IN_RATE_LIMIT", "10/minute")

@@ -20,11 +20,6 @@ set_policy(bp.name, require_roles("staff", "admin"))
 OPEN_STATUSES = ("submitted", "under_review", "needs_information", "feasible")
 
 
-@bp.after_request
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
 
 def _me():
     return current_user._get_current_object()

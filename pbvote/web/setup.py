@@ -51,11 +51,6 @@ def _roll_upload_limit(endpoint, values):
         request.max_content_length = ROLL_UPLOAD_MAX_BYTES
 
 
-@bp.after_request
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"  # access codes and roll previews
-    return response
-
 
 def _actor() -> str:
     return current_user.label

@@ -17,11 +17,6 @@ CYCLE_LINKS = (("staff_setup.overview", _l("Setup")), ("review.queue", _l("Ideas
                ("paper.index", _l("Paper ballots")))
 
 
-@bp.after_request
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
 
 @bp.get("/")
 def dashboard():

@@ -23,11 +23,6 @@ bp = Blueprint("staff_results", __name__, url_prefix="/staff/cycles/<slug>/resul
 set_policy(bp.name, require_roles("staff", "admin"))
 
 
-@bp.after_request
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"  # private, unpublished counts
-    return response
-
 
 def _closed_cycle(slug: str):
     cycle = get_cycle(slug)
