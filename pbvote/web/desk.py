@@ -12,7 +12,7 @@ from pbvote.forms.vote import CsrfOnlyForm
 from pbvote.services import in_person
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
-from pbvote.web.guards import require_roles, set_policy
+from pbvote.web.guards import require_roles, scope_to_cycle, set_policy
 
 bp = Blueprint("desk", __name__, url_prefix="/staff/cycles/<slug>/desk")
 set_policy(bp.name, require_roles("staff", "admin"))
@@ -22,16 +22,7 @@ reads_only("desk.set_site")
 #: session key: the site this device's desk is at
 SITE_KEY = "desk_site"
 
-
-@bp.url_value_preprocessor
-def load_cycle(endpoint, values):
-    g.cycle = get_cycle(values.pop("slug"))
-
-
-@bp.url_defaults
-def add_slug(endpoint, values):
-    if "slug" not in values and "cycle" in g:
-        values["slug"] = g.cycle.slug
+scope_to_cycle(bp, get_cycle)
 
 
 

@@ -118,3 +118,17 @@ def require_fresh_login(max_age_seconds: int = 600, return_to: str | None = None
             host = request.host_url.rstrip("/")
             return_to = referrer[len(host):] if referrer.startswith(host + "/") else None
     abort(redirect(url_for("auth.reauth", next=safe_next_path(return_to))))
+
+
+def scope_to_cycle(blueprint, load_cycle) -> None:
+    """Routes under /…/<slug>/…: load the cycle into g.cycle and fill the slug in url_for."""
+    from flask import g
+
+    @blueprint.url_value_preprocessor
+    def _load_cycle(endpoint, values):
+        g.cycle = load_cycle(values.pop("slug"))
+
+    @blueprint.url_defaults
+    def _add_slug(endpoint, values):
+        if "slug" not in values and "cycle" in g:
+            values["slug"] = g.cycle.slug

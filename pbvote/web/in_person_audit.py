@@ -13,21 +13,12 @@ from pbvote.forms.vote import CsrfOnlyForm
 from pbvote.services import in_person
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
-from pbvote.web.guards import require_roles, set_policy
+from pbvote.web.guards import require_roles, scope_to_cycle, set_policy
 
 bp = Blueprint("in_person_audit", __name__, url_prefix="/audit/cycles/<slug>/in-person")
 set_policy(bp.name, require_roles("auditor", "admin"))
 
-
-@bp.url_value_preprocessor
-def load_cycle(endpoint, values):
-    g.cycle = get_cycle(values.pop("slug"))
-
-
-@bp.url_defaults
-def add_slug(endpoint, values):
-    if "slug" not in values and "cycle" in g:
-        values["slug"] = g.cycle.slug
+scope_to_cycle(bp, get_cycle)
 
 
 

@@ -12,7 +12,7 @@ from pbvote.forms.vote import AccessCodeForm, CsrfOnlyForm, RollCheckForm
 from pbvote.models import District
 from pbvote.services import voting
 from pbvote.services.errors import AlreadyVoted, BallotRejected, DomainError, NotEligible
-from pbvote.web.guards import set_policy
+from pbvote.web.guards import scope_to_cycle, set_policy
 
 bp = Blueprint("vote", __name__, url_prefix="/cycles/<slug>/vote")
 
@@ -20,16 +20,7 @@ VERIFIED_SESSION_SECONDS = 45 * 60
 #: endpoints anyone may open; every other endpoint here needs a verified voter
 OPEN_ENDPOINTS = frozenset({"vote.start", "vote.verify", "vote.receipt"})
 
-
-@bp.url_value_preprocessor
-def load_cycle(endpoint, values):
-    g.cycle = voting.cycle_for_voting(values.pop("slug"))
-
-
-@bp.url_defaults
-def add_slug(endpoint, values):
-    if "slug" not in values and "cycle" in g:
-        values["slug"] = g.cycle.slug
+scope_to_cycle(bp, voting.cycle_for_voting)
 
 
 def _require_verified_voter():

@@ -43,7 +43,10 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (./run test installs Debian's chromium)")
+        message = f"no Chromium at {CHROMIUM} (./run test installs Debian's chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # in CI a missing browser is a broken install, not a skip
+        pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
