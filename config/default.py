@@ -24,4 +24,9 @@ ARGON2_TIME_COST = 3
 ARGON2_MEMORY_COST = 65536
 ARGON2_PARALLELISM = 4
 SIGN_IN_RATE_LIMIT = "10/minute"
+# Failed voter checks (roll match or access code): per person named in a roll check, which
+# stops guessing a neighbour's birth date from many addresses, and per network address,
+# generous because a library or desk may put many residents behind one address.
+VOTER_CHECK_FAILURES_PER_PERSON = "10/hour"
+VOTER_CHECK_FAILURES_PER_ADDRESS = "60/10 minutes"
 TOTP_ISSUER = "pbvote"

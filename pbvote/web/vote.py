@@ -3,13 +3,25 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
-from pbvote import ballots
+from pbvote import ballots, eligibility
 from pbvote.db import reads_only, utcnow
+from pbvote.extensions import limiter
 from pbvote.forms.vote import AccessCodeForm, CsrfOnlyForm, RollCheckForm
 from pbvote.services import voting
 from pbvote.services.errors import AlreadyVoted, BallotRejected, DomainError, NotEligible
+from pbvote.services.keys import keyed_hash
 from pbvote.web.guards import scope_to_cycle, set_policy
 
 bp = Blueprint("vote", __name__, url_prefix="/cycles/<slug>/vote")
@@ -58,7 +70,39 @@ def start():
     return render_template("vote/start.html", cycle=g.cycle)
 
 
+def _failures_per_person() -> str:
+    return current_app.config.get("VOTER_CHECK_FAILURES_PER_PERSON", "10/hour")
+
+
+def _failures_per_address() -> str:
+    return current_app.config.get("VOTER_CHECK_FAILURES_PER_ADDRESS", "60/10 minutes")
+
+
+def _typed_person_key() -> str:
+    """The person a roll check names (cycle, last name, postcode or roll number), keyed so
+    the rate-limit store holds no personal data. Someone who knows a neighbour's name and
+    street could otherwise try birth dates until one matches, from as many addresses as
+    they like."""
+    form = request.form
+    typed = "|".join((g.cycle.slug, eligibility.normalise_name(form.get("roll-last_name", "")),
+                      eligibility.normalise_postcode(form.get("roll-postcode_or_roll", ""))))
+    return "voter-check:" + keyed_hash("rate-limit", typed)
+
+
+def _not_a_roll_check() -> bool:
+    # access codes carry 60 random bits: only the per-address limit applies to them
+    return request.form.get("method") != "roll"
+
+
+def _refused(response) -> bool:
+    """Only checks that did not let the person through count towards the limits."""
+    return response.status_code >= 400
+
+
 @bp.route("/<district_slug>/verify", methods=["GET", "POST"])
+@limiter.limit(_failures_per_person, key_func=_typed_person_key, methods=["POST"],
+               deduct_when=_refused, exempt_when=_not_a_roll_check)
+@limiter.limit(_failures_per_address, methods=["POST"], deduct_when=_refused)
 def verify(district_slug: str):
     _require_open()
     district = g.cycle.district_by_slug(district_slug)

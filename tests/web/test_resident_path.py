@@ -1,6 +1,9 @@
 """The resident's whole path through the test client, with CSRF on, for every ballot kind."""
 from __future__ import annotations
 
+import datetime as dt
+from types import SimpleNamespace
+
 import pytest
 from sqlalchemy import func, select
 
@@ -177,3 +180,50 @@ def test_security_headers_and_no_cache_on_ballot_pages(client, made):
     assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_failed_voter_checks_are_rate_limited_per_person_and_per_address(engine_name,
+                                                                          migrated_urls):
+    """Guessing a neighbour's birth date: after the limit, even the right date is refused
+    for that name and postcode, while other residents still get through."""
+    from pbvote import create_app
+    from pbvote.extensions import limiter
+
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI=migrated_urls(engine_name),
+                     RATELIMIT_ENABLED=True, VOTER_CHECK_FAILURES_PER_PERSON="3/hour",
+                     VOTER_CHECK_FAILURES_PER_ADDRESS="8/hour")
+    limiter.reset()
+    try:
+        with app.app_context(), write_intent():
+            made = make_cycle()
+            db.session.commit()
+        target, other = made.people["approval"], made.people["ranked"]
+
+        def check(client, district, person, birth_date):
+            url = f"/cycles/{made.slug}/vote/{district}/verify"
+            page = client.get(url).get_data(as_text=True)
+            return client.post(url, data={
+                "method": "roll", "roll-csrf_token": csrf_token(page),
+                "roll-last_name": person.last_name, "roll-birth_date": birth_date.isoformat(),
+                "roll-postcode_or_roll": person.postcode}).status_code
+
+        guesses = [check(app.test_client(), "approval", target, dt.date(1970, 1, day))
+                   for day in range(1, 5)]
+        assert guesses == [403, 403, 403, 429]
+        assert check(app.test_client(), "approval", target, target.birth_date) == 429
+        # another person from the same address is let through: successes are not counted
+        assert check(app.test_client(), "ranked", other, other.birth_date) == 302
+        # the address limit counts every refused check, the two refused as too many too:
+        # 5 so far, so 3 more for names nobody has tried, then refused
+        strangers = [SimpleNamespace(last_name=f"Stranger{n}", postcode=other.postcode)
+                     for n in range(4)]
+        statuses = [check(app.test_client(), "ranked", stranger, dt.date(1970, 2, 1))
+                    for stranger in strangers]
+        assert statuses == [403, 403, 403, 429]
+    finally:
+        limiter.reset()
+        with app.app_context():
+            from tests.conftest import _empty_all_tables
+
+            _empty_all_tables(db)
+            db.engine.dispose()
