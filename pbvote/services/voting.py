@@ -170,8 +170,11 @@ def verify_by_roll(cycle: Cycle, district: District, last_name: str, birth_date:
     entry = candidates[0] if candidates else None
     record = None
     if entry is not None:
+        # the entry's district by id from the cycle in hand: loading it would cost a query
+        entry_district = next((d.slug for d in cycle.districts if d.id == entry.district_id),
+                              None)
         record = eligibility.RollRecord(
-            district=entry.district.slug, last_name_key=eligibility.normalise_name(last_name),
+            district=entry_district, last_name_key=eligibility.normalise_name(last_name),
             birth_date=entry.birth_date,
             postcode_key=eligibility.normalise_postcode(postcode_or_roll), roll_number=None)
     reasons = eligibility.check_roll_match(rules, record, district.slug, last_name, birth_date,
