@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale, dates, numbers
@@ -22,6 +23,14 @@ PHASE_LABELS = {
 def money(amount: int, currency: str = "USD") -> str:
     """Whole currency units in the locale's own pattern: $400,000 / 400.000 US$ / US$400,000."""
     locale = get_locale() or Locale.parse("en")  # outside a request: English
+    return _formatted_money(amount, currency, str(locale))
+
+
+@lru_cache(maxsize=4096)
+def _formatted_money(amount: int, currency: str, locale_name: str) -> str:
+    # Babel takes longer than the rest of a ballot line, and a page repeats a few amounts
+    # (costs, budgets) for every reader: the same inputs always give the same text.
+    locale = Locale.parse(locale_name)
     pattern = locale.currency_formats["standard"].pattern
     return numbers.format_currency(amount, currency, format=re.sub(r"\.0+", "", pattern),
                                    currency_digits=False, locale=locale)
