@@ -1,6 +1,8 @@
 """Language choice: a switcher link sets a cookie that wins over Accept-Language."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Blueprint, redirect, request, url_for
 
 from pbvote.web.guards import allow_anyone, set_policy
@@ -77,8 +79,42 @@ def number(value: int) -> str:
     return format_decimal(value)
 
 
+@lru_cache(maxsize=16)
+def _wtforms_catalogue(locale: str):
+    from babel import support
+    from wtforms.i18n import messages_path
+
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class _SharedWTFormsTranslations:
+    """WTForms' own messages ("This field is required.") in the request's language.
+
+    Flask-WTF reads its catalogue from disk and parses it on every request that builds a
+    form; it takes whatever is in `request.wtforms_translations`, so each request is handed
+    this, which uses the process's one parsed copy per language.
+    """
+
+    def ugettext(self, text: str) -> str:
+        from flask_babel import get_locale
+
+        return _wtforms_catalogue(str(get_locale())).ugettext(text)
+
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
+        from flask_babel import get_locale
+
+        return _wtforms_catalogue(str(get_locale())).ungettext(singular, plural, n)
+
+
+_SHARED_WTFORMS_TRANSLATIONS = _SharedWTFormsTranslations()
+
+
 def register_globals(app) -> None:
     from flask_babel import get_locale
 
     app.jinja_env.globals.update(languages=LANGUAGES, html_lang=html_lang, get_locale=get_locale)
     app.add_template_filter(number, "number")
+
+    @app.before_request
+    def _share_wtforms_translations():
+        request.wtforms_translations = _SHARED_WTFORMS_TRANSLATIONS
