@@ -1,6 +1,7 @@
 """Verifying eligibility and casting a final ballot."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import secrets
 from dataclasses import asdict, dataclass
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from pbvote import ballots, eligibility
 from pbvote.audit.chain import canonical_json, receipt_from_entry_hash
-from pbvote.db import for_update, utcnow
+from pbvote.db import WRITE_INTENT, for_update, utcnow
 from pbvote.extensions import db
 from pbvote.models import AccessCode, Ballot, Cycle, District, Participation, RollEntry
 from pbvote.services import log
@@ -86,35 +87,58 @@ def voting_cycle(slug: str) -> Cycle:
     per request compares the cycle's config_revision, which every change to the cycle, its
     phases, districts or projects raises in its own transaction (pbvote.models.revision), so
     a page never shows settings older than that query. The objects are detached: callers
-    must not change them, and what they write refers to them by id. Casting reloads the
-    cycle in the request's session and checks the ballot against that.
+    must not change them, and what they write refers to them by id.
     """
-    key = db.session.execute(select(Cycle.id, Cycle.config_revision)
-                             .where(Cycle.slug == slug)).first()
-    if key is None:
-        raise NotFound("There is no budget cycle at this address.")
-    # per app, so two apps in one process (tests: one per engine) never share cycles
-    cache: dict[str, tuple[tuple[int, int], Cycle]] = current_app.extensions.setdefault(
-        "pbvote_voting_cycles", {})
-    cached = cache.get(slug)
-    if cached is not None and cached[0] == tuple(key):
-        return cached[1]
-    with Session(db.engine, expire_on_commit=False) as session:
-        cycle = _load_cycle(session, slug)
-        for district in cycle.districts:
-            # many-to-one by primary key: answered from the identity map, no query
-            district.cycle  # noqa: B018 - loaded before detaching
-            for project in district.projects:
-                project.district, project.cycle  # noqa: B018
-        for phase in cycle.phases:
-            phase.cycle  # noqa: B018
-        # detached while loaded: a rollback would expire them, and then they could not load
-        session.expunge_all()
+    statement = select(Cycle.id, Cycle.config_revision).where(Cycle.slug == slug)
+    with _outside_the_write_lock() as own_connection:
+        key = (own_connection.execute(statement) if own_connection is not None
+               else db.session.execute(statement)).first()
+        if key is None:
+            raise NotFound("There is no budget cycle at this address.")
+        # per app, so two apps in one process (tests: one per engine) never share cycles
+        cache: dict[str, tuple[tuple[int, int], Cycle]] = current_app.extensions.setdefault(
+            "pbvote_voting_cycles", {})
+        cached = cache.get(slug)
+        if cached is not None and cached[0] == tuple(key):
+            return cached[1]
+        with Session(db.engine, expire_on_commit=False) as session:
+            cycle = _load_cycle(session, slug)
+            for district in cycle.districts:
+                # many-to-one by primary key: answered from the identity map, no query
+                district.cycle  # noqa: B018 - loaded before detaching
+                for project in district.projects:
+                    project.district, project.cycle  # noqa: B018
+            for phase in cycle.phases:
+                phase.cycle  # noqa: B018
+            # detached while loaded: a rollback would expire them; then they could not load
+            session.expunge_all()
     if len(cache) >= _CACHED_CYCLES_MAX:
         cache.clear()
     # Keyed by what the loader saw, so a change between the two queries is seen next time.
     cache[slug] = ((cycle.id, cycle.config_revision), cycle)
     return cycle
+
+
+@contextlib.contextmanager
+def _outside_the_write_lock():
+    """Reads of voting_cycle that must not take SQLite's write lock.
+
+    A casting request begins its transaction with BEGIN IMMEDIATE (pbvote.db.WRITE_INTENT).
+    Its first query would take the database's one write lock and hold it through the checks
+    before casting; and the loader's own session, waiting for that same lock, would wait
+    for its own request until the busy timeout. On SQLite these reads get a connection of
+    their own with a plain BEGIN; elsewhere (row locks, no such wait) the request's session
+    is used and None is yielded.
+    """
+    if db.engine.dialect.name != "sqlite" or not WRITE_INTENT.get():
+        yield None
+        return
+    token = WRITE_INTENT.set(False)
+    try:
+        with db.engine.connect() as connection:
+            yield connection
+    finally:
+        WRITE_INTENT.reset(token)
 
 
 def eligibility_rules(cycle: Cycle) -> eligibility.EligibilityRules:

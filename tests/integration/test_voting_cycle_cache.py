@@ -131,3 +131,34 @@ def test_a_renamed_project_shows_on_the_next_ballot_page(app, client):
             "Brighter crossings"))
     page = client.get(f"/cycles/{made.slug}/vote/ballot").get_data(as_text=True)
     assert "Brighter crossings" in page and "Project A<" not in page
+
+
+def test_a_cast_that_finds_the_cache_empty_does_not_wait_for_itself(app, client,
+                                                                     monkeypatch):
+    """A worker's first request may be a cast (a restart mid-journey). On SQLite it holds
+    the write lock from its first query, so loading the cycle in a second connection must
+    not ask for that lock too, or it waits for its own request until the busy timeout."""
+    from pbvote import extensions
+
+    with app.app_context(), write_intent():
+        made = make_cycle()
+        db.session.commit()
+    person = made.people["approval"]
+    base = f"/cycles/{made.slug}/vote"
+    from tests.conftest import csrf_token
+
+    page = client.get(f"{base}/approval/verify").text
+    client.post(f"{base}/approval/verify", data={
+        "method": "roll", "roll-csrf_token": csrf_token(page),
+        "roll-last_name": person.last_name, "roll-birth_date": person.birth_date.isoformat(),
+        "roll-postcode_or_roll": person.postcode})
+    ballot = client.get(f"{base}/ballot").text
+    client.post(f"{base}/ballot", data={"csrf_token": csrf_token(ballot), "project": ["AP-A"]})
+    review = client.get(f"{base}/review").text
+    # a new process: nothing cached, fresh connections with a short busy timeout
+    app.extensions["pbvote_voting_cycles"].clear()
+    monkeypatch.setitem(extensions._sqlite_busy_timeout, "ms", 500)
+    with app.app_context():
+        db.engine.dispose()
+    response = client.post(f"{base}/cast", data={"csrf_token": csrf_token(review)})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/receipt")
