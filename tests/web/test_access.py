@@ -101,6 +101,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "staff_setup.new_project": STAFF_PAGE,
     "staff_setup.edit_project": STAFF_PAGE,
     "content_translations.project": STAFF_PAGE,
+    "content_translations.proposal": {**STAFF_PAGE, "staff": 404, "admin": 404},
     "staff_setup.delete_project": POST_ONLY,
     "staff_setup.roll_upload": STAFF_PAGE,
     "staff_setup.roll_preview": {**STAFF_PAGE, "staff": 404, "admin": 404},  # no such upload
@@ -205,6 +206,7 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "staff_setup.new_project": {**STAFF_PAGE, "staff": 422, "admin": 422},
     "staff_setup.edit_project": {**STAFF_PAGE, "staff": 422, "admin": 422},
     "content_translations.project": {**STAFF_PAGE, "staff": 303, "admin": 303},  # no change
+    "content_translations.proposal": {**STAFF_PAGE, "staff": 404, "admin": 404},
     "staff_setup.delete_project": {**STAFF_PAGE, "staff": 409, "admin": 409},
     "staff_setup.roll_upload": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no file
     "staff_setup.roll_preview": {**STAFF_PAGE, "staff": 404, "admin": 404},
