@@ -181,6 +181,7 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "vote.ballot": {**_same(302), "voter": 422},  # an empty ballot breaks the minimum
     "vote.cast": _same(302),  # nothing pending: back to the ballot (or the start)
     "vote.leave": _same(302),
+    "board.check": _same(422),  # no receipt typed
     "auth.login": {"anonymous": 422, "voter": 422, "resident": 422,
                    "staff": 302, "auditor": 302, "admin": 302},
     "auth.totp": _same(302),
