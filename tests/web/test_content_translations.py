@@ -3,6 +3,8 @@ manifest) through one form and service for both, residents read them in their la
 the original shows where none exists."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -95,6 +97,8 @@ def test_emptying_a_translation_removes_it(app, made, staff):
 def test_a_too_long_translation_is_refused_and_nothing_is_saved(app, made, staff):
     response = _save(staff, made, es_title="x" * 201, es_summary="Resumen")
     assert response.status_code == 422 and "200" in response.text
+    assert re.search(r'id="es_title"[^>]*aria-invalid="true"', response.text)
+    assert not re.search(r'id="es_summary"[^>]*aria-invalid', response.text)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(ContentTranslation)) == 0
 
