@@ -2,14 +2,16 @@
 "Is my ballot on the board?"; and the published bundle's zip once results are published."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
+from pbvote.db import reads_only
 from pbvote.services import audit
 from pbvote.services.cycles import get_cycle
 from pbvote.web.guards import allow_anyone, set_policy
 
 bp = Blueprint("board", __name__, url_prefix="/cycles/<slug>")
 set_policy(bp.name, allow_anyone)
+reads_only("board.check")
 
 RECEIPTS_PER_PAGE = 1000
 
@@ -50,12 +52,19 @@ def receipts_text(slug: str):
     return Response("\n".join(lines) + "\n", mimetype="text/plain")
 
 
-@bp.get("/board/check")
+@bp.route("/board/check", methods=["GET", "POST"])
 def check(slug: str):
+    """GET shows the form; the receipt is POSTed, so it stays out of addresses, access logs,
+    browser history and Referer headers."""
     cycle = get_cycle(slug)
-    typed = request.args.get("receipt", "")
-    result = audit.check_receipt(cycle, typed) if typed.strip() else None
-    status = 200 if result is None or result.well_formed else 422
+    if request.method == "GET":
+        if "receipt" in request.args:  # an old link or bookmark: drop the code from the address
+            return redirect(url_for("board.check", slug=slug), code=303)
+        result, typed, status = None, "", 200
+    else:
+        typed = request.form.get("receipt", "")
+        result = audit.check_receipt(cycle, typed)
+        status = 200 if result.well_formed else 422
     return render_template("board/check.html", cycle=cycle, result=result, typed=typed,
                            board=audit.bulletin_board(cycle)), status
 
@@ -74,6 +83,4 @@ def bundle(slug: str):
 @bp.app_template_global()
 def results_bundle_url(cycle) -> str | None:
     """The bundle's address once the cycle's results are published, else None."""
-    from flask import url_for
-
     return url_for("board.bundle", slug=cycle.slug) if audit.is_published(cycle) else None

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from pbvote import proposal_rules as rules
 from pbvote.db import utcnow
+from pbvote.models import Proposal
 from pbvote.services import images, proposals
 from pbvote.services.cycles import get_cycle
 from pbvote.web.guards import allow_anyone, set_policy
@@ -63,17 +64,25 @@ def detail(slug: str, proposal_id: int):
         signed_in_resident=signed_in_resident, projects=proposals.projects_of(proposal))
 
 
-@bp.get("/ideas/<int:proposal_id>/photo")
-def photo(proposal_id: int):
-    proposal = proposals.get_proposal(proposal_id)
-    may_see = proposals.publicly_visible(proposal) or (
+def may_see_photo(proposal: Proposal) -> bool:
+    """A hidden idea's photo is for its author and staff only."""
+    return proposals.publicly_visible(proposal) or (
         current_user.is_authenticated and (current_user.id == proposal.author_id
                                            or current_user.has_role("staff", "admin")))
-    if not proposal.photo_name or not may_see or not images.NAME_PATTERN.match(
+
+
+def send_photo(proposal: Proposal):
+    """The idea's photo for whoever may see it, else 404."""
+    if not proposal.photo_name or not may_see_photo(proposal) or not images.NAME_PATTERN.match(
             proposal.photo_name):
         abort(404)
     response = send_from_directory(images.image_folder(), proposal.photo_name)
     response.headers["Cache-Control"] = "no-cache"  # hiding an idea hides its photo at once
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response
+
+
+@bp.get("/ideas/<int:proposal_id>/photo")
+def photo(proposal_id: int):
+    return send_photo(proposals.get_proposal(proposal_id))
 

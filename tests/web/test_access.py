@@ -101,6 +101,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "staff_setup.new_project": STAFF_PAGE,
     "staff_setup.edit_project": STAFF_PAGE,
     "content_translations.project": STAFF_PAGE,
+    "content_translations.proposal": {**STAFF_PAGE, "staff": 404, "admin": 404},
     "staff_setup.delete_project": POST_ONLY,
     "staff_setup.roll_upload": STAFF_PAGE,
     "staff_setup.roll_preview": {**STAFF_PAGE, "staff": 404, "admin": 404},  # no such upload
@@ -180,6 +181,7 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "vote.ballot": {**_same(302), "voter": 422},  # an empty ballot breaks the minimum
     "vote.cast": _same(302),  # nothing pending: back to the ballot (or the start)
     "vote.leave": _same(302),
+    "board.check": _same(422),  # no receipt typed
     "auth.login": {"anonymous": 422, "voter": 422, "resident": 422,
                    "staff": 302, "auditor": 302, "admin": 302},
     "auth.totp": _same(302),
@@ -205,6 +207,7 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "staff_setup.new_project": {**STAFF_PAGE, "staff": 422, "admin": 422},
     "staff_setup.edit_project": {**STAFF_PAGE, "staff": 422, "admin": 422},
     "content_translations.project": {**STAFF_PAGE, "staff": 303, "admin": 303},  # no change
+    "content_translations.proposal": {**STAFF_PAGE, "staff": 404, "admin": 404},
     "staff_setup.delete_project": {**STAFF_PAGE, "staff": 409, "admin": 409},
     "staff_setup.roll_upload": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no file
     "staff_setup.roll_preview": {**STAFF_PAGE, "staff": 404, "admin": 404},

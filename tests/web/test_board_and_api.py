@@ -14,6 +14,7 @@ from pbvote.db import write_intent
 from pbvote.extensions import db
 from pbvote.models import Account, Ballot, Chain, Cycle
 from pbvote.services import publication
+from tests.conftest import csrf_token
 from tests.results_helpers import cycle_with_ballots
 from tests.staff_helpers import make_account
 
@@ -74,24 +75,41 @@ def test_board_lists_receipts_counts_and_head_but_no_ballot_contents(client, vot
 
 
 def test_receipt_check_answers_yes_no_and_malformed(client, voting_open):
+    path = f"/cycles/{voting_open['slug']}/board/check"
+    empty = client.get(path)
+    assert empty.status_code == 200 and "Is my ballot on the board?" in empty.text
+    assert 'method="post"' in empty.text
+
+    def check(typed: str):
+        return client.post(path, data={"receipt": typed, "csrf_token": csrf_token(empty.text)})
+
     receipt = voting_open["receipts"]["ranked"][0]
     typed = receipt.lower().replace("-", " ").replace("0", "o").replace("1", "l")
-    found = client.get(f"/cycles/{voting_open['slug']}/board/check",
-                       query_string={"receipt": typed})
+    found = check(typed)
     assert found.status_code == 200
     assert f"Yes: receipt {receipt} is on the board, in Ranked." in _text(found.text)
     missing = next(code for code in ("00000-00000", "00000-00001")
                    if code not in sum(voting_open["receipts"].values(), []))
-    absent = client.get(f"/cycles/{voting_open['slug']}/board/check",
-                        query_string={"receipt": missing})
+    absent = check(missing)
     assert absent.status_code == 200
     assert f"Receipt {missing} is not on the board." in _text(absent.text)
-    bad = client.get(f"/cycles/{voting_open['slug']}/board/check",
-                     query_string={"receipt": "hello"})
-    assert bad.status_code == 422
-    assert "That is not a receipt code." in bad.text
-    empty = client.get(f"/cycles/{voting_open['slug']}/board/check")
-    assert empty.status_code == 200 and "Is my ballot on the board?" in empty.text
+    for bad in ("hello", ""):
+        refused = check(bad)
+        assert refused.status_code == 422 and "That is not a receipt code." in refused.text
+    assert client.post(path, data={"receipt": receipt}).status_code == 400  # no CSRF token
+
+
+def test_the_receipt_never_travels_in_an_address(client, voting_open):
+    """Query strings end up in access logs, browser history and Referer headers."""
+    receipt = voting_open["receipts"]["ranked"][0]
+    board = client.get(f"/cycles/{voting_open['slug']}/board")
+    form = re.search(r'<form class="receipt-check" method="(\w+)"', board.text)
+    assert form and form.group(1) == "post"
+    old_link = client.get(f"/cycles/{voting_open['slug']}/board/check",
+                          query_string={"receipt": receipt})
+    assert old_link.status_code == 303
+    assert old_link.headers["Location"] == f"/cycles/{voting_open['slug']}/board/check"
+    assert receipt not in old_link.text
 
 
 def test_bundle_only_after_publication(client, voting_open):

@@ -181,6 +181,33 @@ def test_hidden_ideas_leave_the_board_and_their_author_is_told_why(site):
     assert site["other"].get(f"/cycles/test-cycle/ideas/{proposal_id}").status_code == 200
 
 
+def test_a_hidden_ideas_photo_is_gone_from_every_address_but_for_staff_and_author(site):
+    import io
+    import shutil
+
+    from pbvote.services import images
+
+    proposal_id = _sent_id(_send(site["resident"], photo=(io.BytesIO(png_bytes()), "me.png")))
+    with site["app"].app_context():
+        name = db.session.get(Proposal, proposal_id).photo_name
+    addresses = (f"/ideas/{proposal_id}/photo", f"/media/projects/{name}")
+    anonymous = site["app"].test_client()
+    for path in addresses:
+        assert anonymous.get(path).status_code == 200, path
+    assert _staff_post(site, proposal_id, "hide", reason="Shows a face").status_code == 302
+    for path in addresses:
+        assert anonymous.get(path).status_code == 404, path
+        assert site["other"].get(path).status_code == 404, path
+        assert site["staff"].get(path).status_code == 200, path
+        assert site["resident"].get(path).status_code == 200, path  # the author
+        assert site["staff"].get(path).headers["Cache-Control"] == "no-store"
+
+    with site["app"].app_context():  # a file no project or idea owns is not served either
+        folder = images.image_folder()
+        shutil.copy(folder / name, folder / ("0" * 32 + ".png"))
+    assert site["staff"].get(f"/media/projects/{'0' * 32}.png").status_code == 404
+
+
 def test_board_search_filter_sort_and_injection_strings(site):
     lamps = _sent_id(_send(site["resident"], title="Lamps on Elm"))
     park = _sent_id(_send(site["other"], title="Benches in the park", district="knapsack",
