@@ -105,7 +105,7 @@ def setup():
         if not form.validate_on_submit():
             abort(400)
         pin, again = request.form.get("pin", "").strip(), request.form.get("pin_again", "").strip()
-        try:
+        try:  # error_field follows the checks: a refusal's summary links to its field
             error_field = "cycle"
             cycle = get_cycle(request.form.get("cycle", ""))
             error_field = "site"
@@ -124,7 +124,6 @@ def setup():
                    "pin_hash": _pin_hash(salt, pin), "failures": 0, "pass_id": None,
                    "receipt": None})
             return redirect(url_for("kiosk.home"))
-    # the summary's link leads to the field the refusal is about
     return render_template("kiosk/setup.html", cycles=cycles, form=form, error=error,
                            error_field=error_field, data=request.form), status
 

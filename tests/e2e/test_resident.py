@@ -103,7 +103,7 @@ def test_resident_journey(app, people, live_server):
     resident.axe("verify")
     page.get_by_label("Access code").fill("WRONG-CODE-1")
     page.get_by_role("button", name="Use my code").click()
-    expect(page.locator("#error-summary")).to_be_visible()
+    expect(page.locator("#error-summary")).to_be_focused()
     resident.axe("verify with a wrong code")
 
     # Knapsack ballot: the budget meter follows every choice and speaks politely.
