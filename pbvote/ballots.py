@@ -754,6 +754,43 @@ def selections_from_json(design: BallotDesign, data: Any) -> Selections:
 
 
 # ---------------------------------------------------------------------------
+# Filling a ballot form in again
+
+
+def choice_map(design: BallotDesign, selections: Selections | None) -> dict[str, int]:
+    """project id → 1 (chosen), its rank, or its points: what a ballot form shows."""
+    if not selections:
+        return {}
+    if design.kind == "ranked":
+        return {project_id: rank for rank, project_id in enumerate(selections, start=1)}
+    if design.kind == "cumulative":
+        return dict(selections)
+    return {project_id: 1 for project_id in selections}
+
+
+def _whole_number_typed(form: Any, key: str) -> int | None:
+    values = _form_values(form, key)
+    text = values[0].strip() if values and isinstance(values[0], str) else ""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
+
+
+def choices_as_typed(design: BallotDesign, project_ids: Iterable[str], form: Any
+                     ) -> dict[str, int]:
+    """For a form :func:`parse_form` could not read: project id → the whole number typed
+    for it (rank or points) or 1 (ticked), for the given projects only; anything else is
+    left blank, so the voter fixes one field instead of filling in the ballot again."""
+    ids = list(project_ids)
+    if design.kind in ("ranked", "cumulative"):
+        prefix = RANK_FIELD_PREFIX if design.kind == "ranked" else POINTS_FIELD_PREFIX
+        typed = {project_id: _whole_number_typed(form, prefix + project_id)
+                 for project_id in ids}
+        return {project_id: number for project_id, number in typed.items()
+                if number is not None}
+    ticked = {value for value in _form_values(form, PROJECT_FIELD) if isinstance(value, str)}
+    return {project_id: 1 for project_id in ids if project_id in ticked}
+
+
+# ---------------------------------------------------------------------------
 # Plain-English summary
 
 

@@ -100,16 +100,20 @@ def setup():
     cycles = [c for c in db.session.scalars(select(Cycle).order_by(Cycle.name))
               if c.voting_open(utcnow())]
     form = CsrfOnlyForm()
-    error, status = None, 200
+    error, error_field, status = None, None, 200
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
         pin, again = request.form.get("pin", "").strip(), request.form.get("pin_again", "").strip()
-        try:
+        try:  # error_field follows the checks: a refusal's summary links to its field
+            error_field = "cycle"
             cycle = get_cycle(request.form.get("cycle", ""))
+            error_field = "site"
             site = in_person.clean_site(request.form.get("site", ""))
+            error_field = "pin"
             if not (pin.isdigit() and len(pin) in PIN_LENGTHS):
                 raise in_person.InPersonRefused("The PIN must be 4 to 8 digits.", 422)
+            error_field = "pin_again"
             if pin != again:
                 raise in_person.InPersonRefused("The two PINs differ.", 422)
         except DomainError as refusal:
@@ -121,7 +125,7 @@ def setup():
                    "receipt": None})
             return redirect(url_for("kiosk.home"))
     return render_template("kiosk/setup.html", cycles=cycles, form=form, error=error,
-                           data=request.form), status
+                           error_field=error_field, data=request.form), status
 
 
 @bp.get("/ready")
@@ -168,16 +172,6 @@ def _voter_state():
     return state, cycle, db.session.get(District, kiosk_pass.district_id)
 
 
-def _choice_map(design, selections) -> dict:
-    if not selections:
-        return {}
-    if design.kind == "ranked":
-        return {code: rank for rank, code in enumerate(selections, start=1)}
-    if design.kind == "cumulative":
-        return dict(selections)
-    return {code: 1 for code in selections}
-
-
 @bp.route("/ballot", methods=["GET", "POST"])
 def ballot():
     state, cycle, district = _voter_state()
@@ -199,9 +193,14 @@ def ballot():
             return redirect(url_for("kiosk.review"))
     elif state.get("pending") is not None:
         selections = ballots.selections_from_json(design, state["pending"])
+    if selections is None and request.method == "POST":
+        # Unreadable (a rank twice, points not a number): show back what the voter typed.
+        chosen = ballots.choices_as_typed(
+            design, [project.code for project in district.projects], request.form)
+    else:
+        chosen = ballots.choice_map(design, selections)
     return render_template("kiosk/ballot.html", cycle=cycle, district=district, design=design,
-                           form=form, reasons=reasons,
-                           chosen=_choice_map(design, selections)), (422 if reasons else 200)
+                           form=form, reasons=reasons, chosen=chosen), (422 if reasons else 200)
 
 
 @bp.get("/review")
@@ -211,7 +210,7 @@ def review():
         return redirect(url_for("kiosk.home"))
     design = district.ballot_design()
     selections = ballots.selections_from_json(design, state["pending"])
-    chosen = _choice_map(design, selections)
+    chosen = ballots.choice_map(design, selections)
     rows = [(p, chosen[p.code]) for p in district.projects if p.code in chosen]
     if design.kind == "ranked":
         rows.sort(key=lambda row: row[1])
@@ -232,7 +231,7 @@ def cast():
     except BallotRejected as rejected:
         return render_template("kiosk/ballot.html", cycle=cycle, district=district,
                                design=design, form=CsrfOnlyForm(), reasons=rejected.reasons,
-                               chosen=_choice_map(design, selections)), 422
+                               chosen=ballots.choice_map(design, selections)), 422
     state.update(pass_id=None, pending=None, receipt=result.receipt)
     _save(state)
     return redirect(url_for("kiosk.done"))
@@ -269,6 +268,6 @@ def exit_kiosk():
     if not state:
         return redirect(url_for("kiosk.setup"))
     if not _check_pin(state, request.form.get("pin", "")):
-        return redirect(url_for("kiosk.home", error="pin"))
+        return redirect(url_for("kiosk.home", error="exit-pin"))
     session.pop(KIOSK_KEY, None)
     return redirect(url_for("staff.dashboard"))

@@ -53,7 +53,9 @@ def sheets(batch: int):
 
 
 def _read_paper(district):
-    """The reading typed on the form, or (None, reasons) when the choices cannot be read."""
+    """(reading, []) for what was typed on the form, or (None, reasons) when it cannot be
+    recorded: choices that cannot be read, or a refused outcome or reason, as a Reason on
+    that field so the error summary links to it."""
     outcome = request.form.get("outcome", "")
     if outcome == "valid":
         design = district.ballot_design()
@@ -61,19 +63,21 @@ def _read_paper(district):
         if reasons:
             return None, reasons
         return in_person.reading(district, "valid", selections), []
-    return in_person.reading(district, outcome, None, request.form.get("reason", "")), []
+    try:
+        return in_person.reading(district, outcome, None, request.form.get("reason", "")), []
+    except in_person.InPersonRefused as refused:
+        field = "reason" if outcome in in_person.PAPER_OUTCOMES else "outcome"
+        return None, [ballots.Reason(field, "paper_reading_refused", refused.message)]
 
 
 def _chosen(district) -> dict:
+    """The choices as typed, readable or not, to fill the form in again."""
     design = district.ballot_design()
     selections, reasons = ballots.parse_form(design, request.form)
-    if reasons or not selections:
-        return {}
-    if design.kind == "ranked":
-        return {code: rank for rank, code in enumerate(selections, start=1)}
-    if design.kind == "cumulative":
-        return dict(selections)
-    return {code: 1 for code in selections}
+    if reasons:
+        return ballots.choices_as_typed(
+            design, [project.code for project in district.projects], request.form)
+    return ballots.choice_map(design, selections)
 
 
 @bp.route("/enter", methods=["GET", "POST"])

@@ -157,9 +157,10 @@ def ballot():
     if request.method == "POST" and selections is None:
         # The form could not be read as a ballot (say, a rank given twice): show back what
         # was typed, so a resident fixes one field instead of filling in everything again.
-        chosen = _choices_as_typed(design, g.district, request.form)
+        chosen = ballots.choices_as_typed(
+            design, [project.code for project in g.district.projects], request.form)
     else:
-        chosen = _as_choice_map(design, selections)
+        chosen = ballots.choice_map(design, selections)
     return render_template(
         "vote/ballot.html", cycle=g.cycle, district=g.district, design=design, form=form,
         reasons=reasons, chosen=chosen), (422 if reasons else 200)
@@ -191,7 +192,7 @@ def cast():
     except BallotRejected as rejected:
         return render_template(
             "vote/ballot.html", cycle=g.cycle, district=g.district, design=design, form=form,
-            reasons=rejected.reasons, chosen=_as_choice_map(design, selections)), 422
+            reasons=rejected.reasons, chosen=ballots.choice_map(design, selections)), 422
     except DomainError:
         session.pop("voter", None)
         session.pop("pending", None)
@@ -230,34 +231,10 @@ def _pending_selections(design):
         return None
 
 
-def _choices_as_typed(design, district, form) -> dict[str, int]:
-    """project code → the whole number typed for it (rank or points) or 1 (ticked), for
-    the ballot's own projects only; anything else is left blank."""
-    codes = [project.code for project in district.projects]
-    if design.kind in ("ranked", "cumulative"):
-        prefix = "rank_" if design.kind == "ranked" else "points_"
-        typed = {code: form.get(prefix + code, "").strip() for code in codes}
-        return {code: int(value) for code, value in typed.items()
-                if value.isascii() and value.isdigit() and len(value) <= 6}
-    ticked = set(form.getlist("project"))
-    return {code: 1 for code in codes if code in ticked}
-
-
-def _as_choice_map(design, selections) -> dict[str, int]:
-    """project code → 1 (chosen), its rank, or its points; for pre-filling the form."""
-    if not selections:
-        return {}
-    if design.kind == "ranked":
-        return {code: rank for rank, code in enumerate(selections, start=1)}
-    if design.kind == "cumulative":
-        return dict(selections)
-    return {code: 1 for code in selections}
-
-
 def _review_rows(design, selections) -> list[tuple]:
     """(project, rank or points or None) in ballot order for ranked, display order otherwise."""
     by_code = {p.code: p for p in g.district.projects}
-    chosen = _as_choice_map(design, selections)
+    chosen = ballots.choice_map(design, selections)
     if design.kind == "ranked":
         return [(by_code[code], rank) for code, rank in chosen.items()]
     return [(p, chosen[p.code]) for p in g.district.projects if p.code in chosen]

@@ -11,7 +11,13 @@
   var points = parseInt(form.dataset.points, 10) || 0;
   var minSpend = Math.ceil((parseInt(form.dataset.minSpend, 10) || 0) * budget / 100);
   var lang = document.documentElement.lang || "en";
+  var number = new Intl.NumberFormat(lang);
   var money = new Intl.NumberFormat(lang, { style: "currency", currency: form.dataset.currency || "USD", maximumFractionDigits: 0 });
+
+  // The page gives each sentence in the reader's language, with {name} where a value goes.
+  function say(key, values) {
+    return form.dataset[key].replace(/\{(\w+)\}/g, function (_, name) { return values[name]; });
+  }
 
   function checkedBoxes() { return form.querySelectorAll("input[name=project]:checked"); }
 
@@ -20,10 +26,10 @@
     checkedBoxes().forEach(function (box) { spent += parseInt(box.dataset.cost, 10) || 0; });
     var left = budget - spent;
     var text = left >= 0
-      ? "Chosen " + money.format(spent) + " of " + money.format(budget) + ". Remaining: " + money.format(left) + "."
-      : "Over budget by " + money.format(-left) + ". Remove a project.";
+      ? say("sayChosen", { spent: money.format(spent), budget: money.format(budget), left: money.format(left) })
+      : say("sayOverBudget", { over: money.format(-left) });
     if (left >= 0 && spent < minSpend) {
-      text += " Spend at least " + money.format(minSpend) + ".";
+      text += " " + say("saySpendAtLeast", { minimum: money.format(minSpend) });
     }
     document.getElementById("budget-meter").textContent = text;
     var fill = document.getElementById("budget-meter-fill");
@@ -35,9 +41,8 @@
     var counter = document.getElementById("choice-counter");
     if (!counter || !maxChoices) { return; }
     var n = checkedBoxes().length;
-    counter.textContent = n > maxChoices
-      ? "You chose " + n + " projects; you may choose at most " + maxChoices + "."
-      : "Chosen " + n + " of up to " + maxChoices + ".";
+    counter.textContent = say(n > maxChoices ? "sayTooManyChoices" : "sayChoices",
+                              { n: number.format(n), k: number.format(maxChoices) });
   }
 
   function updatePoints() {
@@ -46,9 +51,10 @@
       used += parseInt(input.value, 10) || 0;
     });
     var left = points - used;
-    document.getElementById("points-counter").textContent = left >= 0
-      ? "Points used: " + used + " of " + points + ". Left: " + left + "."
-      : "Too many points: " + used + " of " + points + ". Remove " + (-left) + ".";
+    var shown = { used: number.format(used), points: number.format(points) };
+    if (left >= 0) { shown.left = number.format(left); } else { shown.over = number.format(-left); }
+    document.getElementById("points-counter").textContent =
+      say(left >= 0 ? "sayPoints" : "sayTooManyPoints", shown);
   }
 
   var update = { knapsack: updateKnapsack, approval: updateApproval, cumulative: updatePoints }[kind];

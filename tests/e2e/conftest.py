@@ -102,7 +102,23 @@ class Session:
         self.context.set_default_timeout(15000)
         self.context.tracing.start(screenshots=True, snapshots=True)
         self.page = self.context.new_page()
-        self.scanned: list[str] = []
+        #: (page name, language, width) of every axe scan that passed
+        self.scanned: list[tuple[str, str, int]] = []
+        self._document_request = None  # the request that loaded the page's current document
+        self._pending_request = None
+        self._scanner = None  # a page in a separate context, for serving HTML copies to axe
+        self._copy = ("", "")  # (address, HTML) the scanner serves
+        self.page.on("request", self._note_request)
+        self.page.on("framenavigated", self._note_navigation)
+
+    def _note_request(self, request) -> None:
+        if request.is_navigation_request() and request.frame == self.page.main_frame:
+            self._pending_request = request
+
+    def _note_navigation(self, frame) -> None:
+        # Downloads and in-page anchors load no new document: keep the last one.
+        if frame == self.page.main_frame and self._pending_request is not None:
+            self._document_request, self._pending_request = self._pending_request, None
 
     # --- screenshots -------------------------------------------------------------------
     def screenshots(self, name: str) -> None:
@@ -112,58 +128,94 @@ class Session:
         folder = ARTIFACTS / "screenshots" / self.test_name
         folder.mkdir(parents=True, exist_ok=True)
         page = self.page
-        for label, width in WIDTHS.items():
+        for width in WIDTHS.values():
             page.set_viewport_size({"width": width, "height": 900})
             page.screenshot(path=str(folder / f"{_safe(name)}-{width}.png"), full_page=True)
-            if label == "phone":
-                wide = page.evaluate(WIDER_THAN_THE_SCREEN)
-                assert not wide, f"{name}: the page scrolls sideways at 375 px: {wide}"
         page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
 
     # --- accessibility -----------------------------------------------------------------
-    def axe(self, name: str, again_in_other_languages: bool = True) -> None:
-        """axe-core on the current page: no serious or critical violation. A page reached by
-        GET is loaded again in every other language the app offers (same cookies)."""
+    def axe(self, name: str, repeatable: bool = True) -> None:
+        """axe-core on the current page, in every language the app offers, at 1280 and
+        375 px: no serious or critical violation, and nothing scrolls sideways on a phone.
+
+        The page as the journey left it (with what its scripts did) is scanned in its own
+        language; for each other language the same request is sent again (a GET, or the POST
+        that rendered the page, with the same cookies) asking for that language, and the HTML
+        served back is scanned. A page rendered by a POST that must not be sent twice is
+        `repeatable=False`: scanned as it is, the journey then shows it in the other
+        languages itself."""
         if not self.server.scans_pages:
             return
-        problems = run_axe(self.page) if self.javascript else self._axe_on_copy()
-        self.scanned.append(name)
-        assert not problems, f"axe on {name} ({self.page.url}):\n" + "\n".join(problems)
-        if not again_in_other_languages:
+        request = self._document_request
+        assert request is not None, f"{name}: no page loaded"
+        response = request.response()
+        assert response is not None, f"{name}: {request.url} has no response"
+        language = self.page.evaluate("document.documentElement.lang")
+        if self.javascript:
+            self._scan_both_widths(self.page, name, language)
+        else:
+            self._scan_copy(name, language, request.url, self.page.content())
+        if not repeatable:
             return
-        url = self.page.url
-        for language in other_languages(self.server.app):
-            if not self.javascript:
-                break  # the copy trick needs the page's own HTML; the JS journeys cover these
-            page = self.context.new_page()
-            page.set_extra_http_headers({"Accept-Language": language})
-            response = page.goto(url)
-            assert response is not None and response.status < 400, (url, language)
+        assert language == "en", f"{name}: the journey is in English, this page in {language}"
+        for language in other_languages():
+            html = self._fetch_again(request, response.status, language, name)
+            self._scan_copy(name, language, request.url, html)
+
+    def _fetch_again(self, request, status: int, language: str, name: str) -> str:
+        headers = {"Accept-Language": language}
+        if request.method == "POST":
+            body = request.post_data_buffer
+            assert body is not None, f"{name}: the POST to {request.url} cannot be sent again"
+            headers["Content-Type"] = request.headers["content-type"]
+            again = self.context.request.fetch(request.url, method="POST", headers=headers,
+                                               data=body, max_redirects=0)
+        else:
+            assert request.method == "GET", (name, request.method)
+            again = self.context.request.get(request.url, headers=headers, max_redirects=0)
+        assert again.status == status, (
+            f"{name} [{language}]: {request.method} {request.url} answered {again.status},"
+            f" not {status} as in the journey")
+        html = again.text()
+        assert f'<html lang="{language}"' in html, f"{name}: not served in {language}"
+        return html
+
+    def _scan_copy(self, name: str, language: str, url: str, html: str) -> None:
+        """Serve `html` at `url` in a page of a separate context and scan it there; the
+        page's scripts run only if this session has JavaScript."""
+        if self._scanner is None:
+            context = self.browser.new_context(base_url=self.server.url,
+                                               viewport={"width": WIDTHS["desktop"],
+                                                         "height": 900})
+            self._scanner = context.new_page()
+            self._scanner.route("**/*", self._serve_copy)
+        self._scanner.context.clear_cookies()
+        self._scanner.context.add_cookies(self.context.cookies())  # photos behind sign-in
+        self._copy = (url, html)
+        self._scanner.goto(url)
+        self._scan_both_widths(self._scanner, name, language)
+
+    def _serve_copy(self, route) -> None:
+        request = route.request
+        url, html = self._copy
+        if request.is_navigation_request() and request.url == url:
+            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+        elif request.resource_type == "script" and not self.javascript:
+            route.abort()
+        else:
+            route.continue_()
+
+    def _scan_both_widths(self, page, name: str, language: str) -> None:
+        for width in WIDTHS.values():
+            page.set_viewport_size({"width": width, "height": 900})
             problems = run_axe(page)
-            page.close()
-            assert not problems, f"axe on {name} [{language}] ({url}):\n" + "\n".join(problems)
-
-    def _axe_on_copy(self) -> list[str]:
-        """axe needs JavaScript: scan the no-JS page's HTML, as served, in a JS-enabled page
-        at the same address with the app's own scripts blocked."""
-        html, url = self.page.content(), self.page.url
-        context = self.browser.new_context(base_url=self.server.url)
-        try:
-            page = context.new_page()
-
-            def serve(route):
-                if route.request.url == url:
-                    route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
-                elif route.request.resource_type == "script":
-                    route.abort()
-                else:
-                    route.continue_()
-
-            page.route("**/*", serve)
-            page.goto(url)
-            return run_axe(page)
-        finally:
-            context.close()
+            where = f"{name} [{language}, {width} px] ({page.url})"
+            assert not problems, f"axe on {where}:\n" + "\n".join(problems)
+            if width == WIDTHS["phone"]:
+                wide = page.evaluate(WIDER_THAN_THE_SCREEN)
+                assert not wide, f"{where}: the page scrolls sideways: {wide}"
+            self.scanned.append((name, language, width))
+        page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
 
     def check(self, name: str, screenshots: bool = False) -> None:
         self.axe(name)
@@ -171,6 +223,8 @@ class Session:
             self.screenshots(name)
 
     def close(self, failed: bool) -> None:
+        if self._scanner is not None:
+            self._scanner.context.close()
         if failed:
             folder = ARTIFACTS / "failures"
             folder.mkdir(parents=True, exist_ok=True)
@@ -224,17 +278,11 @@ def run_axe(page) -> list[str]:
     return problems
 
 
-def other_languages(app) -> list[str]:
-    """Languages the app has translations for, besides English, as Accept-Language values."""
-    try:
-        from flask_babel import get_babel
+def other_languages() -> list[str]:
+    """The languages the switcher offers besides English, as <html lang> tags."""
+    from pbvote.web.i18n import LANGUAGES, html_lang
 
-        with app.app_context():
-            locales = get_babel(app).instance.list_translations()
-    except Exception:  # pragma: no cover - older Flask-Babel
-        return []
-    names = sorted({str(locale).replace("_", "-") for locale in locales})
-    return [name for name in names if not name.lower().startswith("en")]
+    return [html_lang(code) for code in LANGUAGES if code != "en"]
 
 
 @pytest.fixture
@@ -252,3 +300,24 @@ def people(browser, live_server, request):
     failed = bool(getattr(request.node, "rep_call", None) and request.node.rep_call.failed)
     for session in sessions:
         session.close(failed)
+    if not failed and live_server.scans_pages:
+        _check_and_list_scans(request.node.name, [scan for s in sessions for scan in s.scanned])
+
+
+def _check_and_list_scans(test_name: str, scans: list[tuple[str, str, int]]) -> None:
+    """Every page scanned was scanned in every language at every width (a page scanned
+    with repeatable=False must be shown again in the other languages by the journey);
+    the list goes to test-artifacts/axe-scans/ for the record."""
+    from pbvote.web.i18n import LANGUAGES, html_lang
+
+    wanted = {(html_lang(code), width) for code in LANGUAGES for width in WIDTHS.values()}
+    pages: dict[str, set] = {}
+    for name, language, width in scans:
+        pages.setdefault(name, set()).add((language, width))
+    folder = ARTIFACTS / "axe-scans"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{_safe(test_name)}.txt").write_text("".join(
+        f"{name}: {', '.join(f'{lang}@{width}' for lang, width in sorted(done))}\n"
+        for name, done in pages.items()), encoding="utf-8")
+    missing = {name: sorted(wanted - done) for name, done in pages.items() if wanted - done}
+    assert not missing, f"pages not scanned in every language and width: {missing}"

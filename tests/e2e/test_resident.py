@@ -58,13 +58,29 @@ def test_resident_journey(app, people, live_server):
     page.get_by_label("Email address").fill(email)
     page.get_by_role("button", name="Email me a code").click()
     expect(page.get_by_label("Code", exact=True)).to_be_visible()
-    resident.axe("sign-in code", again_in_other_languages=False)
+    resident.axe("sign-in code")
     page.get_by_label("Code", exact=True).fill(code_from_outbox(app, email))
     page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    resident.axe("my ideas")
 
-    # Send an idea with a photo.
+    # Send an idea with a photo; first with nothing filled in: the error summary takes the
+    # focus and each error leads to its field, which names the error it carries.
     page.goto(f"/cycles/{slug}/ideas/new")
     resident.check("idea form", screenshots=True)
+    page.get_by_role("button", name="Send idea").click()
+    summary = page.locator("#error-summary")
+    expect(summary).to_be_focused()
+    links = summary.get_by_role("link").all()
+    assert len(links) >= 3, summary.inner_text()
+    for link in links:
+        field = page.locator(link.get_attribute("href"))
+        assert field.get_attribute("aria-invalid") == "true"
+        described_by = (field.get_attribute("aria-describedby") or "").split()
+        assert any(page.locator(f"#{i}.error-message").count() == 1 for i in described_by)
+    links[0].click()
+    expect(page.locator(links[0].get_attribute("href"))).to_be_focused()
+    resident.check("idea form with errors", screenshots=True)
     page.get_by_label("Title").fill("Brighter crossing on Mill Road")
     page.get_by_label("Description").fill("Add lights and a raised table at the school crossing.")
     page.get_by_label("Category").select_option(index=1)
@@ -79,8 +95,18 @@ def test_resident_journey(app, people, live_server):
 
     _open_voting_now(app, cycle_id)
 
-    # Knapsack ballot: the budget meter follows every choice and speaks politely.
+    # A wrong access code is refused with a clear message, then the right one is accepted.
     receipts = []
+    page.goto(f"/cycles/{slug}/vote/")
+    resident.axe("vote start")
+    page.get_by_role("link", name="I live in Knapsack").click()
+    resident.axe("verify")
+    page.get_by_label("Access code").fill("WRONG-CODE-1")
+    page.get_by_role("button", name="Use my code").click()
+    expect(page.locator("#error-summary")).to_be_focused()
+    resident.axe("verify with a wrong code")
+
+    # Knapsack ballot: the budget meter follows every choice and speaks politely.
     _verify(resident, slug, "Knapsack", codes["knapsack"][0])
     meter = page.locator("#budget-meter")
     assert meter.get_attribute("aria-live") == "polite"
@@ -92,7 +118,7 @@ def test_resident_journey(app, people, live_server):
     page.get_by_label(re.compile("Project C")).check()  # 130: over, said in words
     over_text = meter.inner_text()
     assert re.search(r"over|exceed|too", over_text, re.I), over_text
-    resident.axe("knapsack ballot over budget", again_in_other_languages=False)
+    resident.axe("knapsack ballot over budget")
     page.get_by_label(re.compile("Project C")).uncheck()
     page.get_by_role("button", name="Review my ballot").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Review your ballot")
@@ -100,8 +126,7 @@ def test_resident_journey(app, people, live_server):
     page.get_by_role("button", name="Cast my ballot").click()
     receipts.append(page.locator(".receipt-code").inner_text().strip())
     assert RECEIPT.match(receipts[-1]), receipts
-    resident.axe("receipt", again_in_other_languages=False)
-    resident.screenshots("receipt")
+    resident.check("receipt", screenshots=True)
 
     # Ranked ballot.
     _verify(resident, slug, "Ranked", codes["ranked"][0])
@@ -123,6 +148,9 @@ def test_resident_journey(app, people, live_server):
     resident.check("board check", screenshots=True)
     page.goto(f"/cycles/{slug}/board")
     resident.check("board", screenshots=True)
+    response = page.goto(f"/cycles/{slug}/no-such-page")
+    assert response.status == 404
+    resident.axe("page not found")
     page.goto(f"/cycles/{slug}/board/districts/ranked")
     expect(page.get_by_text(receipts[1])).to_have_count(1)
     resident.check("board district", screenshots=True)

@@ -48,6 +48,8 @@ def test_points_that_are_not_numbers_keep_the_other_points(app, client, made):
     assert re.search(r'name="points_CU-A" id="points-CU-A" value="4"', response.text)
     assert re.search(r'name="points_CU-D" id="points-CU-D" value="3"', response.text)
     assert re.search(r'name="points_CU-B" id="points-CU-B" value=""', response.text)
+    summary = re.search(r'<div class="error-summary".*?</div>', response.text, re.S).group(0)
+    assert re.findall(r'href="#([^"]+)"', summary) == ["points-CU-B"]  # the field at fault
 
 
 def test_a_ballot_over_budget_links_its_error_to_the_first_choice(app, client, made):

@@ -80,6 +80,27 @@ def test_bad_submissions_come_back_with_messages_by_field(site):
         assert db.session.scalars(select(Proposal)).first() is None
 
 
+def test_the_error_summary_links_each_error_to_its_field(site):
+    """As on the online ballot: the summary takes the focus, each error is a link to the
+    field at fault, and that field points back at its error and hint."""
+    response = _send(site["resident"], title="", category="Casinos", cost_estimate="lots")
+    assert response.status_code == 422
+    summary = re.search(r'<div class="error-summary"[^>]*>.*?</div>', response.text, re.S)
+    assert summary and "autofocus" in summary.group(0) and 'tabindex="-1"' in summary.group(0)
+    targets = re.findall(r'<a href="#([^"]+)">', summary.group(0))
+    assert sorted(targets) == ["category", "cost_estimate", "title"]
+    for target in targets:
+        control = re.search(rf'<(?:input|select|textarea)[^>]*\sid="{target}"[^>]*>',
+                            response.text).group(0)
+        assert 'aria-invalid="true"' in control
+        described_by = re.search(r'aria-describedby="([^"]+)"', control).group(1).split()
+        assert f"{target}-error" in described_by
+        assert f'id="{target}-error"' in response.text
+    assert 'aria-describedby="title-hint title-error"' in response.text
+    untouched = re.search(r'<input type="text" id="location"[^>]*>', response.text).group(0)
+    assert 'aria-describedby="location-hint"' in untouched and "aria-invalid" not in untouched
+
+
 def test_outside_intake_nothing_is_sent(site):
     with site["app"].app_context(), write_intent():
         from pbvote.models import Cycle

@@ -111,6 +111,9 @@ def test_ballot_reasons_and_rules_come_back_in_spanish(client, made):
         "roll-postcode_or_roll": person.postcode}, follow_redirects=True)
     assert page.status_code == 200 and _html_lang(page) == "es"
     assert "Elija hasta 2 proyectos." in page.text  # the ballot rule, from pbvote.ballots
+    # what the live choice counter (ballot.js) says, handed to the script in Spanish
+    assert 'data-say-too-many-choices="Eligió {n} proyectos; puede elegir como máximo {k}."' \
+        in page.text
     empty = client.post(f"/cycles/{made.slug}/vote/ballot",
                         data={"csrf_token": csrf_token(page.text)})
     assert empty.status_code == 422
