@@ -13,6 +13,7 @@ from pbvote import ballots, eligibility
 from pbvote.audit.chain import canonical_json, receipt_from_entry_hash
 from pbvote.db import for_update, utcnow
 from pbvote.extensions import db
+from pbvote.i18n_hook import _
 from pbvote.models import AccessCode, Ballot, Cycle, District, Participation, RollEntry
 from pbvote.services import log
 from pbvote.services.errors import (
@@ -67,7 +68,7 @@ def cycle_for_voting(slug: str) -> Cycle:
         selectinload(Cycle.phases),
         joinedload(Cycle.districts).joinedload(District.projects))).unique().one_or_none()
     if cycle is None:
-        raise NotFound("There is no budget cycle at this address.")
+        raise NotFound(_("There is no budget cycle at this address."))
     return cycle
 
 
@@ -119,8 +120,8 @@ def verify_by_roll(cycle: Cycle, district: District, last_name: str, birth_date:
         | (RollEntry.roll_number_match_hash == by_number))).all()
     candidates = [entry for entry in matches if entry.cycle_id == cycle.id]
     if len(candidates) > 1:
-        raise NotEligible("More than one roll record matches. Please enter your roll number "
-                          "instead of your postcode.")
+        raise NotEligible(_("More than one roll record matches. Please enter your roll number "
+                            "instead of your postcode."))
     entry = candidates[0] if candidates else None
     record = None
     if entry is not None:
@@ -160,7 +161,7 @@ def verify_by_code(cycle: Cycle, district: District, code: str,
         voided=bool(row and row.status == "voided"))
     if reasons:
         if any(r.code == "code_used" for r in reasons):
-            raise AlreadyVoted("This access code has already been used to vote.")
+            raise AlreadyVoted(_("This access code has already been used to vote."))
         raise NotEligible(reasons[0].message, reasons)
     return VerifiedVoter(cycle.id, district.id, code_identity_hash(cycle, normalised), "code",
                          row.id)
@@ -180,7 +181,7 @@ def cast_ballot(voter: VerifiedVoter, selections, *, channel: str = "online", si
     cycle = db.session.get(Cycle, voter.cycle_id)
     district = db.session.get(District, voter.district_id)
     if cycle is None or district is None or district.cycle_id != cycle.id:
-        raise NotEligible("This ballot does not belong to this cycle.")
+        raise NotEligible(_("This ballot does not belong to this cycle."))
     _require_voting_open(cycle, now)
     _lock_eligibility(voter)
 
@@ -219,7 +220,7 @@ def record_in_person_ballot(cycle: Cycle, district: District, selections, *, cha
     if channel not in IN_PERSON_BALLOT_CHANNELS:
         raise ValueError(f"unknown in-person channel {channel!r}")
     if district.cycle_id != cycle.id:
-        raise NotEligible("This ballot does not belong to this cycle.")
+        raise NotEligible(_("This ballot does not belong to this cycle."))
     design = district.ballot_design()
     reasons = ballots.validate_ballot(design, district.project_costs(), selections)
     if reasons:
@@ -260,19 +261,19 @@ def _lock_eligibility(voter: VerifiedVoter) -> None:
         row = db.session.scalar(for_update(select(RollEntry).where(
             RollEntry.id == voter.eligibility_id)))
         if row is None or row.identity_hash != voter.identity_hash:
-            raise NotEligible("Your voter-roll record is no longer available.")
+            raise NotEligible(_("Your voter-roll record is no longer available."))
     elif voter.method == "code":
         row = db.session.scalar(for_update(select(AccessCode).where(
             AccessCode.id == voter.eligibility_id)))
         if row is None or row.district_id != voter.district_id:
-            raise NotEligible("This access code is not valid for this ballot.")
+            raise NotEligible(_("This access code is not valid for this ballot."))
         if row.status == "voided":
-            raise NotEligible("This access code has been voided by the city.")
+            raise NotEligible(_("This access code has been voided by the city."))
         if row.status == "used":
-            raise AlreadyVoted("This access code has already been used to vote.")
+            raise AlreadyVoted(_("This access code has already been used to vote."))
         row.status = "used"
     else:
-        raise NotEligible("Unknown verification method.")
+        raise NotEligible(_("Unknown verification method."))
 
 
 def _receipt_taken(cycle_id: int, receipt: str) -> bool:
