@@ -94,9 +94,9 @@ def _snapshot_or_404(slug: str):
     cycle = get_cycle(slug)
     snapshot = publication.published_results(cycle)
     if snapshot is None:
-        raise NotFound("The results of this cycle have not been published yet. Nothing is "
-                       "counted or shown before voting closes and two administrators publish "
-                       "the count.")
+        raise NotFound(gettext("The results of this cycle have not been published yet. Nothing "
+                               "is counted or shown before voting closes and two administrators "
+                               "publish the count."))
     return cycle, snapshot
 
 

@@ -4,8 +4,9 @@ Services raise DomainErrors (shown on pages and in flashes), build Reasons (show
 fields) and write emails. This scans their source: prose (a literal with a space in it) handed
 to one of those, used as an exception's default message, or kept in a module-level constant
 must sit inside ``_``/``n_``/``translate``/``N_``, so a new English-only message fails here.
-A message only the command line shows is marked ``# English: CLI`` on its line or the line
-above; stored content that staff edit (not a message) is marked ``# English: content``.
+Text that stays English on purpose says why in a comment starting ``# English:`` on the line
+above its statement (or on its line): what only the command line shows, content staff edit,
+file formats and protocol headers.
 """
 from __future__ import annotations
 
@@ -18,16 +19,17 @@ ROOT = Path(__file__).resolve().parents[2]
 #: demo.py seeds a demonstration cycle: its texts are content (like staff-entered projects)
 #: and its summary is printed by the CLI, so it is not scanned
 SERVICES = sorted(p for p in (ROOT / "pbvote" / "services").glob("*.py") if p.name != "demo.py")
-#: sources outside services/ whose refusals reach pages the same way
-OTHER_SOURCES = [ROOT / "pbvote" / "roll_import.py", ROOT / "pbvote" / "setup_rules.py",
-                 ROOT / "pbvote" / "proposal_rules.py", ROOT / "pbvote" / "paper_audit.py"]
+#: the pure rules whose reasons services pass on, and the web layer's own refusals
+OTHER_SOURCES = [ROOT / "pbvote" / f"{name}.py" for name in (
+    "ballots", "eligibility", "paper_audit", "proposal_rules", "roll_import", "setup_rules",
+    "sign_in_rules")] + sorted((ROOT / "pbvote" / "web").glob("*.py"))
 TRANSLATING = {"_", "n_", "translate", "N_", "gettext", "ngettext", "lazy_gettext", "_l"}
 #: exceptions that report programming errors, never shown to a person as such
 INTERNAL_ERRORS = {"ValueError", "TypeError", "RuntimeError", "KeyError", "AssertionError",
                    "LookupError", "NotImplementedError"}
 #: calls whose text arguments reach a person (besides raised exceptions)
 MESSAGE_CALLS = {"Reason", "RowError", "_bad_input", "_email_author", "send", "DomainError"}
-ENGLISH_MARKS = ("# English: CLI", "# English: content")
+ENGLISH_MARK = "# English: "
 
 
 def _name(node: ast.AST) -> str:
@@ -122,8 +124,9 @@ def untranslated(path: Path) -> list[str]:
         start = max((s.lineno for s in statements
                      if s.lineno <= literal.lineno <= (s.end_lineno or s.lineno)),
                     default=literal.lineno)
-        marked = "\n".join(lines[max(start - 2, 0):literal.lineno])
-        if any(mark in marked for mark in ENGLISH_MARKS):
+        above = lines[start - 2].strip() if start > 1 else ""
+        marked = "\n".join(lines[start - 1:literal.lineno])
+        if ENGLISH_MARK in marked or above.startswith(ENGLISH_MARK):
             continue
         text = lines[literal.lineno - 1].strip()
         found.append(f"{path.relative_to(ROOT)}:{literal.lineno}: {text}")
@@ -158,3 +161,17 @@ def test_the_scan_finds_an_untranslated_message(tmp_path):
     finally:
         sample.unlink()
     assert [entry.split(":")[1] for entry in found] == ["10", "13", "3", "5", "8"]
+
+
+def test_a_marked_english_text_is_let_through(tmp_path):
+    sample = ROOT / "tests" / "unit" / f"_scan_sample_{tmp_path.name}.py"
+    sample.write_text("# English: the CSV header other tools read\n"
+                      "HEADER = 'last name, date of birth'\n"
+                      "def act():\n"
+                      "    raise DomainError('Not possible now.')  # English: CLI only\n"
+                      "    raise DomainError('Not possible either.')\n")
+    try:
+        found = untranslated(sample)
+    finally:
+        sample.unlink()
+    assert [entry.split(":")[1] for entry in found] == ["5"]
