@@ -35,6 +35,12 @@ def ensure_secret(app) -> None:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = default_sqlite_url(app.instance_path)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # A file opened in this process cannot drop like a server connection; the ping
+        # would only add a query to every request.
+        options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options.pop("pool_pre_ping", None)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if not app.config.get("SECRET_KEY"):
         if app.config.get("REQUIRE_SECRET_FROM_ENVIRONMENT"):
             raise RuntimeError("Set PBVOTE_SECRET_KEY: production refuses a generated secret.")

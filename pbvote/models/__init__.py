@@ -1,4 +1,5 @@
 """Persistence only: columns, constraints and small derived properties."""
+from pbvote.models import revision  # noqa: F401 - registers the flush hook
 from pbvote.models.account import ROLES, STAFF_ROLES, Account, RecoveryCode
 from pbvote.models.cycle import PHASE_KINDS, Cycle, District, Phase, Project
 from pbvote.models.in_person import (

@@ -50,6 +50,9 @@ class Cycle(db.Model):
     manifest_json: Mapped[str | None] = mapped_column(Text)
     chain_id: Mapped[int] = mapped_column(ForeignKey("chain.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: raised in the same transaction as any change to the cycle, its phases, districts or
+    #: projects (pbvote.models.revision), so a process may cache them until it moves
+    config_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (CheckConstraint("total_budget > 0", name="positive_budget"),)
 

@@ -7,9 +7,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, sessi
 
 from pbvote import ballots
 from pbvote.db import reads_only, utcnow
-from pbvote.extensions import db
 from pbvote.forms.vote import AccessCodeForm, CsrfOnlyForm, RollCheckForm
-from pbvote.models import District
 from pbvote.services import voting
 from pbvote.services.errors import AlreadyVoted, BallotRejected, DomainError, NotEligible
 from pbvote.web.guards import scope_to_cycle, set_policy
@@ -20,7 +18,7 @@ VERIFIED_SESSION_SECONDS = 45 * 60
 #: endpoints anyone may open; every other endpoint here needs a verified voter
 OPEN_ENDPOINTS = frozenset({"vote.start", "vote.verify", "vote.receipt"})
 
-scope_to_cycle(bp, voting.cycle_for_voting)
+scope_to_cycle(bp, voting.voting_cycle)
 
 
 def _require_verified_voter():
@@ -29,8 +27,10 @@ def _require_verified_voter():
     voter = _session_voter()
     if voter is None:
         return redirect(url_for("vote.start"))
+    g.district = next((d for d in g.cycle.districts if d.id == voter.district_id), None)
+    if g.district is None:
+        return redirect(url_for("vote.start"))
     g.voter = voter
-    g.district = db.session.get(District, voter.district_id)
     return None
 
 
@@ -143,7 +143,7 @@ def cast():
     if selections is None:
         return redirect(url_for("vote.ballot"))
     try:
-        result = voting.cast_ballot(g.voter, selections)
+        result = voting.cast_ballot(g.voter, selections, cycle=g.cycle)
     except BallotRejected as rejected:
         return render_template(
             "vote/ballot.html", cycle=g.cycle, district=g.district, design=design, form=form,
