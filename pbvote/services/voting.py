@@ -93,7 +93,7 @@ def voting_cycle(slug: str) -> Cycle:
     key = db.session.execute(select(Cycle.id, Cycle.config_revision)
                              .where(Cycle.slug == slug)).first()
     if key is None:
-        raise NotFound("There is no budget cycle at this address.")
+        raise NotFound(_("There is no budget cycle at this address."))
     # per app, so two apps in one process (tests: one per engine) never share cycles
     cache: dict[str, tuple[tuple[int, int], Cycle]] = current_app.extensions.setdefault(
         "pbvote_voting_cycles", {})
