@@ -39,12 +39,12 @@ def translate(text: str) -> str:
     return text if translated is None else translated
 
 
-def _(text: str, **params: object) -> str:
+def _(text: str, /, **params: object) -> str:
     translated = translate(text)
     return translated % params if params else translated
 
 
-def n_(singular: str, plural: str, count: int, **params: object) -> str:
+def n_(singular: str, plural: str, count: int, /, **params: object) -> str:
     """Plural-aware text; ``%(num)s`` is the count, formatted for the locale."""
     translated = _call("ngettext", singular, plural, count)
     if translated is None:

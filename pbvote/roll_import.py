@@ -156,11 +156,11 @@ def parse_birth_date(text: str, today: dt.date) -> tuple[dt.date | None, str | N
             raise ValueError
         value = dt.date.fromisoformat(text)
     except ValueError:
-        return None, _("date of birth '%(text)s' is not a date in the form YYYY-MM-DD", text=text)
+        return None, _("date of birth '%(date)s' is not a date in the form YYYY-MM-DD", date=text)
     if value > today:
-        return None, _("date of birth %(text)s is in the future", text=text)
+        return None, _("date of birth %(date)s is in the future", date=text)
     if value < EARLIEST_BIRTH_DATE:
-        return None, _("date of birth %(text)s is before %(earliest)s", text=text,
+        return None, _("date of birth %(date)s is before %(earliest)s", date=text,
                        earliest=EARLIEST_BIRTH_DATE.isoformat())
     return value, None
 
