@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pbvote.i18n_hook import _, format_number, n_
+from pbvote.i18n_hook import N_, _, format_number, n_, translate
 
 __all__ = [
     "BALLOT_KINDS",
@@ -84,11 +84,6 @@ def format_money(amount: int, currency: str = "") -> str:
     return f"{sign}{currency}{format_number(abs(amount))}"
 
 
-def _plural(count: int, singular: str, plural: str | None = None) -> str:
-    word = singular if count == 1 else (plural or singular + "s")
-    return f"{count:,} {word}"
-
-
 def _is_int(value: object) -> bool:
     # bool is a subclass of int, but True is not a number of points.
     return isinstance(value, int) and not isinstance(value, bool)
@@ -129,7 +124,8 @@ class BallotDesign:
                 Reason(
                     "kind",
                     "unknown_kind",
-                    f"The ballot kind {self.kind!r} is not one of: {', '.join(BALLOT_KINDS)}.",
+                    _("The ballot kind '%(kind)s' is not one of: %(kinds)s.",
+                      kind=self.kind, kinds=", ".join(BALLOT_KINDS)),
                 )
             )
         integer_fields: dict[str, object] = {
@@ -142,9 +138,10 @@ class BallotDesign:
                 integer_fields[name] = getattr(self, name)
         not_integers = {name for name, value in integer_fields.items() if not _is_int(value)}
         for name in sorted(not_integers):
-            found.append(Reason(name, "not_integer", f"The setting {name} must be a whole number."))
+            found.append(Reason(name, "not_integer", _("The setting %(name)s must be a whole "
+                                                       "number.", name=name)))
         if not _is_int(project_count) or project_count < 1:
-            found.append(Reason("ballot", "no_projects", "A ballot needs at least one project."))
+            found.append(Reason("ballot", "no_projects", _("A ballot needs at least one project.")))
             project_count = 0
         if not_integers:
             # Comparisons below would be meaningless (or raise) on non-integers.
@@ -152,14 +149,14 @@ class BallotDesign:
 
         if self.budget <= 0:
             found.append(
-                Reason("budget", "budget_not_positive", "The budget must be more than zero.")
+                Reason("budget", "budget_not_positive", _("The budget must be more than zero."))
             )
         if self.min_choices < 0:
             found.append(
                 Reason(
                     "min_choices",
                     "min_choices_negative",
-                    "The minimum number of choices cannot be negative.",
+                    _("The minimum number of choices cannot be negative."),
                 )
             )
 
@@ -185,7 +182,7 @@ class BallotDesign:
                 Reason(
                     "max_choices",
                     "max_choices_required",
-                    "A ranked ballot needs the number of projects a resident may rank.",
+                    _("A ranked ballot needs the number of projects a resident may rank."),
                 )
             )
         if uses_max_choices and self.max_choices is not None:
@@ -194,7 +191,7 @@ class BallotDesign:
                     Reason(
                         "max_choices",
                         "max_choices_not_positive",
-                        "The maximum number of choices must be at least 1.",
+                        _("The maximum number of choices must be at least 1."),
                     )
                 )
             elif project_count and self.max_choices > project_count:
@@ -202,8 +199,9 @@ class BallotDesign:
                     Reason(
                         "max_choices",
                         "max_choices_exceeds_projects",
-                        f"The maximum number of choices ({self.max_choices}) is more than the "
-                        f"number of projects on the ballot ({project_count}).",
+                        _("The maximum number of choices (%(max_choices)s) is more than the "
+                          "number of projects on the ballot (%(project_count)s).",
+                          max_choices=self.max_choices, project_count=project_count),
                     )
                 )
             if self.min_choices > self.max_choices >= 1:
@@ -211,8 +209,9 @@ class BallotDesign:
                     Reason(
                         "min_choices",
                         "min_exceeds_max",
-                        f"The minimum number of choices ({self.min_choices}) is more than the "
-                        f"maximum ({self.max_choices}).",
+                        _("The minimum number of choices (%(min_choices)s) is more than the "
+                          "maximum (%(max_choices)s).",
+                          min_choices=self.min_choices, max_choices=self.max_choices),
                     )
                 )
         if uses_min_choices and project_count and self.min_choices > project_count:
@@ -220,8 +219,9 @@ class BallotDesign:
                 Reason(
                     "min_choices",
                     "min_choices_exceeds_projects",
-                    f"The minimum number of choices ({self.min_choices}) is more than the "
-                    f"number of projects on the ballot ({project_count}).",
+                    _("The minimum number of choices (%(min_choices)s) is more than the number "
+                      "of projects on the ballot (%(project_count)s).",
+                      min_choices=self.min_choices, project_count=project_count),
                 )
             )
 
@@ -230,7 +230,8 @@ class BallotDesign:
                 Reason(
                     "min_spend_percent",
                     "min_spend_out_of_range",
-                    "The minimum share of the budget to spend must be between 0 and 100 percent.",
+                    _("The minimum share of the budget to spend must be between 0 and 100 "
+                      "percent."),
                 )
             )
 
@@ -240,13 +241,14 @@ class BallotDesign:
                     Reason(
                         "points",
                         "points_required",
-                        "A cumulative ballot needs the number of points to spread.",
+                        _("A cumulative ballot needs the number of points to spread."),
                     )
                 )
             elif self.points < 1:
                 found.append(
                     Reason(
-                        "points", "points_not_positive", "The number of points must be at least 1."
+                        "points", "points_not_positive", _("The number of points must be at "
+                                                           "least 1.")
                     )
                 )
             if self.max_points_per_project is not None:
@@ -255,7 +257,7 @@ class BallotDesign:
                         Reason(
                             "max_points_per_project",
                             "max_points_not_positive",
-                            "The maximum points per project must be at least 1.",
+                            _("The maximum points per project must be at least 1."),
                         )
                     )
                 elif self.points is not None and self.max_points_per_project > self.points >= 1:
@@ -263,9 +265,9 @@ class BallotDesign:
                         Reason(
                             "max_points_per_project",
                             "max_points_exceeds_points",
-                            f"The maximum points per project ({self.max_points_per_project}) is "
-                            "more "
-                            f"than the points a resident has ({self.points}).",
+                            _("The maximum points per project (%(cap)s) is more than the points "
+                              "a resident has (%(points)s).",
+                              cap=self.max_points_per_project, points=self.points),
                         )
                     )
         return found
@@ -273,7 +275,8 @@ class BallotDesign:
 
 def _not_applicable(field: str, kind: str) -> Reason:
     return Reason(
-        field, "not_applicable", f"The setting {field} does not apply to a {kind} ballot."
+        field, "not_applicable", _("The setting %(field)s does not apply to a %(kind)s ballot.",
+                                   field=field, kind=kind)
     )
 
 
@@ -339,13 +342,26 @@ def _form_keys(form: Any) -> list[str]:
     return [key for key in form.keys() if isinstance(key, str)]
 
 
-def _integer_reason(key: str, what: str, text: str) -> tuple[int | None, Reason | None]:
-    """Parse a whole number typed by a resident: ASCII digits with an optional minus sign."""
+#: (not a whole number, far too large) for a rank and for points, by the project's id
+_INTEGER_PROBLEMS = {
+    "rank": (N_("The rank for project '%(project)s' must be a whole number."),
+             N_("The rank for project '%(project)s' is far too large.")),
+    "points": (N_("The number of points for project '%(project)s' must be a whole number."),
+               N_("The number of points for project '%(project)s' is far too large.")),
+}
+
+
+def _integer_reason(key: str, what: str, project_id: str,
+                    text: str) -> tuple[int | None, Reason | None]:
+    """Parse a whole number typed by a resident: ASCII digits with an optional minus sign.
+    `what` is "rank" or "points"."""
+    not_integer, too_large = _INTEGER_PROBLEMS[what]
     text = text.strip()
     if not _INTEGER_TEXT.fullmatch(text):
-        return None, Reason(key, "not_integer", f"The {what} must be a whole number.")
+        return None, Reason(key, "not_integer", translate(not_integer) % {"project": project_id})
     if len(text.lstrip("-").lstrip("0")) > _MAX_NUMBER_DIGITS:
-        return None, Reason(key, "number_too_large", f"The {what} is far too large.")
+        return None, Reason(key, "number_too_large",
+                            translate(too_large) % {"project": project_id})
     return int(text), None
 
 
@@ -356,7 +372,7 @@ def _single_text_value(form: Any, key: str, reasons: list[Reason]) -> str:
     for value in values:
         if not isinstance(value, str):
             reasons.append(
-                Reason(key, "not_text", "This answer was not sent as text; please try again.")
+                Reason(key, "not_text", _("This answer was not sent as text; please try again."))
             )
             return ""
         if value.strip():
@@ -366,7 +382,7 @@ def _single_text_value(form: Any, key: str, reasons: list[Reason]) -> str:
             Reason(
                 key,
                 "multiple_values",
-                "This answer was sent more than once; please choose one value.",
+                _("This answer was sent more than once; please choose one value."),
             )
         )
         return ""
@@ -396,7 +412,7 @@ def parse_form(design: BallotDesign, form: Any) -> tuple[Selections | None, list
         Reason(
             "ballot",
             "unknown_kind",
-            "This ballot is not set up correctly; please tell the election staff.",
+            _("This ballot is not set up correctly; please tell the election staff."),
         )
     ]
 
@@ -408,7 +424,8 @@ def _parse_checkboxes(form: Any) -> tuple[Selections | None, list[Reason]]:
         if not isinstance(value, str):
             reasons.append(
                 Reason(
-                    PROJECT_FIELD, "not_text", "A choice was not sent as text; please try again."
+                    PROJECT_FIELD, "not_text", _("A choice was not sent as text; please try "
+                                                 "again.")
                 )
             )
             continue
@@ -431,15 +448,16 @@ def _parse_ranks(design: BallotDesign, form: Any) -> tuple[Selections | None, li
         text = _single_text_value(form, key, reasons)
         if not text:
             continue
-        rank, problem = _integer_reason(key, f"rank for project {project_id!r}", text)
+        rank, problem = _integer_reason(key, "rank", project_id, text)
         if rank is None:
             reasons.append(problem)  # type: ignore[arg-type]
             continue
         if rank < 1 or rank > limit:
-            top = f"1 to {limit}"
             reasons.append(
                 Reason(
-                    key, "rank_out_of_range", f"The rank for project {project_id!r} must be {top}."
+                    key, "rank_out_of_range", _("The rank for project '%(project)s' must be 1 to "
+                                                "%(limit)s.", project=project_id,
+                                                limit=format_number(limit))
                 )
             )
             continue
@@ -454,8 +472,8 @@ def _parse_ranks(design: BallotDesign, form: Any) -> tuple[Selections | None, li
                 Reason(
                     "ballot",
                     "duplicate_rank",
-                    f"You gave rank {rank} to {len(by_rank[rank])} projects; each rank may be "
-                    "used only once.",
+                    _("You gave rank %(rank)s to %(count)s projects; each rank may be used only "
+                      "once.", rank=rank, count=len(by_rank[rank])),
                 )
             )
     used = sorted(by_rank)
@@ -466,9 +484,8 @@ def _parse_ranks(design: BallotDesign, form: Any) -> tuple[Selections | None, li
             Reason(
                 "ballot",
                 "ranks_not_consecutive",
-                "Ranks must start at 1 and have no gaps; you skipped rank "
-                + ", ".join(str(r) for r in missing)
-                + ".",
+                _("Ranks must start at 1 and have no gaps; you skipped rank %(missing)s.",
+                  missing=", ".join(str(r) for r in missing)),
             )
         )
     if reasons:
@@ -486,7 +503,7 @@ def _parse_points(form: Any) -> tuple[Selections | None, list[Reason]]:
         text = _single_text_value(form, key, reasons)
         if not text:
             continue
-        points, problem = _integer_reason(key, f"number of points for project {project_id!r}", text)
+        points, problem = _integer_reason(key, "points", project_id, text)
         if points is None:
             reasons.append(problem)  # type: ignore[arg-type]
         elif points < 0:
@@ -494,7 +511,8 @@ def _parse_points(form: Any) -> tuple[Selections | None, list[Reason]]:
                 Reason(
                     key,
                     "negative_points",
-                    f"The points for project {project_id!r} cannot be negative.",
+                    _("The points for project '%(project)s' cannot be negative.",
+                      project=project_id),
                 )
             )
         elif points > 0:  # 0 means "no points", same as a blank box
@@ -531,8 +549,8 @@ def validate_ballot(
             Reason(
                 "ballot",
                 "invalid_design",
-                "This ballot is not set up correctly, so no vote can be accepted yet; "
-                "please tell the election staff.",
+                _("This ballot is not set up correctly, so no vote can be accepted yet; please "
+                  "tell the election staff."),
             )
         ]
     if not isinstance(selections, (tuple, list)):
@@ -665,7 +683,8 @@ def _validate_points(
                 Reason(
                     field,
                     "not_integer",
-                    f"The points for project {project_id!r} must be a whole number.",
+                    _("The points for project '%(project)s' must be a whole number.",
+                      project=project_id),
                 )
             )
             continue
@@ -674,7 +693,8 @@ def _validate_points(
                 Reason(
                     field,
                     "negative_points",
-                    f"The points for project {project_id!r} cannot be negative.",
+                    _("The points for project '%(project)s' cannot be negative.",
+                      project=project_id),
                 )
             )
             continue
@@ -683,7 +703,8 @@ def _validate_points(
                 Reason(
                     field,
                     "zero_points",
-                    f"Project {project_id!r} was given 0 points; leave it blank instead.",
+                    _("Project '%(project)s' was given 0 points; leave it blank instead.",
+                      project=project_id),
                 )
             )
             continue
@@ -692,8 +713,10 @@ def _validate_points(
                 Reason(
                     field,
                     "project_points_exceeded",
-                    f"You gave project {project_id!r} {_plural(points, 'point')}; "
-                    f"at most {cap} may go to any one project.",
+                    n_("You gave project '%(project)s' %(num)s point; at most %(cap)s may go to "
+                       "any one project.",
+                       "You gave project '%(project)s' %(num)s points; at most %(cap)s may go to "
+                       "any one project.", points, project=project_id, cap=format_number(cap)),
                 )
             )
         total += points
@@ -703,8 +726,10 @@ def _validate_points(
             Reason(
                 "ballot",
                 "points_exceeded",
-                f"You used {_plural(total, 'point')}; you have {design.points} to spread, "
-                f"so remove {total - design.points}.",
+                n_("You used %(num)s point; you have %(points)s to spread, so remove %(extra)s.",
+                   "You used %(num)s points; you have %(points)s to spread, so remove %(extra)s.",
+                   total, points=format_number(design.points),
+                   extra=format_number(total - design.points)),
             )
         )
     return reasons

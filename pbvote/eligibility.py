@@ -100,14 +100,15 @@ class EligibilityRules:
         found: list[Reason] = []
         if isinstance(self.minimum_age, bool) or not isinstance(self.minimum_age, int):
             found.append(
-                Reason("minimum_age", "not_integer", "The minimum age must be a whole number.")
+                Reason("minimum_age", "not_integer", _("The minimum age must be a whole number."))
             )
         elif not 0 <= self.minimum_age <= MAXIMUM_SENSIBLE_AGE:
             found.append(
                 Reason(
                     "minimum_age",
                     "age_out_of_range",
-                    f"The minimum age must be between 0 and {MAXIMUM_SENSIBLE_AGE}.",
+                    _("The minimum age must be between 0 and %(most)s.",
+                      most=MAXIMUM_SENSIBLE_AGE),
                 )
             )
         unknown = sorted(
@@ -118,8 +119,8 @@ class EligibilityRules:
                 Reason(
                     "allowed_methods",
                     "unknown_method",
-                    f"{method!r} is not a verification method; use one of: "
-                    f"{', '.join(VERIFICATION_METHODS)}.",
+                    _("'%(method)s' is not a verification method; use one of: %(methods)s.",
+                      method=method, methods=", ".join(VERIFICATION_METHODS)),
                 )
             )
         if not self.allowed_methods:
@@ -127,7 +128,7 @@ class EligibilityRules:
                 Reason(
                     "allowed_methods",
                     "no_methods",
-                    "At least one verification method must be allowed.",
+                    _("At least one verification method must be allowed."),
                 )
             )
         if "self_declared" in self.allowed_methods and not self.self_declared_residence:
@@ -135,8 +136,8 @@ class EligibilityRules:
                 Reason(
                     "allowed_methods",
                     "self_declared_not_enabled",
-                    "Self-declared residence is listed as a method but is not switched on for "
-                    "this cycle.",
+                    _("Self-declared residence is listed as a method but is not switched on for "
+                      "this cycle."),
                 )
             )
         return found

@@ -73,15 +73,17 @@ def init_app(app) -> None:
     babel.init_app(app, locale_selector=_select_locale)
     # Pure modules translate through the hook (the raw catalogue: the hook fills in the
     # placeholders itself); outside a request it answers in English.
+    from babel.numbers import get_decimal_symbol
     from flask import has_request_context
-    from flask_babel import format_decimal, get_translations
+    from flask_babel import format_decimal, get_locale, get_translations
 
     i18n_hook.install(
         lambda text: get_translations().gettext(text) if has_request_context() else None,
         lambda one, many, n: (get_translations().ngettext(one, many, n)
                               if has_request_context() else None),
         lambda value: format_decimal(value) if has_request_context() else None,
-        _ordinal)
+        _ordinal,
+        lambda: get_decimal_symbol(get_locale()) if has_request_context() else None)
     limiter.init_app(app)
     login_manager.init_app(app)
     _sqlite_busy_timeout["ms"] = int(app.config.get("SQLITE_BUSY_TIMEOUT_MS", 30000))

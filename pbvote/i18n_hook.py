@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 _hooks: dict[str, Callable | None] = {"gettext": None, "ngettext": None, "number": None,
-                                      "ordinal": None}
+                                      "ordinal": None, "decimal_symbol": None}
 
 
 def install(gettext: Callable[[str], str] | None,
             ngettext: Callable[[str, str, int], str] | None = None,
             number: Callable[[int], str] | None = None,
-            ordinal: Callable[[int], str | None] | None = None) -> None:
+            ordinal: Callable[[int], str | None] | None = None,
+            decimal_symbol: Callable[[], str | None] | None = None) -> None:
     """Route later calls through the app's translator (None restores plain English)."""
-    _hooks.update(gettext=gettext, ngettext=ngettext, number=number, ordinal=ordinal)
+    _hooks.update(gettext=gettext, ngettext=ngettext, number=number, ordinal=ordinal,
+                  decimal_symbol=decimal_symbol)
 
 
 def _call(name: str, *args):
@@ -37,12 +39,12 @@ def translate(text: str) -> str:
     return text if translated is None else translated
 
 
-def _(text: str, **params: object) -> str:
+def _(text: str, /, **params: object) -> str:
     translated = translate(text)
     return translated % params if params else translated
 
 
-def n_(singular: str, plural: str, count: int, **params: object) -> str:
+def n_(singular: str, plural: str, count: int, /, **params: object) -> str:
     """Plural-aware text; ``%(num)s`` is the count, formatted for the locale."""
     translated = _call("ngettext", singular, plural, count)
     if translated is None:
@@ -53,6 +55,18 @@ def n_(singular: str, plural: str, count: int, **params: object) -> str:
 def format_number(value: int) -> str:
     formatted = _call("number", value)
     return f"{value:,}" if formatted is None else formatted
+
+
+def decimal_symbol() -> str:
+    """The reader's decimal separator ("," in Spanish), "." otherwise."""
+    symbol = _call("decimal_symbol")
+    return "." if symbol is None else symbol
+
+
+def format_fixed(text: str) -> str:
+    """A decimal as the engine writes it ("12.5", "-0.25") with the reader's separator;
+    digits are not grouped, so exact values read the same in every language."""
+    return text.replace(".", decimal_symbol()) if "." in text else text
 
 
 def ordinal_text(n: int, english: str) -> str:

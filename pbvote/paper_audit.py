@@ -42,6 +42,8 @@ import math
 from dataclasses import dataclass
 from fractions import Fraction
 
+from pbvote.i18n_hook import _
+
 #: Stark (2010), super-simple audits: inflation factor for 1- and 2-vote overstatements
 SUPER_SIMPLE_GAMMA = Fraction(103905, 100000)
 METHODS = ("risk", "percentage")
@@ -58,9 +60,11 @@ def parse_percent(text: str, name: str, *, allow_zero: bool = False) -> Fraction
     try:
         value = Fraction(cleaned)
     except (ValueError, ZeroDivisionError):
-        raise AuditInputError(f"{name} must be a number of percent, such as 5 or 2.5.") from None
+        raise AuditInputError(_("%(name)s must be a number of percent, such as 5 or 2.5.",
+                                name=name)) from None
     if value > 100 or value < 0 or (value == 0 and not allow_zero):
-        raise AuditInputError(f"{name} must be more than 0 and at most 100 percent.")
+        raise AuditInputError(_("%(name)s must be more than 0 and at most 100 percent.",
+                                name=name))
     return value
 
 
@@ -71,9 +75,9 @@ def sample_key(seed: str, serial: str) -> str:
 def sample_serials(seed: str, serials, size: int) -> list[str]:
     """The first `size` serials ordered by SHA-256(seed:serial); see the module docstring."""
     if not seed or not seed.strip():
-        raise AuditInputError("Enter the public random seed.")
+        raise AuditInputError(_("Enter the public random seed."))
     if size < 0:
-        raise AuditInputError("The sample size cannot be negative.")
+        raise AuditInputError(_("The sample size cannot be negative."))
     unique = sorted({s.strip().upper() for s in serials})
     return sorted(unique, key=lambda s: (sample_key(seed, s), s))[:size]
 
@@ -84,9 +88,9 @@ def risk_limit_sample_size(population: int, risk_limit_percent: Fraction,
     if population <= 0:
         return 0
     if not 0 < risk_limit_percent < 100:
-        raise AuditInputError("The risk limit must be between 0 and 100 percent.")
+        raise AuditInputError(_("The risk limit must be between 0 and 100 percent."))
     if margin_percent <= 0:
-        raise AuditInputError("The reported margin must be more than 0 percent.")
+        raise AuditInputError(_("The reported margin must be more than 0 percent."))
     alpha = risk_limit_percent / 100
     margin = margin_percent / 100
     # ln is irrational; float is precise enough for a count rounded up, and the inputs
@@ -99,7 +103,7 @@ def percentage_sample_size(population: int, percent: Fraction) -> int:
     if population <= 0:
         return 0
     if not 0 < percent <= 100:
-        raise AuditInputError("The percentage must be more than 0 and at most 100.")
+        raise AuditInputError(_("The percentage must be more than 0 and at most 100."))
     size = math.ceil(Fraction(population) * percent / 100)
     return max(1, min(population, size))
 
@@ -108,13 +112,14 @@ def sample_size(method: str, population: int, *, risk_limit: Fraction | None = N
                 margin: Fraction | None = None, percentage: Fraction | None = None) -> int:
     if method == "risk":
         if risk_limit is None or margin is None:
-            raise AuditInputError("A risk-limit audit needs the risk limit and the margin.")
+            raise AuditInputError(_("A risk-limit audit needs the risk limit and the margin."))
         return risk_limit_sample_size(population, risk_limit, margin)
     if method == "percentage":
         if percentage is None:
-            raise AuditInputError("A fixed-percentage audit needs the percentage.")
+            raise AuditInputError(_("A fixed-percentage audit needs the percentage."))
         return percentage_sample_size(population, percentage)
-    raise AuditInputError(f"Unknown audit method {method!r}; choose one of {METHODS}.")
+    raise AuditInputError(_("Unknown audit method '%(method)s'; choose one of %(methods)s.",
+                            method=method, methods=", ".join(METHODS)))
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pbvote.ballots import Reason
-from pbvote.i18n_hook import N_
+from pbvote.i18n_hook import N_, _, format_number, n_, translate
 
 # ---------------------------------------------------------------------------
 # Statuses and transitions
@@ -72,7 +72,13 @@ MAXIMUM_AMOUNT = 10**15
 
 
 def status_label(status: str | None) -> str:
+    """The English label (marked for translation; `translate` it to show it)."""
     return STATUS_LABELS.get(status or "", status or "")
+
+
+def _lower_label(status: str | None) -> str:
+    """A status as a word inside a sentence, in the reader's language."""
+    return translate(status_label(status)).lower()
 
 
 def transitions_from(status: str, actor: str = "staff") -> list[Transition]:
@@ -94,18 +100,23 @@ class TransitionRequest:
 def transition_problems(current: str, request: TransitionRequest) -> list[Reason]:
     """Why `request` may not move an idea that is `current`; empty when it may."""
     if request.target not in STATUSES:
-        return [Reason("status", "unknown_status", f"{request.target!r} is not a status.")]
+        return [Reason("status", "unknown_status", _("'%(target)s' is not a status.",
+                                                     target=request.target))]
     transition = _BY_EDGE.get((current, request.target))
     if transition is None:
-        allowed = ", ".join(status_label(t.target) for t in transitions_from(current)) or "none"
+        allowed = ", ".join(translate(status_label(t.target))
+                            for t in transitions_from(current)) or _("none")
         return [Reason("status", "illegal_transition",
-                       f"An idea that is {status_label(current).lower()} cannot become "
-                       f"{status_label(request.target).lower()}. "
-                       f"Possible next steps: {allowed}.")]
+                       _("An idea that is %(current)s cannot become %(target)s. Possible next "
+                         "steps: %(allowed)s.", current=_lower_label(current),
+                         target=_lower_label(request.target), allowed=allowed))]
     if transition.actor != request.actor:
-        who = "the idea's author" if transition.actor == "author" else "staff"
-        return [Reason("status", "wrong_actor",
-                       f"Only {who} can make an idea {status_label(request.target).lower()}.")]
+        if transition.actor == "author":
+            return [Reason("status", "wrong_actor",
+                           _("Only the idea's author can make an idea %(target)s.",
+                             target=_lower_label(request.target)))]
+        return [Reason("status", "wrong_actor", _("Only staff can make an idea %(target)s.",
+                                                  target=_lower_label(request.target)))]
     found: list[Reason] = []
     for need in transition.needs:
         if need in ("question", "answer", "reason"):
@@ -113,7 +124,7 @@ def transition_problems(current: str, request: TransitionRequest) -> list[Reason
         elif need == "cost":
             if request.cost is None:
                 found.append(Reason("cost", "cost_required",
-                                    "Enter the cost estimate staff worked out."))
+                                    _("Enter the cost estimate staff worked out.")))
             else:
                 found += amount_problems(request.cost, "cost")
         elif need == "merge_target":
@@ -124,23 +135,32 @@ def transition_problems(current: str, request: TransitionRequest) -> list[Reason
 def _merge_target_problems(request: TransitionRequest) -> list[Reason]:
     if request.merge_target_status is None:
         return [Reason("into", "merge_target_missing",
-                       "Choose the idea this one duplicates, in the same cycle.")]
+                       _("Choose the idea this one duplicates, in the same cycle."))]
     if request.merge_target_is_self:
-        return [Reason("into", "merge_into_self", "An idea cannot be merged into itself.")]
+        return [Reason("into", "merge_into_self", _("An idea cannot be merged into itself."))]
     if request.merge_target_status == "merged":
         return [Reason("into", "merge_target_merged",
-                       "That idea was itself merged; merge into the idea it points to.")]
+                       _("That idea was itself merged; merge into the idea it points to."))]
     return []
 
 
+#: field -> (message when empty, message when too long)
+MESSAGE_PROBLEMS = {
+    "question": (N_("Enter the question for the author."),
+                 N_("Keep the question for the author under %(most)s characters.")),
+    "answer": (N_("Enter the answer."), N_("Keep the answer under %(most)s characters.")),
+    "reason": (N_("Enter the reason."), N_("Keep the reason under %(most)s characters.")),
+}
+
+
 def message_problems(text: str, field: str) -> list[Reason]:
-    names = {"question": "question for the author", "answer": "answer",
-             "reason": "reason", "hidden_reason": "reason"}
+    empty, too_long = MESSAGE_PROBLEMS["question" if field == "question" else
+                                       "answer" if field == "answer" else "reason"]
     if not clean_text(text).strip():
-        return [Reason(field, f"{field}_required", f"Enter the {names.get(field, field)}.")]
+        return [Reason(field, f"{field}_required", translate(empty))]
     if len(text) > MESSAGE_MAX:
         return [Reason(field, f"{field}_too_long",
-                       f"Keep the {names.get(field, field)} under {MESSAGE_MAX} characters.")]
+                       translate(too_long) % {"most": format_number(MESSAGE_MAX)})]
     return []
 
 
@@ -152,10 +172,10 @@ def author_may_edit(status: str) -> bool:
 def can_promote(status: str, already_promoted: bool) -> list[Reason]:
     if status != "accepted":
         return [Reason("ideas", "not_accepted",
-                       f"Only accepted ideas become projects; this one is "
-                       f"{status_label(status).lower()}.")]
+                       _("Only accepted ideas become projects; this one is %(status)s.",
+                         status=_lower_label(status)))]
     if already_promoted:
-        return [Reason("ideas", "already_promoted", "This idea already became a project.")]
+        return [Reason("ideas", "already_promoted", _("This idea already became a project."))]
     return []
 
 
@@ -185,21 +205,22 @@ def parse_amount(text: str | None) -> int | None | Reason:
     # isdigit() also accepts superscripts such as "²", which int() refuses
     if not (value.isascii() and value.isdigit()) or len(value) > 16:
         return Reason("cost_estimate", "amount_invalid",
-                      "Enter the cost as a whole number, for example 25000.")
+                      _("Enter the cost as a whole number, for example 25000."))
     return int(value)
 
 
 def amount_problems(amount: int, field: str) -> list[Reason]:
     if amount <= 0:
-        return [Reason(field, "amount_not_positive", "Enter an amount above zero.")]
+        return [Reason(field, "amount_not_positive", _("Enter an amount above zero."))]
     if amount > MAXIMUM_AMOUNT:
-        return [Reason(field, "amount_too_large", "That amount is too large.")]
+        return [Reason(field, "amount_too_large", _("That amount is too large."))]
     return []
 
 
 # ---------------------------------------------------------------------------
 # Submissions
 
+# English: content (the starting list staff edit; ideas store the category as chosen)
 DEFAULT_CATEGORIES: tuple[str, ...] = (
     "Street lighting", "Youth spaces", "Safe routes to school", "Parks and public space",
     "Traffic calming", "Community programmes")
@@ -234,26 +255,29 @@ def draft_problems(draft: Draft, categories: Sequence[str],
                    district_slugs: Iterable[str]) -> list[Reason]:
     found: list[Reason] = []
     if not draft.title:
-        found.append(Reason("title", "title_required", "Give your idea a short title."))
+        found.append(Reason("title", "title_required", _("Give your idea a short title.")))
     elif len(draft.title) > TITLE_MAX:
         found.append(Reason("title", "title_too_long",
-                            f"Keep the title under {TITLE_MAX} characters."))
+                            _("Keep the title under %(most)s characters.",
+                              most=format_number(TITLE_MAX))))
     if not draft.description:
         found.append(Reason("description", "description_required",
-                            "Describe your idea: what should change, and why."))
+                            _("Describe your idea: what should change, and why.")))
     elif len(draft.description) > DESCRIPTION_MAX:
         found.append(Reason("description", "description_too_long",
-                            f"Keep the description under {DESCRIPTION_MAX} characters."))
+                            _("Keep the description under %(most)s characters.",
+                              most=format_number(DESCRIPTION_MAX))))
     if draft.category not in categories:
-        found.append(Reason("category", "category_unknown", "Choose a category from the list."))
+        found.append(Reason("category", "category_unknown", _("Choose a category from the list.")))
     if draft.district not in set(district_slugs):
-        found.append(Reason("district", "district_unknown", "Choose the district."))
+        found.append(Reason("district", "district_unknown", _("Choose the district.")))
     if not draft.location:
         found.append(Reason("location", "location_required",
-                            "Say where, for example a street, a corner or a park."))
+                            _("Say where, for example a street, a corner or a park.")))
     elif len(draft.location) > LOCATION_MAX:
         found.append(Reason("location", "location_too_long",
-                            f"Keep the location under {LOCATION_MAX} characters."))
+                            _("Keep the location under %(most)s characters.",
+                              most=format_number(LOCATION_MAX))))
     if draft.cost_estimate is not None:
         found += amount_problems(draft.cost_estimate, "cost_estimate")
     return found
@@ -263,23 +287,27 @@ def limit_problem(existing: int, limit: int | None) -> Reason | None:
     """`limit` None means no limit per person."""
     if limit is not None and existing >= limit:
         return Reason("ideas", "limit_reached",
-                      f"You have already sent {existing} idea{'s' if existing != 1 else ''}; "
-                      f"this cycle accepts at most {limit} per person.")
+                      n_("You have already sent %(num)s idea; this cycle accepts at most "
+                         "%(limit)s per person.",
+                         "You have already sent %(num)s ideas; this cycle accepts at most "
+                         "%(limit)s per person.", existing, limit=format_number(limit)))
     return None
 
 
 def category_list_problems(categories: Sequence[str]) -> list[Reason]:
     found: list[Reason] = []
     if not categories:
-        found.append(Reason("categories", "categories_required", "List at least one category."))
+        found.append(Reason("categories", "categories_required", _("List at least one category.")))
     if len(categories) > MAX_CATEGORIES:
         found.append(Reason("categories", "too_many_categories",
-                            f"List at most {MAX_CATEGORIES} categories."))
+                            _("List at most %(most)s categories.",
+                              most=format_number(MAX_CATEGORIES))))
     if any(len(c) > CATEGORY_MAX for c in categories):
         found.append(Reason("categories", "category_too_long",
-                            f"Keep each category under {CATEGORY_MAX} characters."))
+                            _("Keep each category under %(most)s characters.",
+                              most=format_number(CATEGORY_MAX))))
     if len({c.lower() for c in categories}) != len(categories):
-        found.append(Reason("categories", "category_repeated", "Each category once, please."))
+        found.append(Reason("categories", "category_repeated", _("Each category once, please.")))
     return found
 
 

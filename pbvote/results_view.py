@@ -9,9 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from pbvote.i18n_hook import N_, _, format_number, ordinal_text, translate
+from pbvote.i18n_hook import N_, _, format_fixed, format_number, ordinal_text, translate
 from pbvote.tally import Instance, Outcome, explain, parse_exact
 from pbvote.tally.exact import fmt_approx, fmt_exact
+from pbvote.tally.explain import tie_reason
 from pbvote.tally.registry import RULES
 
 Money = Callable[[int | Fraction], str]
@@ -63,7 +64,7 @@ class ProjectResult:
     @property
     def score_text(self) -> str:
         if isinstance(self.score, Fraction):
-            return fmt_exact(self.score)
+            return format_fixed(fmt_exact(self.score))
         return format_number(self.score)
 
 
@@ -136,7 +137,7 @@ def read_district(district: dict, money: Money) -> DistrictResult:
     return DistrictResult(
         slug=district["slug"], name=district["name"], budget=district["budget"],
         ballot_kind=district["ballot_kind"], rule=district["rule"],
-        rule_description=spec.description if spec else district["rule"],
+        rule_description=translate(spec.description) if spec else district["rule"],
         params=district["params"], score_label=label, ballots=district["ballots"],
         participations=district["participations"]["total"],
         participations_by_channel=district["participations"]["by_channel"],
@@ -162,11 +163,11 @@ def _tie_lines(outcome: dict, by_id) -> list[str]:
         tied = ", ".join(_name(pid, by_id) for pid in tie["tied"])
         if tie.get("order"):
             lines.append(_("%(tied)s were tied; the tie-break ordered %(order)s (decided by "
-                           "%(how)s).", tied=tied, how=tie["decided_by"],
+                           "%(how)s).", tied=tied, how=tie_reason(tie["decided_by"]),
                            order=", ".join(_name(pid, by_id) for pid in tie["order"])))
         else:
             lines.append(_("%(tied)s were tied; the tie-break chose %(chosen)s (decided by "
-                           "%(how)s).", tied=tied, how=tie["decided_by"],
+                           "%(how)s).", tied=tied, how=tie_reason(tie["decided_by"]),
                            chosen=_name(tie["chosen"], by_id)))
     return lines
 
@@ -204,7 +205,7 @@ def why(project: ProjectResult, outcome: dict, by_id, label: str, money: Money) 
                 "%(supporters)s supporters kept their largest load lower than any other "
                 "project would (%(load)s).", round=step["round"],
                 cost=_amount(step["cost"], money), supporters=format_number(step["supporters"]),
-                load=fmt_approx(exact(step["load"]), 4)))
+                load=format_fixed(fmt_approx(exact(step["load"]), 4))))
         elif kind == "phragmen_stop":
             sentences.append(_(
                 "It was next in line, but its cost (%(cost)s) did not fit in the %(left)s left, "
@@ -241,7 +242,7 @@ def why(project: ProjectResult, outcome: dict, by_id, label: str, money: Money) 
         if pid in tie["tied"]:
             others = ", ".join(_name(o, by_id) for o in tie["tied"] if o != pid)
             sentences.append(_("It was tied with %(others)s; the tie was decided by %(how)s.",
-                               others=others, how=tie["decided_by"]))
+                               others=others, how=tie_reason(tie["decided_by"])))
     if not sentences:
         sentences.append(_("It is funded.") if project.funded else _("It was not funded."))
     return sentences
@@ -266,7 +267,7 @@ def _greedy_sentence(step: dict, score: str, money: Money) -> str:
                               "fit.", cost=money(cost), left=money(remaining))
     if decision == "below threshold":
         return head + " " + _("That is below the minimum of %(minimum)s needed to be funded.",
-                              minimum=fmt_exact(exact(step["threshold"])))
+                              minimum=format_fixed(fmt_exact(exact(step["threshold"]))))
     return head + " " + _("The count had already stopped before it was reached.")
 
 
@@ -274,7 +275,7 @@ def _mes_sentence(step: dict, money: Money) -> str:
     full, partial = step.get("full_payers", 0), step.get("partial_payers", 0)
     if "price_per_point" in step:
         price = _("%(price)s per point they gave it",
-                  price=fmt_approx(exact(step["price_per_point"]), 4))
+                  price=format_fixed(fmt_approx(exact(step["price_per_point"]), 4)))
     else:
         price = money(exact(step["payment"]))
     payers = []

@@ -24,13 +24,15 @@ from dataclasses import dataclass
 from typing import NamedTuple, TextIO
 
 from pbvote.eligibility import normalise_name, normalise_postcode
+from pbvote.i18n_hook import N_, _, translate
 
 FIELDS: tuple[str, ...] = ("last_name", "birth_date", "postcode", "district", "roll_number",
                            "display_name")
 REQUIRED_FIELDS: tuple[str, ...] = FIELDS[:4]
 FIELD_LABELS = {
-    "last_name": "last name", "birth_date": "date of birth", "postcode": "postcode",
-    "district": "district", "roll_number": "roll number", "display_name": "display name",
+    "last_name": N_("last name"), "birth_date": N_("date of birth"), "postcode": N_("postcode"),
+    "district": N_("district"), "roll_number": N_("roll number"),
+    "display_name": N_("display name"),
 }
 MAX_FIELD_LENGTH = {"last_name": 100, "postcode": 20, "district": 80, "roll_number": 40,
                     "display_name": 200}
@@ -90,8 +92,9 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        where = f"line {self.line}" if self.line else "header"
-        return f"{where}: {self.message}"
+        if self.line:
+            return _("line %(line)s: %(message)s", line=self.line, message=self.message)
+        return _("header: %(message)s", message=self.message)
 
 
 def normalise_header(name: str) -> str:
@@ -104,8 +107,9 @@ def parse_mapping_options(options: Iterable[str]) -> tuple[dict[str, str], list[
     for option in options:
         column, sep, field_name = option.partition("=")
         if not sep or not column.strip() or not field_name.strip():
-            errors.append(RowError(0, "mapping", f"--map {option!r}: write COLUMN=FIELD, "
-                                                 "for example --map Surname=last_name."))
+            errors.append(RowError(0, "mapping", _("--map '%(option)s': write COLUMN=FIELD, for "
+                                                   "example --map Surname=last_name.",
+                                                   option=option)))
             continue
         mapping[column.strip()] = field_name.strip()
     return mapping, errors
@@ -120,25 +124,29 @@ def resolve_columns(header: list[str], mapping: Mapping[str, str] | None = None
     stripped = [h.strip().lstrip("\ufeff") for h in header]
     for column, field_name in given.items():
         if column not in stripped:
-            errors.append(RowError(0, "mapping", f"The file has no column {column!r}; its "
-                                                 f"columns are {', '.join(stripped)}."))
+            errors.append(RowError(0, "mapping", _("The file has no column '%(column)s'; its "
+                                                   "columns are %(columns)s.",
+                                                   column=column, columns=", ".join(stripped))))
         if field_name and field_name not in FIELDS:
-            errors.append(RowError(0, "mapping", f"{field_name!r} is not a roll field; use one "
-                                                 f"of {', '.join(FIELDS)}."))
+            errors.append(RowError(0, "mapping", _("'%(field)s' is not a roll field; use one "
+                                                   "of %(fields)s.",
+                                                   field=field_name, fields=", ".join(FIELDS))))
     for index, name in enumerate(stripped):
         field_name = given[name] if name in given else normalise_header(name)
         if field_name not in FIELDS:
             continue  # extra columns are ignored
         if field_name in columns:
-            errors.append(RowError(0, "mapping", f"Two columns map to {field_name}: "
-                                                 f"{stripped[columns[field_name]]!r} and "
-                                                 f"{name!r}."))
+            errors.append(RowError(0, "mapping", _("Two columns map to %(field)s: '%(first)s' "
+                                                   "and '%(second)s'.", field=field_name,
+                                                   first=stripped[columns[field_name]],
+                                                   second=name)))
             continue
         columns[field_name] = index
     for field_name in REQUIRED_FIELDS:
         if field_name not in columns:
-            errors.append(RowError(0, "mapping", f"No column is mapped to {field_name} "
-                                                 f"({FIELD_LABELS[field_name]})."))
+            errors.append(RowError(0, "mapping", _("No column is mapped to %(field)s "
+                                                   "(%(label)s).", field=field_name,
+                                                   label=translate(FIELD_LABELS[field_name]))))
     return columns, errors
 
 
@@ -148,11 +156,12 @@ def parse_birth_date(text: str, today: dt.date) -> tuple[dt.date | None, str | N
             raise ValueError
         value = dt.date.fromisoformat(text)
     except ValueError:
-        return None, f"date of birth {text!r} is not a date in the form YYYY-MM-DD"
+        return None, _("date of birth '%(date)s' is not a date in the form YYYY-MM-DD", date=text)
     if value > today:
-        return None, f"date of birth {text} is in the future"
+        return None, _("date of birth %(date)s is in the future", date=text)
     if value < EARLIEST_BIRTH_DATE:
-        return None, f"date of birth {text} is before {EARLIEST_BIRTH_DATE.isoformat()}"
+        return None, _("date of birth %(date)s is before %(earliest)s", date=text,
+                       earliest=EARLIEST_BIRTH_DATE.isoformat())
     return value, None
 
 
@@ -179,12 +188,13 @@ def read_roll(stream: TextIO, district_slugs: Iterable[str],
         header = next(reader)
     except StopIteration:
         summary.errors += 1
-        yield RowError(0, "file", "The file is empty; it needs a header row and one row per "
-                                  "person.")
+        yield RowError(0, "file", _("The file is empty; it needs a header row and one row per "
+                                    "person."))
         return
     except csv.Error as error:
         summary.errors += 1
-        yield RowError(1, "file", f"The header row cannot be read as CSV: {error}.")
+        yield RowError(1, "file", _("The header row cannot be read as CSV: %(error)s.",
+                                    error=error))
         return
     columns, header_errors = resolve_columns(header, mapping)
     if header_errors:
@@ -204,7 +214,8 @@ def read_roll(stream: TextIO, district_slugs: Iterable[str],
             return
         except csv.Error as error:
             summary.errors += 1
-            yield RowError(line, "file", f"line {line} cannot be read as CSV: {error}.")
+            yield RowError(line, "file", _("line %(line)s cannot be read as CSV: %(error)s.",
+                                           line=line, error=error))
             return
         if len(record) < width:
             record = record + [""] * (width - len(record))
@@ -216,12 +227,13 @@ def read_roll(stream: TextIO, district_slugs: Iterable[str],
         if max(map(len, cells)) > shortest_limit:
             for name, value, limit in zip(FIELDS, cells, limits, strict=True):
                 if len(value) > limit:
-                    problems.append((name, f"{FIELD_LABELS[name]} is longer than "
-                                           f"{limit} characters"))
+                    problems.append((name, _("%(label)s is longer than %(limit)s characters",
+                                             label=translate(FIELD_LABELS[name]), limit=limit)))
         if not all(cells[:4]):  # REQUIRED_FIELDS lead FIELDS
             for name in REQUIRED_FIELDS:
                 if not values[name]:
-                    problems.append((name, f"{FIELD_LABELS[name]} is empty"))
+                    problems.append((name, _("%(label)s is empty",
+                                             label=translate(FIELD_LABELS[name]))))
         birth_date = None
         if values["birth_date"]:
             birth_date, problem = parse_birth_date(values["birth_date"], today)
@@ -231,12 +243,14 @@ def read_roll(stream: TextIO, district_slugs: Iterable[str],
         postcode_value_key = postcode_key(values["postcode"])
         number_key = postcode_key(values["roll_number"])
         if values["last_name"] and not last_name_key:
-            problems.append(("last_name", f"last name {values['last_name']!r} has no letters"))
+            problems.append(("last_name", _("last name '%(last_name)s' has no letters",
+                                            last_name=values["last_name"])))
         if values["postcode"] and not postcode_value_key:
-            problems.append(("postcode", "postcode is empty"))
+            problems.append(("postcode", _("postcode is empty")))
         if values["district"] and values["district"] not in slugs:
-            problems.append(("district", f"district {values['district']!r} is not one of "
-                                         f"{', '.join(sorted(slugs))}"))
+            problems.append(("district", _("district '%(district)s' is not one of %(districts)s",
+                                           district=values["district"],
+                                           districts=", ".join(sorted(slugs)))))
         if problems:
             summary.errors += len(problems)
             for name, message in problems:
@@ -251,9 +265,13 @@ def read_roll(stream: TextIO, district_slugs: Iterable[str],
         if first != line:
             summary.duplicates += 1
             summary.errors += 1
-            what = "roll number" if row.number_key else "last name, date of birth and postcode"
-            yield RowError(line, "duplicate", f"line {line}: duplicate of line {first} "
-                                              f"(same {what}).")
+            if row.number_key:
+                message = _("line %(line)s: duplicate of line %(first)s (same roll number).",
+                            line=line, first=first)
+            else:
+                message = _("line %(line)s: duplicate of line %(first)s (same last name, date of "
+                            "birth and postcode).", line=line, first=first)
+            yield RowError(line, "duplicate", message)
             continue
         summary.rows += 1
         yield row

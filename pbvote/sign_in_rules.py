@@ -47,12 +47,12 @@ def email_problem(email: str) -> str | None:
 def password_problems(password: str, email: str = "") -> list[str]:
     problems = []
     if len(password) < PASSWORD_MIN_LENGTH:
-        problems.append(f"Use at least {PASSWORD_MIN_LENGTH} characters; "
-                        "a few unrelated words make a good password.")
+        problems.append(_("Use at least %(least)s characters; a few unrelated words make a "
+                          "good password.", least=PASSWORD_MIN_LENGTH))
     if len(password) > PASSWORD_MAX_LENGTH:
-        problems.append(f"Use at most {PASSWORD_MAX_LENGTH} characters.")
+        problems.append(_("Use at most %(most)s characters.", most=PASSWORD_MAX_LENGTH))
     if email and password.strip().lower() == email.strip().lower():
-        problems.append("Do not use your email address as your password.")
+        problems.append(_("Do not use your email address as your password."))
     return problems
 
 

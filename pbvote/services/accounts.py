@@ -20,21 +20,22 @@ from sqlalchemy import delete, func, select
 from pbvote import sign_in_rules as rules
 from pbvote.db import for_update, utcnow
 from pbvote.extensions import db
+from pbvote.i18n_hook import N_, _, translate
 from pbvote.models import STAFF_ROLES, Account, RecoveryCode
 from pbvote.services import log
 from pbvote.services.errors import DomainError, NotFound
 from pbvote.services.keys import keyed_hash
 
 #: the wording for every refused sign-in, so the page does not tell which part was wrong
-SIGN_IN_REFUSED = ("The email or password is not right, or the account is locked after too "
-                   "many failed attempts. Try again in 15 minutes or ask an administrator.")
-CODE_REFUSED = ("That code is not right, has already been used, or the account is locked. "
-                "Use the current code from your app, or one of your recovery codes.")
+SIGN_IN_REFUSED = N_("The email or password is not right, or the account is locked after too "
+                     "many failed attempts. Try again in 15 minutes or ask an administrator.")
+CODE_REFUSED = N_("That code is not right, has already been used, or the account is locked. Use "
+                  "the current code from your app, or one of your recovery codes.")
 
 
 class SignInRefused(DomainError):
     def __init__(self, message: str = SIGN_IN_REFUSED):
-        super().__init__(message, 401)
+        super().__init__(translate(message), 401)
 
 
 class AccountConflict(DomainError):
@@ -102,7 +103,7 @@ def get_account(account_id: int, lock: bool = False) -> Account:
     statement = select(Account).where(Account.id == account_id)
     account = db.session.scalar(for_update(statement) if lock else statement)
     if account is None:
-        raise NotFound("There is no such account.")
+        raise NotFound(_("There is no such account."))
     return account
 
 
@@ -128,14 +129,14 @@ def _validated_email(email: str) -> str:
     if problem:
         raise InvalidAccountInput(problem)
     if find_by_email(email) is not None:
-        raise AccountConflict(f"An account for {email} already exists.")
+        raise AccountConflict(_("An account for %(email)s already exists.", email=email))
     return email
 
 
 def _validated_password(password: str, email: str) -> str:
     problems = rules.password_problems(password, email)
     if problems:
-        raise InvalidAccountInput("Choose another password.", problems)
+        raise InvalidAccountInput(_("Choose another password."), problems)
     return password
 
 
@@ -165,7 +166,7 @@ def invite(admin: Account, email: str, role: str, display_name: str = "",
     """A new staff account with a one-time invitation token, shown once to the administrator."""
     now = now or utcnow()
     if role not in STAFF_ROLES:
-        raise InvalidAccountInput("Choose the role staff, auditor or admin.")
+        raise InvalidAccountInput(_("Choose the role staff, auditor or admin."))
     email = _validated_email(email)
     token = rules.new_invitation_token()
     account = Account(email=email, display_name=display_name.strip()[:120], role=role,
@@ -190,10 +191,11 @@ def find_invitation(token: str, now: dt.datetime | None = None, lock: bool = Fal
     statement = select(Account).where(Account.invitation_hash == _token_hash(token))
     account = db.session.scalar(for_update(statement) if lock else statement)
     if account is None or not account.is_active:
-        raise NotFound("This invitation link is not valid. It may have been used already; "
-                       "ask an administrator for a new one.")
+        raise NotFound(_("This invitation link is not valid. It may have been used already; ask "
+                         "an administrator for a new one."))
     if account.invitation_expires_at is None or account.invitation_expires_at <= now:
-        raise DomainError("This invitation has expired. Ask an administrator for a new one.", 410)
+        raise DomainError(_("This invitation has expired. Ask an administrator for a new "
+                            "one."), 410)
     return account
 
 
@@ -279,7 +281,7 @@ def check_second_factor(account_id: int, code: str, at: float | None = None) -> 
     account = _usable_for_second_factor(account_id, now)
     if account.totp_secret is None:
         raise SignInRefused(
-            "This account has no authenticator app yet; sign in again to set one up.")
+            _("This account has no authenticator app yet; sign in again to set one up."))
     timecode = rules.accepted_timecode(account.totp_secret, code, at, account.totp_last_timecode)
     if timecode is not None:
         account.totp_last_timecode = timecode
@@ -319,7 +321,7 @@ def confirm_enrolment(account_id: int, secret: str, code: str,
     now = dt.datetime.fromtimestamp(at, dt.UTC)
     account = _usable_for_second_factor(account_id, now)
     if account.totp_secret is not None:
-        raise AccountConflict("This account already has an authenticator app.")
+        raise AccountConflict(_("This account already has an authenticator app."))
     timecode = rules.accepted_timecode(secret, code, at, account.totp_last_timecode)
     if timecode is None:
         _register_failure(account, "enrolment", now)
@@ -378,28 +380,30 @@ def _count_active_admins() -> int:
         Account.role == "admin", Account.is_active.is_(True)))
 
 
-def _refuse_self(admin: Account, account: Account, what: str) -> None:
+def _refuse_self(admin: Account, account: Account, refusal: str) -> None:
+    """`refusal`: the whole sentence, translated (N_), so each language can word it."""
     if admin.id == account.id:
-        raise AccountConflict(f"You cannot {what} your own account; ask another administrator.")
+        raise AccountConflict(translate(refusal))
 
 
 def _refuse_removing_last_admin(account: Account) -> None:
     if account.role == "admin" and account.is_active and _count_active_admins() <= 1:
-        raise AccountConflict("This is the only active administrator; add another one first.")
+        raise AccountConflict(_("This is the only active administrator; add another one first."))
 
 
 def _staff_target(account_id: int) -> Account:
     account = get_account(account_id, lock=True)
     if account.role not in STAFF_ROLES:
-        raise NotFound("There is no such staff account.")
+        raise NotFound(_("There is no such staff account."))
     return account
 
 
 def deactivate(admin: Account, account_id: int) -> Account:
     account = _staff_target(account_id)
-    _refuse_self(admin, account, "deactivate")
+    _refuse_self(admin, account, N_("You cannot deactivate your own account; ask another "
+                                     "administrator."))
     if not account.is_active:
-        raise AccountConflict(f"{account.email} is already deactivated.")
+        raise AccountConflict(_("%(email)s is already deactivated.", email=account.email))
     _refuse_removing_last_admin(account)
     before = _public_view(account)
     account.is_active = False
@@ -413,7 +417,7 @@ def deactivate(admin: Account, account_id: int) -> Account:
 def reactivate(admin: Account, account_id: int) -> Account:
     account = _staff_target(account_id)
     if account.is_active:
-        raise AccountConflict(f"{account.email} is already active.")
+        raise AccountConflict(_("%(email)s is already active.", email=account.email))
     before = _public_view(account)
     account.is_active = True
     db.session.flush()
@@ -424,11 +428,13 @@ def reactivate(admin: Account, account_id: int) -> Account:
 
 def change_role(admin: Account, account_id: int, role: str) -> Account:
     if role not in STAFF_ROLES:
-        raise InvalidAccountInput("Choose the role staff, auditor or admin.")
+        raise InvalidAccountInput(_("Choose the role staff, auditor or admin."))
     account = _staff_target(account_id)
-    _refuse_self(admin, account, "change the role of")
+    _refuse_self(admin, account, N_("You cannot change the role of your own account; ask "
+                                     "another administrator."))
     if account.role == role:
-        raise AccountConflict(f"{account.email} already has the role {role}.")
+        raise AccountConflict(_("%(email)s already has the role %(role)s.",
+                                email=account.email, role=role))
     _refuse_removing_last_admin(account)
     before = _public_view(account)
     account.role = role
@@ -442,7 +448,8 @@ def change_role(admin: Account, account_id: int, role: str) -> Account:
 def reset_totp(admin: Account, account_id: int) -> Account:
     """The person enrols a new authenticator app at their next sign-in."""
     account = _staff_target(account_id)
-    _refuse_self(admin, account, "reset the authenticator app of")
+    _refuse_self(admin, account, N_("You cannot reset the authenticator app of your own "
+                                     "account; ask another administrator."))
     before = _public_view(account)
     account.totp_secret = None
     account.session_key = None
@@ -456,7 +463,7 @@ def reset_totp(admin: Account, account_id: int) -> Account:
 def unlock(admin: Account, account_id: int) -> Account:
     account = _staff_target(account_id)
     if account.locked_until is None and account.failed_attempts == 0:
-        raise AccountConflict(f"{account.email} is not locked.")
+        raise AccountConflict(_("%(email)s is not locked.", email=account.email))
     before_failures = account.failed_attempts
     account.locked_until = None
     account.failed_attempts = 0

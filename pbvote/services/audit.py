@@ -20,6 +20,7 @@ from pbvote.audit import verify
 from pbvote.audit.chain import normalise_receipt
 from pbvote.db import utcnow
 from pbvote.extensions import db
+from pbvote.i18n_hook import N_, _, translate
 from pbvote.models import Ballot, Chain, Cycle, District, LogEntry, Participation
 from pbvote.services import log
 from pbvote.services.cycles import build_manifest
@@ -27,9 +28,9 @@ from pbvote.services.errors import DomainError
 
 
 class NotPublished(DomainError):
-    def __init__(self, message: str = "The results of this cycle have not been published yet, "
-                                      "so there is no bundle to download or verify."):
-        super().__init__(message, 404)
+    def __init__(self, message: str = N_("The results of this cycle have not been published yet, "
+                                         "so there is no bundle to download or verify.")):
+        super().__init__(translate(message), 404)
 
 
 class Embargoed(DomainError):
@@ -194,8 +195,8 @@ def chain_export_lines(cycle: Cycle) -> Iterator[str]:
     """The auditors' full export: every entry in order, exactly as hashed. It holds ballot
     contents, so it exists only once voting has closed (no partial count during voting)."""
     if not voting_closed(cycle):
-        raise Embargoed("The full log holds the ballots, so it can be exported only after voting "
-                        "has closed; the chain status above is checked meanwhile.")
+        raise Embargoed(_("The full log holds the ballots, so it can be exported only after "
+                          "voting has closed; the chain status above is checked meanwhile."))
     for entry in log.stored_entries(cycle.chain_id):
         kind = json.loads(entry.entry_json).get("kind", "")
         yield bundle_format.chain_export_line(entry.position, kind, entry.entry_json,
@@ -365,7 +366,8 @@ def export(cycle: Cycle, outdir: str | Path, with_chain: bool = False) -> Export
     OUTDIR must not exist yet or be empty, so an old file can never pass for a new one."""
     outdir = Path(outdir)
     if outdir.exists() and (not outdir.is_dir() or any(outdir.iterdir())):
-        raise DomainError(f"{outdir} is not an empty directory; choose a new one.", 409)
+        raise DomainError(_("%(outdir)s is not an empty directory; choose a new one.",
+                            outdir=outdir), 409)
     files = bundle_files(cycle)  # refuses before publication, before anything is written
     lines = list(chain_export_lines(cycle)) if with_chain else None
     folder = bundle_folder_name(cycle)
@@ -379,7 +381,8 @@ def export(cycle: Cycle, outdir: str | Path, with_chain: bool = False) -> Export
             chain_path = outdir / CHAIN_EXPORT_FILE
             chain_path.write_text("".join(lines), encoding="utf-8")
     except OSError as error:
-        raise DomainError(f"Cannot write to {outdir}: {error.strerror}.", 409) from error
+        raise DomainError(_("Cannot write to %(outdir)s: %(strerror)s.",
+                            outdir=outdir, strerror=error.strerror), 409) from error
     return ExportPaths(outdir / folder, archive, chain_path)
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from pbvote import eligibility
 from pbvote.db import utcnow
 from pbvote.extensions import db
+from pbvote.i18n_hook import _, format_number
 from pbvote.models import AccessCode, Cycle, District
 from pbvote.services import log
 from pbvote.services.errors import DomainError, NotFound
@@ -49,16 +50,17 @@ class IssuedCode:
 def generate_codes(cycle: Cycle, district: District, count: int, actor: str,
                    now=None) -> list[IssuedCode]:
     if district.cycle_id != cycle.id:
-        raise NotFound("There is no such district in this cycle.")
+        raise NotFound(_("There is no such district in this cycle."))
     if not 1 <= count <= MAX_CODES_PER_REQUEST:
-        raise CodesRefused(f"Generate between 1 and {MAX_CODES_PER_REQUEST:,} codes at a time.",
+        raise CodesRefused(_("Generate between 1 and %(most)s codes at a time.",
+                             most=format_number(MAX_CODES_PER_REQUEST)),
                            422)
     if "code" not in cycle.method_list:
-        raise CodesRefused("This cycle does not allow voting with an access code; allow the "
-                           "method in the cycle's eligibility settings first.")
+        raise CodesRefused(_("This cycle does not allow voting with an access code; allow the "
+                             "method in the cycle's eligibility settings first."))
     voting = cycle.phase_window("voting")
     if voting is not None and voting.ends_at <= (now or utcnow()):
-        raise CodesRefused("Voting has closed; new access codes would be of no use.")
+        raise CodesRefused(_("Voting has closed; new access codes would be of no use."))
     codes = issue_access_codes(cycle, district, count)
     log.record_action(cycle.chain_id, "access_codes.generated", actor, {
         "cycle": cycle.slug, "district": district.slug, "count": count,
@@ -75,17 +77,17 @@ def _count(district: District, status: str) -> int:
 def void_code(cycle: Cycle, code_text: str, actor: str) -> AccessCode:
     normalised = eligibility.normalise_access_code(code_text or "")
     if not eligibility.access_code_is_well_formed(normalised):
-        raise CodesRefused("That is not an access code: codes have 12 letters and digits, "
-                           "such as 7K3M-Q9XD-2HPA.", 422)
+        raise CodesRefused(_("That is not an access code: codes have 12 letters and digits, such "
+                             "as 7K3M-Q9XD-2HPA."), 422)
     row = db.session.scalar(select(AccessCode).where(
         AccessCode.cycle_id == cycle.id, AccessCode.code_hash == access_code_hash(normalised)))
     if row is None:
-        raise NotFound("No access code of this cycle matches.")
+        raise NotFound(_("No access code of this cycle matches."))
     if row.status == "used":
-        raise CodesRefused("This code has already been used to vote; a cast ballot cannot be "
-                           "taken back.")
+        raise CodesRefused(_("This code has already been used to vote; a cast ballot cannot be "
+                             "taken back."))
     if row.status == "voided":
-        raise CodesRefused("This code is already void.")
+        raise CodesRefused(_("This code is already void."))
     row.status = "voided"
     db.session.flush()
     log.record_action(cycle.chain_id, "access_code.voided", actor, {

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from pbvote.audit.chain import canonical_json
 from pbvote.extensions import db
+from pbvote.i18n_hook import _
 from pbvote.models import Cycle
 from pbvote.services.errors import NotFound
 
@@ -14,7 +15,7 @@ from pbvote.services.errors import NotFound
 def get_cycle(slug: str) -> Cycle:
     cycle = db.session.scalar(select(Cycle).where(Cycle.slug == slug))
     if cycle is None:
-        raise NotFound("There is no budget cycle at this address.")
+        raise NotFound(_("There is no budget cycle at this address."))
     return cycle
 
 

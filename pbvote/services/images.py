@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from pbvote.i18n_hook import _
 from pbvote.services.errors import DomainError
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
@@ -37,25 +38,25 @@ def store_image(stream) -> str:
 
     data = stream.read(MAX_IMAGE_BYTES + 1)
     if len(data) > MAX_IMAGE_BYTES:
-        raise ImageRefused("The image is larger than 5 MB; make it smaller and upload it again.",
+        raise ImageRefused(_("The image is larger than 5 MB; make it smaller and upload it again."),
                            413)
     if not data:
-        raise ImageRefused("The uploaded file is empty.")
+        raise ImageRefused(_("The uploaded file is empty."))
     try:
         with Image.open(io.BytesIO(data)) as probe:
             kind = probe.format
             width, height = probe.size
             if kind not in FORMATS:
-                raise ImageRefused("Only JPEG and PNG images are accepted.", 415)
+                raise ImageRefused(_("Only JPEG and PNG images are accepted."), 415)
             if width * height > MAX_IMAGE_PIXELS:
-                raise ImageRefused("The image has too many pixels; use one under 40 megapixels.")
+                raise ImageRefused(_("The image has too many pixels; use one under 40 megapixels."))
             probe.load()  # decode everything: a truncated or forged file fails here
             image = probe.copy()
     except ImageRefused:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError,
             Image.DecompressionBombError):
-        raise ImageRefused("The file is not a readable JPEG or PNG image.", 415) from None
+        raise ImageRefused(_("The file is not a readable JPEG or PNG image."), 415) from None
     # Keep only what the pixels need; EXIF, ICC, text chunks and the like are dropped.
     image.info = {k: v for k, v in image.info.items() if k == "transparency"}
     out = io.BytesIO()

@@ -30,6 +30,7 @@ from pbvote import ballots, eligibility, paper_audit
 from pbvote.audit.chain import canonical_json
 from pbvote.db import for_update, utcnow
 from pbvote.extensions import db
+from pbvote.i18n_hook import N_, _, format_number, translate
 from pbvote.models import (
     Ballot,
     Cycle,
@@ -61,8 +62,8 @@ MAX_SITE_LENGTH = 120
 MAX_SERIALS_PER_BATCH = 2000
 #: serial letters: no 0/O, 1/I/L, so a clerk can type what is printed
 SERIAL_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-CHANNEL_WORDS = {"online": "online", "desk": "in person", "kiosk": "at a kiosk",
-                 "paper": "on paper", "code": "with an access code"}
+CHANNEL_WORDS = {"online": N_("online"), "desk": N_("in person"), "kiosk": N_("at a kiosk"),
+                 "paper": N_("on paper"), "code": N_("with an access code")}
 
 
 class InPersonRefused(DomainError):
@@ -79,9 +80,10 @@ def _bad_input(message: str) -> InPersonRefused:
 def clean_site(site: str) -> str:
     site = " ".join((site or "").split())
     if not site:
-        raise _bad_input("Enter the site (for example the library's name).")
+        raise _bad_input(_("Enter the site (for example the library's name)."))
     if len(site) > MAX_SITE_LENGTH:
-        raise _bad_input(f"The site name is longer than {MAX_SITE_LENGTH} characters.")
+        raise _bad_input(_("The site name is longer than %(most)s characters.",
+                           most=MAX_SITE_LENGTH))
     return site
 
 
@@ -98,7 +100,7 @@ def _today(cycle: Cycle, now: dt.datetime) -> dt.date:
 def _district(cycle: Cycle, district_slug: str) -> District:
     district = cycle.district_by_slug(district_slug)
     if district is None:
-        raise NotFound("There is no such district in this cycle.")
+        raise NotFound(_("There is no such district in this cycle."))
     return district
 
 
@@ -130,13 +132,13 @@ def lookup_roll(cycle: Cycle, *, name: str = "", birth_date: dt.date | None = No
     """
     name = " ".join((name or "").split())
     if not name and birth_date is None and not postcode_or_roll.strip():
-        raise _bad_input("Enter a name, a date of birth, or last name, date of birth and "
-                         "postcode.")
+        raise _bad_input(_("Enter a name, a date of birth, or last name, date of birth and "
+                           "postcode."))
     query = select(RollEntry).where(RollEntry.cycle_id == cycle.id)
     if postcode_or_roll.strip():
         if not last_name.strip() or birth_date is None:
-            raise _bad_input("To look up by address, enter the last name, the date of birth "
-                             "and the postcode or roll number.")
+            raise _bad_input(_("To look up by address, enter the last name, the date of birth "
+                               "and the postcode or roll number."))
         by_postcode, by_number = voting.roll_match_hashes(last_name, birth_date,
                                                           postcode_or_roll)
         query = query.where((RollEntry.postcode_match_hash == by_postcode)
@@ -179,8 +181,9 @@ HANDOUTS = ("paper", "kiosk")
 
 def already_voted_message(channel: str, site: str) -> str:
     if channel == "desk":
-        return f"This resident already checked in to vote in person at {site}."
-    return f"This resident already voted {CHANNEL_WORDS.get(channel, channel)}."
+        return _("This resident already checked in to vote in person at %(site)s.", site=site)
+    how = translate(CHANNEL_WORDS[channel]) if channel in CHANNEL_WORDS else channel
+    return _("This resident already voted %(how)s.", how=how)
 
 
 def check_in(cycle: Cycle, roll_entry_id: int, *, site: str, id_checked: bool, handout: str,
@@ -195,16 +198,16 @@ def check_in(cycle: Cycle, roll_entry_id: int, *, site: str, id_checked: bool, h
         raise VotingClosed()
     site = clean_site(site)
     if not id_checked:
-        raise _bad_input("Confirm that you checked the resident's ID before checking them in.")
+        raise _bad_input(_("Confirm that you checked the resident's ID before checking them in."))
     if handout not in HANDOUTS:
-        raise _bad_input("Choose a paper ballot or the kiosk.")
+        raise _bad_input(_("Choose a paper ballot or the kiosk."))
     entry = db.session.scalar(for_update(select(RollEntry).where(
         RollEntry.id == roll_entry_id, RollEntry.cycle_id == cycle.id)))
     if entry is None:
-        raise NotFound("This roll entry does not exist in this cycle.")
+        raise NotFound(_("This roll entry does not exist in this cycle."))
     if eligibility.age_on(entry.birth_date, _today(cycle, now)) < cycle.minimum_age:
-        raise NotEligible(f"This resident is under the minimum voting age of "
-                          f"{cycle.minimum_age}.")
+        raise NotEligible(_("This resident is under the minimum voting age of %(minimum_age)s.",
+                            minimum_age=cycle.minimum_age))
     earlier = db.session.execute(select(Participation.channel, Participation.site).where(
         Participation.cycle_id == cycle.id, Participation.district_id == entry.district_id,
         Participation.identity_hash == entry.identity_hash)).first()
@@ -217,7 +220,7 @@ def check_in(cycle: Cycle, roll_entry_id: int, *, site: str, id_checked: bool, h
     try:
         db.session.flush()
     except IntegrityError as error:
-        raise AlreadyVoted("This resident voted a moment ago by another channel.") from error
+        raise AlreadyVoted(_("This resident voted a moment ago by another channel.")) from error
     pass_id = None
     if handout == "kiosk":
         pass_id = secrets.token_hex(16)
@@ -239,39 +242,39 @@ def add_self_declared(cycle: Cycle, district_slug: str, *, last_name: str,
     if not cycle.voting_open(now):
         raise VotingClosed()
     if not cycle.self_declared_allowed:
-        raise InPersonRefused("This cycle does not accept self-declared residents: only people "
-                              "on the roll may vote.", 403)
+        raise InPersonRefused(_("This cycle does not accept self-declared residents: only people "
+                                "on the roll may vote."), 403)
     site = clean_site(site)
     district = _district(cycle, district_slug)
     problems = []
     if not eligibility.normalise_name(last_name or ""):
-        problems.append("the last name")
+        problems.append(_("the last name"))
     if birth_date is None:
-        problems.append("the date of birth")
+        problems.append(_("the date of birth"))
     if not eligibility.normalise_postcode(postcode or ""):
-        problems.append("the postcode")
+        problems.append(_("the postcode"))
     proof_seen = " ".join((proof_seen or "").split())
     if not proof_seen:
-        problems.append("the proof of residence you saw")
+        problems.append(_("the proof of residence you saw"))
     if problems:
-        raise _bad_input("Enter " + ", ".join(problems) + ".")
+        raise _bad_input(_("Enter %(fields)s.", fields=", ".join(problems)))
     if len(proof_seen) > 300 or len(display_name or "") > 200:
-        raise _bad_input("The proof or the name is too long.")
+        raise _bad_input(_("The proof or the name is too long."))
     person = RollPerson(last_name=last_name, birth_date=birth_date, postcode=postcode)
     identity = roll_identity_hash(cycle, district, person)
     # Same identity, or same name, birth date and postcode in any district (a roll entry
     # with a roll number has another identity hash): either way the person is on the roll.
-    by_postcode, _ = voting.roll_match_hashes(last_name, birth_date, postcode)
+    by_postcode, _by_number = voting.roll_match_hashes(last_name, birth_date, postcode)
     if db.session.scalar(select(exists().where(
             RollEntry.cycle_id == cycle.id, (RollEntry.identity_hash == identity)
             | (RollEntry.postcode_match_hash == by_postcode)))):
-        raise InPersonRefused("This resident is already on the roll: look them up instead.")
+        raise InPersonRefused(_("This resident is already on the roll: look them up instead."))
     entry = add_roll_entry(cycle, district, person)
     entry.display_name = " ".join((display_name or last_name).split())
     try:
         db.session.flush()
     except IntegrityError as error:
-        raise InPersonRefused("This resident was added to the roll a moment ago.") from error
+        raise InPersonRefused(_("This resident was added to the roll a moment ago.")) from error
     db.session.add(DeskRollAddition(roll_entry_id=entry.id, cycle_id=cycle.id, site=site,
                                     proof_seen=proof_seen, account_id=actor.id))
     db.session.flush()
@@ -294,18 +297,18 @@ def _waiting_pass(cycle: Cycle, pass_id: str) -> KioskPass:
     kiosk_pass = db.session.scalar(for_update(select(KioskPass).where(
         KioskPass.id == pass_id, KioskPass.cycle_id == cycle.id)))
     if kiosk_pass is None:
-        raise NotFound("This kiosk pass does not exist.")
+        raise NotFound(_("This kiosk pass does not exist."))
     if kiosk_pass.status != "waiting":
-        raise InPersonRefused("This kiosk pass has already been used or cancelled.")
+        raise InPersonRefused(_("This kiosk pass has already been used or cancelled."))
     return kiosk_pass
 
 
 def get_waiting_pass(cycle: Cycle, pass_id: str) -> KioskPass:
     kiosk_pass = db.session.get(KioskPass, pass_id)
     if kiosk_pass is None or kiosk_pass.cycle_id != cycle.id:
-        raise NotFound("This kiosk pass does not exist.")
+        raise NotFound(_("This kiosk pass does not exist."))
     if kiosk_pass.status != "waiting":
-        raise InPersonRefused("This kiosk pass has already been used or cancelled.")
+        raise InPersonRefused(_("This kiosk pass has already been used or cancelled."))
     return kiosk_pass
 
 
@@ -340,7 +343,7 @@ def normalise_serial(text: str) -> str:
 
 
 def _new_serial(prefix: str) -> str:
-    body = "".join(secrets.choice(SERIAL_ALPHABET) for _ in range(8))
+    body = "".join(secrets.choice(SERIAL_ALPHABET) for _position in range(8))
     return f"{prefix}-{body[:4]}-{body[4:]}"
 
 
@@ -354,9 +357,10 @@ def print_serials(cycle: Cycle, district_slug: str, site: str, count: int, actor
     district = _district(cycle, district_slug)
     site = clean_site(site)
     if not 1 <= count <= MAX_SERIALS_PER_BATCH:
-        raise _bad_input(f"Print between 1 and {MAX_SERIALS_PER_BATCH} ballots at a time.")
+        raise _bad_input(_("Print between 1 and %(most)s ballots at a time.",
+                           most=format_number(MAX_SERIALS_PER_BATCH)))
     if db.session.scalar(select(ResultsSnapshot.id).where(ResultsSnapshot.cycle_id == cycle.id)):
-        raise InPersonRefused("The results are published: no more paper ballots.")
+        raise InPersonRefused(_("The results are published: no more paper ballots."))
     batch = (db.session.scalar(select(func.max(PaperSerial.batch)).where(
         PaperSerial.cycle_id == cycle.id)) or 0) + 1
     taken = set(db.session.scalars(select(PaperSerial.serial).where(
@@ -381,7 +385,7 @@ def batch_serials(cycle: Cycle, batch: int) -> list[PaperSerial]:
     rows = list(db.session.scalars(select(PaperSerial).where(
         PaperSerial.cycle_id == cycle.id, PaperSerial.batch == batch).order_by(PaperSerial.id)))
     if not rows:
-        raise NotFound("There is no such batch of paper ballots.")
+        raise NotFound(_("There is no such batch of paper ballots."))
     return rows
 
 
@@ -413,19 +417,19 @@ class PaperReading:
 def reading(district: District, outcome: str, selections=None, reason: str = "") -> PaperReading:
     """Check a reading: a valid ballot must follow the rules, a spoiled one needs a reason."""
     if outcome not in PAPER_OUTCOMES:
-        raise _bad_input("Say whether the ballot is valid, spoiled or invalid.")
+        raise _bad_input(_("Say whether the ballot is valid, spoiled or invalid."))
     reason = " ".join((reason or "").split())
     if len(reason) > 300:
-        raise _bad_input("The reason is longer than 300 characters.")
+        raise _bad_input(_("The reason is longer than 300 characters."))
     if outcome != "valid":
         if not reason:
-            raise _bad_input("Give the reason this ballot is spoiled or invalid.")
+            raise _bad_input(_("Give the reason this ballot is spoiled or invalid."))
         return PaperReading(outcome, "", reason)
     design = district.ballot_design()
     problems = ballots.validate_ballot(design, district.project_costs(), selections)
     if problems:
-        raise InPersonRefused("The paper ballot as entered breaks the ballot rules. If the "
-                              "paper really says this, enter it as invalid with a reason.",
+        raise InPersonRefused(_("The paper ballot as entered breaks the ballot rules. If the "
+                                "paper really says this, enter it as invalid with a reason."),
                               422, problems)
     return PaperReading("valid", canonical_json(ballots.selections_to_json(design, selections)))
 
@@ -433,12 +437,13 @@ def reading(district: District, outcome: str, selections=None, reason: str = "")
 def find_serial(cycle: Cycle, serial_text: str, lock: bool = False) -> PaperSerial:
     serial = normalise_serial(serial_text)
     if not serial:
-        raise _bad_input("Enter the serial printed on the ballot.")
+        raise _bad_input(_("Enter the serial printed on the ballot."))
     query = select(PaperSerial).where(PaperSerial.cycle_id == cycle.id,
                                       PaperSerial.serial == serial)
     row = db.session.scalar(for_update(query) if lock else query)
     if row is None:
-        raise NotFound(f"No paper ballot with serial {serial} was printed for this cycle.")
+        raise NotFound(_("No paper ballot with serial %(serial)s was printed for this cycle.",
+                         serial=serial))
     return row
 
 
@@ -449,21 +454,22 @@ def serial_rows(cycle: Cycle, serials: list[str]) -> dict[str, PaperSerial]:
 
 def _refuse_final(row: PaperSerial) -> None:
     if row.status in FINAL_SERIAL_STATUSES:
-        raise InPersonRefused(f"Serial {row.serial} has already been entered and is "
-                              f"{row.status}: a serial cannot be entered twice.")
+        raise InPersonRefused(_("Serial %(serial)s has already been entered and is %(status)s: a "
+                                "serial cannot be entered twice.",
+                                serial=row.serial, status=row.status))
 
 
 def _refuse_entry_now(cycle: Cycle, now: dt.datetime) -> None:
     voting_phase = cycle.phase_window("voting")
     if voting_phase is None or now < voting_phase.starts_at:
-        raise VotingClosed("Voting has not started: there are no paper ballots to enter yet.")
+        raise VotingClosed(_("Voting has not started: there are no paper ballots to enter yet."))
     if db.session.scalar(select(ResultsSnapshot.id).where(ResultsSnapshot.cycle_id == cycle.id)):
-        raise InPersonRefused("The results are published: paper ballots can no longer be "
-                              "entered.")
+        raise InPersonRefused(_("The results are published: paper ballots can no longer be "
+                                "entered."))
     if db.session.scalar(select(PaperAudit.id).where(PaperAudit.cycle_id == cycle.id)):
         # The sample was drawn from the ballots entered by then; more would change it.
-        raise InPersonRefused("The paper audit has started: no more paper ballots can be "
-                              "entered.")
+        raise InPersonRefused(_("The paper audit has started: no more paper ballots can be "
+                                "entered."))
 
 
 @dataclass(frozen=True)
@@ -486,12 +492,13 @@ def enter_paper_ballot(cycle: Cycle, serial_text: str, read: PaperReading, actor
     row = find_serial(cycle, serial_text, lock=True)
     _refuse_final(row)
     if row.status == "adjudication":
-        raise InPersonRefused(f"The two entries of serial {row.serial} differ: a third person "
-                              "decides from the paper in the adjudication queue.")
+        raise InPersonRefused(_("The two entries of serial %(serial)s differ: a third person "
+                                "decides from the paper in the adjudication queue.",
+                                serial=row.serial))
     entries = list(row.entries)
     if any(e.account_id == actor.id for e in entries):
-        raise InPersonRefused("You have already entered this ballot: the second entry must be "
-                              "made by a different staff member.")
+        raise InPersonRefused(_("You have already entered this ballot: the second entry must be "
+                                "made by a different staff member."))
     stage = len(entries) + 1
     db.session.add(PaperEntry(serial_id=row.id, stage=stage, account_id=actor.id,
                               outcome=read.outcome, selections=read.selections,
@@ -499,8 +506,8 @@ def enter_paper_ballot(cycle: Cycle, serial_text: str, read: PaperReading, actor
     try:
         db.session.flush()
     except IntegrityError as error:
-        raise InPersonRefused(f"Serial {row.serial} was entered by someone else a moment ago; "
-                              "open it again.") from error
+        raise InPersonRefused(_("Serial %(serial)s was entered by someone else a moment ago; "
+                                "open it again.", serial=row.serial)) from error
     if stage == 1:
         row.status = "entered_once"
         db.session.flush()
@@ -526,10 +533,11 @@ def adjudicate(cycle: Cycle, serial_text: str, read: PaperReading, actor,
     row = find_serial(cycle, serial_text, lock=True)
     _refuse_final(row)
     if row.status != "adjudication":
-        raise InPersonRefused(f"Serial {row.serial} is not waiting for adjudication.")
+        raise InPersonRefused(_("Serial %(serial)s is not waiting for adjudication.",
+                                serial=row.serial))
     if any(e.account_id == actor.id for e in row.entries):
-        raise InPersonRefused("You entered this ballot: a third person, who made neither entry, "
-                              "must decide.")
+        raise InPersonRefused(_("You entered this ballot: a third person, who made neither "
+                                "entry, must decide."))
     db.session.add(PaperEntry(serial_id=row.id, stage=3, account_id=actor.id,
                               outcome=read.outcome, selections=read.selections,
                               reason=read.reason, entered_at=now))
@@ -696,15 +704,16 @@ def reconciliation(cycle: Cycle) -> Reconciliation:
     for site_row in rows.values():
         if site_row.paper_handed_out < 0:
             site_row.problems.append(
-                f"{site_row.kiosk_passes} kiosk passes but only {site_row.desk_checkins} "
-                "desk check-ins")
+                _("%(kiosk_passes)s kiosk passes but only %(desk_checkins)s desk check-ins",
+                  kiosk_passes=site_row.kiosk_passes, desk_checkins=site_row.desk_checkins))
         elif site_row.paper_unreturned < 0:
             site_row.problems.append(
-                f"{site_row.paper_returned} paper ballots returned but only "
-                f"{site_row.paper_handed_out} handed out")
+                _("%(returned)s paper ballots returned but only %(handed_out)s handed out",
+                  returned=site_row.paper_returned, handed_out=site_row.paper_handed_out))
         if site_row.paper_awaiting_entry:
-            site_row.problems.append(f"{site_row.paper_awaiting_entry} paper ballots not yet "
-                                     "committed (second entry or adjudication outstanding)")
+            site_row.problems.append(_("%(paper_awaiting_entry)s paper ballots not yet committed "
+                                       "(second entry or adjudication outstanding)",
+                                       paper_awaiting_entry=site_row.paper_awaiting_entry))
     ballot_counts = Counter({(d, c): int(n) for d, c, n in db.session.execute(
         select(Ballot.district_id, Ballot.channel, func.count())
         .where(Ballot.cycle_id == cycle.id).group_by(Ballot.district_id, Ballot.channel))})
@@ -780,32 +789,33 @@ def start_audit(cycle: Cycle, *, seed: str, method: str, risk_limit: str = "",
                 now: dt.datetime | None = None) -> PaperAudit:
     now = now or utcnow()
     if not _voting_closed(cycle, now):
-        raise InPersonRefused("The paper audit starts after voting closes.")
+        raise InPersonRefused(_("The paper audit starts after voting closes."))
     if get_audit(cycle) is not None:
-        raise InPersonRefused("This cycle's paper audit has already been started; its seed and "
-                              "sample cannot change.")
+        raise InPersonRefused(_("This cycle's paper audit has already been started; its seed and "
+                                "sample cannot change."))
     unfinished = db.session.scalar(select(func.count()).select_from(PaperSerial).where(
         PaperSerial.cycle_id == cycle.id,
         PaperSerial.status.in_(("entered_once", "adjudication"))))
     if unfinished:
-        raise InPersonRefused(f"{unfinished} paper ballots are still waiting for a second entry "
-                              "or adjudication: finish them before sampling.")
+        raise InPersonRefused(_("%(unfinished)s paper ballots are still waiting for a second "
+                                "entry or adjudication: finish them before sampling.",
+                                unfinished=unfinished))
     seed = (seed or "").strip()
     if not seed or len(seed) > 200:
-        raise _bad_input("Enter the public random seed (up to 200 characters).")
+        raise _bad_input(_("Enter the public random seed (up to 200 characters)."))
     population = sorted(audit_population(cycle))
     if not population:
-        raise InPersonRefused("No paper ballots were entered: there is nothing to audit.")
+        raise InPersonRefused(_("No paper ballots were entered: there is nothing to audit."))
     try:
         if method == "risk":
-            limit = paper_audit.parse_percent(risk_limit, "The risk limit")
-            reported = paper_audit.parse_percent(margin, "The reported margin")
+            limit = paper_audit.parse_percent(risk_limit, _("The risk limit"))
+            reported = paper_audit.parse_percent(margin, _("The reported margin"))
             size = paper_audit.sample_size("risk", len(population), risk_limit=limit,
                                            margin=reported)
         else:
-            share = paper_audit.parse_percent(percentage, "The percentage")
+            share = paper_audit.parse_percent(percentage, _("The percentage"))
             if (margin or "").strip():
-                paper_audit.parse_percent(margin, "The reported margin")
+                paper_audit.parse_percent(margin, _("The reported margin"))
             size = paper_audit.sample_size(method, len(population), percentage=share)
     except paper_audit.AuditInputError as error:
         raise _bad_input(str(error)) from error
@@ -820,7 +830,7 @@ def start_audit(cycle: Cycle, *, seed: str, method: str, risk_limit: str = "",
     try:
         db.session.flush()
     except IntegrityError as error:
-        raise InPersonRefused("The paper audit was started a moment ago by someone else.") \
+        raise InPersonRefused(_("The paper audit was started a moment ago by someone else.")) \
             from error
     log.record_action(cycle.chain_id, "paper_audit.started", _actor_label(actor), {
         "seed": seed, "method": method, "risk_limit": audit.risk_limit, "margin": audit.margin,
@@ -838,12 +848,13 @@ def record_finding(cycle: Cycle, serial_text: str, read: PaperReading, actor) ->
     """What the auditor read on a sampled ballot; returns True when it differs from the record."""
     audit = get_audit(cycle)
     if audit is None:
-        raise InPersonRefused("Start the paper audit first.")
+        raise InPersonRefused(_("Start the paper audit first."))
     serial = normalise_serial(serial_text)
     if serial not in json.loads(audit.sample_json):
-        raise InPersonRefused(f"Serial {serial} is not in the sample.")
+        raise InPersonRefused(_("Serial %(serial)s is not in the sample.", serial=serial))
     if any(f.serial == serial for f in audit.findings):
-        raise InPersonRefused(f"A finding for serial {serial} is already recorded.")
+        raise InPersonRefused(_("A finding for serial %(serial)s is already recorded.",
+                                serial=serial))
     row = find_serial(cycle, serial)
     recorded = _recorded_reading(row)
     found = {"outcome": read.outcome,
@@ -856,7 +867,8 @@ def record_finding(cycle: Cycle, serial_text: str, read: PaperReading, actor) ->
     try:
         db.session.flush()
     except IntegrityError as error:
-        raise InPersonRefused(f"A finding for serial {serial} was recorded a moment ago.") \
+        raise InPersonRefused(_("A finding for serial %(serial)s was recorded a moment ago.",
+                                serial=serial)) \
             from error
     log.record_action(cycle.chain_id, "paper_audit.finding", _actor_label(actor), {
         "serial": serial, "recorded": recorded, "found": found, "discrepancy": discrepancy,

@@ -20,6 +20,7 @@ from pbvote import proposal_rules as rules
 from pbvote.ballots import Reason
 from pbvote.db import for_update, utcnow
 from pbvote.extensions import db
+from pbvote.i18n_hook import N_, _, format_number, translate
 from pbvote.models import (
     Account,
     Cycle,
@@ -41,14 +42,14 @@ SORTS = ("newest", "most_supported")
 
 class ProposalRefused(DomainError):
     def __init__(self, reasons: list[Reason],
-                 message: str = "Please correct what is marked below; nothing was saved."):
-        super().__init__(message, 422, list(reasons))
+                 message: str = N_("Please correct what is marked below; nothing was saved.")):
+        super().__init__(translate(message), 422, list(reasons))
 
 
 class IntakeClosed(DomainError):
-    def __init__(self, message: str = "This cycle is not collecting ideas now. Ideas can be "
-                                      "sent and edited only during the idea collection phase."):
-        super().__init__(message, 403)
+    def __init__(self, message: str = N_("This cycle is not collecting ideas now. Ideas can be "
+                                         "sent and edited only during the idea collection phase.")):
+        super().__init__(translate(message), 403)
 
 
 #: refusals about the idea's state (409); any other reason is about the input (422)
@@ -58,14 +59,14 @@ STATE_CODES = frozenset({"illegal_transition", "wrong_actor", "unknown_status", 
 
 class TransitionRefused(DomainError):
     def __init__(self, reasons: list[Reason],
-                 message: str = "This change is not possible; nothing was saved."):
+                 message: str = N_("This change is not possible; nothing was saved.")):
         status = 409 if not reasons or any(r.code in STATE_CODES for r in reasons) else 422
-        super().__init__(message, status, list(reasons))
+        super().__init__(translate(message), status, list(reasons))
 
 
 class NotYours(DomainError):
-    def __init__(self, message: str = "Only the idea's author can do this."):
-        super().__init__(message, 403)
+    def __init__(self, message: str = N_("Only the idea's author can do this.")):
+        super().__init__(translate(message), 403)
 
 
 # ---------------------------------------------------------------------------
@@ -92,10 +93,10 @@ def save_intake_settings(cycle: Cycle, staff: Account, categories_text: str,
     limit = rules.parse_amount(max_per_person_text)
     if isinstance(limit, Reason):
         reasons.append(Reason("max_per_person", "limit_invalid",
-                              "Enter the limit as a whole number, or leave it empty."))
+                              _("Enter the limit as a whole number, or leave it empty.")))
         limit = None
     elif limit is not None and limit > 10_000:
-        reasons.append(Reason("max_per_person", "limit_too_large", "Enter a smaller limit."))
+        reasons.append(Reason("max_per_person", "limit_too_large", _("Enter a smaller limit.")))
     if reasons:
         raise ProposalRefused(reasons)
     before = intake_config(cycle)
@@ -132,7 +133,7 @@ def get_proposal(proposal_id: int, lock: bool = False) -> Proposal:
     statement = select(Proposal).where(Proposal.id == proposal_id)
     proposal = db.session.scalar(for_update(statement) if lock else statement)
     if proposal is None:
-        raise NotFound("There is no idea with this number.")
+        raise NotFound(_("There is no idea with this number."))
     return proposal
 
 
@@ -263,10 +264,14 @@ def _event(proposal: Proposal, actor: Account, kind: str, message: str = "",
 
 
 def _email_author(proposal: Proposal, subject: str, lines: list[str]) -> None:
-    body = "\n\n".join([f"Your idea #{proposal.id}, \"{proposal.title}\", in "
-                        f"{proposal.cycle.name}:", *lines,
-                        "Sign in to pbvote and open \"My ideas\" to see its whole history."])
-    mail.send(proposal.author.email, f"Your idea #{proposal.id}: {subject}", body)
+    """`subject` and `lines` come translated; the account stores no language, so the email is
+    in the language of the request that caused it (the author's own, or the staff member's)."""
+    body = "\n\n".join([_('Your idea #%(number)s, "%(title)s", in %(cycle)s:',
+                            number=proposal.id, title=proposal.title, cycle=proposal.cycle.name),
+                          *lines,
+                          _('Sign in to pbvote and open "My ideas" to see its whole history.')])
+    mail.send(proposal.author.email, _("Your idea #%(number)s: %(subject)s",
+                                       number=proposal.id, subject=subject), body)
 
 
 # ---------------------------------------------------------------------------
@@ -300,7 +305,7 @@ def submit(cycle: Cycle, author: Account, fields: dict, photo=None,
     (text); `photo`: a readable stream or None."""
     _refuse_unless_intake(cycle, now)
     if author.role != "resident":
-        raise NotYours("Ideas are sent by residents, signed in with their email address.")
+        raise NotYours(_("Ideas are sent by residents, signed in with their email address."))
     draft, district = _validated_draft(cycle, fields)
     # Lock the author's row so two quick submissions cannot both pass the limit.
     db.session.scalar(for_update(select(Account.id).where(Account.id == author.id)))
@@ -319,9 +324,9 @@ def submit(cycle: Cycle, author: Account, fields: dict, photo=None,
     db.session.flush()
     _event(proposal, author, "submitted", to_status="submitted")
     _record(proposal, "proposal.submitted", author, None)
-    _email_author(proposal, "received", [
-        "Thank you: we received your idea. You can still change it until staff start "
-        "reviewing it. We will email you whenever its status changes."])
+    _email_author(proposal, _("received"), [
+        _("Thank you: we received your idea. You can still change it until staff start reviewing "
+          "it. We will email you whenever its status changes.")])
     return proposal
 
 
@@ -338,8 +343,8 @@ def edit(proposal: Proposal, author: Account, fields: dict, photo=None,
     _own(proposal, author)
     if not rules.author_may_edit(proposal.status):
         raise TransitionRefused([Reason("status", "review_started",
-                                        "Staff have started reviewing this idea, so it can no "
-                                        "longer be changed.")])
+                                        _("Staff have started reviewing this idea, so it can no "
+                                          "longer be changed."))])
     _refuse_unless_intake(proposal.cycle, now)
     draft, district = _validated_draft(proposal.cycle, fields)
     before = _snapshot(proposal)
@@ -375,34 +380,35 @@ def answer_question(proposal: Proposal, author: Account, answer: str) -> None:
     _own(proposal, author)
     if proposal.status != "needs_information":
         raise TransitionRefused([Reason("answer", "no_question",
-                                        "Staff have not asked a question about this idea.")])
+                                        _("Staff have not asked a question about this idea."))])
     answer = rules.clean_text(answer).strip()
     before = _move(proposal, author, rules.TransitionRequest("under_review", "author",
                                                              answer=answer), answer)
     _record(proposal, "proposal.status_changed", author, before,
             {"from": "needs_information", "to": "under_review", "answer": answer})
-    _email_author(proposal, "your answer was received", [
-        "Thank you for your answer. Staff continue reviewing your idea."])
+    _email_author(proposal, _("your answer was received"), [
+        _("Thank you for your answer. Staff continue reviewing your idea.")])
 
 
 def support(proposal: Proposal, account: Account) -> None:
     if account.role != "resident":
-        raise DomainError("Ideas are supported by residents, signed in with their email "
-                          "address.", 403)
+        raise DomainError(_("Ideas are supported by residents, signed in with their email "
+                            "address."), 403)
     if proposal.hidden or proposal.status == "merged":
-        raise DomainError("This idea cannot be supported"
-                          + (f"; support idea #{proposal.merged_into_id} instead."
-                             if proposal.merged_into_id else "."), 409)
+        if proposal.merged_into_id:
+            raise DomainError(_("This idea cannot be supported; support idea #%(number)s "
+                                "instead.", number=proposal.merged_into_id), 409)
+        raise DomainError(_("This idea cannot be supported."), 409)
     if has_supported(proposal.id, account.id):
-        raise DomainError("You already support this idea; each account supports an idea once.",
+        raise DomainError(_("You already support this idea; each account supports an idea once."),
                           409)
     try:
         with db.session.begin_nested():
             db.session.add(ProposalSupport(proposal_id=proposal.id, account_id=account.id,
                                            created_at=utcnow()))
     except IntegrityError:  # the same account, twice at once
-        raise DomainError("You already support this idea; each account supports an idea "
-                          "once.", 409) from None
+        raise DomainError(_("You already support this idea; each account supports an idea "
+                            "once."), 409) from None
     log.record_action(proposal.cycle.chain_id, "proposal.supported", _actor_label(account), {
         "cycle": proposal.cycle.slug, "idea": proposal.id,
         "supports": support_count(proposal.id)})
@@ -414,15 +420,15 @@ def support(proposal: Proposal, account: Account) -> None:
 
 def _staff_only(actor: Account) -> None:
     if not actor.has_role("staff", "admin"):
-        raise DomainError("Only staff can review ideas.", 403)
+        raise DomainError(_("Only staff can review ideas."), 403)
 
 
 STAFF_SUBJECTS = {
-    "under_review": "under review",
-    "needs_information": "a question for you",
-    "feasible": "found feasible",
-    "not_feasible": "found not feasible",
-    "accepted": "accepted",
+    "under_review": N_("under review"),
+    "needs_information": N_("a question for you"),
+    "feasible": N_("found feasible"),
+    "not_feasible": N_("found not feasible"),
+    "accepted": N_("accepted"),
 }
 
 
@@ -432,7 +438,7 @@ def change_status(proposal: Proposal, staff: Account, target: str, *, question: 
     _staff_only(staff)
     if target == "merged":
         raise TransitionRefused([Reason("status", "use_merge",
-                                        "Merge a duplicate with the merge form.")])
+                                        _("Merge a duplicate with the merge form."))])
     question, reason = rules.clean_text(question).strip(), rules.clean_text(reason).strip()
     request = rules.TransitionRequest(target, "staff", question=question, reason=reason,
                                       cost=cost)
@@ -446,14 +452,17 @@ def change_status(proposal: Proposal, staff: Account, target: str, *, question: 
         proposal.feasibility_note = reason
     _record(proposal, "proposal.status_changed", staff, before,
             {"from": source, "to": target, "message": message})
-    lines = [f"Its status is now: {rules.status_label(target)}."]
+    lines = [_("Its status is now: %(status)s.", status=translate(rules.status_label(target)))]
     if target == "needs_information":
-        lines.append(f"Staff ask: {question}\n\nPlease answer on the idea's page.")
+        lines.append(_("Staff ask: %(question)s\n\nPlease answer on the idea's page.",
+                       question=question))
     if target == "feasible":
-        lines.append(f"Staff estimate its cost at {cost:,} {proposal.cycle.currency}.")
+        lines.append(_("Staff estimate its cost at %(cost)s %(currency)s.",
+                       cost=format_number(cost), currency=proposal.cycle.currency))
     if reason:
-        lines.append(f"Reason: {reason}")
-    _email_author(proposal, STAFF_SUBJECTS.get(target, rules.status_label(target)), lines)
+        lines.append(_("Reason: %(reason)s", reason=reason))
+    _email_author(proposal, translate(STAFF_SUBJECTS.get(target, rules.status_label(target))),
+                  lines)
 
 
 def merge(proposal: Proposal, staff: Account, into_id: int | None, reason: str = "") -> None:
@@ -481,11 +490,12 @@ def merge(proposal: Proposal, staff: Account, into_id: int | None, reason: str =
     _record(proposal, "proposal.merged", staff, before,
             {"from": source, "to": "merged", "into": target.id, "supports_moved": moved,
              "message": reason})
-    lines = [f"It duplicates idea #{target.id}, \"{target.title}\", so the two were merged "
-             f"into idea #{target.id}. Its supporters now support idea #{target.id}."]
+    lines = [_('It duplicates idea #%(number)s, "%(title)s", so the two were merged into idea '
+               "#%(number)s. Its supporters now support idea #%(number)s.",
+               number=target.id, title=target.title)]
     if reason:
-        lines.append(f"Reason: {reason}")
-    _email_author(proposal, "merged with a similar idea", lines)
+        lines.append(_("Reason: %(reason)s", reason=reason))
+    _email_author(proposal, _("merged with a similar idea"), lines)
 
 
 def hide(proposal: Proposal, staff: Account, reason: str) -> None:
@@ -493,30 +503,31 @@ def hide(proposal: Proposal, staff: Account, reason: str) -> None:
     reason = rules.clean_text(reason).strip()
     problems = rules.message_problems(reason, "hidden_reason")
     if proposal.hidden:
-        problems.append(Reason("hidden", "already_hidden", "This idea is already hidden."))
+        problems.append(Reason("hidden", "already_hidden", _("This idea is already hidden.")))
     if problems:
         raise TransitionRefused(problems)
     before = _snapshot(proposal)
     proposal.hidden, proposal.hidden_reason = True, reason
     _event(proposal, staff, "hidden", reason)
     _record(proposal, "proposal.hidden", staff, before, {"reason": reason})
-    _email_author(proposal, "hidden by a moderator", [
-        "A moderator hid your idea from the public idea board.", f"Reason: {reason}",
-        "If you think this is a mistake, reply to the city's participatory budgeting team."])
+    _email_author(proposal, _("hidden by a moderator"), [
+        _("A moderator hid your idea from the public idea board."),
+        _("Reason: %(reason)s", reason=reason),
+        _("If you think this is a mistake, reply to the city's participatory budgeting team.")])
 
 
 def unhide(proposal: Proposal, staff: Account, reason: str = "") -> None:
     _staff_only(staff)
     if not proposal.hidden:
-        raise TransitionRefused([Reason("hidden", "not_hidden", "This idea is not hidden.")])
+        raise TransitionRefused([Reason("hidden", "not_hidden", _("This idea is not hidden."))])
     reason = rules.clean_text(reason).strip()
     before = _snapshot(proposal)
     proposal.hidden, proposal.hidden_reason = False, ""
     _event(proposal, staff, "unhidden", reason)
     _record(proposal, "proposal.unhidden", staff, before, {"reason": reason})
-    _email_author(proposal, "visible again", [
-        "A moderator made your idea visible on the public idea board again."]
-        + ([f"Note: {reason}"] if reason else []))
+    _email_author(proposal, _("visible again"), [
+        _("A moderator made your idea visible on the public idea board again.")]
+        + ([_("Note: %(note)s", note=reason)] if reason else []))
 
 
 def promote(cycle: Cycle, staff: Account, proposal_ids: list[int], district_slug: str,
@@ -530,23 +541,25 @@ def promote(cycle: Cycle, staff: Account, proposal_ids: list[int], district_slug
     ids = sorted(set(proposal_ids))
     reasons: list[Reason] = []
     if not ids:
-        reasons.append(Reason("ideas", "no_ideas", "Choose at least one accepted idea."))
+        reasons.append(Reason("ideas", "no_ideas", _("Choose at least one accepted idea.")))
     proposals = list(db.session.scalars(for_update(select(Proposal).where(
         Proposal.id.in_(ids), Proposal.cycle_id == cycle.id)).order_by(Proposal.id)))
     if len(proposals) != len(ids):
-        reasons.append(Reason("ideas", "unknown_idea", "Some chosen ideas are not in this cycle."))
+        reasons.append(Reason("ideas", "unknown_idea", _("Some chosen ideas are not in this "
+                                                         "cycle.")))
     promoted = set(db.session.scalars(select(ProposalProjectLink.proposal_id).where(
         ProposalProjectLink.proposal_id.in_(ids))))
     for proposal in proposals:
         for reason in rules.can_promote(proposal.status, proposal.id in promoted):
-            reasons.append(Reason("ideas", reason.code, f"Idea #{proposal.id}: {reason.message}"))
+            reasons.append(Reason("ideas", reason.code, _(
+                "Idea #%(number)s: %(message)s", number=proposal.id, message=reason.message)))
     district = cycle.district_by_slug(district_slug)
     if district is None:
-        reasons.append(Reason("district", "district_unknown", "Choose the district."))
+        reasons.append(Reason("district", "district_unknown", _("Choose the district.")))
     if photo_from is not None and not any(p.id == photo_from and p.photo_name
                                           for p in proposals):
         reasons.append(Reason("photo_from", "photo_unknown",
-                              "Choose the photo of one of the chosen ideas, or none."))
+                              _("Choose the photo of one of the chosen ideas, or none.")))
     if reasons:
         raise ProposalRefused(reasons)
     project = setup.save_project(cycle, district, None, data, staff.label, now)
@@ -557,13 +570,14 @@ def promote(cycle: Cycle, staff: Account, proposal_ids: list[int], district_slug
         source = next(p for p in proposals if p.id == photo_from)
         with open(images.image_folder() / source.photo_name, "rb") as stream:
             setup.set_project_image(cycle, project, images.store_image(stream), staff.label)
-    numbers = " and ".join(f"#{p.id}" for p in proposals)
+    numbers = f" {_('and')} ".join(f"#{p.id}" for p in proposals)
     for proposal in proposals:
         _event(proposal, staff, "promoted",
                f"Became ballot project {project.code}, \"{project.title}\".")
-        _email_author(proposal, "it will be on the ballot", [
-            f"Your idea became the ballot project \"{project.title}\" ({project.code}), made "
-            f"from ideas {numbers}. Residents can vote for it when voting opens."])
+        _email_author(proposal, _("it will be on the ballot"), [
+            _('Your idea became the ballot project "%(title)s" (%(code)s), made from ideas '
+              "%(numbers)s. Residents can vote for it when voting opens.",
+              title=project.title, code=project.code, numbers=numbers)])
     log.record_action(cycle.chain_id, "proposal.promoted", staff.label, {
         "cycle": cycle.slug, "project": project.code, "ideas": [p.id for p in proposals]})
     return project

@@ -41,6 +41,7 @@ from pbvote.audit.chain import canonical_json
 from pbvote.db import for_update, utcnow
 from pbvote.eligibility import age_on
 from pbvote.extensions import db
+from pbvote.i18n_hook import N_, _, translate
 from pbvote.models import (
     AccessCode,
     Ballot,
@@ -96,10 +97,10 @@ def voting_state(cycle: Cycle, now: dt.datetime | None = None) -> str:
 def require_voting_closed(cycle: Cycle, now: dt.datetime | None = None) -> None:
     state = voting_state(cycle, now)
     if state == "open":
-        raise EmbargoError("Voting is still open. Nothing is counted, and no count is shown to "
-                           "anyone, until voting closes.")
+        raise EmbargoError(_("Voting is still open. Nothing is counted, and no count is shown to "
+                             "anyone, until voting closes."))
     if state in ("not_yet", "unscheduled"):
-        raise EmbargoError("Voting has not taken place yet, so there is nothing to count.")
+        raise EmbargoError(_("Voting has not taken place yet, so there is nothing to count."))
 
 
 # ----- counting ------------------------------------------------------------------------------
@@ -155,11 +156,12 @@ def _district_results(cycle: Cycle, district: District, last_voting_day: dt.date
     spec = RULES.get(election.rule)
     try:
         if spec is None:
-            raise TallyInputError(f"unknown rule {election.rule!r}")
+            raise TallyInputError(_("unknown rule '%(rule)s'", rule=election.rule))
         params = resolve_params(spec, election.params)
         outcome = run_rule(election.instance, election.profile, election.rule, election.params)
     except TallyInputError as error:
-        raise DomainError(f"{district.name} cannot be counted: {error}", 409) from error
+        raise DomainError(_("%(name)s cannot be counted: %(error)s",
+                            name=district.name, error=error), 409) from error
     profile = election.profile
     scores = profile.scores(params.get("scoring_fn") if profile.ballot_type == "ordinal" else None)
     supporters = profile.supporters()
@@ -223,14 +225,15 @@ def _exact_json(value: Any) -> Any:
 
 
 # ----- tally runs and publication ------------------------------------------------------------
-def _require_role(actor, roles: tuple[str, ...], doing: str) -> None:
+def _require_role(actor, roles: tuple[str, ...], refusal: str) -> None:
+    """`refusal`: the whole sentence (N_), translated here."""
     if actor is None or not getattr(actor, "is_active", False) or not actor.has_role(*roles):
-        raise DomainError(f"Only {' or '.join(roles)} accounts may {doing}.", 403)
+        raise DomainError(translate(refusal), 403)
 
 
 def run_tally(cycle: Cycle, actor, now: dt.datetime | None = None) -> TallyRun:
     """Count a closed cycle privately and keep the result as a draft tally run."""
-    _require_role(actor, COUNTING_ROLES, "run the count")
+    _require_role(actor, COUNTING_ROLES, N_("Only staff or admin accounts may run the count."))
     results = compute_results(cycle, now=now)
     text, digest = results_text_and_hash(results)
     run = TallyRun(cycle_id=cycle.id, run_by=actor.label, results_json=text,
@@ -246,7 +249,7 @@ def run_tally(cycle: Cycle, actor, now: dt.datetime | None = None) -> TallyRun:
 def get_tally_run(cycle: Cycle, run_id: int) -> TallyRun:
     run = db.session.get(TallyRun, run_id)
     if run is None or run.cycle_id != cycle.id:
-        raise NotFound("There is no such tally run for this cycle.")
+        raise NotFound(_("There is no such tally run for this cycle."))
     return run
 
 
@@ -261,21 +264,22 @@ def published_results(cycle: Cycle) -> ResultsSnapshot | None:
 
 def _refuse_if_published(cycle: Cycle) -> None:
     if published_results(cycle) is not None:
-        raise PublicationRefused("The results of this cycle are already published; a published "
-                                 "snapshot is never replaced.")
+        raise PublicationRefused(_("The results of this cycle are already published; a published "
+                                   "snapshot is never replaced."))
 
 
 def request_publication(cycle: Cycle, tally_run: TallyRun, admin,
                         now: dt.datetime | None = None) -> TallyRun:
     """First admin: ask to publish this run. A second admin must confirm."""
-    _require_role(admin, (PUBLISHING_ROLE,), "ask to publish results")
+    _require_role(admin, (PUBLISHING_ROLE,),
+                  N_("Only admin accounts may ask to publish results."))
     if tally_run.cycle_id != cycle.id:
-        raise NotFound("There is no such tally run for this cycle.")
+        raise NotFound(_("There is no such tally run for this cycle."))
     require_voting_closed(cycle, now)
     _refuse_if_published(cycle)
     if tally_run.status != "draft":
-        raise PublicationRefused(f"Tally run {tally_run.id} has already been put forward for "
-                                 "publication.")
+        raise PublicationRefused(_("Tally run %(number)s has already been put forward for "
+                                   "publication.", number=tally_run.id))
     tally_run.status = "requested"
     tally_run.requested_by = admin.label
     tally_run.requested_by_id = admin.id
@@ -290,26 +294,28 @@ def request_publication(cycle: Cycle, tally_run: TallyRun, admin,
 def confirm_publication(cycle: Cycle, tally_run: TallyRun, second_admin,
                         now: dt.datetime | None = None) -> ResultsSnapshot:
     """Second admin: recount, check nothing changed since the tally, write the snapshot once."""
-    _require_role(second_admin, (PUBLISHING_ROLE,), "confirm the publication of results")
+    _require_role(second_admin, (PUBLISHING_ROLE,),
+                  N_("Only admin accounts may confirm the publication of results."))
     if tally_run.cycle_id != cycle.id:
-        raise NotFound("There is no such tally run for this cycle.")
+        raise NotFound(_("There is no such tally run for this cycle."))
     # Publications of one cycle queue on its chain row; the unique snapshot is the backstop.
     db.session.scalar(for_update(select(Chain).where(Chain.id == cycle.chain_id)))
     _refuse_if_published(cycle)
     if tally_run.status != "requested":
-        raise PublicationRefused(f"Tally run {tally_run.id} has not been put forward for "
-                                 "publication by an administrator yet.")
+        raise PublicationRefused(_("Tally run %(number)s has not been put forward for "
+                                   "publication by an administrator yet.", number=tally_run.id))
     if tally_run.requested_by_id == second_admin.id:
-        raise PublicationRefused("A second administrator must confirm: you asked for this "
-                                 "publication yourself.", 403)
+        raise PublicationRefused(_("A second administrator must confirm: you asked for this "
+                                   "publication yourself."), 403)
     stored = json.loads(tally_run.results_json)
     _check_chain_unchanged(cycle, stored["chain"])
-    _, digest = results_text_and_hash(compute_results(cycle, stored["chain"], now=now))
+    _text, digest = results_text_and_hash(compute_results(cycle, stored["chain"], now=now))
     if digest != tally_run.results_hash:
         raise PublicationRefused(
-            "The ballots no longer give the results of this tally run (a recount now gives "
-            f"{digest[:12]}…, the run recorded {tally_run.results_hash[:12]}…). Nothing was "
-            "published; find out what changed, then run a new tally.")
+            _("The ballots no longer give the results of this tally run (a recount now gives "
+              "%(recount)s…, the run recorded %(recorded)s…). Nothing was published; find out "
+              "what changed, then run a new tally.",
+              recount=digest[:12], recorded=tally_run.results_hash[:12]))
     snapshot = ResultsSnapshot(
         cycle_id=cycle.id, tally_run_id=tally_run.id, results_json=tally_run.results_json,
         results_hash=tally_run.results_hash, published_at=now or utcnow(),
@@ -318,7 +324,7 @@ def confirm_publication(cycle: Cycle, tally_run: TallyRun, second_admin,
     try:
         db.session.flush()
     except IntegrityError as error:
-        raise PublicationRefused("The results of this cycle were published a moment ago.") \
+        raise PublicationRefused(_("The results of this cycle were published a moment ago.")) \
             from error
     tally_run.status = "published"
     tally_run.confirmed_by = second_admin.label
@@ -339,11 +345,11 @@ def _check_chain_unchanged(cycle: Cycle, chain_point: dict) -> None:
         recorded = db.session.scalar(select(LogEntry.entry_hash).where(
             LogEntry.chain_id == cycle.chain_id, LogEntry.position == length))
         if recorded != head:
-            raise PublicationRefused("The ballot log no longer matches the one this tally counted. "
-                                     "Nothing was published.")
+            raise PublicationRefused(_("The ballot log no longer matches the one this tally "
+                                       "counted. Nothing was published."))
     later_ballot = db.session.scalar(select(exists().where(
         LogEntry.chain_id == cycle.chain_id, LogEntry.position > length,
         LogEntry.kind == "ballot")))
     if later_ballot:
-        raise PublicationRefused("Ballots were logged after this tally ran. Nothing was "
-                                 "published; run a new tally.")
+        raise PublicationRefused(_("Ballots were logged after this tally ran. Nothing was "
+                                   "published; run a new tally."))

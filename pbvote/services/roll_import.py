@@ -33,6 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from pbvote import eligibility
 from pbvote.db import utcnow
 from pbvote.extensions import db
+from pbvote.i18n_hook import _, n_
 from pbvote.models import Cycle, Participation, RollEntry
 from pbvote.roll_import import MAX_REPORTED_ERRORS, ReadSummary, RollRow, RowError, read_roll
 from pbvote.services import log
@@ -51,15 +52,16 @@ Progress = Callable[[int], None]
 
 class RollFileInvalid(DomainError):
     def __init__(self, plan: RollPlan):
-        super().__init__(f"The roll file has {plan.error_count} problem(s); nothing was "
-                         "imported.", 422, [])
+        super().__init__(n_("The roll file has %(num)s problem; nothing was imported.",
+                            "The roll file has %(num)s problems; nothing was imported.",
+                            plan.error_count), 422, [])
         self.plan = plan
 
 
 class RollChangedSincePreview(DomainError):
     def __init__(self):
-        super().__init__("The stored roll or the file changed since the preview; nothing was "
-                         "imported. Look at the new preview and confirm again.", 409)
+        super().__init__(_("The stored roll or the file changed since the preview; nothing was "
+                           "imported. Look at the new preview and confirm again."), 409)
 
 
 @dataclass
@@ -334,8 +336,8 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
                         values["birth_date"] = item.birth_date
                         to_update.append({"id": stored.id, **values})
         except UnicodeDecodeError:
-            note_error(RowError(0, "file", "The file is not UTF-8 text; save it from the "
-                                           "spreadsheet as “CSV UTF-8” and upload it again."))
+            note_error(RowError(0, "file", _("The file is not UTF-8 text; save it from the "
+                                             "spreadsheet as “CSV UTF-8” and upload it again.")))
     plan.file_sha256 = sha.hexdigest()
     plan.rows = summary.rows
     plan.duplicates = summary.duplicates
@@ -383,8 +385,8 @@ def apply_import(cycle: Cycle, path: Path, actor: str, mapping: Mapping[str, str
     try:
         plan = _run(cycle, Path(path), mapping, apply=True, progress=progress)
     except IntegrityError as error:
-        raise DomainError("A row of the file has the identity of another stored roll entry; "
-                          "nothing was imported.", 409) from error
+        raise DomainError(_("A row of the file has the identity of another stored roll entry; "
+                            "nothing was imported."), 409) from error
     if not plan.ok:
         raise RollFileInvalid(plan)
     if expected_fingerprint is not None and plan.fingerprint() != expected_fingerprint:

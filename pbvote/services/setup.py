@@ -22,6 +22,7 @@ from pbvote.ballots import BallotDesign, Reason
 from pbvote.db import utcnow
 from pbvote.eligibility import EligibilityRules
 from pbvote.extensions import db
+from pbvote.i18n_hook import N_, _, translate
 from pbvote.models import Cycle, District, Phase, Project
 from pbvote.services import log
 from pbvote.services.cycles import build_manifest
@@ -31,9 +32,9 @@ from pbvote.services.errors import ConfigurationFrozen, DomainError
 class SetupInvalid(DomainError):
     """The settings are inconsistent; each reason names the form field to mark."""
 
-    def __init__(self, reasons: list[Reason], message: str = "Please correct the settings "
-                                                               "marked below; nothing was saved."):
-        super().__init__(message, 422, list(reasons))
+    def __init__(self, reasons: list[Reason],
+                 message: str = N_("Please correct the settings marked below; nothing was saved.")):
+        super().__init__(translate(message), 422, list(reasons))
 
 
 class VotingStateConflict(DomainError):
@@ -74,7 +75,8 @@ def _refuse_frozen(cycle: Cycle, what: list[str], now: dt.datetime | None) -> No
             "Voting has opened, so this can no longer change: " + ", ".join(what) + ". "
             "These settings decide how ballots are cast and counted and are fixed in the "
             "published manifest.")
-        error.reasons = [Reason(name, "frozen", f"{name} is frozen since voting opened.")
+        error.reasons = [Reason(name, "frozen", _("%(name)s is frozen since voting opened.",
+                                                  name=name))
                          for name in what]
         raise error
 
@@ -168,8 +170,8 @@ def _cycle_input_problems(data: CycleInput) -> list[Reason]:
 def create_cycle(data: CycleInput, actor: str) -> Cycle:
     reasons = _cycle_input_problems(data)
     if not reasons and db.session.scalar(select(Cycle.id).where(Cycle.slug == data.slug)):
-        reasons.append(Reason("slug", "slug_taken", f"A cycle with the address {data.slug!r} "
-                                                    "already exists."))
+        reasons.append(Reason("slug", "slug_taken", _("A cycle with the address '%(slug)s' "
+                                                      "already exists.", slug=data.slug)))
     _refuse_if_invalid(reasons)
     chain = log.get_or_create_chain(log.chain_name_for_cycle(data.slug))
     cycle = Cycle(chain_id=chain.id, **_cycle_columns(data), slug=data.slug)
@@ -268,7 +270,8 @@ def save_district(cycle: Cycle, district: District | None, data: DistrictInput, 
     others = [d for d in cycle.districts if d is not district]
     if any(d.slug == data.slug for d in others):
         reasons.append(Reason("slug", "slug_taken",
-                              f"Another district of this cycle already uses {data.slug!r}."))
+                              _("Another district of this cycle already uses '%(slug)s'.",
+                                slug=data.slug)))
     if not any(r.field == "budget" for r in reasons):
         reasons += setup_rules.budget_sum_problems(
             cycle.total_budget, {**{d.slug: d.budget for d in others}, data.slug: data.budget})
@@ -427,19 +430,20 @@ def open_voting(cycle: Cycle, actor: str, now: dt.datetime | None = None) -> str
     voting = cycle.phase_window("voting")
     if cycle.manifest_hash is not None or (voting and voting.starts_at <= now):
         if voting and voting.ends_at <= now:
-            raise VotingStateConflict("Voting has already closed for this cycle; it cannot "
-                                      "be opened again.")
-        raise VotingStateConflict("Voting is already open.")
+            raise VotingStateConflict(_("Voting has already closed for this cycle; it cannot be "
+                                        "opened again."))
+        raise VotingStateConflict(_("Voting is already open."))
     reasons = configuration_problems(cycle)
     if voting is not None and voting.ends_at <= now:
         reasons.append(Reason("voting_ends_at", "voting_end_past",
-                              "The voting phase's end is already past; set a later end first."))
+                              _("The voting phase's end is already past; set a later end first.")))
     for phase in cycle.phases:
         if setup_rules.PHASE_ORDER.index(phase.kind) < setup_rules.PHASE_ORDER.index("voting") \
                 and phase.starts_at > now:
             reasons.append(Reason(f"{phase.kind}_starts_at", "earlier_phase_not_started",
-                                  f"The {phase.kind} phase has not started yet, so voting "
-                                  "cannot open before it; change the phase dates first."))
+                                  _("The %(kind)s phase has not started yet, so voting cannot "
+                                    "open before it; change the phase dates first.",
+                                    kind=phase.kind)))
     _refuse_if_invalid(reasons)
     before = _phase_snapshot(cycle)
     for phase in cycle.phases:
@@ -458,7 +462,7 @@ def open_voting(cycle: Cycle, actor: str, now: dt.datetime | None = None) -> str
 def close_voting(cycle: Cycle, actor: str, now: dt.datetime | None = None) -> None:
     now = now or utcnow()
     if not cycle.voting_open(now):
-        raise VotingStateConflict("Voting is not open, so there is nothing to close.")
+        raise VotingStateConflict(_("Voting is not open, so there is nothing to close."))
     freeze_if_due(cycle, now)
     voting = cycle.phase_window("voting")
     before = _phase_snapshot(cycle)

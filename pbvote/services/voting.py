@@ -15,6 +15,7 @@ from pbvote import ballots, eligibility
 from pbvote.audit.chain import canonical_json, receipt_from_entry_hash
 from pbvote.db import WRITE_INTENT, for_update, utcnow
 from pbvote.extensions import db
+from pbvote.i18n_hook import _
 from pbvote.models import AccessCode, Ballot, Cycle, District, Participation, RollEntry
 from pbvote.services import log
 from pbvote.services.errors import (
@@ -73,7 +74,7 @@ def _load_cycle(session, slug: str) -> Cycle:
         selectinload(Cycle.phases),
         joinedload(Cycle.districts).joinedload(District.projects))).unique().one_or_none()
     if cycle is None:
-        raise NotFound("There is no budget cycle at this address.")
+        raise NotFound(_("There is no budget cycle at this address."))
     return cycle
 
 
@@ -94,7 +95,7 @@ def voting_cycle(slug: str) -> Cycle:
         key = (own_connection.execute(statement) if own_connection is not None
                else db.session.execute(statement)).first()
         if key is None:
-            raise NotFound("There is no budget cycle at this address.")
+            raise NotFound(_("There is no budget cycle at this address."))
         # per app, so two apps in one process (tests: one per engine) never share cycles
         cache: dict[str, tuple[tuple[int, int], Cycle]] = current_app.extensions.setdefault(
             "pbvote_voting_cycles", {})
@@ -189,8 +190,8 @@ def verify_by_roll(cycle: Cycle, district: District, last_name: str, birth_date:
         | (RollEntry.roll_number_match_hash == by_number))).all()
     candidates = [entry for entry in matches if entry.cycle_id == cycle.id]
     if len(candidates) > 1:
-        raise NotEligible("More than one roll record matches. Please enter your roll number "
-                          "instead of your postcode.")
+        raise NotEligible(_("More than one roll record matches. Please enter your roll number "
+                            "instead of your postcode."))
     entry = candidates[0] if candidates else None
     record = None
     if entry is not None:
@@ -233,7 +234,7 @@ def verify_by_code(cycle: Cycle, district: District, code: str,
         voided=bool(row and row.status == "voided"))
     if reasons:
         if any(r.code == "code_used" for r in reasons):
-            raise AlreadyVoted("This access code has already been used to vote.")
+            raise AlreadyVoted(_("This access code has already been used to vote."))
         raise NotEligible(reasons[0].message, reasons)
     return VerifiedVoter(cycle.id, district.id, code_identity_hash(cycle, normalised), "code",
                          row.id)
@@ -258,7 +259,7 @@ def cast_ballot(voter: VerifiedVoter, selections, *, channel: str = "online", si
     district = next((d for d in cycle.districts if d.id == voter.district_id),
                     None) if cycle is not None else None
     if cycle is None or district is None or district.cycle_id != cycle.id:
-        raise NotEligible("This ballot does not belong to this cycle.")
+        raise NotEligible(_("This ballot does not belong to this cycle."))
     _require_voting_open(cycle, now)
     _lock_eligibility(voter)
 
@@ -297,7 +298,7 @@ def record_in_person_ballot(cycle: Cycle, district: District, selections, *, cha
     if channel not in IN_PERSON_BALLOT_CHANNELS:
         raise ValueError(f"unknown in-person channel {channel!r}")
     if district.cycle_id != cycle.id:
-        raise NotEligible("This ballot does not belong to this cycle.")
+        raise NotEligible(_("This ballot does not belong to this cycle."))
     design = district.ballot_design()
     reasons = ballots.validate_ballot(design, district.project_costs(), selections)
     if reasons:
@@ -338,19 +339,19 @@ def _lock_eligibility(voter: VerifiedVoter) -> None:
         row = db.session.scalar(for_update(select(RollEntry).where(
             RollEntry.id == voter.eligibility_id)))
         if row is None or row.identity_hash != voter.identity_hash:
-            raise NotEligible("Your voter-roll record is no longer available.")
+            raise NotEligible(_("Your voter-roll record is no longer available."))
     elif voter.method == "code":
         row = db.session.scalar(for_update(select(AccessCode).where(
             AccessCode.id == voter.eligibility_id)))
         if row is None or row.district_id != voter.district_id:
-            raise NotEligible("This access code is not valid for this ballot.")
+            raise NotEligible(_("This access code is not valid for this ballot."))
         if row.status == "voided":
-            raise NotEligible("This access code has been voided by the city.")
+            raise NotEligible(_("This access code has been voided by the city."))
         if row.status == "used":
-            raise AlreadyVoted("This access code has already been used to vote.")
+            raise AlreadyVoted(_("This access code has already been used to vote."))
         row.status = "used"
     else:
-        raise NotEligible("Unknown verification method.")
+        raise NotEligible(_("Unknown verification method."))
 
 
 def _receipt_taken(cycle_id: int, receipt: str) -> bool:

@@ -8,19 +8,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from pbvote.i18n_hook import N_, translate
+
 from .exact import gc_paused, to_number
 from .instance import Instance, Profile, TallyInputError
 from .outcome import Outcome
 from .ties import DEFAULT_SEED
 
 TIE_PARAMS = {
-    "ties": ("lot", "How ties are broken: 'lot' (lowest cost, then most votes, then a lot drawn from "
-                    "tie_seed) or 'error' (stop with an error instead of drawing lots)."),
-    "tie_seed": (DEFAULT_SEED, "Seed for the lot, published before the count."),
+    "ties": ("lot", N_("How ties are broken: 'lot' (lowest cost, then most votes, then a lot drawn from "
+                    "tie_seed) or 'error' (stop with an error instead of drawing lots).")),
+    "tie_seed": (DEFAULT_SEED, N_("Seed for the lot, published before the count.")),
 }
 ORDINAL_PARAMS = {
-    "scoring_fn": ("borda", "Points for ranked ballots: 'borda' (over the ballot length: a top-3 ballot "
-                            "gives 3-2-1), 'dowdall' (1, 1/2, 1/3, ...) or a list such as '5,3,1'."),
+    "scoring_fn": ("borda", N_("Points for ranked ballots: 'borda' (over the ballot length: a top-3 ballot "
+                            "gives 3-2-1), 'dowdall' (1, 1/2, 1/3, ...) or a list such as '5,3,1'.")),
 }
 
 
@@ -126,9 +128,9 @@ def describe_rules() -> list[dict]:
     for spec in RULES.values():
         out.append({
             "name": spec.name,
-            "description": spec.description,
+            "description": translate(spec.description),
             "ballot_types": list(spec.ballot_types),
-            "params": [{"name": n, "default": spec.fixed.get(n, d), "description": text,
+            "params": [{"name": n, "default": spec.fixed.get(n, d), "description": translate(text),
                         "fixed": n in spec.fixed, "choices": list(CHOICES.get(n, ()))}
                        for n, (d, text) in spec.params.items()],
         })
@@ -145,32 +147,32 @@ def _greedy_runner(name):
 
 ALL_BALLOTS = ("approval", "ordinal", "cumulative", "scoring")
 GREEDY_PARAMS = {
-    "skip": (True, "Pass over a project that does not fit and go on (true), or stop at the first "
-                   "project that does not fit (false)."),
-    "min_score": (None, "Only projects whose score is at least this can be funded (none: no threshold)."),
-    "density": (False, "Order projects by score per unit of cost instead of by score."),
+    "skip": (True, N_("Pass over a project that does not fit and go on (true), or stop at the first "
+                   "project that does not fit (false).")),
+    "min_score": (None, N_("Only projects whose score is at least this can be funded (none: no threshold).")),
+    "density": (False, N_("Order projects by score per unit of cost instead of by score.")),
     **ORDINAL_PARAMS,
     **TIE_PARAMS,
 }
 
 _register(RuleSpec(
     "greedy",
-    "Projects are ranked by their number of votes (or points) and funded from the top while the "
-    "money lasts; a project that no longer fits is passed over and the count goes on with the next.",
+    N_("Projects are ranked by their number of votes (or points) and funded from the top while the "
+    "money lasts; a project that no longer fits is passed over and the count goes on with the next."),
     _greedy_runner("greedy"), GREEDY_PARAMS, ALL_BALLOTS))
 _register(RuleSpec(
     "greedy-no-skip",
-    "Projects are ranked by their number of votes (or points) and funded from the top; the count "
-    "stops at the first project that does not fit in the remaining budget.",
+    N_("Projects are ranked by their number of votes (or points) and funded from the top; the count "
+    "stops at the first project that does not fit in the remaining budget."),
     _greedy_runner("greedy-no-skip"), GREEDY_PARAMS, ALL_BALLOTS, fixed={"skip": False}))
 _register(RuleSpec(
     "greedy-threshold",
-    "Like greedy, but only projects with at least a minimum number of votes (or points) can be funded.",
+    N_("Like greedy, but only projects with at least a minimum number of votes (or points) can be funded."),
     _greedy_runner("greedy-threshold"), GREEDY_PARAMS, ALL_BALLOTS, required=("min_score",)))
 _register(RuleSpec(
     "greedy-density",
-    "Projects are ranked by votes (or points) per unit of cost, so cheaper well-supported projects "
-    "come first, and funded while they fit.",
+    N_("Projects are ranked by votes (or points) per unit of cost, so cheaper well-supported projects "
+    "come first, and funded while they fit."),
     _greedy_runner("greedy-density"), GREEDY_PARAMS, ALL_BALLOTS, fixed={"density": True}))
 
 
@@ -182,41 +184,41 @@ def _mes_runner(name):
 
 
 MES_PARAMS = {
-    "utilities": ("cost", "Approval ballots only: 'cost' (a voter's utility for a project is its cost; "
+    "utilities": ("cost", N_("Approval ballots only: 'cost' (a voter's utility for a project is its cost; "
                           "equalshares.net's default) or 'cardinality' (1 per approved project). Points "
-                          "ballots always use the points."),
-    "completion": ("none", "'none', or 'add1': raise every voter's budget step by step while the "
-                           "outcome stays within the real budget."),
-    "exhaustive": (True, "add1: stop as soon as no further project fits in the budget."),
-    "integral": (True, "add1: start from a per-voter budget rounded down to a whole currency unit."),
-    "increment": (1, "add1: how much each voter's budget rises per step (currency units)."),
-    "utilitarian_completion": (False, "Afterwards, spend what is left on the most-voted projects that "
-                                      "still fit."),
-    "comparison": ("none", "Comparison step: 'none', 'satisfaction' (each voter compares how many of "
+                          "ballots always use the points.")),
+    "completion": ("none", N_("'none', or 'add1': raise every voter's budget step by step while the "
+                           "outcome stays within the real budget.")),
+    "exhaustive": (True, N_("add1: stop as soon as no further project fits in the budget.")),
+    "integral": (True, N_("add1: start from a per-voter budget rounded down to a whole currency unit.")),
+    "increment": (1, N_("add1: how much each voter's budget rises per step (currency units).")),
+    "utilitarian_completion": (False, N_("Afterwards, spend what is left on the most-voted projects that "
+                                      "still fit.")),
+    "comparison": ("none", N_("Comparison step: 'none', 'satisfaction' (each voter compares how many of "
                            "their projects each outcome funds) or 'exclusion_ratio' (whether any of "
-                           "them is funded); if more voters prefer the greedy outcome, it is used."),
+                           "them is funded); if more voters prefer the greedy outcome, it is used.")),
     **ORDINAL_PARAMS,
     **TIE_PARAMS,
 }
 
 _register(RuleSpec(
     "equalshares",
-    "Method of Equal Shares: the budget is split equally among all voters; a project is funded "
+    N_("Method of Equal Shares: the budget is split equally among all voters; a project is funded "
     "when its supporters can pay for it together, each paying an equal share (or all they have "
     "left), cheapest per supporter first. This gives groups of voters a share of the budget in "
-    "proportion to their size.",
+    "proportion to their size."),
     _mes_runner("equalshares"), MES_PARAMS, ALL_BALLOTS))
 _register(RuleSpec(
     "equalshares/add1",
-    "Method of Equal Shares with the add1 completion (as on equalshares.net and in Pabulib): if "
+    N_("Method of Equal Shares with the add1 completion (as on equalshares.net and in Pabulib): if "
     "money is left over, every voter's share is raised by one currency unit at a time and the count "
     "is repeated, keeping the last outcome that fits in the real budget and stopping once no "
-    "further project fits.",
+    "further project fits."),
     _mes_runner("equalshares/add1"), MES_PARAMS, ALL_BALLOTS, fixed={"completion": "add1"}))
 _register(RuleSpec(
     "equalshares/add1-comparison",
-    "Method of Equal Shares with the add1 completion, then a comparison with the greedy outcome: "
-    "if more voters are better off (more of their projects funded) under greedy, greedy is used.",
+    N_("Method of Equal Shares with the add1 completion, then a comparison with the greedy outcome: "
+    "if more voters are better off (more of their projects funded) under greedy, greedy is used."),
     _mes_runner("equalshares/add1-comparison"),
     {**MES_PARAMS, "comparison": ("satisfaction", MES_PARAMS["comparison"][1])}, ALL_BALLOTS,
     fixed={"completion": "add1"}))
@@ -229,11 +231,11 @@ def _phragmen(instance, profile, params):
 
 _register(RuleSpec(
     "phragmen",
-    "Sequential Phragmén: each funded project's cost is a load shared by its supporters; each round "
+    N_("Sequential Phragmén: each funded project's cost is a load shared by its supporters; each round "
     "funds the project that keeps its supporters' largest load lowest, so that the burden is spread "
-    "evenly. The count stops when the next project does not fit.",
+    "evenly. The count stops when the next project does not fit."),
     _phragmen,
-    {"on_unaffordable": ("stop", "'stop' ends the count at the first chosen project that does not fit "
-                                 "(as in pabutools); 'skip' only considers projects that still fit."),
+    {"on_unaffordable": ("stop", N_("'stop' ends the count at the first chosen project that does not fit "
+                                 "(as in pabutools); 'skip' only considers projects that still fit.")),
      **TIE_PARAMS},
     ("approval",)))

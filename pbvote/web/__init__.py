@@ -88,6 +88,7 @@ def _simple_error_page(status: int, message: str):
     return handler
 
 
+# English: an HTTP header, not text for people
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, jsonify, url_for
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from pbvote.audit.chain import normalise_receipt
@@ -110,8 +111,8 @@ def board(slug: str):
 def receipt(slug: str, receipt: str):
     cycle = get_cycle(slug)
     if not normalise_receipt(receipt):
-        raise DomainError("That is not a receipt code (ten letters and digits, like "
-                          "7K3MQ-9XD2H).", 422)
+        raise DomainError(gettext("That is not a receipt code (ten letters and digits, like "
+                                  "7K3MQ-9XD2H)."), 422)
     found = audit.check_receipt(cycle, receipt)
     return jsonify({"cycle": cycle.slug, "receipt": found.receipt, "on_board": found.found,
                     "district": found.district.slug if found.found else None})
@@ -123,7 +124,7 @@ def results(slug: str):
     cycle = get_cycle(slug)
     snapshot = published_results(cycle)
     if snapshot is None:
-        raise DomainError("The results of this cycle have not been published yet.", 404)
+        raise DomainError(gettext("The results of this cycle have not been published yet."), 404)
     response = Response(snapshot.results_json, mimetype="application/json")
     response.headers["X-Results-SHA256"] = snapshot.results_hash
     return response

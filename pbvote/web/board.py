@@ -45,6 +45,7 @@ def district(slug: str, district_slug: str):
 def receipts_text(slug: str):
     cycle = get_cycle(slug)
     board = audit.bulletin_board(cycle)
+    # English: a plain-text file format that scripts read, the same in every language
     lines = [f"# Bulletin board of {cycle.slug}: one '<district> <receipt>' per line, sorted.",
              f"# Chain: {board.chain_length} entries, head {board.chain_head}"]
     for listed in board.districts:

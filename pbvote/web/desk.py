@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from pbvote.db import reads_only, utcnow
@@ -38,7 +39,8 @@ def parse_date(text: str, label: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise in_person.InPersonRefused(f"{label} must be a date like 1984-03-27.", 422) \
+        raise in_person.InPersonRefused(gettext("%(label)s must be a date like 1984-03-27.",
+                                                label=label), 422) \
             from None
 
 
@@ -75,7 +77,8 @@ def check_in():
     try:
         entry_id = int(request.form.get("roll_entry_id", ""))
     except ValueError:
-        raise in_person.InPersonRefused("Choose a resident from the roll first.", 422) from None
+        raise in_person.InPersonRefused(gettext("Choose a resident from the roll first."),
+                                        422) from None
     result = in_person.check_in(
         g.cycle, entry_id, site=session.get(SITE_KEY, ""),
         id_checked=request.form.get("id_checked") == "yes",
@@ -86,8 +89,9 @@ def check_in():
 @bp.route("/self-declared", methods=["GET", "POST"])
 def self_declared():
     if not g.cycle.self_declared_allowed:
-        raise in_person.InPersonRefused("This cycle does not accept self-declared residents: "
-                                        "only people on the roll may vote.", 403)
+        raise in_person.InPersonRefused(gettext("This cycle does not accept self-declared "
+                                                "residents: only people on the roll may vote."),
+                                        403)
     form = CsrfOnlyForm()
     error, status = None, 200
     if request.method == "POST":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from pbvote import ballots
@@ -69,7 +70,7 @@ def finding():
     serial = request.form.get("serial", "")
     audit = in_person.get_audit(g.cycle)
     if audit is None:
-        raise in_person.InPersonRefused("Start the paper audit first.")
+        raise in_person.InPersonRefused(gettext("Start the paper audit first."))
     row = in_person.find_serial(g.cycle, serial)
     district = row.district
     outcome = request.form.get("outcome", "")

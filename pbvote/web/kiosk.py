@@ -22,6 +22,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import logout_user
 from sqlalchemy import select
 
@@ -112,10 +113,10 @@ def setup():
             site = in_person.clean_site(request.form.get("site", ""))
             error_field = "pin"
             if not (pin.isdigit() and len(pin) in PIN_LENGTHS):
-                raise in_person.InPersonRefused("The PIN must be 4 to 8 digits.", 422)
+                raise in_person.InPersonRefused(gettext("The PIN must be 4 to 8 digits."), 422)
             error_field = "pin_again"
             if pin != again:
-                raise in_person.InPersonRefused("The two PINs differ.", 422)
+                raise in_person.InPersonRefused(gettext("The two PINs differ."), 422)
         except DomainError as refusal:
             error, status = refusal.message, 422
         else:
@@ -152,7 +153,7 @@ def unlock():
     cycle = _cycle(state)
     kiosk_pass = in_person.get_waiting_pass(cycle, request.form.get("pass_id", ""))
     if kiosk_pass.site != state["site"]:
-        raise in_person.InPersonRefused("This pass is for another site.")
+        raise in_person.InPersonRefused(gettext("This pass is for another site."))
     state["pass_id"] = kiosk_pass.id
     _save(state)
     return redirect(url_for("kiosk.ballot"))

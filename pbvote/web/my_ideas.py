@@ -7,6 +7,7 @@ admin accounts get 403 (they do not send ideas with their staff accounts).
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from pbvote.services import images, proposals
@@ -117,8 +118,8 @@ def edit(proposal_id: int):
             return redirect(url_for("my_ideas.show", proposal_id=proposal.id))
     else:
         if not proposals.rules.author_may_edit(proposal.status):
-            raise proposals.TransitionRefused([], "Staff have started reviewing this idea, so it "
-                                                  "can no longer be changed.")
+            raise proposals.TransitionRefused([], gettext(
+                "Staff have started reviewing this idea, so it can no longer be changed."))
         if not proposals.intake_open(cycle):
             raise proposals.IntakeClosed()
         values = {"title": proposal.title, "description": proposal.description,

@@ -3,6 +3,7 @@ adjudication queue where a third decides from the paper."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from pbvote import ballots
@@ -38,7 +39,8 @@ def print_batch():
     try:
         count = int(request.form.get("count", ""))
     except ValueError:
-        raise in_person.InPersonRefused("Enter how many ballots to print.", 422) from None
+        raise in_person.InPersonRefused(gettext("Enter how many ballots to print."),
+                                        422) from None
     batch = in_person.print_serials(g.cycle, request.form.get("district", ""),
                                     request.form.get("site", ""), count, current_user)
     return redirect(url_for("paper.sheets", batch=batch))
@@ -87,7 +89,8 @@ def enter():
     serial_text = request.values.get("serial", "")
     if not serial_text.strip():
         if request.method == "POST":
-            raise in_person.InPersonRefused("Enter the serial printed on the ballot.", 422)
+            raise in_person.InPersonRefused(gettext("Enter the serial printed on the ballot."),
+                                            422)
         return render_template("paper/find.html", cycle=g.cycle, form=form,
                                last=session.pop(LAST_RESULT, None))
     row = in_person.find_serial(g.cycle, serial_text)
@@ -116,7 +119,8 @@ def enter():
 def adjudicate(serial: str):
     row = in_person.find_serial(g.cycle, serial)
     if row.status != "adjudication":
-        raise in_person.InPersonRefused(f"Serial {row.serial} is not waiting for adjudication.")
+        raise in_person.InPersonRefused(gettext("Serial %(serial)s is not waiting for "
+                                                "adjudication.", serial=row.serial))
     form = CsrfOnlyForm()
     district = row.district
     error, reasons, status = None, [], 200

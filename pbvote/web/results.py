@@ -8,7 +8,7 @@ from flask import Blueprint, Response, render_template, url_for
 from flask_babel import get_locale, gettext
 
 from pbvote import charts
-from pbvote.i18n_hook import format_number
+from pbvote.i18n_hook import format_fixed, format_number
 from pbvote.models import ResultsSnapshot
 from pbvote.results_view import DistrictResult, read_district, scored
 from pbvote.services import publication
@@ -31,7 +31,7 @@ def money_text(amount, currency: str) -> str:
     """Whole amounts as the site's money filter shows them; shares of a unit to the cent."""
     if isinstance(amount, Fraction) and amount.denominator != 1:
         whole = money(0, currency)
-        return whole.replace("0", fmt_approx(amount, 2), 1)
+        return whole.replace("0", format_fixed(fmt_approx(amount, 2)), 1)
     return money(int(amount), currency)
 
 
@@ -94,9 +94,9 @@ def _snapshot_or_404(slug: str):
     cycle = get_cycle(slug)
     snapshot = publication.published_results(cycle)
     if snapshot is None:
-        raise NotFound("The results of this cycle have not been published yet. Nothing is "
-                       "counted or shown before voting closes and two administrators publish "
-                       "the count.")
+        raise NotFound(gettext("The results of this cycle have not been published yet. Nothing "
+                               "is counted or shown before voting closes and two administrators "
+                               "publish the count."))
     return cycle, snapshot
 
 

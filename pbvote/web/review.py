@@ -3,6 +3,7 @@ promotion into ballot projects and the cycle's intake settings."""
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from pbvote import proposal_rules as rules
@@ -124,7 +125,7 @@ def promote(slug: str):
         cost = rules.parse_amount(form.get("cost", ""))
         if isinstance(cost, Reason) or cost is None:
             reasons, status = [Reason("cost", "cost_required",
-                                      "Enter the project's cost as a whole number.")], 422
+                                      gettext("Enter the project's cost as a whole number."))], 422
         else:
             data = setup.ProjectInput(
                 code=form.get("code", "").strip(), title=rules.clean_line(form.get("title")),

@@ -285,8 +285,8 @@ def _windows_from(form, timezone: str):
         if start is None or end is None:
             missing = "starts_at" if start is None else "ends_at"
             reasons.append(Reason(f"{kind}_{missing}", "phase_half_given",
-                                  f"Give both a start and an end for the {kind} phase, "
-                                  "or neither."))
+                                  _("Give both a start and an end for the %(kind)s phase, "
+                                    "or neither.", kind=kind)))
             continue
         windows.append(setup_rules.PhaseWindow(
             kind, start.replace(tzinfo=zone).astimezone(dt.UTC),

@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "pbvote" / "translations"
 KEYWORDS = ["-k", "_l", "-k", "lazy_gettext", "-k", "n_:1,2"]
 #: Sources of the resident path: what a resident sees from the start page to the receipt,
-#: the bulletin board, the results page and the idea board; Chinese must cover all of it.
+#: the bulletin board, the results page (with the count's explanation) and the idea board,
+#: the refusals and emails they can bring; Chinese must cover all of it.
 RESIDENT_PATH = [
     "python: pbvote/ballots.py", "python: pbvote/proposal_rules.py",
     "python: pbvote/results_view.py", "python: pbvote/eligibility.py",
@@ -22,7 +23,10 @@ RESIDENT_PATH = [
     "python: pbvote/web/vote.py", "python: pbvote/web/public.py", "python: pbvote/web/board.py",
     "python: pbvote/web/results.py", "python: pbvote/web/ideas.py",
     "python: pbvote/web/my_ideas.py", "python: pbvote/web/resident_auth.py",
-    "python: pbvote/forms/vote.py",
+    "python: pbvote/forms/vote.py", "python: pbvote/tally/explain.py",
+    "python: pbvote/tally/registry.py", "python: pbvote/services/errors.py",
+    "python: pbvote/services/cycles.py", "python: pbvote/services/voting.py",
+    "python: pbvote/services/proposals.py", "python: pbvote/services/images.py",
     "jinja2: templates/base.html", "jinja2: templates/macros.html",
     "jinja2: templates/errors/**.html", "jinja2: templates/public/**.html",
     "jinja2: templates/vote/**.html", "jinja2: templates/board/**.html",
