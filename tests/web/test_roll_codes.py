@@ -100,6 +100,28 @@ def test_staff_issue_letters_for_a_district_then_the_rest_of_the_roll(app, staff
     assert _bound_codes(app) == 4
 
 
+def test_a_roll_import_in_the_browser_reports_the_codes_it_voided(app, staff, made):
+    assert issue(staff, made.slug, "*").status_code == 200
+    roll = "last_name,birth_date,postcode,district\nLee,1980-01-01,AB1,approval\n"
+    page = staff.get(f"{BASE}/{made.slug}/roll")
+    uploaded = staff.post(f"{BASE}/{made.slug}/roll", data={
+        "csrf_token": csrf_token(page.text), "file": (io.BytesIO(roll.encode()), "roll.csv")},
+        content_type="multipart/form-data")
+    preview_url = uploaded.headers["Location"]
+    mapping = {"map-0": "last_name", "map-1": "birth_date", "map-2": "postcode",
+               "map-3": "district"}
+    preview = staff.get(preview_url, query_string=mapping)
+    fingerprint = re.search(r'name="fingerprint" type="hidden" value="([0-9a-f]+)"',
+                            preview.text).group(1)
+    done = staff.post(preview_url, data={"csrf_token": csrf_token(preview.text),
+                                         "fingerprint": fingerprint, **mapping})
+    assert done.status_code == 200, done.text
+    assert "moved to another district: 4." in done.text
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(AccessCode).where(
+            AccessCode.status == "voided", AccessCode.roll_entry_id.is_(None))) == 4
+
+
 def test_staff_bad_input_is_refused_and_nothing_issued(app, staff, made):
     assert issue(staff, made.slug, "nowhere").status_code == 422
     assert issue(staff, made.slug, "").status_code == 422
