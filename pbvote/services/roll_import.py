@@ -35,7 +35,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pbvote import eligibility
-from pbvote.db import utcnow
+from pbvote.db import for_update, utcnow
 from pbvote.extensions import db
 from pbvote.models import AccessCode, Cycle, Participation, RollEntry
 from pbvote.roll_import import MAX_REPORTED_ERRORS, ReadSummary, RollRow, RowError, read_roll
@@ -366,9 +366,9 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
             plan.codes_voided += _release_codes_of_removed(batch)
             db.session.execute(delete(RollEntry).where(RollEntry.id.in_(batch)))
         for start in range(0, len(to_update), BATCH_ROWS):
-            db.session.execute(update(RollEntry), to_update[start:start + BATCH_ROWS])
-        if to_update:
-            plan.codes_voided += _void_codes_of_moved(cycle_id)
+            batch = to_update[start:start + BATCH_ROWS]
+            plan.codes_voided += _void_codes_of_moving(batch)
+            db.session.execute(update(RollEntry), batch)
         if rebuild_indexes:
             for index in lookup_indexes:
                 index.create(connection)
@@ -376,6 +376,8 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
     return plan
 
 
+# Both helpers change access codes before the roll entries they belong to: casting with a
+# code locks the code and then its entry, so taking them in the same order cannot deadlock.
 def _release_codes_of_removed(entry_ids: list[int]) -> int:
     """Void the unused codes of entries about to be removed and unlink every code from them.
     Returns how many were voided. (No code of theirs is used: a used code means a vote, and
@@ -391,15 +393,20 @@ def _release_codes_of_removed(entry_ids: list[int]) -> int:
     return voided
 
 
-def _void_codes_of_moved(cycle_id: int) -> int:
-    """Void unused codes whose entry now lives in another district than the code's letter."""
-    entry_district = select(RollEntry.district_id).where(
-        RollEntry.id == AccessCode.roll_entry_id).scalar_subquery()
-    return db.session.execute(
-        update(AccessCode).where(AccessCode.cycle_id == cycle_id, AccessCode.status == "unused",
-                                 AccessCode.roll_entry_id.is_not(None),
-                                 AccessCode.district_id != entry_district)
-        .values(status="voided").execution_options(synchronize_session=False)).rowcount
+def _void_codes_of_moving(changes: list[dict]) -> int:
+    """Void the unused codes of entries about to move to another district: the letter names
+    the old one. Returns how many were voided."""
+    by_district: dict[int, list[int]] = {}
+    for change in changes:
+        by_district.setdefault(change["district_id"], []).append(change["id"])
+    voided = 0
+    for district_id, entry_ids in by_district.items():
+        voided += db.session.execute(
+            update(AccessCode).where(AccessCode.roll_entry_id.in_(entry_ids),
+                                     AccessCode.status == "unused",
+                                     AccessCode.district_id != district_id)
+            .values(status="voided").execution_options(synchronize_session=False)).rowcount
+    return voided
 
 
 def plan_import(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None = None,
@@ -415,6 +422,9 @@ def apply_import(cycle: Cycle, path: Path, actor: str, mapping: Mapping[str, str
     errors and RollChangedSincePreview when the result differs from the confirmed preview;
     the caller then rolls back."""
     started = time.perf_counter()
+    # codes.issue_codes_for_roll takes the same lock: an import between its reading of the
+    # roll and its writing would leave new codes pointing at removed entries.
+    db.session.scalar(for_update(select(Cycle.id).where(Cycle.id == cycle.id)))
     before = roll_size(cycle)
     try:
         plan = _run(cycle, Path(path), mapping, apply=True, progress=progress)
