@@ -458,7 +458,8 @@ def _codes_form(cycle: Cycle) -> CodesForm:
 
 
 def _roll_codes_form(cycle: Cycle) -> RollCodesForm:
-    form = RollCodesForm()
+    # prefixed: the generation form on the same page has a "district" field too
+    form = RollCodesForm(prefix="roll")
     form.district.choices = [SelectChoice(ALL_DISTRICTS, _("All districts"))] + [
         SelectChoice(d.slug, d.name) for d in cycle.districts]
     return form

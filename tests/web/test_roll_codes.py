@@ -51,7 +51,7 @@ def issue(client, slug: str, district: str):
     page = client.get(f"{BASE}/{slug}/codes")
     assert page.status_code == 200
     return client.post(f"{BASE}/{slug}/codes/roll",
-                       data={"csrf_token": csrf_token(page.text), "district": district})
+                       data={"csrf_token": csrf_token(page.text), "roll-district": district})
 
 
 def _bound_codes(app) -> int:
@@ -70,6 +70,10 @@ def _close_voting(app, cycle_id: int) -> None:
 def test_staff_issue_letters_for_a_district_then_the_rest_of_the_roll(app, staff, made):
     page = staff.get(f"{BASE}/{made.slug}/codes")
     assert "A code for everyone on the roll" in page.text and 'value="*"' in page.text
+    # every field's id is unique, so each label names one field (the CSRF tokens of the
+    # generate and void forms are hidden inputs that share an id and no label)
+    ids = [i for i in re.findall(r'\bid="([^"]+)"', page.text) if i != "csrf_token"]
+    assert len(ids) == len(set(ids)) and "roll-district" in ids
     letters = issue(staff, made.slug, "approval")
     assert letters.status_code == 200 and letters.headers["Cache-Control"] == "no-store"
     found = re.findall(r'<p class="letter-code"><code>([0-9A-Z-]+)</code>', letters.text)
@@ -125,7 +129,7 @@ def test_a_roll_import_in_the_browser_reports_the_codes_it_voided(app, staff, ma
 def test_staff_bad_input_is_refused_and_nothing_issued(app, staff, made):
     assert issue(staff, made.slug, "nowhere").status_code == 422
     assert issue(staff, made.slug, "").status_code == 422
-    no_token = staff.post(f"{BASE}/{made.slug}/codes/roll", data={"district": "approval"})
+    no_token = staff.post(f"{BASE}/{made.slug}/codes/roll", data={"roll-district": "approval"})
     assert no_token.status_code == 400
     _close_voting(app, made.cycle_id)
     closed = issue(staff, made.slug, "approval")
