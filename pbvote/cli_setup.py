@@ -1,7 +1,9 @@
 """`pbvote import-roll`: the voter-roll import from the command line.
+`pbvote issue-roll-codes`: an access code for each roll entry that has none, as a CSV file.
 
-Exit status: 0 imported (or nothing to do, or declined at the prompt), 1 the file has
-errors or changed since the preview (nothing imported), 2 bad arguments or unknown cycle.
+import-roll exit status: 0 imported (or nothing to do, or declined at the prompt), 1 the file
+has errors or changed since the preview (nothing imported), 2 bad arguments or unknown cycle.
+issue-roll-codes exit status: 0 issued, 1 refused (nothing issued), 2 bad arguments.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from pbvote.extensions import db
 
 def register_setup_commands(app) -> None:
     app.cli.add_command(import_roll)
+    app.cli.add_command(issue_roll_codes)
 
 
 def _echo_plan(plan) -> None:
@@ -27,6 +30,8 @@ def _echo_plan(plan) -> None:
     click.echo(f"  removed:   {plan.removed}")
     click.echo(f"  unchanged: {plan.unchanged}")
     click.echo(f"  kept, already voted (never removed or changed): {plan.kept_voted}")
+    if plan.codes_voided:
+        click.echo(f"  unused access codes voided (entry removed or moved): {plan.codes_voided}")
 
 
 def _echo_errors(plan) -> None:
@@ -108,3 +113,63 @@ def import_roll(cycle_slug: str, file: Path, mappings: tuple[str, ...], yes: boo
         db.session.commit()
     _echo_plan(plan)
     click.echo(f"Imported the roll of {cycle_slug}.")
+
+
+@click.command("issue-roll-codes")
+@click.argument("cycle_slug")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--district", "district_slug", default=None, metavar="SLUG",
+              help="Only this district's roll (default: every district).")
+@click.option("--actor", default=None, help="Name recorded in the log (default: cli:$USER).")
+@with_appcontext
+def issue_roll_codes(cycle_slug: str, out: Path, district_slug: str | None,
+                     actor: str | None) -> None:
+    """Issue an access code for every roll entry of CYCLE_SLUG that has none yet (and has not
+    voted), and write them to the new file OUT as CSV for the mail merge: cycle, district,
+    district_name, display_name, birth_date, access_code. Each code votes as its roll entry.
+    The codes are stored only as hashes: OUT is their only copy."""
+    import os
+
+    from pbvote.services import codes
+    from pbvote.services.cycles import get_cycle
+    from pbvote.services.errors import DomainError
+
+    actor = actor or f"cli:{getpass.getuser()}"
+    with write_intent():
+        try:
+            cycle = get_cycle(cycle_slug)
+        except DomainError as error:
+            click.echo(f"Error: {error.message} (slug {cycle_slug!r})", err=True)
+            sys.exit(2)
+        district = None
+        if district_slug is not None:
+            district = cycle.district_by_slug(district_slug)
+            if district is None:
+                click.echo(f"Error: the cycle {cycle_slug!r} has no district {district_slug!r}; "
+                           f"its districts: {', '.join(d.slug for d in cycle.districts)}.",
+                           err=True)
+                sys.exit(2)
+        try:
+            # Created before issuing, so a file that cannot be written costs no codes.
+            handle = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except OSError as error:
+            click.echo(f"Error: cannot create {out}: {error.strerror} (it must not exist yet).",
+                       err=True)
+            sys.exit(2)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+                issued = codes.issue_codes_for_roll(cycle, district, actor, limit=None)
+                stream.write(codes.roll_codes_csv(cycle, issued.codes))
+                stream.flush()
+                os.fsync(stream.fileno())
+            db.session.commit()
+        except BaseException as error:
+            # No codes without their only copy, and no copy of codes that were not stored.
+            db.session.rollback()
+            out.unlink(missing_ok=True)
+            if isinstance(error, DomainError):
+                click.echo(f"Error: {error.message} Nothing was issued.", err=True)
+                sys.exit(1)
+            raise
+    click.echo(f"Issued {len(issued.codes)} access codes for roll entries of {cycle_slug}; "
+               f"written to {out}.")

@@ -7,10 +7,11 @@ ballot code uses, so the web layer handles one kind of error.
 
 Identities: :func:`identity_key_for_roll` and :func:`identity_key_for_code`
 build canonical strings that the service HMACs with the app secret to stop
-double voting.  A code-holder and a roll entry are *distinct* identities: codes
-are mailed to roll members without keeping the link, so someone who has both
-could in principle vote once each way unless the city links codes to roll
-entries (for example by voiding the code when the roll entry votes).
+double voting.  A code issued *for* a roll entry votes under that entry's
+identity (the service looks the entry up), so whoever is on the roll has one
+vote however they prove it.  A code issued without an entry, for a person the
+roll does not list, is an identity of its own (:func:`identity_key_for_code`);
+handing such a code to someone who is also on the roll gives them two.
 
 Name normalisation rule (:func:`normalise_name`): accents are stripped,
 letters are case-folded, a few letters without a Unicode decomposition are
@@ -307,11 +308,15 @@ def check_access_code(
     requested_district: str,
     used: bool,
     voided: bool,
+    holder_birth_date: datetime.date | None = None,
+    today: datetime.date | None = None,
 ) -> list[Reason]:
     """Verdict on an access code the service looked up.
 
     ``code_district`` is the district of the code's row, ``None`` when no row
     matched.  Every other applicable reason is returned, voided first.
+    ``holder_birth_date`` is the birth date of the roll entry a code was issued
+    for: that person must be old enough on ``today``, as when they match the roll.
     """
     if "code" not in rules.allowed_methods:
         return [_not_allowed()]
@@ -349,6 +354,17 @@ def check_access_code(
                 "wrong_district",
                 _("This access code is for a different district; please vote in the district on "
                   "your letter."),
+            )
+        )
+    if holder_birth_date is not None and today is not None and (
+        today < holder_birth_date or age_on(holder_birth_date, today) < rules.minimum_age
+    ):
+        reasons.append(
+            Reason(
+                "code",
+                "too_young",
+                _("You must be at least %(age)s years old on the day you vote.",
+                  age=rules.minimum_age),
             )
         )
     return reasons

@@ -143,6 +143,14 @@ class CodesForm(FlaskForm):
     count = IntegerField(_l("Number of codes"), validators=[InputRequired()], default=100)
 
 
+ALL_DISTRICTS = "*"
+
+
+class RollCodesForm(FlaskForm):
+    #: ALL_DISTRICTS (never a slug) or a district's slug
+    district = SelectField(_l("For the roll of"), validators=[InputRequired()], choices=[])
+
+
 class VoidCodeForm(FlaskForm):
     code = StringField(_l("Access code to void"), validators=[InputRequired(), Length(max=40)],
                        description=_l("As printed on the letter, for example 7K3M-Q9XD-2HPA."))

@@ -39,7 +39,12 @@ class RollEntry(db.Model):
 
 
 class AccessCode(db.Model):
-    """A one-time code mailed by the city, tied to a district; only its HMAC is stored."""
+    """A one-time code mailed by the city, tied to a district; only its HMAC is stored.
+
+    A code issued for a roll entry votes under that entry's identity, so a resident who is on
+    the roll and got a letter still has one vote. A code without an entry is for a person the
+    roll does not list and is an identity of its own.
+    """
 
     __tablename__ = "access_code"
 
@@ -49,5 +54,10 @@ class AccessCode(db.Model):
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
     #: "unused", "used" or "voided"
     status: Mapped[str] = mapped_column(String(10), default="unused")
+    #: the roll entry the code was mailed to; a link rather than a copy of its identity hash,
+    #: because a roll re-import may rewrite that hash. The roll import voids the code before
+    #: it removes the entry; SET NULL only covers deletions outside the import.
+    roll_entry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("roll_entry.id", ondelete="SET NULL"), index=True)
 
     district = relationship("District")

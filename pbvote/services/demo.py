@@ -103,6 +103,8 @@ ACCESS_CODES_PER_DISTRICT = 3
 class DemoCredentials:
     roll_examples: list[dict] = field(default_factory=list)
     access_codes: dict[str, list[str]] = field(default_factory=dict)
+    #: the first printed resident's mailed code, which votes as that roll entry
+    roll_letter: dict = field(default_factory=dict)
 
     def as_text(self) -> str:
         lines = ["Demo voter-roll residents (last name; date of birth; postcode; roll number):"]
@@ -110,7 +112,11 @@ class DemoCredentials:
             lines.append(f"  {person['district']:<9} {person['last_name']}; "
                          f"{person['birth_date']}; "
                          f"{person['postcode']}; {person['roll_number']}")
-        lines.append("Unused access codes (one vote each):")
+        if self.roll_letter:
+            lines.append(f"Access code mailed to {self.roll_letter['roll_number']} "
+                         f"({self.roll_letter['district']}): {self.roll_letter['code']} "
+                         "(it votes as that resident: the code or the roll details, once)")
+        lines.append("Unused access codes for people not on the roll (one vote each):")
         for district, codes in self.access_codes.items():
             lines.append(f"  {district:<9} " + "  ".join(codes))
         return "\n".join(lines)
@@ -164,7 +170,12 @@ def seed_demo(voters: int = 50, now: dt.datetime | None = None,
             last_name=rng.choice(LAST_NAMES),
             birth_date=dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(0, 24000)),
             postcode=postcodes[district.slug], roll_number=f"R{number:06d}")
-        add_roll_entry(cycle, district, person)
+        entry = add_roll_entry(cycle, district, person)
+        if number == 1:
+            db.session.flush()
+            credentials.roll_letter = {
+                "district": district.slug, "roll_number": person.roll_number,
+                "code": issue_access_codes(cycle, district, 1, roll_entry_id=entry.id)[0]}
         if number <= 6:
             credentials.roll_examples.append({
                 "district": district.slug, "last_name": person.last_name,
@@ -176,7 +187,8 @@ def seed_demo(voters: int = 50, now: dt.datetime | None = None,
             cycle, district, ACCESS_CODES_PER_DISTRICT)
     log.record_action(chain.id, "cycle.created", "demo", {
         "cycle": cycle.slug, "roll_entries": voters,
-        "access_codes": ACCESS_CODES_PER_DISTRICT * len(cycle.districts)})
+        "access_codes": ACCESS_CODES_PER_DISTRICT * len(cycle.districts),
+        "roll_letters": 1})
     # Voting is open by its dates: freeze and log the manifest exactly as a real cycle would.
     freeze_if_due(cycle, now)
     db.session.flush()

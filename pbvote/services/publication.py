@@ -18,7 +18,7 @@ Results document (canonical JSON; ints stay ints, Fractions become exact strings
         "ballots": n, "ballots_by_channel": {channel: n},
         "participations": {"total": n, "by_channel": {channel: n}},
         "roll_size": n,                     # roll entries old enough on the last voting day
-        "access_codes": n,                  # access codes issued and not voided
+        "access_codes": n,                  # codes for people not on the roll, not voided
         "eligible": roll_size + access_codes,
         "turnout": {"fraction": "p/q", "percent": "42.9"} | null (nobody eligible),
                                             # participations / eligible
@@ -170,9 +170,11 @@ def _district_results(cycle: Cycle, district: District, last_voting_day: dt.date
     participations_by_channel = _counts_by_channel(Participation, district)
     participations = sum(participations_by_channel.values())
     roll_size = _eligible_roll_size(cycle, district, last_voting_day)
-    # Access codes reach people the roll may miss; each one is a possible voter.
+    # Access codes reach people the roll may miss; each one is a possible voter. A code
+    # issued for a roll entry is that entry's second way in, not another person.
     access_codes = db.session.scalar(select(func.count()).select_from(AccessCode).where(
-        AccessCode.district_id == district.id, AccessCode.status != "voided"))
+        AccessCode.district_id == district.id, AccessCode.status != "voided",
+        AccessCode.roll_entry_id.is_(None)))
     return {
         "slug": district.slug, "name": district.name, "budget": district.budget,
         "ballot_kind": district.ballot_kind, "rule": election.rule,

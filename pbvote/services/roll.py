@@ -44,14 +44,19 @@ def add_roll_entry(cycle: Cycle, district: District, person: RollPerson) -> Roll
     return entry
 
 
-def issue_access_codes(cycle: Cycle, district: District, count: int) -> list[str]:
-    """Create `count` unused codes and return them in clear, once, for printing."""
+def issue_access_codes(cycle: Cycle, district: District, count: int,
+                       roll_entry_id: int | None = None, flush: bool = True) -> list[str]:
+    """Create `count` unused codes and return them in clear, once, for printing.
+
+    With `roll_entry_id` the codes vote under that roll entry's identity."""
     codes = []
     for _ in range(count):
         code = eligibility.generate_access_code()
         db.session.add(AccessCode(
             cycle_id=cycle.id, district_id=district.id,
-            code_hash=access_code_hash(eligibility.normalise_access_code(code)), status="unused"))
+            code_hash=access_code_hash(eligibility.normalise_access_code(code)), status="unused",
+            roll_entry_id=roll_entry_id))
         codes.append(code)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return codes

@@ -10,6 +10,10 @@ kept as it is and reported as "kept: already voted".
 Identity fields are stored only as keyed hashes (the same ones `services.roll` makes, so
 the resident's path finds imported people); birth date stays in clear for the age rule, and
 display_name in clear only when the file maps it, for the help desk.
+
+An unused access code issued for an entry is voided when the entry is removed or moves to
+another district (its letter names the old one); a code follows its entry through any other
+change, since it is linked to the entry and not to the entry's identity hash.
 """
 from __future__ import annotations
 
@@ -31,10 +35,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pbvote import eligibility
-from pbvote.db import utcnow
+from pbvote.db import for_update, utcnow
 from pbvote.extensions import db
 from pbvote.i18n_hook import _, n_
-from pbvote.models import Cycle, Participation, RollEntry
+from pbvote.models import AccessCode, Cycle, Participation, RollEntry
 from pbvote.roll_import import MAX_REPORTED_ERRORS, ReadSummary, RollRow, RowError, read_roll
 from pbvote.services import log
 from pbvote.services.errors import DomainError
@@ -83,6 +87,9 @@ class RollPlan:
     changed_lines: list[int] = field(default_factory=list)
     kept_voted_lines: list[int] = field(default_factory=list)
     applied: bool = False
+    #: unused access codes voided because their entry was removed or changed district;
+    #: known only once applied, so not part of counts() or the preview's fingerprint
+    codes_voided: int = 0
 
     @property
     def ok(self) -> bool:
@@ -357,15 +364,51 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
         flush_inserts()
         # Removals first, so a changed row can take an identity a removed one held.
         for start in range(0, len(removable), BATCH_ROWS):
-            db.session.execute(delete(RollEntry).where(
-                RollEntry.id.in_(removable[start:start + BATCH_ROWS])))
+            batch = removable[start:start + BATCH_ROWS]
+            plan.codes_voided += _release_codes_of_removed(batch)
+            db.session.execute(delete(RollEntry).where(RollEntry.id.in_(batch)))
         for start in range(0, len(to_update), BATCH_ROWS):
-            db.session.execute(update(RollEntry), to_update[start:start + BATCH_ROWS])
+            batch = to_update[start:start + BATCH_ROWS]
+            plan.codes_voided += _void_codes_of_moving(batch)
+            db.session.execute(update(RollEntry), batch)
         if rebuild_indexes:
             for index in lookup_indexes:
                 index.create(connection)
         plan.applied = True
     return plan
+
+
+# Both helpers change access codes before the roll entries they belong to: casting with a
+# code locks the code and then its entry, so taking them in the same order cannot deadlock.
+def _release_codes_of_removed(entry_ids: list[int]) -> int:
+    """Void the unused codes of entries about to be removed and unlink every code from them.
+    Returns how many were voided. (No code of theirs is used: a used code means a vote, and
+    an entry that voted is never removed.)"""
+    voided = db.session.execute(
+        update(AccessCode).where(AccessCode.roll_entry_id.in_(entry_ids),
+                                 AccessCode.status == "unused")
+        .values(status="voided", roll_entry_id=None)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.execute(
+        update(AccessCode).where(AccessCode.roll_entry_id.in_(entry_ids))
+        .values(roll_entry_id=None).execution_options(synchronize_session=False))
+    return voided
+
+
+def _void_codes_of_moving(changes: list[dict]) -> int:
+    """Void the unused codes of entries about to move to another district: the letter names
+    the old one. Returns how many were voided."""
+    by_district: dict[int, list[int]] = {}
+    for change in changes:
+        by_district.setdefault(change["district_id"], []).append(change["id"])
+    voided = 0
+    for district_id, entry_ids in by_district.items():
+        voided += db.session.execute(
+            update(AccessCode).where(AccessCode.roll_entry_id.in_(entry_ids),
+                                     AccessCode.status == "unused",
+                                     AccessCode.district_id != district_id)
+            .values(status="voided").execution_options(synchronize_session=False)).rowcount
+    return voided
 
 
 def plan_import(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None = None,
@@ -381,6 +424,9 @@ def apply_import(cycle: Cycle, path: Path, actor: str, mapping: Mapping[str, str
     errors and RollChangedSincePreview when the result differs from the confirmed preview;
     the caller then rolls back."""
     started = time.perf_counter()
+    # codes.issue_codes_for_roll takes the same lock: an import between its reading of the
+    # roll and its writing would leave new codes pointing at removed entries.
+    db.session.scalar(for_update(select(Cycle.id).where(Cycle.id == cycle.id)))
     before = roll_size(cycle)
     try:
         plan = _run(cycle, Path(path), mapping, apply=True, progress=progress)
@@ -395,6 +441,7 @@ def apply_import(cycle: Cycle, path: Path, actor: str, mapping: Mapping[str, str
     log.record_action(cycle.chain_id, "roll.imported", actor, {
         "cycle": cycle.slug, "file_sha256": plan.file_sha256,
         "mapping": dict(sorted((mapping or {}).items())), **plan.counts(),
+        "access_codes_voided": plan.codes_voided,
         "before": {"entries": before}, "after": {"entries": roll_size(cycle)},
         "seconds": round(time.perf_counter() - started, 1)})
     return plan

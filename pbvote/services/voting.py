@@ -226,18 +226,37 @@ def verify_by_code(cycle: Cycle, district: District, code: str,
     normalised = eligibility.normalise_access_code(code)
     row = db.session.scalar(select(AccessCode).where(
         AccessCode.cycle_id == cycle.id, AccessCode.code_hash == access_code_hash(normalised)))
+    holder = _roll_entry_of(row)
     reasons = eligibility.check_access_code(
         eligibility_rules(cycle),
         code_district=row.district.slug if row else None,
         requested_district=district.slug,
         used=bool(row and row.status == "used"),
-        voided=bool(row and row.status == "voided"))
+        voided=bool(row and (row.status == "voided" or _entry_moved_away(row, holder))),
+        holder_birth_date=holder.birth_date if holder else None,
+        today=_today(cycle, now))
     if reasons:
         if any(r.code == "code_used" for r in reasons):
             raise AlreadyVoted(_("This access code has already been used to vote."))
         raise NotEligible(reasons[0].message, reasons)
-    return VerifiedVoter(cycle.id, district.id, code_identity_hash(cycle, normalised), "code",
-                         row.id)
+    identity = holder.identity_hash if holder else code_identity_hash(cycle, normalised)
+    if _already_participated(cycle.id, district.id, identity):
+        raise AlreadyVoted()
+    return VerifiedVoter(cycle.id, district.id, identity, "code", row.id)
+
+
+def _roll_entry_of(code: AccessCode | None) -> RollEntry | None:
+    """The roll entry a code was issued for, whose identity the code votes under."""
+    if code is None or code.roll_entry_id is None:
+        return None
+    return db.session.get(RollEntry, code.roll_entry_id)
+
+
+def _entry_moved_away(code: AccessCode, entry: RollEntry | None) -> bool:
+    """A code issued for an entry that is gone or now in another district no longer applies
+    (the roll import voids it; this covers a re-import racing a resident's check)."""
+    return code.roll_entry_id is not None and (entry is None
+                                               or entry.district_id != code.district_id)
 
 
 def cast_ballot(voter: VerifiedVoter, selections, *, channel: str = "online", site: str = "",
@@ -349,6 +368,14 @@ def _lock_eligibility(voter: VerifiedVoter) -> None:
             raise NotEligible(_("This access code has been voided by the city."))
         if row.status == "used":
             raise AlreadyVoted(_("This access code has already been used to vote."))
+        if row.roll_entry_id is not None:
+            # Lock the entry too (code first, then entry; nothing locks them the other way
+            # round), so this ballot queues behind a desk check-in or roll-matched ballot.
+            entry = db.session.scalar(for_update(select(RollEntry).where(
+                RollEntry.id == row.roll_entry_id)))
+            if entry is None or entry.identity_hash != voter.identity_hash \
+                    or entry.district_id != row.district_id:
+                raise NotEligible(_("Your voter-roll record is no longer available."))
         row.status = "used"
     else:
         raise NotEligible(_("Unknown verification method."))

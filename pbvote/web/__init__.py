@@ -77,7 +77,7 @@ def _register_error_pages(app) -> None:
                             (404, N_("This page does not exist.")),
                             (405, N_("This action is not allowed here.")),
                             (413, N_("The upload is too large.")),
-                            (429, N_("Too many attempts. Wait a minute and try again."))]:
+                            (429, N_("Too many attempts. Please wait a while and try again."))]:
         app.register_error_handler(status, _simple_error_page(status, message))
 
 

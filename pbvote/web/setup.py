@@ -15,12 +15,14 @@ from pbvote import setup_rules
 from pbvote.db import utcnow, write_intent
 from pbvote.extensions import db
 from pbvote.forms.setup import (
+    ALL_DISTRICTS,
     CodesForm,
     ConfirmForm,
     CycleForm,
     DistrictForm,
     PhasesForm,
     ProjectForm,
+    RollCodesForm,
     RollConfirmForm,
     RollUploadForm,
     VoidCodeForm,
@@ -455,6 +457,31 @@ def _codes_form(cycle: Cycle) -> CodesForm:
     return form
 
 
+def _roll_codes_form(cycle: Cycle) -> RollCodesForm:
+    # prefixed: the generation form on the same page has a "district" field too
+    form = RollCodesForm(prefix="roll")
+    form.district.choices = [SelectChoice(ALL_DISTRICTS, _("All districts"))] + [
+        SelectChoice(d.slug, d.name) for d in cycle.districts]
+    return form
+
+
+def _codes_page(cycle: Cycle, status: int = 200, message: str | None = None, *, form=None,
+                roll_form=None, void_form=None, voided=None):
+    return render_template(
+        "staff/setup/codes.html", cycle=cycle, form=form or _codes_form(cycle),
+        roll_form=roll_form or _roll_codes_form(cycle), void_form=void_form or VoidCodeForm(),
+        counts=code_service.counts_by_status(cycle), message=message, voided=voided,
+        max_codes=code_service.MAX_CODES_PER_REQUEST), status
+
+
+def _letters(cycle: Cycle, issued, csv_text: str, remaining: int = 0):
+    token = code_service.save_export(csv_text, str(cycle.id))
+    return render_template("staff/setup/letters.html", cycle=cycle, codes=issued,
+                           voting=cycle.phase_window("voting"), export_token=token,
+                           remaining=remaining,
+                           vote_url=url_for("public.cycle", slug=cycle.slug, _external=True))
+
+
 @bp.route("/<slug>/codes", methods=["GET", "POST"])
 def codes(slug: str):
     cycle = get_cycle(slug)
@@ -469,17 +496,30 @@ def codes(slug: str):
                 status, message = error.status, error.message
             else:
                 db.session.commit()
-                token = code_service.save_export(code_service.codes_csv(cycle, issued),
-                                                 str(cycle.id))
-                return render_template("staff/setup/letters.html", cycle=cycle, codes=issued,
-                                       voting=cycle.phase_window("voting"), export_token=token,
-                                       vote_url=url_for("public.cycle", slug=cycle.slug,
-                                                        _external=True))
+                return _letters(cycle, issued, code_service.codes_csv(cycle, issued))
         else:
             status = 422
-    return render_template("staff/setup/codes.html", cycle=cycle, form=form,
-                           void_form=VoidCodeForm(), counts=code_service.counts_by_status(cycle),
-                           message=message, voided=None), status
+    return _codes_page(cycle, status, message, form=form)
+
+
+@bp.post("/<slug>/codes/roll")
+def roll_codes(slug: str):
+    """A code for every roll entry of a district (or the cycle) that has none yet."""
+    cycle = get_cycle(slug)
+    roll_form = _roll_codes_form(cycle)
+    if not roll_form.validate_on_submit():
+        return _codes_page(cycle, 422, roll_form=roll_form)
+    chosen = roll_form.district.data
+    district = None if chosen == ALL_DISTRICTS else _district_of(cycle, chosen)
+    try:
+        issued = code_service.issue_codes_for_roll(cycle, district, _actor())
+    except DomainError as error:
+        db.session.rollback()
+        roll_form.district.errors = [error.message]
+        return _codes_page(get_cycle(slug), error.status, error.message, roll_form=roll_form)
+    db.session.commit()
+    return _letters(cycle, issued.codes, code_service.roll_codes_csv(cycle, issued.codes),
+                    issued.remaining)
 
 
 @bp.post("/<slug>/codes/void")
@@ -495,10 +535,7 @@ def void_code(slug: str):
             void_form.code.errors = [error.message]
     else:
         status = 422
-    form = _codes_form(cycle)
-    return render_template("staff/setup/codes.html", cycle=cycle, form=form, void_form=void_form,
-                           counts=code_service.counts_by_status(cycle), message=message,
-                           voided=voided), status
+    return _codes_page(cycle, status, message, void_form=void_form, voided=voided)
 
 
 @bp.get("/<slug>/codes/export/<token>")

@@ -1,12 +1,21 @@
 """The command-line contract: init-db, demo and cast-random, then every district counts."""
 from __future__ import annotations
 
+import datetime as dt
+import random
+import re
+
+import pytest
 from sqlalchemy import func, select
 
+from pbvote.db import write_intent
 from pbvote.extensions import db
 from pbvote.models import Ballot, Participation, Project
+from pbvote.services import voting
 from pbvote.services.cycles import get_cycle
+from pbvote.services.errors import AlreadyVoted
 from pbvote.services.log import verify_stored_chain
+from pbvote.services.simulate import random_selections
 from pbvote.services.tally import count_district
 
 
@@ -38,3 +47,23 @@ def test_demo_then_cast_random_then_count(app, runner):
             outcome = count_district(district)
             assert outcome.total_cost <= district.budget
             assert outcome.selected, district.slug
+
+
+def test_the_demo_letter_and_the_roll_details_are_one_vote(app, runner):
+    seeded = runner.invoke(args=["demo", "--voters", "6"])
+    assert seeded.exit_code == 0, seeded.output
+    letter = re.search(r"Access code mailed to R000001 \((\w+)\): ([0-9A-Z-]{14})",
+                       seeded.output)
+    resident = re.search(r"^  (\w+) +([^;]+); ([0-9-]+); ([^;]+); R000001$", seeded.output,
+                         re.MULTILINE)
+    assert letter and resident and letter.group(1) == resident.group(1)
+    with app.app_context(), write_intent():
+        cycle = get_cycle("safer-streets-2027")
+        district = cycle.district_by_slug(resident.group(1))
+        voter = voting.verify_by_code(cycle, district, letter.group(2))
+        voting.cast_ballot(voter, random_selections(district.ballot_design(),
+                                                    district.project_costs(), random.Random(1)))
+        db.session.commit()
+        with pytest.raises(AlreadyVoted):
+            voting.verify_by_roll(cycle, district, resident.group(2),
+                                  dt.date.fromisoformat(resident.group(3)), resident.group(4))

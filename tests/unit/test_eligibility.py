@@ -301,6 +301,22 @@ def test_access_code_reasons(arguments: tuple, expected: list[str]) -> None:
     assert all(reason.message.endswith(".") for reason in reasons)
 
 
+@pytest.mark.parametrize(
+    ("born", "expected"),
+    [
+        (date(2010, 6, 1), []),  # sixteen today
+        (date(2010, 6, 2), ["too_young"]),  # sixteen tomorrow
+        (date(2030, 1, 1), ["too_young"]),  # born after today: a typo in the roll
+        (None, []),  # a code for someone off the roll carries no birth date
+    ],
+)
+def test_code_issued_for_a_roll_entry_applies_the_age_rule(born, expected) -> None:
+    rules = EligibilityRules(minimum_age=16)
+    reasons = check_access_code(rules, "north", "north", False, False,
+                                holder_birth_date=born, today=date(2026, 6, 1))
+    assert codes(reasons) == expected
+
+
 def test_code_method_not_allowed() -> None:
     rules = EligibilityRules(allowed_methods=frozenset({"roll"}))
     assert codes(check_access_code(rules, "north", "north", False, False)) == ["not_allowed_method"]

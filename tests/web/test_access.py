@@ -107,6 +107,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "staff_setup.roll_preview": {**STAFF_PAGE, "staff": 404, "admin": 404},  # no such upload
     "staff_setup.codes": STAFF_PAGE,
     "staff_setup.void_code": POST_ONLY,
+    "staff_setup.roll_codes": POST_ONLY,
     "staff_setup.codes_export": {**STAFF_PAGE, "staff": 404, "admin": 404},  # no such export
     "staff_setup.open_voting": POST_ONLY,
     "staff_setup.close_voting": POST_ONLY,
@@ -213,6 +214,7 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "staff_setup.roll_preview": {**STAFF_PAGE, "staff": 404, "admin": 404},
     "staff_setup.codes": {**STAFF_PAGE, "staff": 422, "admin": 422},
     "staff_setup.void_code": {**STAFF_PAGE, "staff": 422, "admin": 422},
+    "staff_setup.roll_codes": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no district chosen
     "staff_setup.open_voting": {**STAFF_PAGE, "staff": 422, "admin": 422},  # not confirmed
     "staff_setup.close_voting": {**STAFF_PAGE, "staff": 422, "admin": 422},
     "staff_results.run_tally": {**STAFF_PAGE, "staff": 409, "admin": 409},
