@@ -11,7 +11,10 @@ and a bounded number of requests and time:
   receipt, each a real HTTP request with cookies and CSRF tokens;
 - ballot-cast requests/s on their own: sessions are verified and filled first, then only the
   POST /cast requests are timed;
-- p50/p95/p99 latencies, errors by kind, and the ratios to the trivial endpoint.
+- p50/p95/p99 latencies, errors by kind, and the ratios to the trivial endpoint;
+- CPU milliseconds per operation, of the gunicorn processes and of the load generator apart,
+  and the rate those would allow if the machine's cores did nothing else: the figure that
+  tells how far code changes moved things on a machine whose load varies.
 
 The figures are printed, not asserted: the exit status is non-zero only when the benchmark
 itself could not run. The load generator shares the machine with the server.
@@ -52,7 +55,7 @@ DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/pbvote_bench"
 
 
 def _client_process(phase: str, port: int, slug: str, people: list[int], threads: int,
-                    seconds: float, prepare_seconds: float, barrier, results) -> None:
+                    seconds: float, prepare_seconds: float, barrier, timing, results) -> None:
     """One load-generating process: `threads` browsers, each on its own slice of `people`."""
     slugs = sorted(LOAD_POSTCODES)
     slices = [people[i::threads] for i in range(threads)]
@@ -123,7 +126,9 @@ def _client_process(phase: str, port: int, slug: str, people: list[int], threads
         for worker in workers:
             worker.join()
     barrier.wait(timeout=600)
+    timing.set()
     outcome["start"] = time.time()
+    cpu_start = time.process_time()
     deadline = outcome["start"] + seconds
     workers = [threading.Thread(target=run, args=(i, deadline)) for i in range(threads)]
     for worker in workers:
@@ -131,6 +136,7 @@ def _client_process(phase: str, port: int, slug: str, people: list[int], threads
     for worker in workers:
         worker.join()
     outcome["end"] = time.time()
+    outcome["cpu"] = time.process_time() - cpu_start
     outcome["errors"] = dict(outcome["errors"])
     results.put(outcome)
 
@@ -166,18 +172,40 @@ def _kind(error: Exception) -> str:
     return type(error).__name__
 
 
+def group_cpu_seconds(process_group: int) -> float:
+    """User + system CPU seconds of every live process in a process group (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # after the command name: state ppid pgrp … utime (12th) stime (13th)
+        if int(fields[2]) == process_group:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
 def run_phase(phase: str, port: int, slug: str, people: list[int], processes: int,
-              threads: int, seconds: float, prepare_seconds: float = 0.0) -> dict:
+              threads: int, seconds: float, prepare_seconds: float = 0.0,
+              server_group: int | None = None) -> dict:
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(processes)
+    timing = context.Event()
     results = context.Queue()
     children = [context.Process(target=_client_process, args=(
         phase, port, slug, people[i::processes], threads, seconds, prepare_seconds, barrier,
-        results))
+        timing, results))
         for i in range(processes)]
     for child in children:
         child.start()
+    # The cast phase first prepares its sessions: count the server's CPU from the moment
+    # the clients start timing.
+    timing.wait(timeout=prepare_seconds + 600)
+    server_cpu_start = group_cpu_seconds(server_group) if server_group else 0.0
     outcomes = [results.get(timeout=seconds + prepare_seconds + 600) for _ in children]
+    server_cpu = group_cpu_seconds(server_group) - server_cpu_start if server_group else 0.0
     for child in children:
         child.join(timeout=30)
         if child.is_alive():
@@ -191,6 +219,8 @@ def run_phase(phase: str, port: int, slug: str, people: list[int], processes: in
     for outcome in outcomes:
         merged["errors"].update(outcome["errors"])
     merged["seconds"] = max(o["end"] for o in outcomes) - min(o["start"] for o in outcomes)
+    merged["client_cpu"] = sum(o["cpu"] for o in outcomes)
+    merged["server_cpu"] = server_cpu
     merged["rate"] = merged["ok"] / merged["seconds"] if merged["seconds"] > 0 else 0.0
     return merged
 
@@ -254,15 +284,18 @@ def bench_engine(engine: str, options) -> dict:
         server.start()
         # Warm every worker (imports, templates, pools) before measuring.
         run_phase("trivial", port, slug, list(range(200)), 1, 4, 2)
+        group = server.process.pid  # gunicorn runs in a process group of its own
         half = options.roll // 2
         journeys = list(range(0, min(half, options.max_journeys)))
         casts = list(range(half, half + min(options.roll - half, options.max_casts)))
         figures["trivial"] = run_phase("trivial", port, slug, list(range(options.max_trivial)),
-                                       options.processes, options.clients, options.seconds)
+                                       options.processes, options.clients, options.seconds,
+                                       server_group=group)
         figures["journey"] = run_phase("journey", port, slug, journeys, options.processes,
-                                       options.clients, options.seconds)
+                                       options.clients, options.seconds, server_group=group)
         figures["cast"] = run_phase("cast", port, slug, casts, options.processes,
-                                    options.clients, options.seconds, options.prepare_seconds)
+                                    options.clients, options.seconds, options.prepare_seconds,
+                                    server_group=group)
     finally:
         server.stop()
     with app.app_context():
@@ -305,6 +338,18 @@ def print_table(figures: dict, options) -> None:
         print(f"{label:<24}{data['ok']:>8}{data['rate']:>10.1f}{_ms(percentile(latencies, .5)):>9}"
               f"{_ms(percentile(latencies, .95)):>9}{_ms(percentile(latencies, .99)):>9}"
               f"{ratio:>11.3f}")
+    print()
+    print(f"{'CPU per operation':<24}{'server ms':>10}{'clients ms':>11}"
+          f"{'ceiling/s on ' + str(os.cpu_count()) + ' cores':>22}")
+    for label, phase in (("trivial GET", "trivial"), ("full journey", "journey"),
+                         ("cast request", "cast")):
+        data = figures[phase]
+        if not data["ok"]:
+            continue
+        server, client = data["server_cpu"] / data["ok"], data["client_cpu"] / data["ok"]
+        # if the machine did nothing else, this is as fast as this code could go here
+        ceiling = os.cpu_count() / (server + client) if server + client else float("nan")
+        print(f"{label:<24}{server * 1000:>10.2f}{client * 1000:>11.2f}{ceiling:>22.1f}")
     errors = Counter()
     for phase in ("trivial", "journey", "cast"):
         for kind, count in figures[phase]["errors"].items():

@@ -12,6 +12,7 @@ import datetime as dt
 import http.client
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -198,49 +199,127 @@ def server_environment(database_url: str, instance_path: Path, secret: str = "ha
 
 
 class Browser:
-    """One keep-alive HTTP/1.1 connection with a cookie jar; no redirects are followed."""
+    """One keep-alive HTTP/1.1 connection with a cookie jar; no redirects are followed.
+
+    A plain socket rather than http.client: the load generator shares the machine with the
+    server, and http.client's header parsing (the email package) cost it more CPU per
+    request than the rest of the client together.
+    """
 
     def __init__(self, port: int, timeout: float = 10.0):
         self.port = port
         self.timeout = timeout
         self.cookies: dict[str, str] = {}
-        self.connection: http.client.HTTPConnection | None = None
+        self.connection: socket.socket | None = None
+        self._buffer = b""
 
     def request(self, method: str, path: str, form: dict | None = None
                 ) -> tuple[int, dict[str, str], str]:
         """(status, headers with lower-case names, body text). Raises OSError/HTTPException."""
-        if self.connection is None:
-            self.connection = http.client.HTTPConnection("127.0.0.1", self.port,
-                                                         timeout=self.timeout)
-        headers = {"Connection": "keep-alive"}
+        lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}",
+                 "Connection: keep-alive"]
         if self.cookies:
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
+            lines.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        body = b""
         if form is not None:
-            body = urlencode(form, doseq=True)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            body = urlencode(form, doseq=True).encode()
+            lines.append("Content-Type: application/x-www-form-urlencoded")
+        if form is not None or method not in ("GET", "HEAD"):
+            lines.append(f"Content-Length: {len(body)}")
         try:
-            self.connection.request(method, path, body=body, headers=headers)
-            response = self.connection.getresponse()
-            text = response.read().decode("utf-8", errors="replace")
+            if self.connection is not None and not self._still_open():
+                self.close()  # the server closed an idle keep-alive connection: open a new one
+            if self.connection is None:
+                self.connection = socket.create_connection(("127.0.0.1", self.port),
+                                                           timeout=self.timeout)
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                self._buffer = b""
+            self.connection.sendall("\r\n".join(lines).encode() + b"\r\n\r\n" + body)
+            status, headers, cookies, text = self._read_response(method)
         except (OSError, http.client.HTTPException):
             self.close()
             raise
-        for header in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            value = rest.split(";", 1)[0]
-            if value and "expires=thu, 01 jan 1970" not in header.lower():
-                self.cookies[name.strip()] = value
+        for name, value, cleared in cookies:
+            if value and not cleared:
+                self.cookies[name] = value
             else:
-                self.cookies.pop(name.strip(), None)
-        if response.getheader("Connection", "").lower() == "close":
+                self.cookies.pop(name, None)
+        if headers.get("connection", "").lower() == "close":
             self.close()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, text
+        return status, headers, text
+
+    def _still_open(self) -> bool:
+        # Between responses an open connection has nothing to read; a closed one reads as
+        # end of file at once. (A socket with a timeout ignores MSG_DONTWAIT, hence select.)
+        readable, _, _ = select.select([self.connection], [], [], 0)
+        if not readable:
+            return True
+        try:
+            return self.connection.recv(1, socket.MSG_PEEK) != b""
+        except OSError:
+            return False
+
+    def _read_until(self, marker: bytes) -> bytes:
+        while marker not in self._buffer:
+            self._receive()
+        head, _, self._buffer = self._buffer.partition(marker)
+        return head
+
+    def _read_exactly(self, size: int) -> bytes:
+        while len(self._buffer) < size:
+            self._receive()
+        data, self._buffer = self._buffer[:size], self._buffer[size:]
+        return data
+
+    def _receive(self) -> None:
+        chunk = self.connection.recv(65536)
+        if not chunk:
+            raise http.client.RemoteDisconnected("the server closed the connection")
+        self._buffer += chunk
+
+    def _read_response(self, method: str):
+        status_line, *header_lines = self._read_until(b"\r\n\r\n").decode(
+            "latin-1").split("\r\n")
+        parts = status_line.split(" ", 2)
+        if len(parts) < 2 or not parts[1].isdigit():
+            raise http.client.BadStatusLine(status_line)
+        headers: dict[str, str] = {}
+        cookies: list[tuple[str, str, bool]] = []
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            name, value = name.strip().lower(), value.strip()
+            if name == "set-cookie":
+                cookie_name, _, rest = value.partition("=")
+                cookies.append((cookie_name.strip(), rest.split(";", 1)[0],
+                                "expires=thu, 01 jan 1970" in value.lower()))
+            headers[name] = value
+        status = int(parts[1])
+        if method == "HEAD" or status in (204, 304):
+            body = b""
+        elif "content-length" in headers:
+            body = self._read_exactly(int(headers["content-length"]))
+        elif headers.get("transfer-encoding", "").lower() == "chunked":
+            pieces = []
+            while size := int(self._read_until(b"\r\n").split(b";")[0], 16):
+                pieces.append(self._read_exactly(size))
+                self._read_until(b"\r\n")
+            self._read_until(b"\r\n")  # the empty trailer
+            body = b"".join(pieces)
+        else:  # the body runs to the end of the connection
+            try:
+                while True:
+                    self._receive()
+            except http.client.RemoteDisconnected:
+                pass
+            body, self._buffer = self._buffer, b""
+            headers["connection"] = "close"
+        return status, headers, cookies, body.decode("utf-8", errors="replace")
 
     def close(self) -> None:
         if self.connection is not None:
             self.connection.close()
             self.connection = None
+            self._buffer = b""
 
 
 def csrf_from(html: str) -> str:
