@@ -82,6 +82,9 @@ class Cycle(db.Model):
     def district_by_slug(self, slug: str) -> District | None:
         return next((d for d in self.districts if d.slug == slug), None)
 
+    def district_by_id(self, district_id: int) -> District | None:
+        return next((d for d in self.districts if d.id == district_id), None)
+
 
 class Phase(db.Model):
     """A dated window of the cycle; windows of one cycle do not overlap."""

@@ -195,11 +195,10 @@ def verify_by_roll(cycle: Cycle, district: District, last_name: str, birth_date:
     entry = candidates[0] if candidates else None
     record = None
     if entry is not None:
-        # the entry's district by id from the cycle in hand: loading it would cost a query
-        entry_district = next((d.slug for d in cycle.districts if d.id == entry.district_id),
-                              None)
         record = eligibility.RollRecord(
-            district=entry_district, last_name_key=eligibility.normalise_name(last_name),
+            # from the cycle in hand: entry.district would cost a query
+            district=cycle.district_by_id(entry.district_id).slug,
+            last_name_key=eligibility.normalise_name(last_name),
             birth_date=entry.birth_date,
             postcode_key=eligibility.normalise_postcode(postcode_or_roll), roll_number=None)
     reasons = eligibility.check_roll_match(rules, record, district.slug, last_name, birth_date,
@@ -275,8 +274,7 @@ def cast_ballot(voter: VerifiedVoter, selections, *, channel: str = "online", si
     now = now or utcnow()
     if cycle is None or cycle.id != voter.cycle_id:
         cycle = db.session.get(Cycle, voter.cycle_id)
-    district = next((d for d in cycle.districts if d.id == voter.district_id),
-                    None) if cycle is not None else None
+    district = cycle.district_by_id(voter.district_id) if cycle is not None else None
     if cycle is None or district is None or district.cycle_id != cycle.id:
         raise NotEligible(_("This ballot does not belong to this cycle."))
     _require_voting_open(cycle, now)

@@ -39,7 +39,7 @@ def _require_verified_voter():
     voter = _session_voter()
     if voter is None:
         return redirect(url_for("vote.start"))
-    g.district = next((d for d in g.cycle.districts if d.id == voter.district_id), None)
+    g.district = g.cycle.district_by_id(voter.district_id)
     if g.district is None:
         return redirect(url_for("vote.start"))
     g.voter = voter
