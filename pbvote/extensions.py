@@ -75,11 +75,13 @@ def init_app(app) -> None:
     # placeholders itself); outside a request it answers in English.
     from babel.numbers import get_decimal_symbol
     from flask import has_request_context
-    from flask_babel import format_decimal, get_locale, get_translations
+    from flask_babel import format_decimal, get_locale
+
+    from pbvote.web.i18n import request_translations
 
     i18n_hook.install(
-        lambda text: get_translations().gettext(text) if has_request_context() else None,
-        lambda one, many, n: (get_translations().ngettext(one, many, n)
+        lambda text: request_translations().gettext(text) if has_request_context() else None,
+        lambda one, many, n: (request_translations().ngettext(one, many, n)
                               if has_request_context() else None),
         lambda value: format_decimal(value) if has_request_context() else None,
         _ordinal,
