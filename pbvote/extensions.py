@@ -14,7 +14,9 @@ from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import Pool
 
+from pbvote import sqlite_writers
 from pbvote.db import WRITE_INTENT, request_writes
 
 NAMING_CONVENTION = {
@@ -156,5 +158,24 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
 
 @event.listens_for(Engine, "begin")
 def _begin_sqlite(connection) -> None:
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if WRITE_INTENT.get() else "BEGIN")
+    if connection.dialect.name != "sqlite":
+        return
+    if WRITE_INTENT.get():
+        sqlite_writers.wait_for_turn(connection.info, connection.engine.url.database)
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
+
+
+@event.listens_for(Pool, "checkin")
+def _end_sqlite_writer_turn(_dbapi_connection, record) -> None:
+    # back in the pool: its transaction has committed or rolled back
+    if record is not None:
+        sqlite_writers.end_turn(record.info)
+
+
+@event.listens_for(Pool, "close")
+@event.listens_for(Pool, "invalidate")
+def _forget_sqlite_writer(_dbapi_connection, record, *_exception) -> None:
+    if record is not None:
+        sqlite_writers.forget_connection(record.info)
