@@ -26,6 +26,17 @@ def get_or_create_chain(name: str) -> Chain:
 
 def append(chain_id: int, kind: str, data: dict) -> LogEntry:
     """Append one entry under a lock on the chain's head row, so appends never fork."""
+    entry = stage_append(chain_id, kind, data)
+    db.session.flush()
+    return entry
+
+
+def stage_append(chain_id: int, kind: str, data: dict) -> LogEntry:
+    """As append, but unflushed: the caller flushes the entry with the rows that go with it.
+
+    The head row is locked here all the same, and stays locked until commit; what is staged
+    can be taken back with withdraw_staged before that flush.
+    """
     chain = db.session.scalar(for_update(select(Chain).where(Chain.id == chain_id)))
     position = chain.length + 1
     text = canonical_json({"position": position, "kind": kind, "data": data})
@@ -35,8 +46,17 @@ def append(chain_id: int, kind: str, data: dict) -> LogEntry:
     chain.length = position
     chain.head_hash = digest
     db.session.add(entry)
-    db.session.flush()
     return entry
+
+
+def withdraw_staged(entry: LogEntry) -> None:
+    """Take back the last entry stage_append gave, before it was flushed."""
+    chain = db.session.get(Chain, entry.chain_id)  # in the identity map: no query
+    if chain.length != entry.position:
+        raise ValueError("only the chain's last staged entry can be withdrawn")
+    chain.length = entry.position - 1
+    chain.head_hash = entry.previous_hash
+    db.session.expunge(entry)
 
 
 def record_action(chain_id: int, action: str, actor: str, details: dict) -> LogEntry:

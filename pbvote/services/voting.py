@@ -262,9 +262,12 @@ def cast_ballot(voter: VerifiedVoter, selections, *, channel: str = "online", si
                 now: dt.datetime | None = None, cycle: Cycle | None = None) -> CastReceipt:
     """Write the participation and the ballot together, or nothing.
 
-    Order: lock the eligibility row, check, insert participation, append to the chain
-    (which locks its head), insert the ballot. The unique constraint on participation
-    is the backstop against a double vote that slipped past the lock.
+    The ballot is checked before any lock is taken. Then: lock the eligibility row, check
+    it has not voted, lock the chain's head and stage the entry, and flush the
+    participation, entry and ballot together. Everything from the first lock to the commit
+    holds up every other cast (SQLite's one writer, the chain head on PostgreSQL), so that
+    span does only the queries it must and a single flush. The unique constraint on
+    participation is the backstop against a double vote that slipped past the lock.
 
     `cycle` may be the one voting_cycle gave this request, whose revision was checked in
     this request; otherwise the cycle is loaded here.
@@ -278,26 +281,26 @@ def cast_ballot(voter: VerifiedVoter, selections, *, channel: str = "online", si
     if cycle is None or district is None or district.cycle_id != cycle.id:
         raise NotEligible(_("This ballot does not belong to this cycle."))
     _require_voting_open(cycle, now)
-    _lock_eligibility(voter)
-
     design = district.ballot_design()
     reasons = ballots.validate_ballot(design, district.project_costs(), selections)
     if reasons:
         raise BallotRejected(reasons)
+    stored_selections = ballots.selections_to_json(design, selections)
+
+    _lock_eligibility(voter)
     if _already_participated(cycle.id, district.id, voter.identity_hash):
         raise AlreadyVoted()
-
-    db.session.add(Participation(
+    participation = Participation(
         id=secrets.token_hex(16), cycle_id=cycle.id, district_id=district.id,
         identity_hash=voter.identity_hash, channel=channel, site=site,
-        voted_on=_today(cycle, now)))
+        voted_on=_today(cycle, now))
     try:
-        db.session.flush()
+        return _append_ballot(cycle, district, stored_selections, channel,
+                              participation=participation)
     except IntegrityError as error:
-        raise AlreadyVoted() from error
-
-    return _append_ballot(cycle, district, ballots.selections_to_json(design, selections),
-                          channel)
+        if "participation" in str(error.orig):
+            raise AlreadyVoted() from error
+        raise
 
 
 #: in-person channels whose participation was written earlier, at the check-in desk
@@ -325,23 +328,28 @@ def record_in_person_ballot(cycle: Cycle, district: District, selections, *, cha
 
 
 def _append_ballot(cycle: Cycle, district: District, stored_selections, channel: str,
-                   extra: dict | None = None) -> CastReceipt:
-    """Append the ballot's chain entry (drawing a new id if its receipt collides) and store
-    the ballot row at that position."""
+                   extra: dict | None = None, participation: Participation | None = None
+                   ) -> CastReceipt:
+    """Stage the ballot's chain entry (drawing a new id if its receipt collides), then flush
+    it with the ballot row at that position and the participation, if any, in one go."""
     while True:
         ballot_id = secrets.token_hex(16)
-        entry = log.append(cycle.chain_id, "ballot", {
+        entry = log.stage_append(cycle.chain_id, "ballot", {
             "ballot_id": ballot_id, "cycle": cycle.slug, "district": district.slug,
             "channel": channel,
             "selections": stored_selections,
             **(extra or {}),
         })
         receipt = receipt_from_entry_hash(entry.entry_hash)
-        if not _receipt_taken(cycle.id, receipt):
+        with db.session.no_autoflush:
+            taken = _receipt_taken(cycle.id, receipt)
+        if not taken:
             break
-        # A 50-bit receipt collided: drop this entry and draw a new ballot id.
-        _undo_last_append(cycle.chain_id, entry)
+        # A 50-bit receipt collided: withdraw this entry and draw a new ballot id.
+        log.withdraw_staged(entry)
 
+    if participation is not None:
+        db.session.add(participation)
     db.session.add(Ballot(
         id=ballot_id, cycle_id=cycle.id, district_id=district.id,
         channel=channel,
@@ -382,13 +390,3 @@ def _lock_eligibility(voter: VerifiedVoter) -> None:
 def _receipt_taken(cycle_id: int, receipt: str) -> bool:
     return bool(db.session.scalar(select(exists().where(
         Ballot.cycle_id == cycle_id, Ballot.receipt == receipt))))
-
-
-def _undo_last_append(chain_id: int, entry) -> None:
-    from pbvote.models import Chain
-
-    chain = db.session.get(Chain, chain_id)
-    chain.length = entry.position - 1
-    chain.head_hash = entry.previous_hash
-    db.session.delete(entry)
-    db.session.flush()

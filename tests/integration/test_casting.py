@@ -227,3 +227,58 @@ def test_participation_stores_only_the_day(app_context):
     assert participation.channel == "online"
     assert participation.identity_hash == voter.identity_hash
     assert project_code("ranked", "A") == "RA-A"
+
+
+def test_a_colliding_receipt_is_drawn_again_and_the_chain_stays_whole(app_context, monkeypatch):
+    """The 50-bit receipt of a staged entry can collide with a stored one: that entry is
+    withdrawn before anything is flushed and a new ballot id is drawn."""
+    from pbvote.models import LogEntry
+    from pbvote.services.log import verify_stored_chain
+
+    with write_intent():
+        made = make_cycle()
+        cycle = db.session.get(Cycle, made.cycle_id)
+        first = _verified(cycle, made, "approval")
+        taken = voting.cast_ballot(first, VALID_SELECTIONS["approval"]).receipt
+        db.session.commit()
+
+        real = voting.receipt_from_entry_hash
+        drawn: list[str] = []
+
+        def collide_once(entry_hash: str) -> str:
+            drawn.append(real(entry_hash) if drawn else taken)
+            return drawn[-1]
+
+        monkeypatch.setattr(voting, "receipt_from_entry_hash", collide_once)
+        second = voting.cast_ballot(_verified(cycle, made, "knapsack"),
+                                    VALID_SELECTIONS["knapsack"])
+        db.session.commit()
+    assert len(drawn) == 2 and drawn[0] == taken
+    assert second.receipt == drawn[1] != taken
+    assert _counts(made.cycle_id) == (2, 2)
+    positions = db.session.scalars(select(LogEntry.position).where(
+        LogEntry.chain_id == cycle.chain_id).order_by(LogEntry.position)).all()
+    assert positions == list(range(1, len(positions) + 1))
+    assert verify_stored_chain(cycle.chain_id).ok
+
+
+def test_a_double_vote_past_the_check_is_stopped_by_the_constraint(app_context, monkeypatch):
+    """The unique participation row is the backstop: with the check before it skipped, the
+    second cast is refused as already voted and stores nothing."""
+    with write_intent():
+        made = make_cycle()
+        cycle = db.session.get(Cycle, made.cycle_id)
+        voter = _verified(cycle, made, "approval")
+        voting.cast_ballot(voter, VALID_SELECTIONS["approval"])
+        db.session.commit()
+        monkeypatch.setattr(voting, "_already_participated", lambda *args: False)
+        with pytest.raises(AlreadyVoted):
+            voting.cast_ballot(voter, VALID_SELECTIONS["approval"])
+        db.session.rollback()
+    assert _counts(made.cycle_id) == (1, 1)
+
+
+def _verified(cycle, made, kind):
+    person = made.people[kind]
+    return voting.verify_by_roll(cycle, _district(made.cycle_id, kind), person.last_name,
+                                 person.birth_date, person.postcode)
