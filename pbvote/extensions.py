@@ -37,7 +37,26 @@ migrate = Migrate(compare_type=True, render_as_batch=True)
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
-login_manager = LoginManager()
+
+
+class AccountLoginManager(LoginManager):
+    """Flask-Login, with its session protection kept to sessions that hold an account.
+
+    In "strong" mode Flask-Login treats any session without its own `_id` key as stolen:
+    it drops its keys and marks a remember cookie for deletion. A resident's voting session
+    holds no account, so every page they opened was answered with a re-signed session
+    cookie and a deleted remember_token cookie, for nothing to protect.
+    """
+
+    def _session_protection_failed(self):
+        from flask import session
+
+        if "_user_id" not in session:
+            return False
+        return super()._session_protection_failed()
+
+
+login_manager = AccountLoginManager()
 # "strong": a session cookie replayed from another address or browser is dropped.
 login_manager.session_protection = "strong"
 login_manager.login_view = "auth.login"

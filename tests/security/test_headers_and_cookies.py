@@ -91,6 +91,17 @@ def test_cookies_are_httponly_and_samesite_in_testing_and_development(app):
     assert "Strict-Transport-Security" not in response.headers  # plain HTTP in development
 
 
+def test_a_voters_pages_leave_their_cookies_alone(app):
+    """Flask-Login's session protection guards sessions that hold an account. A voter's
+    session holds none: reading a page must not re-issue it or delete a remember cookie."""
+    made = committed_cycle(app)
+    client = visitor_client(app, "voter", made)
+    for path in (f"/cycles/{made.slug}/vote/ballot", f"/cycles/{made.slug}/vote/ballot"):
+        response = client.get(path)
+        assert response.status_code == 200
+    assert response.headers.getlist("Set-Cookie") == []
+
+
 @pytest.fixture
 def production_app(engine_name, migrated_urls, tmp_path, monkeypatch):
     monkeypatch.setenv("PBVOTE_INSTANCE_PATH", str(tmp_path / "instance"))
