@@ -5,6 +5,8 @@ from functools import lru_cache
 
 from flask import Blueprint, redirect, request, url_for
 from flask.globals import _cv_app
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 from pbvote.web.guards import allow_anyone, set_policy
 
@@ -134,6 +136,25 @@ def request_translations():
     return translations
 
 
+@pass_eval_context
+def _template_gettext(eval_context, text: str, **variables) -> str:
+    """What Jinja's newstyle gettext does: the translation is trusted markup, the variables
+    are escaped, and the text is always %-formatted so "%%" reads the same everywhere."""
+    translated = request_translations().ugettext(text)
+    if eval_context.autoescape:
+        translated = Markup(translated)
+    return translated % variables
+
+
+@pass_eval_context
+def _template_ngettext(eval_context, singular: str, plural: str, num: int, **variables) -> str:
+    variables.setdefault("num", num)
+    translated = request_translations().ungettext(singular, plural, num)
+    if eval_context.autoescape:
+        translated = Markup(translated)
+    return translated % variables
+
+
 def register_globals(app) -> None:
     from flask_babel import get_locale
 
@@ -145,6 +166,9 @@ def register_globals(app) -> None:
         npgettext=lambda context, one, many, n: request_translations().unpgettext(
             context, one, many, n),
         newstyle=True)
+    # `_` and `ngettext` called directly: Jinja's own pass through two more context calls
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext,
+                                 ngettext=_template_ngettext)
     app.add_template_filter(number, "number")
 
     @app.before_request
