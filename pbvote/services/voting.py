@@ -80,6 +80,7 @@ def _load_cycle(session, slug: str) -> Cycle:
 
 _CACHED_CYCLES_MAX = 64
 #: Core text, not an ORM select: run on every request, it cost twice as much through the ORM
+# English: SQL, not a message
 _CYCLE_REVISION = text("SELECT id, config_revision FROM cycle WHERE slug = :slug")
 
 
