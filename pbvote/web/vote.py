@@ -108,14 +108,18 @@ def verify(district_slug: str):
     district = g.cycle.district_by_slug(district_slug)
     if district is None:
         abort(404)
-    roll_form, code_form = RollCheckForm(prefix="roll"), AccessCodeForm(prefix="code")
     allowed = set(g.cycle.method_list)
     error, reasons, status = None, [], 200
+    roll_form = code_form = None
     if request.method == "POST":
         method = request.form.get("method")
-        form = roll_form if method == "roll" else code_form if method == "code" else None
-        if form is None or method not in allowed:
+        if method not in allowed or method not in ("roll", "code"):
             abort(400)
+        # only the form that was posted: a check that lets the resident through renders none
+        if method == "roll":
+            form = roll_form = RollCheckForm(prefix="roll")
+        else:
+            form = code_form = AccessCodeForm(prefix="code")
         if form.validate_on_submit():
             try:
                 if method == "roll":
@@ -134,7 +138,8 @@ def verify(district_slug: str):
         else:
             error, status = "Please correct the fields marked below.", 422
     return render_template("vote/verify.html", cycle=g.cycle, district=district,
-                           roll_form=roll_form, code_form=code_form, allowed=allowed,
+                           roll_form=roll_form or RollCheckForm(prefix="roll"),
+                           code_form=code_form or AccessCodeForm(prefix="code"), allowed=allowed,
                            error=error, reasons=reasons), status
 
 
