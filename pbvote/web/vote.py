@@ -14,6 +14,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 
 from pbvote import ballots, eligibility
 from pbvote.db import reads_only, utcnow
@@ -136,7 +137,7 @@ def verify(district_slug: str):
                                     "expires": time.time() + VERIFIED_SESSION_SECONDS}
                 return redirect(url_for("vote.ballot"))
         else:
-            error, status = "Please correct the fields marked below.", 422
+            error, status = _("Please correct the fields marked below."), 422
     return render_template("vote/verify.html", cycle=g.cycle, district=district,
                            roll_form=roll_form or RollCheckForm(prefix="roll"),
                            code_form=code_form or AccessCodeForm(prefix="code"), allowed=allowed,

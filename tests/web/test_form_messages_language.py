@@ -10,6 +10,9 @@ from tests.factories import make_cycle
 
 MESSAGES = {"en": "This field is required.", "es": "Este campo es obligatorio.",
             "zh_Hans": "该字段是必填字段。"}
+#: the page's own summary above those messages
+SUMMARIES = {"en": "Please correct the fields marked below.",
+             "es": "Corrija los campos marcados abajo.", "zh_Hans": "请更正下面标出的字段。"}
 
 
 def test_a_missing_field_is_reported_in_each_readers_language(app):
@@ -27,5 +30,6 @@ def test_a_missing_field_is_reported_in_each_readers_language(app):
                 "roll-birth_date": "1980-01-01", "roll-postcode_or_roll": "10001"})
             assert response.status_code == 422
             assert message in response.text
+            assert SUMMARIES[locale] in response.text
             others = [m for code, m in MESSAGES.items() if code != locale]
             assert not any(other in response.text for other in others)
