@@ -45,20 +45,39 @@ def translations_of(object_type: str, object_id: int) -> dict[tuple[str, str], s
 
 def translated_text(obj: object, field: str, locale: str,
                     cache: dict | None = None) -> str:
-    """The field in `locale` when a translation exists, else the original."""
+    """The field in `locale` when a translation exists, else the original.
+
+    With a `cache` (one per request), the first object asked for brings the translations of
+    every object of its type in its cycle, in one query: a ballot or idea board lists many,
+    and one query per object was an N+1 for every reader not reading English.
+    """
     object_type = object_type_of(obj)
     if object_type is None:  # not a translatable object: whatever the template would show
         return obj.get(field, "") if isinstance(obj, Mapping) else getattr(obj, field, "")
     original = getattr(obj, field)
     if locale not in TRANSLATION_LOCALES:
         return original
-    key = (object_type, obj.id)
-    if cache is None or key not in cache:
-        found = translations_of(object_type, obj.id)
-        if cache is None:
-            return found.get((locale, field)) or original
-        cache[key] = found
-    return cache[key].get((locale, field)) or original
+    if cache is None:
+        return translations_of(object_type, obj.id).get((locale, field)) or original
+    fetched = (object_type, "cycle", obj.cycle_id)
+    if fetched not in cache:
+        cache.update(_translations_in_cycle(object_type, obj.cycle_id))
+        cache[fetched] = True
+    return cache.get((object_type, obj.id), {}).get((locale, field)) or original
+
+
+def _translations_in_cycle(object_type: str, cycle_id: int) -> dict:
+    """(object type, id) → {(locale, field): text} for every translated object of a cycle."""
+    model = Project if object_type == "project" else Proposal
+    rows = db.session.execute(
+        select(ContentTranslation.object_id, ContentTranslation.locale,
+               ContentTranslation.field, ContentTranslation.text)
+        .join(model, model.id == ContentTranslation.object_id)
+        .where(ContentTranslation.object_type == object_type, model.cycle_id == cycle_id))
+    found: dict = {}
+    for object_id, locale, field, text in rows:
+        found.setdefault((object_type, object_id), {})[(locale, field)] = text
+    return found
 
 
 def save_translations(obj: Project | Proposal, texts: Mapping[tuple[str, str], str],
