@@ -9,6 +9,7 @@ on one machine, which the kill -9 test covers.
 from __future__ import annotations
 
 import os
+import secrets
 import threading
 
 import pytest
@@ -43,12 +44,17 @@ def _postgresql_configured():
 def two_servers(app, start_server):
     import redis
 
-    # Start from an empty rate-limit store: counts from an earlier run may still be in it.
-    redis.Redis.from_url(REDIS_URI).flushdb()
+    # Keys of this test only: another run on the same Redis, or an earlier one, neither
+    # counts towards these limits nor loses its own counts to a flush.
+    prefix = f"pbvote-test-{secrets.token_hex(4)}"
     slug = seed_load_cycle(app, 300)
-    servers = [start_server(workers=2, threads=2, PBVOTE_RATELIMIT_STORAGE_URI=REDIS_URI)
+    servers = [start_server(workers=2, threads=2, PBVOTE_RATELIMIT_STORAGE_URI=REDIS_URI,
+                            PBVOTE_RATELIMIT_KEY_PREFIX=prefix)
                for _ in range(2)]
-    return slug, servers
+    yield slug, servers, prefix
+    store = redis.Redis.from_url(REDIS_URI)
+    for key in store.scan_iter(match=f"*{prefix}*"):
+        store.delete(key)
 
 
 def _prepared_voter(port: int, slug: str, number: int) -> Voter:
@@ -84,7 +90,7 @@ def _cast_all_at_once(voters: list[Voter]) -> list[str]:
 
 
 def test_one_identity_through_both_servers_gets_one_ballot(app, two_servers):
-    slug, servers = two_servers
+    slug, servers, _prefix = two_servers
     people = range(5)
     sessions_per_person = 6
     for number in people:
@@ -101,7 +107,7 @@ def test_one_identity_through_both_servers_gets_one_ballot(app, two_servers):
 
 
 def test_concurrent_casts_through_both_servers_keep_one_ordered_chain(app, two_servers):
-    slug, servers = two_servers
+    slug, servers, _prefix = two_servers
     voters = [_prepared_voter(servers[number % 2].port, slug, number)
               for number in range(100, 140)]
     outcomes = _cast_all_at_once(voters)
@@ -119,7 +125,7 @@ def test_concurrent_casts_through_both_servers_keep_one_ordered_chain(app, two_s
 
 def test_rate_limits_are_counted_across_both_servers(app, two_servers):
     """Staff sign-in allows 10 attempts a minute per address, across all servers together."""
-    _, servers = two_servers
+    _, servers, prefix = two_servers
     limit = int(app.config.get("SIGN_IN_RATE_LIMIT", "10/minute").split("/")[0])
     statuses = []
     for attempt in range(limit + 1):
@@ -134,3 +140,7 @@ def test_rate_limits_are_counted_across_both_servers(app, two_servers):
     # With per-server (memory) storage each server would allow `limit` on its own.
     assert statuses[:limit] == [401] * limit, statuses
     assert statuses[limit] == 429, statuses
+    import redis
+
+    assert any(redis.Redis.from_url(REDIS_URI).scan_iter(match=f"*{prefix}*")), \
+        "the counts are not under this test's key prefix"
