@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -13,6 +13,7 @@ from pbvote.models import AccessCode, Ballot, Cycle, Participation
 from pbvote.services import voting
 from pbvote.services.errors import AlreadyVoted, BallotRejected, NotEligible, VotingClosed
 from tests.factories import make_cycle, project_code
+from tests.race_helpers import race
 
 VALID_SELECTIONS = {
     "approval": ("AP-A", "AP-B"),
@@ -178,34 +179,10 @@ def test_twenty_threads_casting_for_one_identity_store_exactly_one_ballot(app):
                                       person.last_name, person.birth_date, person.postcode)
         db.session.commit()
 
-    start = threading.Barrier(20)
-    outcomes: list[str] = []
-    lock = threading.Lock()
-
-    def cast_once():
-        with app.app_context(), write_intent():
-            start.wait()
-            try:
-                voting.cast_ballot(voter, VALID_SELECTIONS["approval"])
-                db.session.commit()
-                result = "cast"
-            except AlreadyVoted:
-                db.session.rollback()
-                result = "already voted"
-            except Exception as error:  # anything else is a failure to report
-                db.session.rollback()
-                result = f"error: {error!r}"
-            finally:
-                db.session.remove()
-            with lock:
-                outcomes.append(result)
-
-    threads = [threading.Thread(target=cast_once) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert sorted(outcomes) == ["already voted"] * 19 + ["cast"]
+    outcomes = race(app, [("cast", partial(voting.cast_ballot, voter,
+                                           VALID_SELECTIONS["approval"]))] * 20,
+                    refused="already voted")
+    assert outcomes == ["already voted"] * 19 + ["cast"]
     with app.app_context():
         assert _counts(made.cycle_id) == (1, 1)
         from pbvote.services.log import verify_stored_chain

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -26,6 +26,7 @@ from pbvote.services.errors import AlreadyVoted, BallotRejected, NotEligible, Vo
 from pbvote.services.in_person import InPersonRefused, reading
 from pbvote.services.tally import count_district
 from tests.factories import make_cycle
+from tests.race_helpers import race
 from tests.staff_helpers import make_account
 
 APPROVAL_VOTE = ("AP-A", "AP-B")
@@ -159,44 +160,18 @@ def _race_for_one_identity(app, staff_id: int, slug: str,
         voter = _online_voter(made)
         entry_id = _roll_entry_id(made)
         db.session.commit()
-    start = threading.Barrier(2)
-    outcomes: list[str] = []
-    lock = threading.Lock()
+    def check_in():
+        in_person.check_in(_cycle(voter.cycle_id), entry_id, site="Library", id_checked=True,
+                           handout="paper", actor=_account(staff_id))
 
-    def attempt(kind: str):
-        with app.app_context(), write_intent():
-            start.wait()
-            try:
-                if kind == "online":
-                    voting.cast_ballot(voter, APPROVAL_VOTE)
-                else:
-                    in_person.check_in(_cycle(voter.cycle_id), entry_id, site="Library",
-                                       id_checked=True, handout="paper",
-                                       actor=_account(staff_id))
-                db.session.commit()
-                result = kind
-            except AlreadyVoted:
-                db.session.rollback()
-                result = "refused"
-            except Exception as error:  # anything else is a failure to report
-                db.session.rollback()
-                result = f"error: {error!r}"
-            finally:
-                db.session.remove()
-            with lock:
-                outcomes.append(result)
-
-    threads = [threading.Thread(target=attempt, args=(kind,)) for kind in kinds]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    outcomes = race(app, [(kind, partial(voting.cast_ballot, voter, APPROVAL_VOTE)
+                           if kind == "online" else check_in) for kind in kinds])
     with app.app_context():
         assert _count(Participation, cycle_id=made.cycle_id) == 1
         winner = db.session.scalar(select(Participation.channel).where(
             Participation.cycle_id == made.cycle_id))
         assert _count(Ballot, cycle_id=made.cycle_id) == (1 if winner == "online" else 0)
-    return sorted(outcomes)
+    return outcomes
 
 
 def test_concurrent_check_in_and_online_ballot_leave_one_participation(app):

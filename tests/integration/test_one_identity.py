@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import threading
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select
@@ -17,6 +17,7 @@ from pbvote.models import AccessCode, Account, Cycle, LogEntry, Participation, R
 from pbvote.services import codes, in_person, publication, roll_import, voting
 from pbvote.services.errors import AlreadyVoted, NotEligible, NotFound
 from tests.factories import make_cycle
+from tests.race_helpers import race
 from tests.staff_helpers import make_account
 
 APPROVAL_VOTE = ("AP-A", "AP-B")
@@ -114,41 +115,16 @@ def _race(app, slug: str, kinds: tuple[str, str], staff_id: int) -> list[str]:
         db.session.commit()
         voters = {kind: _verify(made, kind, code) for kind in kinds if kind != "desk"}
         entry_id = _entry(made).id
-    start = threading.Barrier(len(kinds))
-    outcomes: list[str] = []
-    lock = threading.Lock()
+    def check_in():
+        in_person.check_in(_cycle(made.cycle_id), entry_id, site="Library", id_checked=True,
+                           handout="paper", actor=db.session.get(Account, staff_id))
 
-    def attempt(kind: str):
-        with app.app_context(), write_intent():
-            start.wait()
-            try:
-                if kind == "desk":
-                    in_person.check_in(_cycle(made.cycle_id), entry_id, site="Library",
-                                       id_checked=True, handout="paper",
-                                       actor=db.session.get(Account, staff_id))
-                else:
-                    voting.cast_ballot(voters[kind], APPROVAL_VOTE)
-                db.session.commit()
-                result = kind
-            except AlreadyVoted:
-                db.session.rollback()
-                result = "refused"
-            except Exception as error:  # anything else is a failure to report
-                db.session.rollback()
-                result = f"error: {error!r}"
-            finally:
-                db.session.remove()
-            with lock:
-                outcomes.append(result)
-
-    threads = [threading.Thread(target=attempt, args=(kind,)) for kind in kinds]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    outcomes = race(app, [(kind, check_in if kind == "desk" else
+                           partial(voting.cast_ballot, voters[kind], APPROVAL_VOTE))
+                          for kind in kinds])
     with app.app_context():
         assert _participations(made.cycle_id) == 1
-    return sorted(outcomes)
+    return outcomes
 
 
 @pytest.mark.parametrize("rival", ["roll", "desk"])
