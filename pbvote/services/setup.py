@@ -72,9 +72,9 @@ def _refuse_frozen(cycle: Cycle, what: list[str], now: dt.datetime | None) -> No
     if what and voting_has_opened(cycle, now):
         freeze_if_due(cycle, now)
         error = ConfigurationFrozen(
-            "Voting has opened, so this can no longer change: " + ", ".join(what) + ". "
-            "These settings decide how ballots are cast and counted and are fixed in the "
-            "published manifest.")
+            _("Voting has opened, so this can no longer change: %(what)s. These settings "
+              "decide how ballots are cast and counted and are fixed in the published "
+              "manifest.", what=", ".join(what)))
         error.reasons = [Reason(name, "frozen", _("%(name)s is frozen since voting opened.",
                                                   name=name))
                          for name in what]

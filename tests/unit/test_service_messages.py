@@ -102,6 +102,11 @@ def untranslated(path: Path) -> list[str]:
         elif isinstance(node, ast.Assign) and any(_name(t) == "lines" for t in node.targets):
             problems += _untranslated_prose(node.value)
     exceptions = _exception_classes(tree)
+    for node in ast.walk(tree):
+        # a refusal built first and raised later (`error = Refusal(…)`, then `raise error`)
+        if isinstance(node, ast.Call) and _name(node.func) in exceptions:
+            for arg in [*node.args, *(k.value for k in node.keywords)]:
+                problems += _untranslated_prose(arg)
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and node.name in exceptions:
             for item in node.body:
