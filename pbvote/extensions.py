@@ -180,7 +180,8 @@ def _begin_sqlite(connection) -> None:
     if connection.dialect.name != "sqlite":
         return
     if WRITE_INTENT.get():
-        sqlite_writers.wait_for_turn(connection.info, connection.engine.url.database)
+        sqlite_writers.wait_for_turn(connection.info, connection.engine.url.database,
+                                     timeout=_sqlite_busy_timeout["ms"] / 1000)
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     else:
         connection.exec_driver_sql("BEGIN")

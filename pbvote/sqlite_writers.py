@@ -9,6 +9,11 @@ which is after COMMIT or ROLLBACK. The kernel wakes a waiter as soon as the lock
 across every thread and worker process of every server on the file, and frees it if the
 holder dies (kill -9). SQLite's own locking is unchanged underneath, so anything that does
 not use this queue (the sqlite3 shell, a backup) is still kept out by it.
+
+Within a process the threads first queue on a lock of the process's own, which takes a
+timeout: at most one thread per process waits on the file, and a writer that has waited as
+long as SQLite's busy timeout gives up its place and is left to SQLite, which then reports
+"database is locked" as it always did, instead of waiting for ever behind a stuck writer.
 """
 from __future__ import annotations
 
@@ -22,6 +27,8 @@ _HOLDER = "pbvote_writers_holder"
 _holders_guard = threading.Lock()
 #: thread id → turns that thread holds; a thread never waits for a turn it already has
 _turns_held: dict[int, int] = {}
+#: lock file → this process's turn on it (threads of one process queue here first)
+_process_turns: dict[str, threading.Lock] = {}
 
 
 def lock_path(database: str | None) -> str | None:
@@ -31,35 +38,45 @@ def lock_path(database: str | None) -> str | None:
     return f"{database}-writers"
 
 
-def wait_for_turn(connection_info: dict, database: str | None) -> None:
-    """Block until this connection may write; call before BEGIN IMMEDIATE."""
+def wait_for_turn(connection_info: dict, database: str | None, timeout: float) -> None:
+    """Block until this connection may write; call before BEGIN IMMEDIATE.
+
+    Gives up after `timeout` seconds in this process's queue, leaving the wait to SQLite.
+    """
     if _HOLDER in connection_info:
         return
     thread = threading.get_ident()
+    path = lock_path(database)
     with _holders_guard:
         # A second writing connection in the same thread would wait on itself for ever;
         # leave it to SQLite's busy timeout, which reports "database is locked" instead.
-        if _turns_held.get(thread):
+        if path is None or _turns_held.get(thread):
             return
-    path = lock_path(database)
-    if path is None:
+        process_turn = _process_turns.setdefault(path, threading.Lock())
+    if not process_turn.acquire(timeout=timeout):
         return
-    descriptor = connection_info.get(_LOCK_FD)
-    if descriptor is None:
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        connection_info[_LOCK_FD] = descriptor
-    fcntl.flock(descriptor, fcntl.LOCK_EX)  # releases the GIL while it waits
-    connection_info[_HOLDER] = thread
+    try:
+        descriptor = connection_info.get(_LOCK_FD)
+        if descriptor is None:
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            connection_info[_LOCK_FD] = descriptor
+        fcntl.flock(descriptor, fcntl.LOCK_EX)  # releases the GIL while it waits
+    except BaseException:
+        process_turn.release()
+        raise
+    connection_info[_HOLDER] = (thread, process_turn)
     with _holders_guard:
         _turns_held[thread] = _turns_held.get(thread, 0) + 1
 
 
 def end_turn(connection_info: dict) -> None:
     """Let the next writer in; call once the connection's transaction has ended."""
-    thread = connection_info.pop(_HOLDER, None)
-    if thread is None:
+    holder = connection_info.pop(_HOLDER, None)
+    if holder is None:
         return
+    thread, process_turn = holder
     fcntl.flock(connection_info[_LOCK_FD], fcntl.LOCK_UN)
+    process_turn.release()
     with _holders_guard:
         remaining = _turns_held.get(thread, 1) - 1
         if remaining:
