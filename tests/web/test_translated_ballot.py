@@ -21,14 +21,8 @@ def test_the_ballot_and_review_show_the_spanish_title_and_summary(app, client):
                                     ("es", "summary"): "Farolas más brillantes en la plaza"},
                           "staff:test")
         db.session.commit()
-    person = made.people["approval"]
     client.set_cookie(LANGUAGE_COOKIE, "es")
-    verify = f"/cycles/{made.slug}/vote/approval/verify"
-    page = client.get(verify).text
-    assert client.post(verify, data={
-        "method": "roll", "roll-csrf_token": csrf_token(page),
-        "roll-last_name": person.last_name, "roll-birth_date": person.birth_date.isoformat(),
-        "roll-postcode_or_roll": person.postcode}).status_code == 302
+    _verify_approval_voter(client, made)
     ballot = client.get(f"/cycles/{made.slug}/vote/ballot").text
     assert "Alumbrado en la plaza" in ballot and "Farolas más brillantes" in ballot
     assert "Brighter lamps" not in ballot
@@ -54,13 +48,7 @@ def test_a_translated_ballot_costs_one_query_however_many_projects(app, client):
         db.session.commit()
         engine = db.engine
     assert len(project_codes) >= 3
-    person = made.people["approval"]
-    verify = f"/cycles/{made.slug}/vote/approval/verify"
-    page = client.get(verify).text
-    assert client.post(verify, data={
-        "method": "roll", "roll-csrf_token": csrf_token(page),
-        "roll-last_name": person.last_name, "roll-birth_date": person.birth_date.isoformat(),
-        "roll-postcode_or_roll": person.postcode}).status_code == 302
+    _verify_approval_voter(client, made)
 
     statements: list[str] = []
 
@@ -81,3 +69,13 @@ def test_a_translated_ballot_costs_one_query_however_many_projects(app, client):
     in_spanish, page = ballot_page_statements("es")
     assert all(f"Proyecto {code}" in page for code in project_codes)
     assert in_spanish == in_english + 1
+
+
+def _verify_approval_voter(client, made) -> None:
+    person = made.people["approval"]
+    verify = f"/cycles/{made.slug}/vote/approval/verify"
+    page = client.get(verify).text
+    assert client.post(verify, data={
+        "method": "roll", "roll-csrf_token": csrf_token(page),
+        "roll-last_name": person.last_name, "roll-birth_date": person.birth_date.isoformat(),
+        "roll-postcode_or_roll": person.postcode}).status_code == 302
