@@ -16,6 +16,10 @@ and a bounded number of requests and time:
   and the rate those would allow if the machine's cores did nothing else: the figure that
   tells how far code changes moved things on a machine whose load varies.
 
+With --repeat N the three phases run N times on the same server, each with people of its
+own, and the table shows the run with the median rate, with every run's rate beside it: on
+a machine shared with other work a single run can be a fifth off.
+
 The figures are printed, not asserted: the exit status is non-zero only when the benchmark
 itself could not run. The load generator shares the machine with the server.
 """
@@ -225,6 +229,12 @@ def run_phase(phase: str, port: int, slug: str, people: list[int], processes: in
     return merged
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The repetition with the median rate: on a machine shared with other work one run
+    can be far off, so with --repeat the table shows the middle one and the spread."""
+    return sorted(runs, key=lambda run: run["rate"])[(len(runs) - 1) // 2]
+
+
 def percentile(sorted_values: list[float], fraction: float) -> float:
     if not sorted_values:
         return float("nan")
@@ -286,16 +296,26 @@ def bench_engine(engine: str, options) -> dict:
         run_phase("trivial", port, slug, list(range(200)), 1, 4, 2)
         group = server.process.pid  # gunicorn runs in a process group of its own
         half = options.roll // 2
-        journeys = list(range(0, min(half, options.max_journeys)))
-        casts = list(range(half, half + min(options.roll - half, options.max_casts)))
-        figures["trivial"] = run_phase("trivial", port, slug, list(range(options.max_trivial)),
-                                       options.processes, options.clients, options.seconds,
-                                       server_group=group)
-        figures["journey"] = run_phase("journey", port, slug, journeys, options.processes,
-                                       options.clients, options.seconds, server_group=group)
-        figures["cast"] = run_phase("cast", port, slug, casts, options.processes,
-                                    options.clients, options.seconds, options.prepare_seconds,
-                                    server_group=group)
+        # each repetition votes with people of its own: nobody casts twice
+        journey_share = min(half // options.repeat, options.max_journeys)
+        cast_share = min((options.roll - half) // options.repeat, options.max_casts)
+        runs = {"trivial": [], "journey": [], "cast": []}
+        for repetition in range(options.repeat):
+            journeys = list(range(repetition * journey_share, (repetition + 1) * journey_share))
+            casts = list(range(half + repetition * cast_share,
+                               half + (repetition + 1) * cast_share))
+            runs["trivial"].append(run_phase(
+                "trivial", port, slug, list(range(options.max_trivial)), options.processes,
+                options.clients, options.seconds, server_group=group))
+            runs["journey"].append(run_phase(
+                "journey", port, slug, journeys, options.processes, options.clients,
+                options.seconds, server_group=group))
+            runs["cast"].append(run_phase(
+                "cast", port, slug, casts, options.processes, options.clients,
+                options.seconds, options.prepare_seconds, server_group=group))
+        for phase, phase_runs in runs.items():
+            figures[phase] = median_run(phase_runs)
+            figures[phase]["all_rates"] = [run["rate"] for run in phase_runs]
     finally:
         server.stop()
     with app.app_context():
@@ -339,6 +359,13 @@ def print_table(figures: dict, options) -> None:
               f"{_ms(percentile(latencies, .95)):>9}{_ms(percentile(latencies, .99)):>9}"
               f"{ratio:>11.3f}")
     print()
+    if options.repeat > 1:
+        spread = "; ".join(
+            f"{phase} " + ", ".join(f"{rate:.1f}" for rate in figures[phase]["all_rates"])
+            for phase in ("trivial", "journey", "cast"))
+        print(f"rates of the {options.repeat} repetitions (the table shows the median one): "
+              f"{spread}")
+        print()
     print(f"{'CPU per operation':<24}{'server ms':>10}{'clients ms':>11}"
           f"{'ceiling/s on ' + str(os.cpu_count()) + ' cores':>22}")
     for label, phase in (("trivial GET", "trivial"), ("full journey", "journey"),
@@ -375,7 +402,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-journeys", type=int, default=4000)
     parser.add_argument("--max-casts", type=int, default=3000)
     parser.add_argument("--max-trivial", type=int, default=40_000)
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run the three phases this many times and report the median")
     options = parser.parse_args(argv)
+    if options.repeat < 1:
+        parser.error("--repeat must be at least 1")
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores", flush=True)
     for engine in [e.strip() for e in options.engines.split(",") if e.strip()]:
         figures = bench_engine(engine, options)
