@@ -123,6 +123,8 @@ def init_app(app) -> None:
     @app.after_request
     def commit_once(response):
         # One commit per request, and only for a successful response.
+        if not db.session.registry.has():
+            return response  # the request never used the database (a static file)
         if response.status_code < 400:
             db.session.commit()
         else:
