@@ -100,6 +100,7 @@ SECURITY_HEADERS = (("Content-Security-Policy", CONTENT_SECURITY_POLICY),
                     ("X-Frame-Options", "DENY"),
                     ("X-Content-Type-Options", "nosniff"),
                     ("Referrer-Policy", "same-origin"))
+# English: an HTTP header, not text for people
 HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
 
