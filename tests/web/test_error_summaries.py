@@ -1,0 +1,115 @@
+"""Every form that refuses a submission shows one error summary at the top, and each field
+error in it links to its control, which says it is invalid and names its own error message
+(the GOV.UK pattern the ballot pages already follow). Runs on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+
+from pbvote.db import write_intent
+from pbvote.extensions import db
+from tests.conftest import csrf_token
+from tests.factories import make_cycle
+
+
+class _Page(HTMLParser):
+    """The attributes of every element with an id, and the links inside the error summary."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.by_id: dict[str, dict[str, str | None]] = {}
+        self.summary_links: list[str] = []
+        self.summary_text = ""
+        self._open_in_summary = 0
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if "id" in attributes:
+            self.by_id[attributes["id"]] = attributes
+        if attributes.get("id") == "error-summary":
+            self._open_in_summary = 1
+        elif self._open_in_summary and tag not in ("br", "img", "input"):
+            self._open_in_summary += 1
+        if self._open_in_summary and tag == "a":
+            self.summary_links.append(attributes.get("href") or "")
+
+    def handle_endtag(self, tag):
+        if self._open_in_summary:
+            self._open_in_summary -= 1
+
+    def handle_data(self, data):
+        if self._open_in_summary:
+            self.summary_text += data
+
+
+def assert_linked_summary(response, field_ids: list[str], status: int = 422) -> _Page:
+    """The summary is there, takes focus, and links each of field_ids to a control marked
+    invalid whose aria-describedby names elements on the page."""
+    assert response.status_code == status, response.text[:2000]
+    page = _Page(response.text)
+    summary = page.by_id.get("error-summary")
+    assert summary is not None, "no error summary"
+    assert summary.get("role") == "alert" and summary.get("tabindex") == "-1"
+    assert "autofocus" in summary
+    assert sorted(page.summary_links) == sorted(f"#{field_id}" for field_id in field_ids)
+    for field_id in field_ids:
+        control = page.by_id.get(field_id)
+        assert control is not None, f"the link #{field_id} leads nowhere"
+        assert control.get("aria-invalid") == "true", field_id
+        described_by = (control.get("aria-describedby") or "").split()
+        assert f"{field_id}-error" in described_by, field_id
+        for described in described_by:
+            assert described in page.by_id, f"{field_id} names a missing {described}"
+    return page
+
+
+@pytest.fixture
+def made(app):
+    with app.app_context(), write_intent():
+        result = make_cycle()
+        db.session.commit()
+    return result
+
+
+# ------------------------------------------------------------------ resident eligibility check
+
+def _verify_url(made, district="approval"):
+    return f"/cycles/{made.slug}/vote/{district}/verify"
+
+
+def test_roll_check_links_each_missing_field(client, made):
+    page = client.get(_verify_url(made))
+    response = client.post(_verify_url(made), data={
+        "method": "roll", "roll-csrf_token": csrf_token(page.text), "roll-last_name": "Okafor",
+        "roll-birth_date": "", "roll-postcode_or_roll": ""})
+    checked = assert_linked_summary(response, ["roll-birth_date", "roll-postcode_or_roll"])
+    assert checked.by_id["roll-last_name"].get("value") == "Okafor"  # what was typed stays
+    assert checked.by_id["roll-last_name"].get("aria-invalid") == "false"
+
+
+def test_roll_check_links_a_date_that_cannot_be_read(client, made):
+    page = client.get(_verify_url(made))
+    response = client.post(_verify_url(made), data={
+        "method": "roll", "roll-csrf_token": csrf_token(page.text), "roll-last_name": "",
+        "roll-birth_date": "27/03/1984", "roll-postcode_or_roll": "A1 1AA"})
+    checked = assert_linked_summary(response, ["roll-last_name", "roll-birth_date"])
+    assert checked.by_id["roll-postcode_or_roll"].get("value") == "A1 1AA"
+
+
+def test_access_code_form_links_the_code_field(client, made):
+    page = client.get(_verify_url(made))
+    response = client.post(_verify_url(made), data={
+        "method": "code", "code-csrf_token": csrf_token(page.text), "code-code": ""})
+    assert_linked_summary(response, ["code-code"])
+
+
+def test_a_refusal_is_the_summary_title_without_a_link(client, made):
+    person = made.people["approval"]
+    page = client.get(_verify_url(made))
+    response = client.post(_verify_url(made), data={
+        "method": "roll", "roll-csrf_token": csrf_token(page.text), "roll-last_name": "Nobody",
+        "roll-birth_date": person.birth_date.isoformat(), "roll-postcode_or_roll": person.postcode})
+    checked = assert_linked_summary(response, [], status=403)
+    assert "could not find" in checked.summary_text.lower()
