@@ -4,7 +4,6 @@ error in it links to its control, which says it is invalid and names its own err
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
@@ -14,58 +13,7 @@ from pbvote.extensions import db
 from tests.conftest import csrf_token
 from tests.factories import make_cycle
 from tests.staff_helpers import login, make_account
-
-
-class _Page(HTMLParser):
-    """The attributes of every element with an id, and the links inside the error summary."""
-
-    def __init__(self, html: str):
-        super().__init__()
-        self.by_id: dict[str, dict[str, str | None]] = {}
-        self.summary_links: list[str] = []
-        self.summary_text = ""
-        self._open_in_summary = 0
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if "id" in attributes:
-            self.by_id[attributes["id"]] = attributes
-        if attributes.get("id") == "error-summary":
-            self._open_in_summary = 1
-        elif self._open_in_summary and tag not in ("br", "img", "input"):
-            self._open_in_summary += 1
-        if self._open_in_summary and tag == "a":
-            self.summary_links.append(attributes.get("href") or "")
-
-    def handle_endtag(self, tag):
-        if self._open_in_summary:
-            self._open_in_summary -= 1
-
-    def handle_data(self, data):
-        if self._open_in_summary:
-            self.summary_text += data
-
-
-def assert_linked_summary(response, field_ids: list[str], status: int = 422) -> _Page:
-    """The summary is there, takes focus, and links each of field_ids to a control marked
-    invalid whose aria-describedby names elements on the page."""
-    assert response.status_code == status, response.text[:2000]
-    page = _Page(response.text)
-    summary = page.by_id.get("error-summary")
-    assert summary is not None, "no error summary"
-    assert summary.get("role") == "alert" and summary.get("tabindex") == "-1"
-    assert "autofocus" in summary
-    assert sorted(page.summary_links) == sorted(f"#{field_id}" for field_id in field_ids)
-    for field_id in field_ids:
-        control = page.by_id.get(field_id)
-        assert control is not None, f"the link #{field_id} leads nowhere"
-        assert control.get("aria-invalid") == "true", field_id
-        described_by = (control.get("aria-describedby") or "").split()
-        assert f"{field_id}-error" in described_by, field_id
-        for described in described_by:
-            assert described in page.by_id, f"{field_id} names a missing {described}"
-    return page
+from tests.summary_helpers import assert_linked_summary
 
 
 @pytest.fixture
