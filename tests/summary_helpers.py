@@ -9,7 +9,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 
-class _Page(HTMLParser):
+class SummaryPage(HTMLParser):
     """The attributes of every element with an id, and the links inside the error summary."""
 
     def __init__(self, html: str):
@@ -40,11 +40,11 @@ class _Page(HTMLParser):
             self.summary_text += data
 
 
-def assert_linked_summary(response, field_ids: list[str], status: int = 422) -> _Page:
+def assert_linked_summary(response, field_ids: list[str], status: int = 422) -> SummaryPage:
     """The summary is there, takes focus, and links each of field_ids to a control marked
     invalid whose aria-describedby names elements on the page."""
     assert response.status_code == status, response.text[:2000]
-    page = _Page(response.text)
+    page = SummaryPage(response.text)
     summary = page.by_id.get("error-summary")
     assert summary is not None, "no error summary"
     assert summary.get("role") == "alert" and summary.get("tabindex") == "-1"
