@@ -821,23 +821,23 @@ def start_audit(cycle: Cycle, *, seed: str, method: str, risk_limit: str = "",
                                 unfinished=unfinished))
     seed = (seed or "").strip()
     if not seed or len(seed) > 200:
-        raise _bad_input(_("Enter the public random seed (up to 200 characters)."))
+        raise _bad_input(_("Enter the public random seed (up to 200 characters)."), "seed")
     population = sorted(audit_population(cycle))
     if not population:
         raise InPersonRefused(_("No paper ballots were entered: there is nothing to audit."))
     try:
         if method == "risk":
-            limit = paper_audit.parse_percent(risk_limit, _("The risk limit"))
-            reported = paper_audit.parse_percent(margin, _("The reported margin"))
+            limit = paper_audit.parse_percent(risk_limit, _("The risk limit"), field="risk_limit")
+            reported = paper_audit.parse_percent(margin, _("The reported margin"), field="margin")
             size = paper_audit.sample_size("risk", len(population), risk_limit=limit,
                                            margin=reported)
         else:
-            share = paper_audit.parse_percent(percentage, _("The percentage"))
+            share = paper_audit.parse_percent(percentage, _("The percentage"), field="percentage")
             if (margin or "").strip():
-                paper_audit.parse_percent(margin, _("The reported margin"))
+                paper_audit.parse_percent(margin, _("The reported margin"), field="margin")
             size = paper_audit.sample_size(method, len(population), percentage=share)
     except paper_audit.AuditInputError as error:
-        raise _bad_input(str(error)) from error
+        raise _bad_input(str(error), *([error.field] if error.field else [])) from error
     sample = paper_audit.sample_serials(seed, population, size)
     audit = PaperAudit(cycle_id=cycle.id, seed=seed, method=method,
                        risk_limit=risk_limit.strip() if method == "risk" else "",

@@ -268,7 +268,9 @@ def test_auditor_sees_reconciliation_and_runs_the_paper_audit_after_close(app):
     bad = auditor.post(AUDIT + "/paper-audit", data={
         "csrf_token": csrf_token(page.text), "seed": "3 1 4", "method": "risk",
         "risk_limit": "5", "margin": "zero"})
-    assert bad.status_code == 422 and "reported margin" in bad.text
+    checked = assert_linked_summary(bad, ["margin"])
+    assert "reported margin" in checked.summary_text
+    assert checked.by_id["seed"].get("value") == "3 1 4"
     started = auditor.post(AUDIT + "/paper-audit", data={
         "csrf_token": csrf_token(page.text), "seed": "3 1 4", "method": "risk",
         "risk_limit": "5", "margin": "10"})
