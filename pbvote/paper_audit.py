@@ -51,20 +51,26 @@ DEFAULT_TOLERANCE_PERCENT = Fraction(1)
 
 
 class AuditInputError(ValueError):
-    """A value the auditor typed that the audit cannot use; the message says why."""
+    """A value the auditor typed that the audit cannot use; the message says why, and
+    `field` names the audit form's field it is about (None: the form as a whole)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
-def parse_percent(text: str, name: str, *, allow_zero: bool = False) -> Fraction:
+def parse_percent(text: str, name: str, *, allow_zero: bool = False,
+                  field: str | None = None) -> Fraction:
     """A percentage typed as a decimal ("5", "2.5"), exactly; 0 < p ≤ 100."""
     cleaned = (text or "").strip().rstrip("%").strip()
     try:
         value = Fraction(cleaned)
     except (ValueError, ZeroDivisionError):
         raise AuditInputError(_("%(name)s must be a number of percent, such as 5 or 2.5.",
-                                name=name)) from None
+                                name=name), field) from None
     if value > 100 or value < 0 or (value == 0 and not allow_zero):
         raise AuditInputError(_("%(name)s must be more than 0 and at most 100 percent.",
-                                name=name))
+                                name=name), field)
     return value
 
 
@@ -75,7 +81,7 @@ def sample_key(seed: str, serial: str) -> str:
 def sample_serials(seed: str, serials, size: int) -> list[str]:
     """The first `size` serials ordered by SHA-256(seed:serial); see the module docstring."""
     if not seed or not seed.strip():
-        raise AuditInputError(_("Enter the public random seed."))
+        raise AuditInputError(_("Enter the public random seed."), "seed")
     if size < 0:
         raise AuditInputError(_("The sample size cannot be negative."))
     unique = sorted({s.strip().upper() for s in serials})
@@ -88,9 +94,10 @@ def risk_limit_sample_size(population: int, risk_limit_percent: Fraction,
     if population <= 0:
         return 0
     if not 0 < risk_limit_percent < 100:
-        raise AuditInputError(_("The risk limit must be between 0 and 100 percent."))
+        raise AuditInputError(_("The risk limit must be between 0 and 100 percent."),
+                              "risk_limit")
     if margin_percent <= 0:
-        raise AuditInputError(_("The reported margin must be more than 0 percent."))
+        raise AuditInputError(_("The reported margin must be more than 0 percent."), "margin")
     alpha = risk_limit_percent / 100
     margin = margin_percent / 100
     # ln is irrational; float is precise enough for a count rounded up, and the inputs
@@ -103,7 +110,8 @@ def percentage_sample_size(population: int, percent: Fraction) -> int:
     if population <= 0:
         return 0
     if not 0 < percent <= 100:
-        raise AuditInputError(_("The percentage must be more than 0 and at most 100."))
+        raise AuditInputError(_("The percentage must be more than 0 and at most 100."),
+                              "percentage")
     size = math.ceil(Fraction(population) * percent / 100)
     return max(1, min(population, size))
 
@@ -112,14 +120,16 @@ def sample_size(method: str, population: int, *, risk_limit: Fraction | None = N
                 margin: Fraction | None = None, percentage: Fraction | None = None) -> int:
     if method == "risk":
         if risk_limit is None or margin is None:
-            raise AuditInputError(_("A risk-limit audit needs the risk limit and the margin."))
+            raise AuditInputError(_("A risk-limit audit needs the risk limit and the margin."),
+                                  "risk_limit" if risk_limit is None else "margin")
         return risk_limit_sample_size(population, risk_limit, margin)
     if method == "percentage":
         if percentage is None:
-            raise AuditInputError(_("A fixed-percentage audit needs the percentage."))
+            raise AuditInputError(_("A fixed-percentage audit needs the percentage."),
+                                  "percentage")
         return percentage_sample_size(population, percentage)
     raise AuditInputError(_("Unknown audit method '%(method)s'; choose one of %(methods)s.",
-                            method=method, methods=", ".join(METHODS)))
+                            method=method, methods=", ".join(METHODS)), "method")
 
 
 @dataclass(frozen=True)

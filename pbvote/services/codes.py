@@ -42,8 +42,12 @@ STATUSES = ("unused", "used", "voided")
 
 
 class CodesRefused(DomainError):
-    def __init__(self, message: str, status: int = 409):
+    def __init__(self, message: str, status: int = 409, about: str | None = None):
         super().__init__(message, status)
+        self.about = about  # the form field the refusal is about, if one is
+
+
+COUNT_FIELD = "count"
 
 
 @dataclass(frozen=True)
@@ -72,7 +76,7 @@ def generate_codes(cycle: Cycle, district: District, count: int, actor: str,
     if not 1 <= count <= MAX_CODES_PER_REQUEST:
         raise CodesRefused(_("Generate between 1 and %(most)s codes at a time.",
                              most=format_number(MAX_CODES_PER_REQUEST)),
-                           422)
+                           422, about=COUNT_FIELD)
     _refuse_unless_codes_allowed(cycle, now)
     codes = issue_access_codes(cycle, district, count)
     log.record_action(cycle.chain_id, "access_codes.generated", actor, {

@@ -73,8 +73,11 @@ class InPersonRefused(DomainError):
         super().__init__(message, status, reasons or [])
 
 
-def _bad_input(message: str) -> InPersonRefused:
-    return InPersonRefused(message, 422)
+def _bad_input(message: str, *fields: str) -> InPersonRefused:
+    """A 422 about what was typed; `fields` name the desk form's fields it is about, so the
+    page can link the message to them."""
+    return InPersonRefused(message, 422,
+                           [ballots.Reason(name, "bad_input", message) for name in fields])
 
 
 def clean_site(site: str) -> str:
@@ -133,12 +136,13 @@ def lookup_roll(cycle: Cycle, *, name: str = "", birth_date: dt.date | None = No
     name = " ".join((name or "").split())
     if not name and birth_date is None and not postcode_or_roll.strip():
         raise _bad_input(_("Enter a name, a date of birth, or last name, date of birth and "
-                           "postcode."))
+                           "postcode."), "name")
     query = select(RollEntry).where(RollEntry.cycle_id == cycle.id)
     if postcode_or_roll.strip():
         if not last_name.strip() or birth_date is None:
             raise _bad_input(_("To look up by address, enter the last name, the date of birth "
-                               "and the postcode or roll number."))
+                               "and the postcode or roll number."),
+                             "last_name" if not last_name.strip() else "birth_date")
         by_postcode, by_number = voting.roll_match_hashes(last_name, birth_date,
                                                           postcode_or_roll)
         query = query.where((RollEntry.postcode_match_hash == by_postcode)
@@ -246,18 +250,21 @@ def add_self_declared(cycle: Cycle, district_slug: str, *, last_name: str,
                                 "on the roll may vote."), 403)
     site = clean_site(site)
     district = _district(cycle, district_slug)
-    problems = []
+    problems = {}  # field → what to enter there
     if not eligibility.normalise_name(last_name or ""):
-        problems.append(_("the last name"))
+        problems["last_name"] = _("the last name")
     if birth_date is None:
-        problems.append(_("the date of birth"))
+        problems["birth_date"] = _("the date of birth")
     if not eligibility.normalise_postcode(postcode or ""):
-        problems.append(_("the postcode"))
+        problems["postcode"] = _("the postcode")
     proof_seen = " ".join((proof_seen or "").split())
     if not proof_seen:
-        problems.append(_("the proof of residence you saw"))
+        problems["proof_seen"] = _("the proof of residence you saw")
     if problems:
-        raise _bad_input(_("Enter %(fields)s.", fields=", ".join(problems)))
+        raise InPersonRefused(
+            _("Enter %(fields)s.", fields=", ".join(problems.values())), 422,
+            [ballots.Reason(name, "missing", _("Enter %(fields)s.", fields=what))
+             for name, what in problems.items()])
     if len(proof_seen) > 300 or len(display_name or "") > 200:
         raise _bad_input(_("The proof or the name is too long."))
     person = RollPerson(last_name=last_name, birth_date=birth_date, postcode=postcode)
@@ -652,15 +659,27 @@ class Reconciliation:
     ballot_checks: list[DistrictCheck]
 
     @property
-    def mismatches(self) -> list[str]:
-        found = [f"{row.site} · {row.district_name}: {problem}"
-                 for row in self.sites for problem in row.problems]
-        found += [f"{row.district_name}: {row.participations} online participations but "
-                  f"{row.ballots} online ballots" for row in self.online if not row.balanced]
-        found += [f"{check.district_slug}: {check.ballots} {check.channel} ballots stored but "
-                  f"{check.expected} recorded as cast" for check in self.ballot_checks
-                  if not check.balanced]
+    def mismatches(self) -> list[Mismatch]:
+        """Each figure that does not reconcile, with the id of its row in the report's tables
+        (site-row-N, online-row-N, check-row-N: N its index in sites, online, ballot_checks)."""
+        found = [Mismatch(f"site-row-{index}", f"{row.site} · {row.district_name}: {problem}")
+                 for index, row in enumerate(self.sites) for problem in row.problems]
+        found += [Mismatch(f"online-row-{index}", _(
+            "%(district)s: %(participations)s online participations but %(ballots)s online "
+            "ballots", district=row.district_name, participations=row.participations,
+            ballots=row.ballots)) for index, row in enumerate(self.online) if not row.balanced]
+        found += [Mismatch(f"check-row-{index}", _(
+            "%(district)s: %(ballots)s %(channel)s ballots stored but %(expected)s recorded as "
+            "cast", district=check.district_slug, ballots=check.ballots, channel=check.channel,
+            expected=check.expected))
+            for index, check in enumerate(self.ballot_checks) if not check.balanced]
         return found
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    row_id: str
+    message: str
 
 
 def reconciliation(cycle: Cycle) -> Reconciliation:
@@ -802,23 +821,23 @@ def start_audit(cycle: Cycle, *, seed: str, method: str, risk_limit: str = "",
                                 unfinished=unfinished))
     seed = (seed or "").strip()
     if not seed or len(seed) > 200:
-        raise _bad_input(_("Enter the public random seed (up to 200 characters)."))
+        raise _bad_input(_("Enter the public random seed (up to 200 characters)."), "seed")
     population = sorted(audit_population(cycle))
     if not population:
         raise InPersonRefused(_("No paper ballots were entered: there is nothing to audit."))
     try:
         if method == "risk":
-            limit = paper_audit.parse_percent(risk_limit, _("The risk limit"))
-            reported = paper_audit.parse_percent(margin, _("The reported margin"))
+            limit = paper_audit.parse_percent(risk_limit, _("The risk limit"), field="risk_limit")
+            reported = paper_audit.parse_percent(margin, _("The reported margin"), field="margin")
             size = paper_audit.sample_size("risk", len(population), risk_limit=limit,
                                            margin=reported)
         else:
-            share = paper_audit.parse_percent(percentage, _("The percentage"))
+            share = paper_audit.parse_percent(percentage, _("The percentage"), field="percentage")
             if (margin or "").strip():
-                paper_audit.parse_percent(margin, _("The reported margin"))
+                paper_audit.parse_percent(margin, _("The reported margin"), field="margin")
             size = paper_audit.sample_size(method, len(population), percentage=share)
     except paper_audit.AuditInputError as error:
-        raise _bad_input(str(error)) from error
+        raise _bad_input(str(error), *([error.field] if error.field else [])) from error
     sample = paper_audit.sample_serials(seed, population, size)
     audit = PaperAudit(cycle_id=cycle.id, seed=seed, method=method,
                        risk_limit=risk_limit.strip() if method == "risk" else "",

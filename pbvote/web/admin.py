@@ -33,20 +33,21 @@ def accounts_list():
 def invite():
     require_fresh_login(return_to=url_for("admin.invite"))
     form = InviteForm()
-    reasons, status = [], 200
+    status = 200
     if form.validate_on_submit():
         try:
             invitation = accounts.invite(_admin(), form.email.data, form.role.data,
                                          form.display_name.data or "")
         except (InvalidAccountInput, AccountConflict) as refused:
-            reasons, status = refused.reasons or [refused.message], refused.status
+            # the role is one of the form's choices already, so the refusal is about the email
+            form.email.errors = list(refused.reasons or [refused.message])
+            status = refused.status
         else:
             link = url_for("auth.accept_invitation", token=invitation.token, _external=True)
             return render_template("admin/invited.html", invitation=invitation, link=link)
     elif request.method == "POST":
-        reasons = [error for errors in form.errors.values() for error in errors]
         status = 422
-    return render_template("admin/invite.html", form=form, reasons=reasons), status
+    return render_template("admin/invite.html", form=form), status
 
 
 def _account_action(account_id: int, action, done_message: str, *args):

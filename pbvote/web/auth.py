@@ -140,6 +140,7 @@ def totp():
             return redirect(_next_path(form.next.data) or home_for(account))
     elif request.method == "POST":
         error, status = _("Enter the code from your authenticator app."), 422
+    form.code.data = ""  # a code is a one-time secret: not shown back
     return render_template("auth/totp.html", form=form, error=error), status
 
 
@@ -173,6 +174,7 @@ def enrol():
                                    continue_to=_next_path(form.next.data) or home_for(account))
     elif request.method == "POST":
         error, status = _("Enter the code from your authenticator app."), 422
+    form.code.data = ""  # a code is a one-time secret: not shown back
     uri = rules.totp_uri(secret, account.email, current_app.config.get("TOTP_ISSUER", "pbvote"))
     # bandit B704 is a false positive: segno writes the QR code as path geometry and escapes
     # the title itself.
@@ -206,7 +208,7 @@ def reauth():
             return redirect(_next_path(form.next.data) or home_for(account))
     elif request.method == "POST":
         error, status = _("Enter your password and a code."), 422
-    form.password.data = ""
+    form.password.data = form.code.data = ""
     return render_template("auth/reauth.html", form=form, error=error), status
 
 
@@ -225,17 +227,17 @@ def logout():
 def accept_invitation(token: str):
     account = accounts.find_invitation(token)
     form = SetPasswordForm()
-    reasons, status = [], 200
+    status = 200
     if form.validate_on_submit():
         try:
             account = accounts.accept_invitation(token, form.password.data)
         except InvalidAccountInput as refused:
-            reasons, status = refused.reasons or [refused.message], 422
+            # the rules refuse the password itself: the summary links there
+            form.password.errors = list(refused.reasons or [refused.message])
+            status = 422
         else:
             _start_pending(account.id, "enrol")
             return redirect(url_for("auth.enrol"))
     elif request.method == "POST":
-        reasons = [error for errors in form.errors.values() for error in errors]
         status = 422
-    return render_template("auth/accept_invitation.html", form=form, account=account,
-                           reasons=reasons), status
+    return render_template("auth/accept_invitation.html", form=form, account=account), status

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, g, redirect, render_template, request, sessi
 from flask_babel import gettext
 from flask_login import current_user
 
+from pbvote.ballots import Reason
 from pbvote.db import reads_only, utcnow
 from pbvote.forms.vote import CsrfOnlyForm
 from pbvote.services import in_person
@@ -32,22 +33,22 @@ def _require_csrf() -> None:
         abort(400)
 
 
-def parse_date(text: str, label: str) -> dt.date | None:
+def parse_date(text: str, label: str, field: str = "birth_date") -> dt.date | None:
     text = (text or "").strip()
     if not text:
         return None
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise in_person.InPersonRefused(gettext("%(label)s must be a date like 1984-03-27.",
-                                                label=label), 422) \
+        message = gettext("%(label)s must be a date like 1984-03-27.", label=label)
+        raise in_person.InPersonRefused(message, 422, [Reason(field, "not_a_date", message)]) \
             from None
 
 
 @bp.get("/")
 def index():
     args = request.args
-    matches, error, status = None, None, 200
+    matches, error, reasons, status = None, None, [], 200
     searched = any(args.get(k, "").strip() for k in ("name", "birth_date", "postcode_or_roll"))
     if searched:
         try:
@@ -57,11 +58,11 @@ def index():
                 last_name=args.get("last_name", ""),
                 postcode_or_roll=args.get("postcode_or_roll", ""))
         except DomainError as refusal:
-            error, status = refusal.message, refusal.status
+            error, reasons, status = refusal.message, refusal.reasons, refusal.status
     return render_template(
         "desk/index.html", cycle=g.cycle, form=CsrfOnlyForm(), site=session.get(SITE_KEY, ""),
-        matches=matches, error=error, args=args, voting_open=g.cycle.voting_open(utcnow()),
-        passes=in_person.waiting_passes(g.cycle)), status
+        matches=matches, error=error, reasons=reasons, args=args,
+        voting_open=g.cycle.voting_open(utcnow()), passes=in_person.waiting_passes(g.cycle)), status
 
 
 @bp.post("/site")
@@ -93,7 +94,7 @@ def self_declared():
                                                 "residents: only people on the roll may vote."),
                                         403)
     form = CsrfOnlyForm()
-    error, status = None, 200
+    error, reasons, status = None, [], 200
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
@@ -106,11 +107,12 @@ def self_declared():
                 site=session.get(SITE_KEY, ""), proof_seen=data.get("proof_seen", ""),
                 actor=current_user)
         except DomainError as refusal:
-            error, status = refusal.message, refusal.status
+            error, reasons, status = refusal.message, refusal.reasons, refusal.status
         else:
             return redirect(url_for("desk.index", name=entry.display_name))
     return render_template("desk/self_declared.html", cycle=g.cycle, form=form, error=error,
-                           data=request.form, site=session.get(SITE_KEY, "")), status
+                           reasons=reasons, data=request.form,
+                           site=session.get(SITE_KEY, "")), status
 
 
 @bp.post("/passes/cancel")

@@ -78,7 +78,7 @@ def finding():
         if outcome == "valid":
             selections, reasons = ballots.parse_form(district.ballot_design(), request.form)
             if reasons:
-                return _page("The choices cannot be read as a ballot.", reasons, 422)
+                return _page(gettext("The choices cannot be read as a ballot"), reasons, 422)
             read = in_person.reading(district, "valid", selections)
         else:
             read = in_person.reading(district, outcome, None, request.form.get("reason", ""))

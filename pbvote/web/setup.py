@@ -494,6 +494,8 @@ def codes(slug: str):
                     cycle, _district_of(cycle, form.district.data), form.count.data, _actor())
             except DomainError as error:
                 status, message = error.status, error.message
+                if getattr(error, "about", None) == code_service.COUNT_FIELD:
+                    form.count.errors = [error.message]  # so the summary links to it
             else:
                 db.session.commit()
                 return _letters(cycle, issued, code_service.codes_csv(cycle, issued))

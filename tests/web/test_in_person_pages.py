@@ -13,6 +13,7 @@ from pbvote.models import Ballot, Cycle, PaperSerial, Participation
 from tests.conftest import csrf_token
 from tests.factories import make_cycle
 from tests.staff_helpers import login, make_account
+from tests.summary_helpers import SummaryPage, assert_linked_summary
 
 DESK = "/staff/cycles/test-cycle/desk"
 PAPER = "/staff/cycles/test-cycle/paper"
@@ -90,7 +91,27 @@ def test_lookup_by_bad_date_is_a_clear_422(app):
     _cycle(app)
     desk = _signed_in(app)
     page = desk.get(DESK + "/", query_string={"birth_date": "31/12/1980"})
-    assert page.status_code == 422 and "must be a date like" in page.text
+    checked = assert_linked_summary(page, ["birth_date"])
+    assert "must be a date like" in checked.summary_text
+    address = desk.get(DESK + "/", query_string={"postcode_or_roll": "AB1 2CD"})
+    checked = assert_linked_summary(address, ["last_name"])
+    assert checked.by_id["postcode_or_roll"].get("value") == "AB1 2CD"
+
+
+def test_self_declared_form_links_each_missing_field(app):
+    _cycle(app, self_declared_allowed=True, allowed_methods="roll,code,self_declared")
+    desk = _signed_in(app)
+    _post(desk, DESK + "/", DESK + "/site", {"site": "Library"})
+    response = _post(desk, DESK + "/self-declared", DESK + "/self-declared", {
+        "district": "approval", "display_name": "Ana Ruiz", "last_name": "", "birth_date": "",
+        "postcode": "", "proof_seen": ""})
+    checked = assert_linked_summary(response, ["last_name", "birth_date", "postcode",
+                                               "proof_seen"])
+    assert checked.by_id["display_name"].get("value") == "Ana Ruiz"
+    unreadable = _post(desk, DESK + "/self-declared", DESK + "/self-declared", {
+        "district": "approval", "last_name": "Ruiz", "birth_date": "yesterday",
+        "postcode": "AB1", "proof_seen": "utility bill"})
+    assert_linked_summary(unreadable, ["birth_date"])
 
 
 def test_kiosk_needs_a_staff_unlock_for_each_voter_and_stays_locked_down(app):
@@ -231,6 +252,11 @@ def test_auditor_sees_reconciliation_and_runs_the_paper_audit_after_close(app):
     report = auditor.get(AUDIT + "/")
     assert report.status_code == 200
     assert "2 paper ballots returned but only 1 handed out" in report.text
+    # the mismatch summary takes focus and links each mismatch to its row of the table
+    summary = SummaryPage(report.text)
+    assert "autofocus" in summary.by_id["error-summary"]
+    assert summary.summary_links == ["#site-row-0"]
+    assert summary.by_id["site-row-0"].get("tabindex") == "-1"
     assert desk.get(DESK + "/reconciliation").status_code == 200
     assert desk.get(AUDIT + "/").status_code == 403
 
@@ -242,7 +268,9 @@ def test_auditor_sees_reconciliation_and_runs_the_paper_audit_after_close(app):
     bad = auditor.post(AUDIT + "/paper-audit", data={
         "csrf_token": csrf_token(page.text), "seed": "3 1 4", "method": "risk",
         "risk_limit": "5", "margin": "zero"})
-    assert bad.status_code == 422 and "reported margin" in bad.text
+    checked = assert_linked_summary(bad, ["margin"])
+    assert "reported margin" in checked.summary_text
+    assert checked.by_id["seed"].get("value") == "3 1 4"
     started = auditor.post(AUDIT + "/paper-audit", data={
         "csrf_token": csrf_token(page.text), "seed": "3 1 4", "method": "risk",
         "risk_limit": "5", "margin": "10"})

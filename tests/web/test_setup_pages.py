@@ -23,6 +23,7 @@ from pbvote.web.guards import AUTHENTICATED_AT
 from tests.conftest import csrf_token
 from tests.factories import make_cycle
 from tests.staff_helpers import login, make_account, reauthenticate
+from tests.summary_helpers import assert_linked_summary
 
 BASE = "/staff/cycles"
 
@@ -122,13 +123,13 @@ def test_wizard_happy_path_then_open_voting_by_hand(app, staff):
     ({"slug": "Not A Slug"}, "slug", "lower-case letters"),
     ({"total_budget": "0"}, "total_budget", "more than zero"),
     ({"minimum_age": "300"}, "minimum_age", "between 0 and"),
-    ({"allowed_methods": ["self_declared"]}, "allowed_methods", "not switched on"),
+    # a group of boxes: the summary links to its first box
+    ({"allowed_methods": ["self_declared"]}, "allowed_methods-0", "not switched on"),
 ])
 def test_cycle_form_puts_each_error_on_its_field(app, staff, changes, field, text):
     response = post(staff, f"{BASE}/new", {**CYCLE_FORM, **changes})
-    assert response.status_code == 422
+    assert_linked_summary(response, [field])
     assert text in response.text
-    assert f'href="#{field}"' in response.text  # the summary links to the field
     with app.app_context():
         assert db.session.scalar(select(Cycle.id)) is None
 
@@ -138,7 +139,8 @@ def test_cycle_form_puts_each_error_on_its_field(app, staff, changes, field, tex
     ({"budget": "1001"}, "budget", "more than the cycle"),
     ({"ballot_kind": "knapsack", "max_choices": "", "min_spend_percent": "101"},
      "min_spend_percent", "between 0 and 100"),
-    ({"ballot_kind": "ranked", "tally_rule": "phragmen"}, "tally_rule", "cannot count ranked"),
+    # the counting rules are radios: the summary links to the first one
+    ({"ballot_kind": "ranked", "tally_rule": "phragmen"}, "rule-1", "cannot count ranked"),
     ({"tally_params": "{nope"}, "tally_params", "JSON object"),
     ({"tally_params": '{"colour": "red"}'}, "tally_params", "no parameter"),
     ({"ballot_kind": "cumulative", "max_choices": ""}, "points", "points to spread"),
@@ -146,9 +148,8 @@ def test_cycle_form_puts_each_error_on_its_field(app, staff, changes, field, tex
 def test_district_form_errors(app, staff, changes, field, text):
     assert post(staff, f"{BASE}/new", CYCLE_FORM).status_code == 302
     response = post(staff, f"{BASE}/lights-2028/districts/new", {**DISTRICT_FORM, **changes})
-    assert response.status_code == 422, response.text
+    assert_linked_summary(response, [field])
     assert text in response.text
-    assert f'id="{field}' in response.text
 
 
 def test_k_larger_than_the_projects_and_overlapping_phases(app, staff):
@@ -166,7 +167,42 @@ def test_k_larger_than_the_projects_and_overlapping_phases(app, staff):
     assert "must end after it starts" in response.text
     response = post(staff, f"{BASE}/{slug}/phases", {
         "voting_starts_at": local(now + dt.timedelta(days=2))})
-    assert response.status_code == 422 and "Give both a start and an end" in response.text
+    assert_linked_summary(response, ["voting_ends_at"])
+    assert "Give both a start and an end" in response.text
+    unreadable = post(staff, f"{BASE}/{slug}/phases", {"voting_starts_at": "next week"})
+    assert_linked_summary(unreadable, ["voting_starts_at"])
+
+
+def test_project_and_roll_upload_forms_link_their_errors(app, staff, open_cycle):
+    slug = open_cycle.slug
+    project = post(staff, f"{BASE}/{slug}/districts/approval/projects/new",
+                   {"code": "", "title": "Benches", "cost": "a lot"})
+    checked = assert_linked_summary(project, ["code", "cost"])
+    assert checked.by_id["title"].get("value") == "Benches"
+    assert_linked_summary(post(staff, f"{BASE}/{slug}/roll", {}), ["file"])
+
+
+def test_access_code_forms_link_their_errors(app, staff, open_cycle):
+    slug = open_cycle.slug
+    assert_linked_summary(post(staff, f"{BASE}/{slug}/codes",
+                               {"district": "approval", "count": "0"}), ["count"])
+    page = staff.get(f"{BASE}/{slug}/codes")
+    void = staff.post(f"{BASE}/{slug}/codes/void",
+                      data={"csrf_token": csrf_token(page.text), "code": ""})
+    assert_linked_summary(void, ["code"])
+
+
+def test_roll_preview_links_a_mapping_problem_and_lists_line_problems(app, staff, open_cycle):
+    response = upload_roll(staff, open_cycle.slug, ROLL.replace("AB2,ranked", "AB2,nowhere"))
+    preview_url = response.headers["Location"]
+    unmapped = assert_linked_summary(staff.get(preview_url), ["map-0"])
+    assert "No column is mapped to last_name" in unmapped.summary_text
+    mapping = {"map-0": "last_name", "map-1": "birth_date", "map-2": "postcode",
+               "map-3": "district", "map-4": "roll_number"}
+    # a line of the file is nowhere on the page: listed, not linked
+    lines = assert_linked_summary(staff.get(preview_url, query_string=mapping), [])
+    assert "district 'nowhere' is not one of" in lines.summary_text
+    assert lines.by_id["map-0"].get("aria-invalid") is None
 
 
 def test_opening_refuses_an_inconsistent_configuration(app, staff):
