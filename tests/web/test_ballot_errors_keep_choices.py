@@ -4,20 +4,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
-from pbvote.db import write_intent
-from pbvote.extensions import db
-from tests.factories import make_cycle
 from tests.web.test_resident_path import _submit_ballot, _verify_by_code
-
-
-@pytest.fixture
-def made(app):
-    with app.app_context(), write_intent():
-        result = make_cycle()
-        db.session.commit()
-    return result
 
 
 def _selected_rank(html: str, code: str) -> str | None:

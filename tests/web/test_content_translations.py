@@ -23,14 +23,6 @@ from tests.staff_helpers import login, make_account, sign_in_resident
 
 
 @pytest.fixture
-def made(app):
-    with app.app_context(), write_intent():
-        result = make_cycle()
-        db.session.commit()
-    return result
-
-
-@pytest.fixture
 def staff(app):
     with app.app_context():
         account = make_account("staff")

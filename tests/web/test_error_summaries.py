@@ -8,21 +8,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
 from tests.conftest import csrf_token
-from tests.factories import make_cycle
 from tests.staff_helpers import login, make_account
 from tests.summary_helpers import assert_linked_summary
-
-
-@pytest.fixture
-def made(app):
-    with app.app_context(), write_intent():
-        result = make_cycle()
-        db.session.commit()
-    return result
-
 
 # ------------------------------------------------------------------ resident eligibility check
 

@@ -16,7 +16,6 @@ from pbvote.services import publication
 from pbvote.web import filters
 from pbvote.web.i18n import LANGUAGE_COOKIE
 from tests.conftest import csrf_token
-from tests.factories import make_cycle
 from tests.proposal_helpers import code_from_outbox, enter_code, latest_mail, request_code
 from tests.results_helpers import cycle_with_ballots
 from tests.staff_helpers import make_account
@@ -36,14 +35,6 @@ def published(app) -> str:
             publication.confirm_publication(cycle, run, db.session.get(Account, admin2))
             db.session.commit()
     return made.slug
-
-
-@pytest.fixture
-def made(app):
-    with app.app_context(), write_intent():
-        result = make_cycle()
-        db.session.commit()
-    return result
 
 
 def _html_lang(page) -> str:

@@ -21,14 +21,6 @@ BALLOT_FORMS = {
 }
 
 
-@pytest.fixture
-def made(app):
-    with app.app_context(), write_intent():
-        result = make_cycle()
-        db.session.commit()
-    return result
-
-
 def _counts(app):
     with app.app_context():
         return (db.session.scalar(select(func.count()).select_from(Ballot)),
