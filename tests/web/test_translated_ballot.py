@@ -53,7 +53,9 @@ def test_a_translated_ballot_costs_one_query_however_many_projects(app, client):
     statements: list[str] = []
 
     def count(_connection, _cursor, statement, *_args):
-        statements.append(statement)
+        # queries only: a page that first touches its session there also sends BEGIN
+        if statement.strip().upper() != "BEGIN":
+            statements.append(statement)
 
     def ballot_page_statements(locale: str) -> tuple[int, str]:
         client.set_cookie(LANGUAGE_COOKIE, locale)
