@@ -32,6 +32,7 @@ def create_app(config_name: str | None = None, **overrides: Any):
     from pbvote.web import register_blueprints
 
     register_blueprints(app)
+    extensions.limit_only_decorated_views(app)
 
     from pbvote.cli import register_commands
 
