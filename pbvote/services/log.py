@@ -1,7 +1,7 @@
 """Appending to the hash-chained log."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from pbvote.audit.chain import ChainEntry, canonical_json, entry_hash, verify_chain
 from pbvote.db import for_update
@@ -31,13 +31,17 @@ def append(chain_id: int, kind: str, data: dict) -> LogEntry:
     return entry
 
 
+#: built once: every ballot cast runs it
+_LOCK_CHAIN_HEAD = for_update(select(Chain).where(Chain.id == bindparam("chain_id")))
+
+
 def stage_append(chain_id: int, kind: str, data: dict) -> LogEntry:
     """As append, but unflushed: the caller flushes the entry with the rows that go with it.
 
     The head row is locked here all the same, and stays locked until commit; what is staged
     can be taken back with withdraw_staged before that flush.
     """
-    chain = db.session.scalar(for_update(select(Chain).where(Chain.id == chain_id)))
+    chain = db.session.scalar(_LOCK_CHAIN_HEAD, {"chain_id": chain_id})
     position = chain.length + 1
     text = canonical_json({"position": position, "kind": kind, "data": data})
     digest = entry_hash(chain.head_hash, text)

@@ -6,7 +6,7 @@ import secrets
 from dataclasses import asdict, dataclass
 
 from flask import current_app
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -183,10 +183,26 @@ def _require_voting_open(cycle: Cycle, now: dt.datetime) -> None:
         raise VotingClosed()
 
 
+# The resident path's queries are built once, with bound parameters: building a statement
+# and its cache key on every call cost more than running it.
+_PARTICIPATED = select(exists().where(
+    Participation.cycle_id == bindparam("cycle_id"),
+    Participation.district_id == bindparam("district_id"),
+    Participation.identity_hash == bindparam("identity_hash")))
+# Look up by the two hash indexes only and keep this cycle's rows in Python: with the cycle
+# in the WHERE clause SQLite walks the (cycle_id, identity_hash) index instead, which reads
+# the cycle's whole roll on every check. Few rows share a hash, so the filter is cheap.
+_ROLL_MATCHES = select(RollEntry).where(
+    (RollEntry.postcode_match_hash == bindparam("by_postcode"))
+    | (RollEntry.roll_number_match_hash == bindparam("by_number")))
+_LOCK_ROLL_ENTRY = for_update(select(RollEntry).where(RollEntry.id == bindparam("id")))
+_RECEIPT_TAKEN = select(exists().where(Ballot.cycle_id == bindparam("cycle_id"),
+                                       Ballot.receipt == bindparam("receipt")))
+
+
 def _already_participated(cycle_id: int, district_id: int, identity_hash: str) -> bool:
-    return bool(db.session.scalar(select(exists().where(
-        Participation.cycle_id == cycle_id, Participation.district_id == district_id,
-        Participation.identity_hash == identity_hash))))
+    return bool(db.session.scalar(_PARTICIPATED, {
+        "cycle_id": cycle_id, "district_id": district_id, "identity_hash": identity_hash}))
 
 
 def verify_by_roll(cycle: Cycle, district: District, last_name: str, birth_date: dt.date,
@@ -195,12 +211,8 @@ def verify_by_roll(cycle: Cycle, district: District, last_name: str, birth_date:
     _require_voting_open(cycle, now)
     rules = eligibility_rules(cycle)
     by_postcode, by_number = roll_match_hashes(last_name, birth_date, postcode_or_roll)
-    # Look up by the two hash indexes only and keep this cycle's rows here: with the cycle in
-    # the WHERE clause SQLite walks the (cycle_id, identity_hash) index instead, which reads
-    # the cycle's whole roll on every check. Few rows share a hash, so the filter is cheap.
-    matches = db.session.scalars(select(RollEntry).where(
-        (RollEntry.postcode_match_hash == by_postcode)
-        | (RollEntry.roll_number_match_hash == by_number))).all()
+    matches = db.session.scalars(_ROLL_MATCHES, {"by_postcode": by_postcode,
+                                                 "by_number": by_number}).all()
     candidates = [entry for entry in matches if entry.cycle_id == cycle.id]
     if len(candidates) > 1:
         raise NotEligible(_("More than one roll record matches. Please enter your roll number "
@@ -374,8 +386,7 @@ def _append_ballot(cycle: Cycle, district: District, stored_selections, channel:
 
 def _lock_eligibility(voter: VerifiedVoter) -> None:
     if voter.method == "roll":
-        row = db.session.scalar(for_update(select(RollEntry).where(
-            RollEntry.id == voter.eligibility_id)))
+        row = db.session.scalar(_LOCK_ROLL_ENTRY, {"id": voter.eligibility_id})
         if row is None or row.identity_hash != voter.identity_hash:
             raise NotEligible(_("Your voter-roll record is no longer available."))
     elif voter.method == "code":
@@ -401,5 +412,4 @@ def _lock_eligibility(voter: VerifiedVoter) -> None:
 
 
 def _receipt_taken(cycle_id: int, receipt: str) -> bool:
-    return bool(db.session.scalar(select(exists().where(
-        Ballot.cycle_id == cycle_id, Ballot.receipt == receipt))))
+    return bool(db.session.scalar(_RECEIPT_TAKEN, {"cycle_id": cycle_id, "receipt": receipt}))

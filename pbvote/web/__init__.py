@@ -10,6 +10,9 @@ from pbvote.services.errors import DomainError
 
 
 def register_blueprints(app) -> None:
+    from pbvote.web import form_widgets
+
+    form_widgets.install()
     from pbvote.web import (
         admin,
         audit,
