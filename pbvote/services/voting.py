@@ -16,7 +16,7 @@ from pbvote.db import WRITE_INTENT, for_update, utcnow
 from pbvote.extensions import db
 from pbvote.i18n_hook import _
 from pbvote.models import AccessCode, Ballot, Cycle, District, Participation, RollEntry
-from pbvote.services import log
+from pbvote.services import log, revision_reads
 from pbvote.services.errors import (
     AlreadyVoted,
     BallotRejected,
@@ -80,11 +80,9 @@ def _load_cycle(session, slug: str) -> Cycle:
 _CACHED_CYCLES_MAX = 64
 # English: SQL, not a message
 _CYCLE_REVISION_SQL = "SELECT id, config_revision FROM cycle WHERE slug = {}"
-#: the DBAPI's placeholder for one positional parameter, by its paramstyle
-_PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":1"}
 
 
-def voting_cycle(slug: str, *, request_session: bool = False) -> Cycle:
+def voting_cycle(slug: str) -> Cycle:
     """The cycle as cycle_for_voting gives it, read-only, shared by this process's requests.
 
     Building the cycle's objects was a third of each voting page's CPU time. One small query
@@ -93,14 +91,13 @@ def voting_cycle(slug: str, *, request_session: bool = False) -> Cycle:
     a page never shows settings older than that query. The objects are detached: callers
     must not change them, and what they write refers to them by id.
 
-    The revision is read as plain DBAPI SQL, outside the ORM: most voting pages need nothing
-    else from the database, and the session's begin and commit around that one read cost
-    ten times the read itself. On SQLite the read runs on a pooled connection of its own in
-    autocommit, so it never waits for or holds the write lock that casting queues on. On
-    other engines `request_session=True` (a request that goes on to use its session) reads
-    through the session's connection rather than checking out a second one.
+    The revision is read as plain DBAPI SQL in autocommit, outside the ORM session: most
+    voting pages need nothing else from the database, and the session's begin and commit
+    around that one read cost ten times the read itself. On SQLite the read never waits for
+    or holds the write lock that casting queues on; on PostgreSQL it is one round trip
+    instead of four (pre-ping, BEGIN, the read, ROLLBACK), see revision_reads.
     """
-    key = _read_revision(slug, request_session)
+    key = revision_reads.read(_CYCLE_REVISION_SQL, slug)
     if key is None:
         raise NotFound(_("There is no budget cycle at this address."))
     # per app, so two apps in one process (tests: one per engine) never share cycles
@@ -131,28 +128,6 @@ def voting_cycle(slug: str, *, request_session: bool = False) -> Cycle:
     # Keyed by what the loader saw, so a change between the two queries is seen next time.
     cache[slug] = ((cycle.id, cycle.config_revision), cycle)
     return cycle
-
-
-def _read_revision(slug: str, request_session: bool) -> tuple[int, int] | None:
-    engine = db.engine
-    sql = _CYCLE_REVISION_SQL.format(_PLACEHOLDERS[engine.dialect.paramstyle])
-    if request_session and engine.dialect.name != "sqlite":
-        return _fetch_revision(db.session.connection().connection.dbapi_connection, sql, slug)
-    connection = engine.raw_connection()  # back to the pool, rolled back, when closed
-    try:
-        return _fetch_revision(connection, sql, slug)
-    finally:
-        connection.close()
-
-
-def _fetch_revision(dbapi_connection, sql: str, slug: str) -> tuple[int, int] | None:
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute(sql, (slug,))
-        row = cursor.fetchone()
-    finally:
-        cursor.close()
-    return None if row is None else (row[0], row[1])
 
 
 def eligibility_rules(cycle: Cycle) -> eligibility.EligibilityRules:

@@ -17,7 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from pbvote import ballots, eligibility
-from pbvote.db import SAFE_METHODS, reads_only, utcnow
+from pbvote.db import reads_only, utcnow
 from pbvote.extensions import limiter
 from pbvote.forms.vote import AccessCodeForm, CsrfOnlyForm, RollCheckForm
 from pbvote.services import voting
@@ -31,9 +31,7 @@ VERIFIED_SESSION_SECONDS = 45 * 60
 #: endpoints anyone may open; every other endpoint here needs a verified voter
 OPEN_ENDPOINTS = frozenset({"vote.start", "vote.verify", "vote.receipt"})
 
-scope_to_cycle(bp, lambda slug: voting.voting_cycle(
-    # a POST goes on to use its session: read the revision through it (see voting_cycle)
-    slug, request_session=request.method not in SAFE_METHODS))
+scope_to_cycle(bp, voting.voting_cycle)
 
 
 def _require_verified_voter():
