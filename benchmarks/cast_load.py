@@ -12,8 +12,9 @@ and a bounded number of requests and time:
 - ballot-cast requests/s on their own: sessions are verified and filled first, then only the
   POST /cast requests are timed;
 - p50/p95/p99 latencies, errors by kind, and the ratios to the trivial endpoint;
-- CPU milliseconds per operation, of the gunicorn processes and of the load generator apart,
-  and the rate those would allow if the machine's cores did nothing else: the figure that
+- CPU milliseconds per operation, of the gunicorn processes, of this machine's PostgreSQL
+  processes (SQLite runs inside gunicorn's) and of the load generator apart, and the rate
+  those would allow if the machine's cores did nothing else: the figure that
   tells how far code changes moved things on a machine whose load varies.
 
 With --repeat N the three phases run N times on the same server, each with people of its
@@ -178,15 +179,26 @@ def _kind(error: Exception) -> str:
 
 def group_cpu_seconds(process_group: int) -> float:
     """User + system CPU seconds of every live process in a process group (Linux /proc)."""
+    return _cpu_seconds(lambda name, group: group == process_group)
+
+
+def database_cpu_seconds() -> float:
+    """CPU seconds of this machine's PostgreSQL processes: the server and its backends share
+    the cores with the app, so their work per operation belongs in the figures."""
+    return _cpu_seconds(lambda name, group: name == "postgres")
+
+
+def _cpu_seconds(wanted) -> float:
     tick = os.sysconf("SC_CLK_TCK")
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            name, _, rest = stat.read_text().partition(" (")[2].rpartition(")")
+            fields = rest.split()
         except OSError:
             continue
         # after the command name: state ppid pgrp … utime (12th) stime (13th)
-        if int(fields[2]) == process_group:
+        if wanted(name, int(fields[2])):
             total += int(fields[11]) + int(fields[12])
     return total / tick
 
@@ -208,8 +220,10 @@ def run_phase(phase: str, port: int, slug: str, people: list[int], processes: in
     # the clients start timing.
     timing.wait(timeout=prepare_seconds + 600)
     server_cpu_start = group_cpu_seconds(server_group) if server_group else 0.0
+    database_cpu_start = database_cpu_seconds()
     outcomes = [results.get(timeout=seconds + prepare_seconds + 600) for _ in children]
     server_cpu = group_cpu_seconds(server_group) - server_cpu_start if server_group else 0.0
+    database_cpu = database_cpu_seconds() - database_cpu_start
     for child in children:
         child.join(timeout=30)
         if child.is_alive():
@@ -225,6 +239,7 @@ def run_phase(phase: str, port: int, slug: str, people: list[int], processes: in
     merged["seconds"] = max(o["end"] for o in outcomes) - min(o["start"] for o in outcomes)
     merged["client_cpu"] = sum(o["cpu"] for o in outcomes)
     merged["server_cpu"] = server_cpu
+    merged["database_cpu"] = database_cpu
     merged["rate"] = merged["ok"] / merged["seconds"] if merged["seconds"] > 0 else 0.0
     return merged
 
@@ -366,7 +381,7 @@ def print_table(figures: dict, options) -> None:
         print(f"rates of the {options.repeat} repetitions (the table shows the median one): "
               f"{spread}")
         print()
-    print(f"{'CPU per operation':<24}{'server ms':>10}{'clients ms':>11}"
+    print(f"{'CPU per operation':<24}{'server ms':>10}{'database ms':>12}{'clients ms':>11}"
           f"{'ceiling/s on ' + str(os.cpu_count()) + ' cores':>22}")
     for label, phase in (("trivial GET", "trivial"), ("full journey", "journey"),
                          ("cast request", "cast")):
@@ -374,9 +389,13 @@ def print_table(figures: dict, options) -> None:
         if not data["ok"]:
             continue
         server, client = data["server_cpu"] / data["ok"], data["client_cpu"] / data["ok"]
+        # SQLite works inside the server's processes; PostgreSQL's backends are apart
+        database = data["database_cpu"] / data["ok"]
         # if the machine did nothing else, this is as fast as this code could go here
-        ceiling = os.cpu_count() / (server + client) if server + client else float("nan")
-        print(f"{label:<24}{server * 1000:>10.2f}{client * 1000:>11.2f}{ceiling:>22.1f}")
+        total = server + database + client
+        ceiling = os.cpu_count() / total if total else float("nan")
+        print(f"{label:<24}{server * 1000:>10.2f}{database * 1000:>12.2f}{client * 1000:>11.2f}"
+              f"{ceiling:>22.1f}")
     errors = Counter()
     for phase in ("trivial", "journey", "cast"):
         for kind, count in figures[phase]["errors"].items():
