@@ -1,7 +1,9 @@
 """Appending to the hash-chained log."""
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from dataclasses import dataclass
+
+from sqlalchemy import bindparam, insert, select, update
 
 from pbvote.audit.chain import ChainEntry, canonical_json, entry_hash, verify_chain
 from pbvote.db import for_update
@@ -38,8 +40,7 @@ _LOCK_CHAIN_HEAD = for_update(select(Chain).where(Chain.id == bindparam("chain_i
 def stage_append(chain_id: int, kind: str, data: dict) -> LogEntry:
     """As append, but unflushed: the caller flushes the entry with the rows that go with it.
 
-    The head row is locked here all the same, and stays locked until commit; what is staged
-    can be taken back with withdraw_staged before that flush.
+    The head row is locked here all the same, and stays locked until commit.
     """
     chain = db.session.scalar(_LOCK_CHAIN_HEAD, {"chain_id": chain_id})
     position = chain.length + 1
@@ -53,14 +54,58 @@ def stage_append(chain_id: int, kind: str, data: dict) -> LogEntry:
     return entry
 
 
-def withdraw_staged(entry: LogEntry) -> None:
-    """Take back the last entry stage_append gave, before it was flushed."""
-    chain = db.session.get(Chain, entry.chain_id)  # in the identity map: no query
-    if chain.length != entry.position:
-        raise ValueError("only the chain's last staged entry can be withdrawn")
-    chain.length = entry.position - 1
-    chain.head_hash = entry.previous_hash
-    db.session.expunge(entry)
+# --- the ballot path: Core statements, each one round trip, under the chain's head lock
+
+_CHAIN = Chain.__table__
+_CLAIM_POSITION = (update(_CHAIN).where(_CHAIN.c.id == bindparam("chain_id"))
+                   .values(length=_CHAIN.c.length + 1)
+                   .returning(_CHAIN.c.length, _CHAIN.c.head_hash))
+_SET_HEAD = (update(_CHAIN).where(_CHAIN.c.id == bindparam("chain_id"))
+             .values(head_hash=bindparam("head_hash")))
+_INSERT_ENTRY = insert(LogEntry.__table__)
+
+
+@dataclass(frozen=True)
+class ClaimedPosition:
+    """A chain position taken by claim_position: the head row stays locked until commit."""
+
+    chain_id: int
+    position: int
+    previous_hash: str
+
+    def entry(self, kind: str, data: dict) -> tuple[str, str]:
+        """(entry_json, entry_hash) of an entry at this position."""
+        text = canonical_json({"position": self.position, "kind": kind, "data": data})
+        return text, entry_hash(self.previous_hash, text)
+
+
+def claim_position(chain_id: int) -> ClaimedPosition:
+    """Lock the chain's head row and take the next position, in one statement.
+
+    The UPDATE takes the row lock that orders appends (SQLite's write lock is already held
+    by a writing request), and RETURNING gives the new length and the head hash it follows.
+    Each statement from here to the commit holds up every other append to this chain, so
+    the ballot path writes its rows with Core statements, one round trip each, instead of
+    an ORM flush after a select. Whatever the session has staged is flushed first, so an
+    ORM append earlier in the transaction comes before this one.
+    """
+    db.session.flush()
+    position, previous = db.session.connection().execute(
+        _CLAIM_POSITION, {"chain_id": chain_id}).one()
+    return ClaimedPosition(chain_id, position, previous)
+
+
+def write_claimed(claimed: ClaimedPosition, kind: str, text: str, digest: str) -> None:
+    """Store the entry at a claimed position and make it the chain's head."""
+    connection = db.session.connection()
+    connection.execute(_INSERT_ENTRY, {
+        "chain_id": claimed.chain_id, "position": claimed.position, "kind": kind,
+        "entry_json": text, "previous_hash": claimed.previous_hash, "entry_hash": digest})
+    connection.execute(_SET_HEAD, {"chain_id": claimed.chain_id, "head_hash": digest})
+    # a Chain object this session loaded earlier no longer matches its row
+    loaded = db.session.identity_map.get(db.session.identity_key(Chain, claimed.chain_id))
+    if loaded is not None:
+        db.session.expire(loaded)
 
 
 def record_action(chain_id: int, action: str, actor: str, details: dict) -> LogEntry:

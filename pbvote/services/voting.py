@@ -6,7 +6,7 @@ import secrets
 from dataclasses import asdict, dataclass
 
 from flask import current_app
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, exists, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -171,8 +171,6 @@ _ROLL_MATCHES = select(RollEntry).where(
     (RollEntry.postcode_match_hash == bindparam("by_postcode"))
     | (RollEntry.roll_number_match_hash == bindparam("by_number")))
 _LOCK_ROLL_ENTRY = for_update(select(RollEntry).where(RollEntry.id == bindparam("id")))
-_RECEIPT_TAKEN = select(exists().where(Ballot.cycle_id == bindparam("cycle_id"),
-                                       Ballot.receipt == bindparam("receipt")))
 
 
 def _already_participated(cycle_id: int, district_id: int, identity_hash: str) -> bool:
@@ -290,10 +288,10 @@ def cast_ballot(voter: VerifiedVoter, selections, *, channel: str = "online", si
     _lock_eligibility(voter)
     if _already_participated(cycle.id, district.id, voter.identity_hash):
         raise AlreadyVoted()
-    participation = Participation(
-        id=secrets.token_hex(16), cycle_id=cycle.id, district_id=district.id,
-        identity_hash=voter.identity_hash, channel=channel, site=site,
-        voted_on=_today(cycle, now))
+    participation = {
+        "id": secrets.token_hex(16), "cycle_id": cycle.id, "district_id": district.id,
+        "identity_hash": voter.identity_hash, "channel": channel, "site": site,
+        "voted_on": _today(cycle, now)}
     try:
         return _append_ballot(cycle, district, stored_selections, channel,
                               participation=participation)
@@ -328,35 +326,60 @@ def record_in_person_ballot(cycle: Cycle, district: District, selections, *, cha
 
 
 def _append_ballot(cycle: Cycle, district: District, stored_selections, channel: str,
-                   extra: dict | None = None, participation: Participation | None = None
+                   extra: dict | None = None, participation: dict | None = None
                    ) -> CastReceipt:
-    """Stage the ballot's chain entry (drawing a new id if its receipt collides), then flush
-    it with the ballot row at that position and the participation, if any, in one go."""
+    """Write the participation, if any, then take the chain's next position and write the
+    ballot and its entry there, drawing a new ballot id if the receipt collides.
+
+    The participation goes first, before the chain's head is locked: it is guarded by the
+    eligibility lock already held, and a double vote that slipped past that lock fails on
+    its unique constraint before holding up anyone else's ballot.
+    """
+    connection = db.session.connection()
+    if participation is not None:
+        connection.execute(_INSERT_PARTICIPATION, participation)
+    claimed = log.claim_position(cycle.chain_id)
+    data = {"cycle": cycle.slug, "district": district.slug, "channel": channel,
+            "selections": stored_selections, **(extra or {})}
+    stored_json = canonical_json(stored_selections)
+    insert_ballot = _insert_ballot_unless_receipt_taken(connection.dialect.name)
     while True:
         ballot_id = secrets.token_hex(16)
-        entry = log.stage_append(cycle.chain_id, "ballot", {
-            "ballot_id": ballot_id, "cycle": cycle.slug, "district": district.slug,
-            "channel": channel,
-            "selections": stored_selections,
-            **(extra or {}),
-        })
-        receipt = receipt_from_entry_hash(entry.entry_hash)
-        with db.session.no_autoflush:
-            taken = _receipt_taken(cycle.id, receipt)
-        if not taken:
+        text, digest = claimed.entry("ballot", {"ballot_id": ballot_id, **data})
+        receipt = receipt_from_entry_hash(digest)
+        written = connection.execute(insert_ballot, {
+            "id": ballot_id, "cycle_id": cycle.id, "district_id": district.id,
+            "channel": channel, "selections": stored_json, "receipt": receipt,
+            "chain_position": claimed.position}).scalar()
+        if written is not None:
             break
-        # A 50-bit receipt collided: withdraw this entry and draw a new ballot id.
-        log.withdraw_staged(entry)
+        # A 50-bit receipt collided with a stored one: draw a new ballot id.
+    log.write_claimed(claimed, "ballot", text, digest)
+    return CastReceipt(receipt, claimed.position, digest)
 
-    if participation is not None:
-        db.session.add(participation)
-    db.session.add(Ballot(
-        id=ballot_id, cycle_id=cycle.id, district_id=district.id,
-        channel=channel,
-        selections=canonical_json(stored_selections), receipt=receipt,
-        chain_position=entry.position))
-    db.session.flush()
-    return CastReceipt(receipt, entry.position, entry.entry_hash)
+
+_INSERT_PARTICIPATION = insert(Participation.__table__)
+_INSERTS_UNLESS_RECEIPT_TAKEN: dict[str, object] = {}
+
+
+def _insert_ballot_unless_receipt_taken(dialect_name: str):
+    """INSERT … ON CONFLICT (cycle_id, receipt) DO NOTHING RETURNING id: a collision
+    inserts and returns no row, leaves the transaction usable, and costs no separate
+    look-up under the chain's lock. (RETURNING, because DBAPI row counts of an INSERT are
+    not passed on by SQLAlchemy.)"""
+    statement = _INSERTS_UNLESS_RECEIPT_TAKEN.get(dialect_name)
+    if statement is None:
+        if dialect_name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        elif dialect_name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        else:
+            raise RuntimeError(f"pbvote runs on SQLite or PostgreSQL, not {dialect_name}")
+        table = Ballot.__table__
+        statement = dialect_insert(table).on_conflict_do_nothing(
+            index_elements=["cycle_id", "receipt"]).returning(table.c.id)
+        _INSERTS_UNLESS_RECEIPT_TAKEN[dialect_name] = statement
+    return statement
 
 
 def _lock_eligibility(voter: VerifiedVoter) -> None:
@@ -384,7 +407,3 @@ def _lock_eligibility(voter: VerifiedVoter) -> None:
         row.status = "used"
     else:
         raise NotEligible(_("Unknown verification method."))
-
-
-def _receipt_taken(cycle_id: int, receipt: str) -> bool:
-    return bool(db.session.scalar(_RECEIPT_TAKEN, {"cycle_id": cycle_id, "receipt": receipt}))

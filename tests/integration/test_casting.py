@@ -207,8 +207,8 @@ def test_participation_stores_only_the_day(app_context):
 
 
 def test_a_colliding_receipt_is_drawn_again_and_the_chain_stays_whole(app_context, monkeypatch):
-    """The 50-bit receipt of a staged entry can collide with a stored one: that entry is
-    withdrawn before anything is flushed and a new ballot id is drawn."""
+    """The 50-bit receipt of a new entry can collide with a stored one: the ballot insert
+    then stores nothing, and a new ballot id is drawn at the same chain position."""
     from pbvote.models import LogEntry
     from pbvote.services.log import verify_stored_chain
 

@@ -72,3 +72,24 @@ def test_an_inserted_entry_with_a_consistent_hash_still_breaks_the_links(app_con
     report = log.verify_stored_chain(chain_id)
     assert not report.ok
     assert "entry 4" in report.problem
+
+
+def test_claimed_and_orm_appends_interleave_in_one_transaction(app_context):
+    """The ballot path writes its entry with Core statements after claim_position; ORM
+    appends staged before it must land first, and a Chain object loaded earlier must not
+    hand a later ORM append a stale head."""
+    with write_intent():
+        chain_id = log.get_or_create_chain("cycle:interleave").id
+        log.record_action(chain_id, "test.before", "tester", {})  # staged through the ORM
+        loaded = db.session.get(Chain, chain_id)
+        claimed = log.claim_position(chain_id)
+        text_, digest = claimed.entry("ballot", {"ballot_id": "b1"})
+        log.write_claimed(claimed, "ballot", text_, digest)
+        assert loaded.length == 2 and loaded.head_hash == digest  # reloaded, not stale
+        log.record_action(chain_id, "test.after", "tester", {})
+        db.session.commit()
+    kinds = db.session.scalars(select(LogEntry.kind).where(LogEntry.chain_id == chain_id)
+                               .order_by(LogEntry.position)).all()
+    assert kinds == ["test.before", "ballot", "test.after"]
+    report = log.verify_stored_chain(chain_id)
+    assert report.ok and report.verified_length == 3
