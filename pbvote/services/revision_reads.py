@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import weakref
 
+from flask import current_app
 from sqlalchemy import create_engine, event
 
 from pbvote.extensions import db
@@ -60,8 +61,11 @@ def _engine_for(app_engine):
         return app_engine
     engine = _AUTOCOMMIT_ENGINES.get(app_engine)
     if engine is None:
-        engine = create_engine(app_engine.url, isolation_level="AUTOCOMMIT",
-                               pool_pre_ping=False, pool_size=2, max_overflow=8)
+        # the app's own engine options (pool size, connect arguments), so the pool keeps as
+        # many connections as the app's threads use at once instead of opening new ones
+        options = {**(current_app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}),
+                   "isolation_level": "AUTOCOMMIT", "pool_pre_ping": False}
+        engine = create_engine(app_engine.url, **options)
         _AUTOCOMMIT_ENGINES[app_engine] = engine
         event.listen(app_engine, "engine_disposed", _dispose_with)
     return engine

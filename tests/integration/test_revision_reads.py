@@ -64,5 +64,8 @@ def test_its_pool_goes_with_the_app_engine(app_context):
         assert own is engine
     else:
         assert own is not engine
+        # as many pooled connections as the app's own pool: fewer and each busy moment
+        # opened (and closed) new PostgreSQL connections
+        assert own.pool.size() == engine.pool.size()
         assert engine not in revision_reads._AUTOCOMMIT_ENGINES
         assert own.pool.checkedin() == 0
