@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from pbvote.sign_in_rules import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
+from pbvote.web.i18n import lazy_gettext as _l
 
 CODE_DESCRIPTION = _l("The 6-digit code your authenticator app shows now, "
                       "or one of your recovery codes.")

@@ -3,7 +3,6 @@ settings make sense together is pbvote.setup_rules' job, whose reasons land on t
 fields by name."""
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -23,6 +22,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from pbvote.ballots import BALLOT_KINDS
 from pbvote.eligibility import VERIFICATION_METHODS
 from pbvote.setup_rules import PHASE_ORDER
+from pbvote.web.i18n import lazy_gettext as _l
 
 METHOD_LABELS = {
     "roll": _l("Voter roll: last name, date of birth and postcode or roll number"),

@@ -5,6 +5,7 @@ from functools import lru_cache
 
 from flask import Blueprint, redirect, request, url_for
 from flask.globals import _cv_app
+from flask_babel.speaklater import LazyString
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
@@ -134,6 +135,21 @@ def request_translations():
         babel_state.pbvote_translations = (babel_state.__dict__.get("babel_locale"),
                                            translations)
     return translations
+
+
+def lazy_gettext(text: str, **variables) -> LazyString:
+    """Flask-Babel's lazy_gettext, resolved through request_translations.
+
+    Form labels and hints are lazy strings, and a template reads each several times (its
+    length for an `if`, its text, its HTML): through Flask-Babel every read found the
+    catalogue anew, an eighth of the eligibility page's time.
+    """
+    return LazyString(_request_gettext, text, **variables)
+
+
+def _request_gettext(text: str, **variables) -> str:
+    translated = request_translations().ugettext(text)
+    return translated % variables if variables else translated
 
 
 @pass_eval_context

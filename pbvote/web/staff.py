@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
-from flask_babel import lazy_gettext as _l
 
 from pbvote.db import utcnow
 from pbvote.services.cycles import list_cycles
 from pbvote.web.guards import require_roles, set_policy
+from pbvote.web.i18n import lazy_gettext as _l
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 set_policy(bp.name, require_roles("staff", "admin"))

@@ -77,3 +77,15 @@ def test_voting_pages_that_need_only_the_cycle_open_no_orm_session(app, client, 
     transactions, response = _orm_transactions_during(
         app, lambda: client.get(f"/cycles/{made.slug}/vote/ballot"))
     assert "Brighter crossings, renamed" in response.text
+
+
+def test_form_labels_are_translated_through_the_request_catalogue(app, client, made):
+    from pbvote.forms.vote import RollCheckForm
+    from pbvote.web.i18n import LANGUAGE_COOKIE
+
+    for locale, label in (("es", "Apellido"), ("en", "Last name")):
+        client.set_cookie(LANGUAGE_COOKIE, locale)
+        page = client.get(f"/cycles/{made.slug}/vote/approval/verify").text
+        assert f">{label}</label>" in page, locale
+    # outside a request a lazy label reads in the original English
+    assert str(RollCheckForm.last_name.args[0]) == "Last name"
