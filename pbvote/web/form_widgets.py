@@ -23,7 +23,8 @@ def html_params(**kwargs) -> Markup:
         elif value is not False:
             # a Markup value keeps its own quotes, which WTForms writes as &quot;
             params.append(f'{escape(key)}="{str(escape(value)).replace(chr(34), "&quot;")}"')
-    return Markup(" ".join(params))  # nosec B704 - every key and value is escaped above
+    # every key and value was escaped above
+    return Markup(" ".join(params))  # nosec B704
 
 
 def install() -> None:
