@@ -27,6 +27,7 @@ itself could not run. The load generator shares the machine with the server.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import multiprocessing
 import os
 import sys
@@ -427,6 +428,9 @@ def main(argv: list[str] | None = None) -> int:
     if options.repeat < 1:
         parser.error("--repeat must be at least 1")
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores", flush=True)
+    # the optional `speed` extra: gunicorn parses HTTP in C when gunicorn_h1c is installed
+    parser_kind = "C (gunicorn_h1c)" if importlib.util.find_spec("gunicorn_h1c") else "Python"
+    print(f"gunicorn's HTTP parser: {parser_kind}", flush=True)
     for engine in [e.strip() for e in options.engines.split(",") if e.strip()]:
         figures = bench_engine(engine, options)
         print_table(figures, options)
