@@ -15,6 +15,7 @@ four round trips for one row.
 """
 from __future__ import annotations
 
+import threading
 import weakref
 
 from flask import current_app
@@ -26,6 +27,7 @@ from pbvote.extensions import db
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":1"}
 #: app engine → its autocommit engine for these reads
 _AUTOCOMMIT_ENGINES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_CREATING = threading.Lock()
 
 
 def read(sql_template: str, value) -> tuple | None:
@@ -60,7 +62,12 @@ def _engine_for(app_engine):
     if app_engine.dialect.name == "sqlite":
         return app_engine
     engine = _AUTOCOMMIT_ENGINES.get(app_engine)
-    if engine is None:
+    if engine is not None:
+        return engine
+    with _CREATING:  # two threads of a fresh worker must not each build a pool
+        engine = _AUTOCOMMIT_ENGINES.get(app_engine)
+        if engine is not None:
+            return engine
         # the app's own engine options (pool size, connect arguments), so the pool keeps as
         # many connections as the app's threads use at once instead of opening new ones
         options = {**(current_app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}),
