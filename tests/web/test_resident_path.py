@@ -124,6 +124,27 @@ def test_refusals_are_clear_4xx(app, client, made):
     assert _counts(app) == (0, 0)
 
 
+@pytest.mark.parametrize("typed, message", [
+    ("27/03/1984", "Not a valid date value."),
+    ("", "This field is required."),
+])
+def test_a_birth_date_typed_wrong_says_why(client, made, typed, message):
+    refused = _verify_by_roll(client, made, "approval", **{"roll-birth_date": typed})
+    assert refused.status_code == 422
+    assert message in refused.text
+    other = "This field is required." if typed else "Not a valid date value."
+    assert other not in refused.text
+
+
+def test_an_unreadable_birth_date_is_explained_in_spanish(client, made):
+    from pbvote.web.i18n import LANGUAGE_COOKIE
+
+    client.set_cookie(LANGUAGE_COOKIE, "es")
+    refused = _verify_by_roll(client, made, "approval", **{"roll-birth_date": "1984-13-45"})
+    assert refused.status_code == 422
+    assert "No es una fecha válida." in refused.text
+
+
 def test_ballot_pages_need_verification(client, made):
     for path in ("ballot", "review"):
         response = client.get(f"/cycles/{made.slug}/vote/{path}")
