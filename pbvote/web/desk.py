@@ -54,7 +54,7 @@ def index():
         try:
             matches = in_person.lookup_roll(
                 g.cycle, name=args.get("name", ""),
-                birth_date=parse_date(args.get("birth_date", ""), "The date of birth"),
+                birth_date=parse_date(args.get("birth_date", ""), gettext("Date of birth")),
                 last_name=args.get("last_name", ""),
                 postcode_or_roll=args.get("postcode_or_roll", ""))
         except DomainError as refusal:
@@ -102,7 +102,7 @@ def self_declared():
         try:
             entry = in_person.add_self_declared(
                 g.cycle, data.get("district", ""), last_name=data.get("last_name", ""),
-                birth_date=parse_date(data.get("birth_date", ""), "The date of birth"),
+                birth_date=parse_date(data.get("birth_date", ""), gettext("Date of birth")),
                 postcode=data.get("postcode", ""), display_name=data.get("display_name", ""),
                 site=session.get(SITE_KEY, ""), proof_seen=data.get("proof_seen", ""),
                 actor=current_user)

@@ -92,7 +92,12 @@ def test_lookup_by_bad_date_is_a_clear_422(app):
     desk = _signed_in(app)
     page = desk.get(DESK + "/", query_string={"birth_date": "31/12/1980"})
     checked = assert_linked_summary(page, ["birth_date"])
-    assert "must be a date like" in checked.summary_text
+    assert "Date of birth must be a date like" in checked.summary_text
+    # the field's name is translated with the rest of the message
+    desk.set_cookie("pbvote_lang", "es")
+    spanish = desk.get(DESK + "/", query_string={"birth_date": "31/12/1980"})
+    assert "Fecha de nacimiento debe ser una fecha como" in spanish.text
+    desk.set_cookie("pbvote_lang", "en")
     address = desk.get(DESK + "/", query_string={"postcode_or_roll": "AB1 2CD"})
     checked = assert_linked_summary(address, ["last_name"])
     assert checked.by_id["postcode_or_roll"].get("value") == "AB1 2CD"
