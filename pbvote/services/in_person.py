@@ -646,6 +646,7 @@ class DistrictCheck:
     channel: str
     ballots: int
     expected: int
+    district_name: str = ""
 
     @property
     def balanced(self) -> bool:
@@ -752,9 +753,9 @@ def reconciliation(cycle: Cycle) -> Reconciliation:
         paper = sum(r.paper_counted for (s, d), r in rows.items() if d == district.id)
         kiosk = sum(r.kiosk_ballots for (s, d), r in rows.items() if d == district.id)
         checks.append(DistrictCheck(district.slug, "paper", ballot_counts[(district.id, "paper")],
-                                    paper))
+                                    paper, district.name))
         checks.append(DistrictCheck(district.slug, "kiosk", ballot_counts[(district.id, "kiosk")],
-                                    kiosk + kiosk_participations[district.id]))
+                                    kiosk + kiosk_participations[district.id], district.name))
     ordered = sorted(rows.values(), key=lambda r: (r.site, districts_position(cycle, r)))
     return Reconciliation(ordered, online, checks)
 

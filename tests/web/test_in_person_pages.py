@@ -264,6 +264,16 @@ def test_auditor_sees_reconciliation_and_runs_the_paper_audit_after_close(app):
     assert summary.by_id["site-row-0"].get("tabindex") == "-1"
     assert desk.get(DESK + "/reconciliation").status_code == 200
     assert desk.get(AUDIT + "/").status_code == 403
+    # the ballot checks name districts and channels as people say them, not by their codes
+    checks = report.text.split("Stored ballots against serials and kiosk passes", 1)[1]
+    rows = re.findall(r'id="check-row-\d+"[^>]*><td>([^<]*)</td><td>([^<]*)</td>', checks)
+    with app.app_context():
+        names = {d.name for d in db.session.get(Cycle, made.cycle_id).districts}
+    assert rows and {name for name, _ in rows} == names
+    assert {channel for _, channel in rows} == {"Paper ballots", "Kiosk ballots"}
+    auditor.set_cookie("pbvote_lang", "es")
+    assert "<td>Papeletas en papel</td>" in auditor.get(AUDIT + "/").text
+    auditor.set_cookie("pbvote_lang", "en")
 
     with app.app_context(), write_intent():
         window = db.session.get(Cycle, made.cycle_id).phase_window("voting")
