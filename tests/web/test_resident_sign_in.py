@@ -19,6 +19,7 @@ from tests.proposal_helpers import (
     sign_in_by_email,
 )
 from tests.staff_helpers import make_account
+from tests.summary_helpers import assert_linked_summary
 
 EMAIL = "Ada@Example.org"
 
@@ -121,6 +122,17 @@ def test_staff_addresses_get_no_code(app, client):
 def test_bad_addresses_are_refused(client):
     response = request_code(client, "not an address")
     assert response.status_code == 422 and "email address" in response.text
+    # the summary links to the address box, which names the message and keeps what was typed
+    checked = assert_linked_summary(response, ["email"])
+    assert checked.by_id["email"]["value"] == "not an address"
+    assert "email address" in checked.summary_text
+
+
+def test_a_wrong_code_links_to_the_code_box(app, client):
+    request_code(client, EMAIL)
+    response = enter_code(client, _wrong(code_from_outbox(app, EMAIL)))
+    checked = assert_linked_summary(response, ["code"], status=401)
+    assert checked.by_id["code"].get("value") is None  # a code is never shown back
 
 
 def test_sign_out_ends_the_session(app, client):
