@@ -169,8 +169,12 @@ def test_k_larger_than_the_projects_and_overlapping_phases(app, staff):
         "voting_starts_at": local(now + dt.timedelta(days=2))})
     assert_linked_summary(response, ["voting_ends_at"])
     assert "Give both a start and an end" in response.text
-    unreadable = post(staff, f"{BASE}/{slug}/phases", {"voting_starts_at": "next week"})
-    assert_linked_summary(unreadable, ["voting_starts_at"])
+    unreadable = post(staff, f"{BASE}/{slug}/phases", {"voting_starts_at": "next week",
+                                                       "review_ends_at": "soon"})
+    checked = assert_linked_summary(unreadable, ["voting_starts_at", "review_ends_at"])
+    # every phase has a Starts and an Ends: the summary names the phase of each
+    assert "Voting · Starts: Not a valid datetime value." in checked.summary_text
+    assert "Review of ideas · Ends: Not a valid datetime value." in checked.summary_text
 
 
 def test_project_and_roll_upload_forms_link_their_errors(app, staff, open_cycle):
