@@ -8,12 +8,12 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from flask_babel import gettext
 from flask_login import current_user
 
-from pbvote import ballots
 from pbvote.db import utcnow
 from pbvote.forms.vote import CsrfOnlyForm
 from pbvote.services import in_person
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
+from pbvote.web import paper
 from pbvote.web.guards import require_roles, scope_to_cycle, set_policy
 
 bp = Blueprint("in_person_audit", __name__, url_prefix="/audit/cycles/<slug>/in-person")
@@ -29,7 +29,7 @@ def reconciliation():
                            report=in_person.reconciliation(g.cycle), back="audit")
 
 
-def _page(error=None, reasons=(), status=200):
+def _page(error=None, reasons=(), status=200, retry_serial=None, retry_chosen=None):
     audit = in_person.get_audit(g.cycle)
     sample, findings, summary, rows = [], {}, None, {}
     if audit is not None:
@@ -43,7 +43,8 @@ def _page(error=None, reasons=(), status=200):
         "in_person/paper_audit.html", cycle=g.cycle, audit=audit, sample=sample,
         findings=findings, summary=summary, rows=rows, form=CsrfOnlyForm(), error=error,
         reasons=list(reasons), voting_closed=closed, data=request.form,
-        population=len(in_person.audit_population(g.cycle))), status
+        population=len(in_person.audit_population(g.cycle)), retry_serial=retry_serial,
+        retry_chosen=retry_chosen or {}), status
 
 
 @bp.route("/paper-audit", methods=["GET", "POST"])
@@ -73,16 +74,13 @@ def finding():
         raise in_person.InPersonRefused(gettext("Start the paper audit first."))
     row = in_person.find_serial(g.cycle, serial)
     district = row.district
-    outcome = request.form.get("outcome", "")
     try:
-        if outcome == "valid":
-            selections, reasons = ballots.parse_form(district.ballot_design(), request.form)
-            if reasons:
-                return _page(gettext("The choices cannot be read as a ballot"), reasons, 422)
-            read = in_person.reading(district, "valid", selections)
-        else:
-            read = in_person.reading(district, outcome, None, request.form.get("reason", ""))
+        # as on the paper entry page: a refused outcome or reason is a reason on its field
+        read, reasons = paper.read_paper_form(district)
+        if read is None:
+            return _page(None, reasons, 422, row.serial, paper.choices_as_typed(district))
         in_person.record_finding(g.cycle, row.serial, read, current_user)
     except DomainError as refusal:
-        return _page(refusal.message, refusal.reasons, refusal.status)
+        return _page(refusal.message, refusal.reasons, refusal.status, row.serial,
+                     paper.choices_as_typed(district))
     return redirect(url_for("in_person_audit.paper_audit"))

@@ -54,7 +54,7 @@ def sheets(batch: int):
                            design=district.ballot_design())
 
 
-def _read_paper(district):
+def read_paper_form(district):
     """(reading, []) for what was typed on the form, or (None, reasons) when it cannot be
     recorded: choices that cannot be read, or a refused outcome or reason, as a Reason on
     that field so the error summary links to it."""
@@ -72,7 +72,7 @@ def _read_paper(district):
         return None, [ballots.Reason(field, "paper_reading_refused", refused.message)]
 
 
-def _chosen(district) -> dict:
+def choices_as_typed(district) -> dict:
     """The choices as typed, readable or not, to fill the form in again."""
     design = district.ballot_design()
     selections, reasons = ballots.parse_form(design, request.form)
@@ -100,7 +100,7 @@ def enter():
         if not form.validate_on_submit():
             abort(400)
         try:
-            read, reasons = _read_paper(district)
+            read, reasons = read_paper_form(district)
             if read is not None:
                 result = in_person.enter_paper_ballot(g.cycle, row.serial, read, current_user)
                 session[LAST_RESULT] = {"serial": result.serial, "status": result.status}
@@ -110,8 +110,9 @@ def enter():
             error, reasons, status = refusal.message, refusal.reasons, refusal.status
     return render_template("paper/enter.html", cycle=g.cycle, form=form, row=row,
                            district=district, design=district.ballot_design(), error=error,
-                           reasons=reasons, chosen=_chosen(district) if request.method == "POST"
-                           else {}, data=request.form, adjudicating=False,
+                           reasons=reasons,
+                           chosen=choices_as_typed(district) if request.method == "POST" else {},
+                           data=request.form, adjudicating=False,
                            last=session.pop(LAST_RESULT, None)), status
 
 
@@ -128,7 +129,7 @@ def adjudicate(serial: str):
         if not form.validate_on_submit():
             abort(400)
         try:
-            read, reasons = _read_paper(district)
+            read, reasons = read_paper_form(district)
             if read is not None:
                 result = in_person.adjudicate(g.cycle, row.serial, read, current_user)
                 session[LAST_RESULT] = {"serial": result.serial, "status": result.status}
@@ -138,5 +139,6 @@ def adjudicate(serial: str):
             error, reasons, status = refusal.message, refusal.reasons, refusal.status
     return render_template("paper/enter.html", cycle=g.cycle, form=form, row=row,
                            district=district, design=district.ballot_design(), error=error,
-                           reasons=reasons, chosen=_chosen(district) if request.method == "POST"
-                           else {}, data=request.form, adjudicating=True, last=None), status
+                           reasons=reasons,
+                           chosen=choices_as_typed(district) if request.method == "POST" else {},
+                           data=request.form, adjudicating=True, last=None), status

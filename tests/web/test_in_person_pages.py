@@ -298,3 +298,57 @@ def test_auditor_sees_reconciliation_and_runs_the_paper_audit_after_close(app):
     assert response.status_code == 302
     page = auditor.get(AUDIT + "/paper-audit")
     assert "A full hand count is advised." in page.text
+
+
+def test_a_refused_audit_finding_reopens_its_ballot_and_links_into_it(app):
+    made = _cycle(app)
+    desk, second = _signed_in(app), _signed_in(app)
+    auditor = _signed_in(app, "auditor")
+    _post(desk, DESK + "/", DESK + "/site", {"site": "Library"})
+    _post(desk, PAPER + "/", PAPER + "/print", {"district": "approval", "site": "Library",
+                                                "count": "2"})
+    with app.app_context():
+        serials = sorted(db.session.scalars(select(PaperSerial.serial)))
+    for client in (desk, second):
+        for serial in serials:
+            page = client.get(PAPER + "/enter", query_string={"serial": serial})
+            client.post(PAPER + "/enter", data={"csrf_token": csrf_token(page.text),
+                                                "serial": serial, "outcome": "valid",
+                                                "project": ["AP-C"]})
+    with app.app_context(), write_intent():
+        window = db.session.get(Cycle, made.cycle_id).phase_window("voting")
+        window.ends_at = utcnow() - dt.timedelta(minutes=1)
+        db.session.commit()
+    page = auditor.get(AUDIT + "/paper-audit")
+    assert auditor.post(AUDIT + "/paper-audit", data={
+        "csrf_token": csrf_token(page.text), "seed": "7", "method": "percentage",
+        "percentage": "100"}).status_code == 302
+    page = auditor.get(AUDIT + "/paper-audit")
+    sample = re.findall(r'name="serial" value="([^"]+)"', page.text)
+    assert sorted(sample) == serials
+    target, index = sample[1], 2
+
+    # spoiled without a reason: the summary links to that ballot's reason box
+    refused = auditor.post(AUDIT + "/paper-audit/finding", data={
+        "csrf_token": csrf_token(page.text), "serial": target, "outcome": "spoiled",
+        "reason": "", "project": ["AP-B"]})
+    assert refused.status_code == 422
+    checked = SummaryPage(refused.text)
+    assert checked.summary_links == [f"#s{index}-reason"]
+    assert f"s{index}-reason" in checked.by_id
+    # its form is open again, as typed; the other ballot's form stays closed and empty
+    forms = refused.text.split("<details")[1:]
+    opened = [f for f in forms if f.startswith(" open")]
+    assert len(opened) == 1 and f'value="{target}"' in opened[0]
+    assert f'id="s{index}-choice-AP-B" checked' in opened[0]
+    closed = [f for f in forms if f not in opened]
+    assert len(closed) == 1 and '-choice-AP-B" checked' not in closed[0]
+
+    # choices that break the rules link to the projects of that ballot, not of another
+    too_many = auditor.post(AUDIT + "/paper-audit/finding", data={
+        "csrf_token": csrf_token(page.text), "serial": target, "outcome": "valid",
+        "project": ["AP-A", "AP-B", "AP-C", "AP-D"]})
+    assert too_many.status_code == 422
+    links = SummaryPage(too_many.text).summary_links
+    assert links and all(link.startswith(f"#s{index}-choice-") for link in links)
+    assert all(link[1:] in SummaryPage(too_many.text).by_id for link in links)
