@@ -94,26 +94,8 @@ def enter():
         return render_template("paper/find.html", cycle=g.cycle, form=form,
                                last=session.pop(LAST_RESULT, None))
     row = in_person.find_serial(g.cycle, serial_text)
-    district = row.district
-    error, reasons, status = None, [], 200
-    if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400)
-        try:
-            read, reasons = read_paper_form(district)
-            if read is not None:
-                result = in_person.enter_paper_ballot(g.cycle, row.serial, read, current_user)
-                session[LAST_RESULT] = {"serial": result.serial, "status": result.status}
-                return redirect(url_for("paper.enter"))
-            status = 422
-        except DomainError as refusal:
-            error, reasons, status = refusal.message, refusal.reasons, refusal.status
-    return render_template("paper/enter.html", cycle=g.cycle, form=form, row=row,
-                           district=district, design=district.ballot_design(), error=error,
-                           reasons=reasons,
-                           chosen=choices_as_typed(district) if request.method == "POST" else {},
-                           data=request.form, adjudicating=False,
-                           last=session.pop(LAST_RESULT, None)), status
+    return _reading_page(row, form, in_person.enter_paper_ballot, url_for("paper.enter"),
+                         adjudicating=False, last=session.pop(LAST_RESULT, None))
 
 
 @bp.route("/adjudicate/<serial>", methods=["GET", "POST"])
@@ -122,7 +104,14 @@ def adjudicate(serial: str):
     if row.status != "adjudication":
         raise in_person.InPersonRefused(gettext("Serial %(serial)s is not waiting for "
                                                 "adjudication.", serial=row.serial))
-    form = CsrfOnlyForm()
+    return _reading_page(row, CsrfOnlyForm(), in_person.adjudicate, url_for("paper.index"),
+                         adjudicating=True, last=None)
+
+
+def _reading_page(row, form, record, done_url: str, *, adjudicating: bool, last):
+    """The paper-reading form of one serial, for a first or second entry or an adjudication:
+    on a POST, record what was typed with `record` and go to `done_url`, or show it again
+    with each refusal beside its field."""
     district = row.district
     error, reasons, status = None, [], 200
     if request.method == "POST":
@@ -131,9 +120,9 @@ def adjudicate(serial: str):
         try:
             read, reasons = read_paper_form(district)
             if read is not None:
-                result = in_person.adjudicate(g.cycle, row.serial, read, current_user)
+                result = record(g.cycle, row.serial, read, current_user)
                 session[LAST_RESULT] = {"serial": result.serial, "status": result.status}
-                return redirect(url_for("paper.index"))
+                return redirect(done_url)
             status = 422
         except DomainError as refusal:
             error, reasons, status = refusal.message, refusal.reasons, refusal.status
@@ -141,4 +130,4 @@ def adjudicate(serial: str):
                            district=district, design=district.ballot_design(), error=error,
                            reasons=reasons,
                            chosen=choices_as_typed(district) if request.method == "POST" else {},
-                           data=request.form, adjudicating=True, last=None), status
+                           data=request.form, adjudicating=adjudicating, last=last), status
