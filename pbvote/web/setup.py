@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -62,12 +64,39 @@ def _apply_reasons(form, reasons) -> list:
     """Put each reason on its form field; return those that belong to no field."""
     loose = []
     for reason in reasons:
-        field = getattr(form, reason.field, None) if reason.field else None
-        if field is not None and hasattr(field, "errors"):
-            field.errors = list(field.errors) + [reason.message]
+        form_field = getattr(form, reason.field, None) if reason.field else None
+        if form_field is not None and hasattr(form_field, "errors"):
+            form_field.errors = list(form_field.errors) + [reason.message]
         else:
             loose.append(reason)
     return loose
+
+
+@dataclass
+class _Submission:
+    """What became of a set-up form: `saved` (then `result` is what the save returned), or
+    the page is shown again with `status`, the refusal's `message` and the `problems` that
+    fit no field (the others are on their fields)."""
+
+    saved: bool = False
+    result: object = None
+    status: int = 200
+    message: str | None = None
+    problems: list = field(default_factory=list)
+
+
+def _submit(form, save: Callable[[], object]) -> _Submission:
+    """On a POST, validate `form`, then call `save`, which returns or raises DomainError."""
+    if request.method != "POST":
+        return _Submission()
+    if not form.validate_on_submit():
+        return _Submission(status=422)  # each field error is in the summary already
+    try:
+        result = save()
+    except DomainError as error:
+        return _Submission(status=error.status, message=error.message,
+                           problems=_apply_reasons(form, error.reasons))
+    return _Submission(saved=True, result=result)
 
 
 def _district_of(cycle: Cycle, district_slug: str) -> District:
@@ -106,20 +135,12 @@ def _cycle_input(form: CycleForm, slug: str | None = None) -> setup.CycleInput:
 @bp.route("/new", methods=["GET", "POST"])
 def new_cycle():
     form = CycleForm()
-    problems, status, message = [], 200, None
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                cycle = setup.create_cycle(_cycle_input(form), _actor())
-            except DomainError as error:
-                problems, status, message = _apply_reasons(form, error.reasons), error.status, \
-                    error.message
-            else:
-                return redirect(url_for("staff_setup.overview", slug=cycle.slug))
-        else:
-            status = 422  # each field error is in the summary already
+    submitted = _submit(form, lambda: setup.create_cycle(_cycle_input(form), _actor()))
+    if submitted.saved:
+        return redirect(url_for("staff_setup.overview", slug=submitted.result.slug))
     return render_template("staff/setup/cycle_form.html", form=form, cycle=None,
-                           problems=problems, message=message), status
+                           problems=submitted.problems, message=submitted.message), \
+        submitted.status
 
 
 @bp.get("/<slug>/")
@@ -143,20 +164,13 @@ def edit_cycle(slug: str):
     if request.method == "GET":
         form.allowed_methods.data = cycle.method_list
     del form.slug  # fixed for the life of the cycle; not on the form
-    problems, status, message = [], 200, None
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                setup.update_cycle(cycle, _cycle_input(form, cycle.slug), _actor())
-            except DomainError as error:
-                problems, status, message = _apply_reasons(form, error.reasons), error.status, \
-                    error.message
-            else:
-                return redirect(url_for("staff_setup.overview", slug=cycle.slug))
-        else:
-            status = 422  # each field error is in the summary already
+    submitted = _submit(form, lambda: setup.update_cycle(
+        cycle, _cycle_input(form, cycle.slug), _actor()))
+    if submitted.saved:
+        return redirect(url_for("staff_setup.overview", slug=cycle.slug))
     return render_template("staff/setup/cycle_form.html", form=form, cycle=cycle,
-                           problems=problems, message=message), status
+                           problems=submitted.problems, message=submitted.message), \
+        submitted.status
 
 
 # ---------------------------------------------------------------------------
@@ -188,24 +202,20 @@ def _district_input(form: DistrictForm) -> tuple[setup.DistrictInput | None, lis
 
 def _district_page(cycle: Cycle, district: District | None):
     form = _district_form(district)
-    problems, status, message = [], 200, None
-    if request.method == "POST":
-        if form.validate_on_submit():
-            data, reasons = _district_input(form)
-            try:
-                if reasons:
-                    raise setup.SetupInvalid(reasons)
-                setup.save_district(cycle, district, data, _actor())
-            except DomainError as error:
-                problems, status, message = _apply_reasons(form, error.reasons), error.status, \
-                    error.message
-            else:
-                return redirect(url_for("staff_setup.overview", slug=cycle.slug))
-        else:
-            status = 422  # each field error is in the summary already
+
+    def save():
+        data, reasons = _district_input(form)
+        if reasons:
+            raise setup.SetupInvalid(reasons)
+        setup.save_district(cycle, district, data, _actor())
+
+    submitted = _submit(form, save)
+    if submitted.saved:
+        return redirect(url_for("staff_setup.overview", slug=cycle.slug))
     return render_template("staff/setup/district_form.html", form=form, cycle=cycle,
-                           district=district, rules=describe_rules(), problems=problems,
-                           message=message, delete_form=CsrfOnlyForm()), status
+                           district=district, rules=describe_rules(),
+                           problems=submitted.problems, message=submitted.message,
+                           delete_form=CsrfOnlyForm()), submitted.status
 
 
 @bp.route("/<slug>/districts/new", methods=["GET", "POST"])
@@ -252,24 +262,19 @@ def phases(slug: str):
                                                                        cycle.timezone)
             getattr(form, f"{phase.kind}_ends_at").data = _local_naive(phase.ends_at,
                                                                      cycle.timezone)
-    problems, status, message = [], 200, None
-    if request.method == "POST":
-        if form.validate_on_submit():
-            windows, reasons = _windows_from(form, cycle.timezone)
-            try:
-                if reasons:
-                    raise setup.SetupInvalid(reasons)
-                setup.set_phases(cycle, windows, _actor())
-            except DomainError as error:
-                problems, status, message = _apply_reasons(form, error.reasons), error.status, \
-                    error.message
-            else:
-                return redirect(url_for("staff_setup.overview", slug=cycle.slug))
-        else:
-            status = 422  # each field error is in the summary already
+
+    def save():
+        windows, reasons = _windows_from(form, cycle.timezone)
+        if reasons:
+            raise setup.SetupInvalid(reasons)
+        setup.set_phases(cycle, windows, _actor())
+
+    submitted = _submit(form, save)
+    if submitted.saved:
+        return redirect(url_for("staff_setup.overview", slug=cycle.slug))
     return render_template("staff/setup/phases.html", form=form, cycle=cycle,
-                           kinds=setup_rules.PHASE_ORDER, problems=problems,
-                           message=message), status
+                           kinds=setup_rules.PHASE_ORDER, problems=submitted.problems,
+                           message=submitted.message), submitted.status
 
 
 def _windows_from(form, timezone: str):
