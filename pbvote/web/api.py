@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, jsonify, url_for
+from flask import Blueprint, jsonify, url_for
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
@@ -16,6 +16,7 @@ from pbvote.services import audit
 from pbvote.services.cycles import get_cycle, list_cycles
 from pbvote.services.errors import DomainError
 from pbvote.services.publication import published_results, voting_state
+from pbvote.web import results as results_page
 from pbvote.web.guards import allow_anyone, set_policy
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -120,11 +121,9 @@ def receipt(slug: str, receipt: str):
 
 @bp.get("/cycles/<slug>/results")
 def results(slug: str):
-    """The published results document, byte for byte as hashed (X-Results-SHA256)."""
+    """The published results document, as the results page's results.json serves it."""
     cycle = get_cycle(slug)
     snapshot = published_results(cycle)
     if snapshot is None:
         raise DomainError(gettext("The results of this cycle have not been published yet."), 404)
-    response = Response(snapshot.results_json, mimetype="application/json")
-    response.headers["X-Results-SHA256"] = snapshot.results_hash
-    return response
+    return results_page.document_response(snapshot)

@@ -109,8 +109,13 @@ def page(slug: str):
 
 @bp.get("/results.json")
 def document(slug: str):
-    """The snapshot's results document, byte for byte as hashed, for auditors' tools."""
+    """The snapshot's results document, for auditors' tools (also /api/v1/…/results)."""
     _, snapshot = _snapshot_or_404(slug)
+    return document_response(snapshot)
+
+
+def document_response(snapshot: ResultsSnapshot) -> Response:
+    """The published results document, byte for byte as hashed (X-Results-SHA256)."""
     response = Response(snapshot.results_json, mimetype="application/json")
     response.headers["X-Results-SHA256"] = snapshot.results_hash
     return response

@@ -183,6 +183,10 @@ def test_api_results_serves_the_snapshot(client, published):
     assert response.status_code == 200
     assert response.text == published["json"]
     assert response.headers["X-Results-SHA256"] == published["hash"]
+    # the results page's document is the same bytes and hash
+    page_document = client.get(f"/cycles/{published['slug']}/results.json")
+    assert page_document.data == response.data
+    assert page_document.headers["X-Results-SHA256"] == published["hash"]
     cycle = client.get(f"/api/v1/cycles/{published['slug']}").json
     assert cycle["results_hash"] == published["hash"]
     assert cycle["links"]["bundle"].endswith(f"/cycles/{published['slug']}/results/bundle.zip")
