@@ -20,10 +20,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pbvote.ballots import BALLOT_KINDS, BallotDesign, Reason
 from pbvote.eligibility import EligibilityRules
+from pbvote.i18n_hook import N_, _, format_number, translate
 from pbvote.tally import RULES, TallyInputError
 from pbvote.tally.registry import resolve_params
 
 PHASE_ORDER: tuple[str, ...] = ("intake", "review", "voting", "tally", "published")
+#: how messages name each phase ("the voting phase"), translated when a message is built
+PHASE_NAMES: dict[str, str] = {"intake": N_("intake"), "review": N_("review"),
+                               "voting": N_("voting"), "tally": N_("tally"),
+                               "published": N_("publication")}
 REQUIRED_PHASES: tuple[str, ...] = ("voting",)
 
 #: ballot design kind → the tally engine's ballot type (same table as services.tally)
@@ -61,11 +66,11 @@ class CycleSettings:
 
 def slug_problems(slug: str, field_name: str = "slug") -> list[Reason]:
     if not slug:
-        return [_reason(field_name, "slug_required", "Enter a short web address name.")]
+        return [_reason(field_name, "slug_required", _("Enter a short web address name."))]
     if len(slug) > 80 or not SLUG_PATTERN.match(slug):
         return [_reason(field_name, "slug_invalid",
-                        "Use lower-case letters, digits and single hyphens only, "
-                        "for example safer-streets-2027 (at most 80 characters).")]
+                        _("Use lower-case letters, digits and single hyphens only, "
+                          "for example safer-streets-2027 (at most 80 characters)."))]
     return []
 
 
@@ -76,33 +81,37 @@ def timezone_problems(name: str, field_name: str = "timezone") -> list[Reason]:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return [_reason(field_name, "timezone_unknown",
-                        f"{name!r} is not a known time zone; use an IANA name such as "
-                        "Europe/London or America/Chicago.")]
+                        _("%(zone)s is not a known time zone; use an IANA name such as "
+                          "Europe/London or America/Chicago.", zone=repr(name)))]
     return []
 
 
 def amount_problems(amount: object, field_name: str, what: str) -> list[Reason]:
+    """`what` names the amount at the start of a sentence, marked with N_ ("The cost")."""
+    what = translate(what)
     if isinstance(amount, bool) or not isinstance(amount, int):
-        return [_reason(field_name, "not_integer", f"The {what} must be a whole number.")]
+        return [_reason(field_name, "not_integer", _("%(what)s must be a whole number.",
+                                                     what=what))]
     if amount <= 0:
-        return [_reason(field_name, "not_positive", f"The {what} must be more than zero.")]
+        return [_reason(field_name, "not_positive", _("%(what)s must be more than zero.",
+                                                      what=what))]
     if amount > MAXIMUM_AMOUNT:
-        return [_reason(field_name, "too_large", f"The {what} is too large.")]
+        return [_reason(field_name, "too_large", _("%(what)s is too large.", what=what))]
     return []
 
 
 def cycle_problems(settings: CycleSettings) -> list[Reason]:
     found = slug_problems(settings.slug)
     if not settings.name.strip():
-        found.append(_reason("name", "name_required", "Enter the cycle's name."))
+        found.append(_reason("name", "name_required", _("Enter the cycle's name.")))
     if not CURRENCY_PATTERN.match(settings.currency or ""):
         found.append(_reason("currency", "currency_invalid",
-                             "Enter a three-letter ISO 4217 currency code such as USD or EUR."))
-    found += amount_problems(settings.total_budget, "total_budget", "total budget")
+                             _("Enter a three-letter ISO 4217 currency code such as USD or EUR.")))
+    found += amount_problems(settings.total_budget, "total_budget", N_("The total budget"))
     found += timezone_problems(settings.timezone)
     if len(settings.tie_break_seed) > 128:
         found.append(_reason("tie_break_seed", "seed_too_long",
-                             "The tie-break seed can be at most 128 characters."))
+                             _("The tie-break seed can be at most 128 characters.")))
     return found
 
 
@@ -139,28 +148,38 @@ def phase_problems(windows: Sequence[PhaseWindow]) -> list[Reason]:
     for kind in kinds:
         if kind not in PHASE_ORDER:
             found.append(_reason(f"{kind}_starts_at", "phase_unknown",
-                                 f"{kind!r} is not a phase; use {', '.join(PHASE_ORDER)}."))
+                                 _("%(kind)s is not a phase; use %(kinds)s.", kind=repr(kind),
+                                   kinds=", ".join(PHASE_ORDER))))
     for kind in set(kinds):
         if kinds.count(kind) > 1:
             found.append(_reason(f"{kind}_starts_at", "phase_repeated",
-                                 f"The {kind} phase is given more than once."))
+                                 _("The %(phase)s phase is given more than once.",
+                                   phase=_phase_name(kind))))
     for kind in REQUIRED_PHASES:
         if kind not in kinds:
             found.append(_reason(f"{kind}_starts_at", "phase_required",
-                                 f"The {kind} phase needs a start and an end."))
+                                 _("The %(phase)s phase needs a start and an end.",
+                                   phase=_phase_name(kind))))
     for window in windows:
         if window.ends_at <= window.starts_at:
             found.append(_reason(f"{window.kind}_ends_at", "phase_ends_before_start",
-                                 f"The {window.kind} phase must end after it starts."))
+                                 _("The %(phase)s phase must end after it starts.",
+                                   phase=_phase_name(window.kind))))
     known = sorted((w for w in windows if w.kind in PHASE_ORDER),
                    key=lambda w: PHASE_ORDER.index(w.kind))
     for earlier, later in zip(known, known[1:], strict=False):
         if later.starts_at < earlier.ends_at:
             found.append(_reason(
                 f"{later.kind}_starts_at", "phase_overlap",
-                f"The {later.kind} phase starts before the {earlier.kind} phase ends; phases "
-                f"run in the order {' → '.join(PHASE_ORDER)} and may not overlap."))
+                _("The %(later)s phase starts before the %(earlier)s phase ends; phases run in "
+                  "the order %(order)s and may not overlap.", later=_phase_name(later.kind),
+                  earlier=_phase_name(earlier.kind),
+                  order=" → ".join(_phase_name(kind) for kind in PHASE_ORDER))))
     return found
+
+
+def _phase_name(kind: str) -> str:
+    return translate(PHASE_NAMES[kind]) if kind in PHASE_NAMES else kind
 
 
 # ---------------------------------------------------------------------------
@@ -186,8 +205,8 @@ def parse_tally_params(text: str) -> tuple[dict | None, list[Reason]]:
         value = None
     if not isinstance(value, dict):
         return None, [_reason("tally_params", "params_not_object",
-                              'Write the parameters as a JSON object, for example '
-                              '{"scoring_fn": "dowdall"}, or leave the box empty.')]
+                              _('Write the parameters as a JSON object, for example '
+                                '{"scoring_fn": "dowdall"}, or leave the box empty.'))]
     return value, []
 
 
@@ -195,22 +214,25 @@ def tally_problems(rule: str, params: Mapping[str, object], ballot_kind: str) ->
     spec = RULES.get(rule)
     if spec is None:
         return [_reason("tally_rule", "rule_unknown",
-                        f"{rule!r} is not a counting rule; choose one of {', '.join(RULES)}.")]
+                        _("%(rule)s is not a counting rule; choose one of %(rules)s.",
+                          rule=repr(rule), rules=", ".join(RULES)))]
     found: list[Reason] = []
     engine_type = ENGINE_BALLOT_TYPES.get(ballot_kind)
     if engine_type is not None and engine_type not in spec.ballot_types:
         found.append(_reason("tally_rule", "rule_ballot_mismatch",
-                             f"The rule {rule} cannot count {ballot_kind} ballots; it takes "
-                             f"{', '.join(spec.ballot_types)} ballots."))
+                             _("The rule %(rule)s cannot count %(kind)s ballots; it takes "
+                               "%(kinds)s ballots.", rule=rule, kind=ballot_kind,
+                               kinds=", ".join(spec.ballot_types))))
     overridden = sorted(CYCLE_LEVEL_PARAMS & set(params))
     if overridden:
         found.append(_reason("tally_params", "params_cycle_level",
-                             "The tie-break seed is set once for the whole cycle, not per "
-                             "district; remove " + ", ".join(overridden) + "."))
+                             _("The tie-break seed is set once for the whole cycle, not per "
+                               "district; remove %(params)s.", params=", ".join(overridden))))
     try:
         resolve_params(spec, dict(params))
     except TallyInputError as error:
-        found.append(_reason("tally_params", "params_invalid", f"Counting parameters: {error}."))
+        found.append(_reason("tally_params", "params_invalid",
+                             _("Counting parameters: %(error)s.", error=error)))
     return found
 
 
@@ -219,8 +241,8 @@ def district_problems(settings: DistrictSettings, project_count: int | None = No
     projects (k larger than the number of projects): districts are set up before projects."""
     found = slug_problems(settings.slug)
     if not settings.name.strip():
-        found.append(_reason("name", "name_required", "Enter the district's name."))
-    budget_reasons = amount_problems(settings.budget, "budget", "district budget")
+        found.append(_reason("name", "name_required", _("Enter the district's name.")))
+    budget_reasons = amount_problems(settings.budget, "budget", N_("The district budget"))
     found += budget_reasons
     design_count = project_count if project_count else max(
         settings.design.max_choices or 1, settings.design.min_choices or 1, 1)
@@ -232,7 +254,8 @@ def district_problems(settings: DistrictSettings, project_count: int | None = No
         found.append(reason)
     if project_count is not None and project_count < 1:
         found.append(_reason("projects", "no_projects",
-                             f"The district {settings.name or settings.slug} has no projects."))
+                             _("The district %(district)s has no projects.",
+                               district=settings.name or settings.slug)))
     found += tally_problems(settings.tally_rule, settings.tally_params, settings.design.kind)
     return found
 
@@ -242,8 +265,9 @@ def budget_sum_problems(total_budget: int, district_budgets: Mapping[str, int],
     spent = sum(district_budgets.values())
     if spent > total_budget:
         return [_reason(field_name, "districts_exceed_total",
-                        f"The district budgets add up to {spent:,}, more than the cycle's total "
-                        f"budget of {total_budget:,}.")]
+                        _("The district budgets add up to %(spent)s, more than the cycle's "
+                          "total budget of %(total)s.", spent=format_number(spent),
+                          total=format_number(total_budget)))]
     return []
 
 
@@ -263,20 +287,22 @@ def project_problems(settings: ProjectSettings, district_budget: int,
     found: list[Reason] = []
     if not PROJECT_CODE_PATTERN.match(settings.code or ""):
         found.append(_reason("code", "code_invalid",
-                             "Use 1 to 40 letters, digits, hyphens or underscores for the "
-                             "project code, for example NB-1."))
+                             _("Use 1 to 40 letters, digits, hyphens or underscores for the "
+                               "project code, for example NB-1.")))
     elif settings.code in set(codes_in_use):
         found.append(_reason("code", "code_taken",
-                             "Another project of this cycle already has the code "
-                             f"{settings.code}."))
+                             _("Another project of this cycle already has the code "
+                               "%(code)s.", code=settings.code)))
     if not settings.title.strip():
-        found.append(_reason("title", "title_required", "Enter the project's title."))
-    cost_reasons = amount_problems(settings.cost, "cost", "cost")
+        found.append(_reason("title", "title_required", _("Enter the project's title.")))
+    cost_reasons = amount_problems(settings.cost, "cost", N_("The cost"))
     found += cost_reasons
     if not cost_reasons and settings.cost > district_budget:
         found.append(_reason("cost", "cost_exceeds_budget",
-                             f"The cost ({settings.cost:,}) is more than the district's budget "
-                             f"({district_budget:,}), so the project could never be funded."))
+                             _("The cost (%(cost)s) is more than the district's budget "
+                               "(%(budget)s), so the project could never be funded.",
+                               cost=format_number(settings.cost),
+                               budget=format_number(district_budget))))
     return found
 
 
@@ -291,11 +317,12 @@ def configuration_problems(cycle: CycleSettings, windows: Sequence[PhaseWindow],
     project counts. District reasons are prefixed ``district:<slug>:``."""
     found = cycle_problems(cycle) + phase_problems(windows) + list(eligibility.problems())
     if not districts:
-        found.append(_reason("districts", "no_districts", "The cycle has no districts."))
+        found.append(_reason("districts", "no_districts", _("The cycle has no districts.")))
     for settings, project_count in districts:
         for reason in district_problems(settings, project_count):
             found.append(_reason(f"district:{settings.slug}:{reason.field}", reason.code,
-                                 f"{settings.name}: {reason.message}"))
+                                 _("%(label)s: %(error)s", label=settings.name,
+                                   error=reason.message)))
     if not any(r.field == "total_budget" for r in found):
         found += budget_sum_problems(cycle.total_budget,
                                      {s.slug: s.budget for s, _ in districts}, "total_budget")

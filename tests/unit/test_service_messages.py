@@ -28,7 +28,8 @@ TRANSLATING = {"_", "n_", "translate", "N_", "gettext", "ngettext", "lazy_gettex
 INTERNAL_ERRORS = {"ValueError", "TypeError", "RuntimeError", "KeyError", "AssertionError",
                    "LookupError", "NotImplementedError"}
 #: calls whose text arguments reach a person (besides raised exceptions)
-MESSAGE_CALLS = {"Reason", "RowError", "_bad_input", "_email_author", "send", "DomainError"}
+MESSAGE_CALLS = {"Reason", "_reason", "RowError", "_bad_input", "_email_author", "send",
+                 "DomainError"}
 ENGLISH_MARK = "# English: "
 
 

@@ -175,6 +175,13 @@ def test_k_larger_than_the_projects_and_overlapping_phases(app, staff):
     # every phase has a Starts and an Ends: the summary names the phase of each
     assert "Voting · Starts: Not a valid datetime value." in checked.summary_text
     assert "Review of ideas · Ends: Not a valid datetime value." in checked.summary_text
+    # the set-up rules speak the staff member's language
+    staff.set_cookie("pbvote_lang", "es")
+    spanish = post(staff, f"{BASE}/{slug}/phases", {
+        "voting_starts_at": local(now + dt.timedelta(days=2)),
+        "voting_ends_at": local(now + dt.timedelta(days=1))})
+    assert "La fase de votación debe terminar después de empezar." in spanish.text
+    staff.set_cookie("pbvote_lang", "en")
 
 
 def test_project_and_roll_upload_forms_link_their_errors(app, staff, open_cycle):
