@@ -27,30 +27,20 @@ def get_or_create_chain(name: str) -> Chain:
 
 
 def append(chain_id: int, kind: str, data: dict) -> LogEntry:
-    """Append one entry under a lock on the chain's head row, so appends never fork."""
-    entry = stage_append(chain_id, kind, data)
-    db.session.flush()
-    return entry
+    """Append one entry under a lock on the chain's head row, so appends never fork.
 
-
-#: built once: every ballot cast runs it
-_LOCK_CHAIN_HEAD = for_update(select(Chain).where(Chain.id == bindparam("chain_id")))
-
-
-def stage_append(chain_id: int, kind: str, data: dict) -> LogEntry:
-    """As append, but unflushed: the caller flushes the entry with the rows that go with it.
-
-    The head row is locked here all the same, and stays locked until commit.
+    Staff actions go through the ORM; ballots take the shorter path of claim_position and
+    write_claimed below. Both build the entry with ClaimedPosition.entry.
     """
-    chain = db.session.scalar(_LOCK_CHAIN_HEAD, {"chain_id": chain_id})
-    position = chain.length + 1
-    text = canonical_json({"position": position, "kind": kind, "data": data})
-    digest = entry_hash(chain.head_hash, text)
-    entry = LogEntry(chain_id=chain.id, position=position, kind=kind, entry_json=text,
+    chain = db.session.scalar(for_update(select(Chain).where(Chain.id == chain_id)))
+    claimed = ClaimedPosition(chain.id, chain.length + 1, chain.head_hash)
+    text, digest = claimed.entry(kind, data)
+    entry = LogEntry(chain_id=chain.id, position=claimed.position, kind=kind, entry_json=text,
                      previous_hash=chain.head_hash, entry_hash=digest)
-    chain.length = position
+    chain.length = claimed.position
     chain.head_hash = digest
     db.session.add(entry)
+    db.session.flush()
     return entry
 
 
