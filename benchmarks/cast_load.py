@@ -290,7 +290,7 @@ def bench_engine(engine: str, options) -> dict:
     from flask_migrate import upgrade
 
     from pbvote import create_app
-    from pbvote.extensions import db
+    from pbvote.infra.extensions import db
 
     app = create_app("default")
     started = time.perf_counter()

@@ -56,10 +56,10 @@ def _bulk_ballots(cycle, count: int, seed: int) -> None:
     """`count` ballots for distinct roll entries, stored as cast_ballot stores them."""
     from sqlalchemy import insert, select
 
-    from pbvote import ballots as ballot_rules
     from pbvote.audit.chain import canonical_json, entry_hash, receipt_from_entry_hash
-    from pbvote.extensions import db
+    from pbvote.infra.extensions import db
     from pbvote.models import Ballot, Chain, LogEntry, Participation, RollEntry
+    from pbvote.rules import ballots as ballot_rules
     from pbvote.services.simulate import random_selections
 
     rng = random.Random(seed)
@@ -135,8 +135,8 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from pbvote import create_app
-    from pbvote.db import utcnow, write_intent
-    from pbvote.extensions import db
+    from pbvote.infra.db import utcnow, write_intent
+    from pbvote.infra.extensions import db
     from pbvote.models import Account
     from pbvote.services import publication, setup
     from pbvote.services.cycles import get_cycle

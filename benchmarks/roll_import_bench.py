@@ -5,7 +5,7 @@
 Builds a fresh SQLite database by the migrations in a temporary folder, makes a cycle with
 four districts, writes a seeded CSV, then measures in this order:
 
-1. baseline: reading and validating the file only (pbvote.roll_import.read_roll);
+1. baseline: reading and validating the file only (pbvote.rules.roll_csv.read_roll);
 2. the import as `pbvote import-roll --yes` runs it: read, validate, compare with the
    stored roll (empty), HMAC every identity field, bulk-insert, log, commit;
 3. a re-import of the same file (everything unchanged: the diff path, no writes).
@@ -62,9 +62,9 @@ def main() -> int:
     from flask_migrate import upgrade
 
     from pbvote import create_app
-    from pbvote.db import utcnow, write_intent
-    from pbvote.extensions import db
-    from pbvote.roll_import import ReadSummary, read_roll
+    from pbvote.infra.db import utcnow, write_intent
+    from pbvote.infra.extensions import db
+    from pbvote.rules.roll_csv import ReadSummary, read_roll
     from pbvote.services import roll_import, setup
     from pbvote.services.cycles import get_cycle
 

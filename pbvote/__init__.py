@@ -1,6 +1,6 @@
 """pbvote: participatory budgeting with receipts, a verifiable log and exact tallies.
 
-Flask is imported inside create_app so that `pbvote.tally`, `pbvote.ballots` and the
+Flask is imported inside create_app so that `pbvote.tally`, `pbvote.rules.ballots` and the
 standalone verifier import without any web dependency installed.
 """
 from __future__ import annotations
@@ -25,7 +25,7 @@ def create_app(config_name: str | None = None, **overrides: Any):
     )
     _load_config(app, config_name or os.environ.get("PBVOTE_CONFIG", "default"), overrides)
 
-    from pbvote import extensions
+    from pbvote.infra import extensions
 
     extensions.init_app(app)
 
@@ -41,7 +41,7 @@ def create_app(config_name: str | None = None, **overrides: Any):
 
 
 def _load_config(app, config_name: str, overrides: dict[str, Any]) -> None:
-    from pbvote.settings import apply_environment, ensure_secret
+    from pbvote.infra.settings import apply_environment, ensure_secret
 
     app.config.from_pyfile(str(CONFIG_DIR / "default.py"))
     if config_name != "default":

@@ -74,7 +74,7 @@ def migrated_urls(tmp_path_factory):
             app = create_app("testing", SQLALCHEMY_DATABASE_URI=url)
             with app.app_context():
                 upgrade()
-                from pbvote.extensions import db
+                from pbvote.infra.extensions import db
 
                 db.engine.dispose()
             built[engine_name] = url
@@ -98,7 +98,7 @@ def app(engine_name, migrated_urls, tmp_path, monkeypatch):
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=migrated_urls(engine_name))
     yield app
     with app.app_context():
-        from pbvote.extensions import db
+        from pbvote.infra.extensions import db
 
         db.session.remove()
         _empty_all_tables(db)

@@ -5,8 +5,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from pbvote.audit.chain import canonical_json
-from pbvote.db import utcnow
-from pbvote.extensions import db
+from pbvote.infra.db import utcnow
+from pbvote.infra.extensions import db
 from pbvote.models import Cycle, District, Phase, Project
 from pbvote.services import log
 from pbvote.services.roll import RollPerson, add_roll_entry, issue_access_codes

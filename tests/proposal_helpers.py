@@ -8,8 +8,8 @@ import re
 
 from sqlalchemy import select
 
-from pbvote.db import utcnow, write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import utcnow, write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Cycle, OutboxMessage, Phase
 from tests.conftest import csrf_token
 from tests.factories import make_cycle

@@ -4,8 +4,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.services.errors import AlreadyVoted
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pbvote.extensions import db
+from pbvote.infra.extensions import db
 from pbvote.models import Cycle
 from pbvote.services import voting
 from tests.factories import TestCycle, make_cycle, project_code

@@ -19,11 +19,11 @@ from urllib.parse import urlsplit
 import pyotp
 from sqlalchemy import select
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Account
+from pbvote.rules.sign_in import TOTP_STEP_SECONDS
 from pbvote.services import accounts
-from pbvote.sign_in_rules import TOTP_STEP_SECONDS
 from tests.conftest import csrf_token
 
 DEFAULT_PASSWORD = "correct horse battery"

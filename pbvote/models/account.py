@@ -6,8 +6,8 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pbvote.db import UTCDateTime, utcnow
-from pbvote.extensions import db
+from pbvote.infra.db import UTCDateTime, utcnow
+from pbvote.infra.extensions import db
 
 ROLES = ("resident", "staff", "auditor", "admin")
 #: roles that sign in with a password and must use TOTP

@@ -15,8 +15,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pbvote.db import UTCDateTime, utcnow
-from pbvote.extensions import db
+from pbvote.infra.db import UTCDateTime, utcnow
+from pbvote.infra.extensions import db
 
 PHASE_KINDS = ("intake", "review", "voting", "tally", "published")
 
@@ -41,7 +41,7 @@ class Cycle(db.Model):
     #: published before the count; seeds the last tie-break lot
     tie_break_seed: Mapped[str] = mapped_column(String(128), default="")
     minimum_age: Mapped[int] = mapped_column(Integer, default=16)
-    #: comma-separated verification methods from pbvote.eligibility.VERIFICATION_METHODS
+    #: comma-separated verification methods from pbvote.rules.eligibility.VERIFICATION_METHODS
     allowed_methods: Mapped[str] = mapped_column(String(100), default="roll,code")
     self_declared_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
     #: SHA-256 of the manifest, fixed when voting opens
@@ -119,7 +119,7 @@ class District(db.Model):
     #: display order on the cycle page
     position: Mapped[int] = mapped_column(Integer, default=0)
     budget: Mapped[int] = mapped_column(BigInteger)
-    #: one of pbvote.ballots.BALLOT_KINDS
+    #: one of pbvote.rules.ballots.BALLOT_KINDS
     ballot_kind: Mapped[str] = mapped_column(String(20))
     #: k for approval and ranked ballots
     max_choices: Mapped[int | None] = mapped_column(Integer)
@@ -148,7 +148,7 @@ class District(db.Model):
         return json.loads(self.tally_params or "{}")
 
     def ballot_design(self):
-        from pbvote.ballots import BallotDesign
+        from pbvote.rules.ballots import BallotDesign
 
         return BallotDesign(
             kind=self.ballot_kind, budget=self.budget, max_choices=self.max_choices,

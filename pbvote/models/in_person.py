@@ -12,8 +12,8 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pbvote.db import UTCDateTime, utcnow
-from pbvote.extensions import db
+from pbvote.infra.db import UTCDateTime, utcnow
+from pbvote.infra.extensions import db
 
 #: where a printed paper ballot is in its life
 SERIAL_STATUSES = ("printed", "entered_once", "adjudication", "counted", "spoiled", "invalid")

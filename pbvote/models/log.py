@@ -4,7 +4,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pbvote.audit.chain import GENESIS_HASH
-from pbvote.extensions import db
+from pbvote.infra.extensions import db
 
 
 class Chain(db.Model):

@@ -18,9 +18,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pbvote.db import UTCDateTime, utcnow
-from pbvote.extensions import db
-from pbvote.proposal_rules import DEFAULT_CATEGORIES, STATUSES
+from pbvote.infra.db import UTCDateTime, utcnow
+from pbvote.infra.extensions import db
+from pbvote.rules.proposals import DEFAULT_CATEGORIES, STATUSES
 
 _STATUS_CHECK = "status IN (" + ", ".join(f"'{s}'" for s in STATUSES) + ")"
 

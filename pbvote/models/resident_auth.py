@@ -6,8 +6,8 @@ import datetime as dt
 from sqlalchemy import Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pbvote.db import UTCDateTime, utcnow
-from pbvote.extensions import db
+from pbvote.infra.db import UTCDateTime, utcnow
+from pbvote.infra.extensions import db
 
 
 class EmailSignInCode(db.Model):

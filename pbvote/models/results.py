@@ -6,8 +6,8 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pbvote.db import UTCDateTime, utcnow
-from pbvote.extensions import db
+from pbvote.infra.db import UTCDateTime, utcnow
+from pbvote.infra.extensions import db
 
 TALLY_RUN_STATUSES = ("draft", "requested", "published")
 

@@ -5,7 +5,7 @@ import datetime as dt
 from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from pbvote.extensions import db
+from pbvote.infra.extensions import db
 
 
 class RollEntry(db.Model):

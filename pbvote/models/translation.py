@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pbvote.extensions import db
+from pbvote.infra.extensions import db
 
 #: object types that carry translations, and the fields that may be translated
 TRANSLATABLE_FIELDS: dict[str, tuple[str, ...]] = {

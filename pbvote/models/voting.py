@@ -10,7 +10,7 @@ import datetime as dt
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pbvote.extensions import db
+from pbvote.infra.extensions import db
 
 
 class Participation(db.Model):

@@ -17,11 +17,11 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from flask import current_app
 from sqlalchemy import delete, func, select
 
-from pbvote import sign_in_rules as rules
-from pbvote.db import for_update, utcnow
-from pbvote.extensions import db
 from pbvote.i18n_hook import N_, _, translate
+from pbvote.infra.db import for_update, utcnow
+from pbvote.infra.extensions import db
 from pbvote.models import STAFF_ROLES, Account, RecoveryCode
+from pbvote.rules import sign_in as rules
 from pbvote.services import log
 from pbvote.services.errors import DomainError, NotFound
 from pbvote.services.keys import keyed_hash

@@ -18,9 +18,9 @@ from sqlalchemy import func, or_, select
 from pbvote.audit import bundle as bundle_format
 from pbvote.audit import verify
 from pbvote.audit.chain import normalise_receipt
-from pbvote.db import utcnow
-from pbvote.extensions import db
 from pbvote.i18n_hook import N_, _, translate
+from pbvote.infra.db import utcnow
+from pbvote.infra.extensions import db
 from pbvote.models import Ballot, Chain, Cycle, District, LogEntry, Participation
 from pbvote.services import log
 from pbvote.services.cycles import build_manifest

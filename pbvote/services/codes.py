@@ -24,11 +24,11 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import exists, func, select
 
-from pbvote import eligibility
-from pbvote.db import for_update, utcnow
-from pbvote.extensions import db
 from pbvote.i18n_hook import _, format_number
+from pbvote.infra.db import for_update, utcnow
+from pbvote.infra.extensions import db
 from pbvote.models import AccessCode, Cycle, District, Participation, RollEntry
+from pbvote.rules import eligibility
 from pbvote.services import log
 from pbvote.services.errors import DomainError, NotFound
 from pbvote.services.roll import issue_access_codes

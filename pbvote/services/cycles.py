@@ -6,8 +6,8 @@ import hashlib
 from sqlalchemy import select
 
 from pbvote.audit.chain import canonical_json
-from pbvote.extensions import db
 from pbvote.i18n_hook import _
+from pbvote.infra.extensions import db
 from pbvote.models import Cycle
 from pbvote.services.errors import NotFound
 

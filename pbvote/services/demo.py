@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from pbvote.audit.chain import canonical_json
-from pbvote.db import utcnow
-from pbvote.extensions import db
+from pbvote.infra.db import utcnow
+from pbvote.infra.extensions import db
 from pbvote.models import ContentTranslation, Cycle, District, Phase, Project
 from pbvote.services import log
 from pbvote.services.roll import RollPerson, add_roll_entry, issue_access_codes

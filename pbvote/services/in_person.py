@@ -26,11 +26,10 @@ from fractions import Fraction
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
-from pbvote import ballots, eligibility, paper_audit
 from pbvote.audit.chain import canonical_json
-from pbvote.db import for_update, utcnow
-from pbvote.extensions import db
 from pbvote.i18n_hook import N_, _, format_number, translate
+from pbvote.infra.db import for_update, utcnow
+from pbvote.infra.extensions import db
 from pbvote.models import (
     Ballot,
     Cycle,
@@ -49,6 +48,7 @@ from pbvote.models.in_person import (
     PaperEntry,
     PaperSerial,
 )
+from pbvote.rules import ballots, eligibility, paper_audit
 from pbvote.services import log, voting
 from pbvote.services.errors import (
     AlreadyVoted,
@@ -914,7 +914,7 @@ def audit_document(cycle: Cycle) -> dict | None:
         "reported_margin_percent": audit.margin, "percentage": audit.percentage,
         "population": audit.population,
         "sampling": "sorted by SHA-256(seed + ':' + serial) hex, first n "
-                    "(pbvote.paper_audit)",
+                    "(pbvote.rules.paper_audit)",
         #: every entered serial the sample was drawn from, so anyone can draw it again
         "population_serials": sorted(audit_population(cycle)),
         "sample": json.loads(audit.sample_json),

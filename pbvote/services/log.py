@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, insert, select, update
 
 from pbvote.audit.chain import ChainEntry, canonical_json, entry_hash, verify_chain
-from pbvote.db import for_update
-from pbvote.extensions import db
+from pbvote.infra.db import for_update
+from pbvote.infra.extensions import db
 from pbvote.models import Chain, LogEntry
 
 SYSTEM_CHAIN = "system"
@@ -100,7 +100,7 @@ def write_claimed(claimed: ClaimedPosition, kind: str, text: str, digest: str) -
 
 def record_action(chain_id: int, action: str, actor: str, details: dict) -> LogEntry:
     """An administrative change: who did what, with before/after where it applies."""
-    from pbvote.db import utcnow
+    from pbvote.infra.db import utcnow
 
     return append(chain_id, action, {"actor": actor, "at": utcnow().isoformat(timespec="seconds"),
                                      **details})

@@ -15,12 +15,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from pbvote import mail
-from pbvote import proposal_rules as rules
-from pbvote.ballots import Reason
-from pbvote.db import for_update, utcnow
-from pbvote.extensions import db
 from pbvote.i18n_hook import N_, _, format_number, translate
+from pbvote.infra.db import for_update, utcnow
+from pbvote.infra.extensions import db
 from pbvote.models import (
     Account,
     Cycle,
@@ -32,7 +29,9 @@ from pbvote.models import (
     ProposalProjectLink,
     ProposalSupport,
 )
-from pbvote.services import images, log, setup
+from pbvote.rules import proposals as rules
+from pbvote.rules.ballots import Reason
+from pbvote.services import images, log, mail, setup
 from pbvote.services.errors import DomainError, NotFound
 from pbvote.services.resident_auth import resident_label
 

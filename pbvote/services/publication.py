@@ -38,10 +38,9 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
 from pbvote.audit.chain import canonical_json
-from pbvote.db import for_update, utcnow
-from pbvote.eligibility import age_on
-from pbvote.extensions import db
 from pbvote.i18n_hook import N_, _, translate
+from pbvote.infra.db import for_update, utcnow
+from pbvote.infra.extensions import db
 from pbvote.models import (
     AccessCode,
     Ballot,
@@ -54,6 +53,7 @@ from pbvote.models import (
     RollEntry,
     TallyRun,
 )
+from pbvote.rules.eligibility import age_on
 from pbvote.services import log
 from pbvote.services.errors import DomainError, NotFound
 from pbvote.services.tally import district_election

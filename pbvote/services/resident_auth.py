@@ -14,13 +14,13 @@ import secrets
 
 from sqlalchemy import select
 
-from pbvote import mail, sign_in_rules
-from pbvote import proposal_rules as rules
-from pbvote.db import for_update, utcnow
-from pbvote.extensions import db
 from pbvote.i18n_hook import N_, _, translate
+from pbvote.infra.db import for_update, utcnow
+from pbvote.infra.extensions import db
 from pbvote.models import Account, EmailSignInCode
-from pbvote.services import log
+from pbvote.rules import proposals as rules
+from pbvote.rules import sign_in as sign_in_rules
+from pbvote.services import log, mail
 from pbvote.services.errors import DomainError
 from pbvote.services.keys import keyed_hash
 

@@ -5,7 +5,7 @@ Every voting request compares its cycle's config_revision before using the cache
 begin and commit; on PostgreSQL it also cost the pool's pre-ping, a BEGIN and a ROLLBACK,
 four round trips for one row.
 
-- SQLite: the app's own pool. Its connections run in autocommit (pbvote.extensions), so a
+- SQLite: the app's own pool. Its connections run in autocommit (pbvote.infra.extensions), so a
   lone SELECT takes no lock, and SQLite is never pre-pinged.
 - PostgreSQL and others: a small pool of autocommit connections of its own, without
   pre-ping: the read is one round trip. A connection found dead (the server restarted) is
@@ -21,7 +21,7 @@ import weakref
 from flask import current_app
 from sqlalchemy import create_engine, event
 
-from pbvote.extensions import db
+from pbvote.infra.extensions import db
 
 #: the DBAPI's placeholder for one positional parameter, by its paramstyle
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s", "numeric": ":1"}

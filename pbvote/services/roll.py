@@ -4,9 +4,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from pbvote import eligibility
-from pbvote.extensions import db
+from pbvote.infra.extensions import db
 from pbvote.models import AccessCode, Cycle, District, RollEntry
+from pbvote.rules import eligibility
 from pbvote.services.keys import keyed_hash
 from pbvote.services.voting import access_code_hash, roll_match_hashes
 

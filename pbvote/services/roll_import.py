@@ -1,6 +1,6 @@
 """Importing a voter roll: compare a CSV file with the stored roll, then apply the difference.
 
-Rows are matched to stored entries by the HMAC of their stable key (pbvote.roll_import);
+Rows are matched to stored entries by the HMAC of their stable key (pbvote.rules.roll_csv);
 entries made before the import existed (demo, tests) carry no key and are matched by their
 identity hash. Applying is one pass over the file inside the caller's transaction: rows are
 inserted in batches while reading, and any error in the file makes the whole import fail
@@ -34,12 +34,12 @@ from flask import current_app
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from pbvote import eligibility
-from pbvote.db import for_update, utcnow
-from pbvote.extensions import db
 from pbvote.i18n_hook import _, n_
+from pbvote.infra.db import for_update, utcnow
+from pbvote.infra.extensions import db
 from pbvote.models import AccessCode, Cycle, Participation, RollEntry
-from pbvote.roll_import import MAX_REPORTED_ERRORS, ReadSummary, RollRow, RowError, read_roll
+from pbvote.rules import eligibility
+from pbvote.rules.roll_csv import MAX_REPORTED_ERRORS, ReadSummary, RollRow, RowError, read_roll
 from pbvote.services import log
 from pbvote.services.errors import DomainError
 

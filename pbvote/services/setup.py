@@ -16,14 +16,14 @@ from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import select
 
-from pbvote import setup_rules
 from pbvote.audit.chain import canonical_json
-from pbvote.ballots import BallotDesign, Reason
-from pbvote.db import utcnow
-from pbvote.eligibility import EligibilityRules
-from pbvote.extensions import db
 from pbvote.i18n_hook import N_, _, translate
+from pbvote.infra.db import utcnow
+from pbvote.infra.extensions import db
 from pbvote.models import Cycle, District, Phase, Project
+from pbvote.rules import setup as setup_rules
+from pbvote.rules.ballots import BallotDesign, Reason
+from pbvote.rules.eligibility import EligibilityRules
 from pbvote.services import log
 from pbvote.services.cycles import build_manifest
 from pbvote.services.errors import ConfigurationFrozen, DomainError

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 
-from pbvote import ballots
+from pbvote.rules import ballots
 
 
 def random_selections(design: ballots.BallotDesign, costs: dict[str, int], rng: random.Random):

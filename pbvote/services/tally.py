@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from pbvote import ballots as ballot_rules
-from pbvote.extensions import db
+from pbvote.infra.extensions import db
 from pbvote.models import Ballot, District
+from pbvote.rules import ballots as ballot_rules
 from pbvote.tally import Instance, Outcome, Profile, run_rule
 
 #: ballot design kind → the engine's ballot type

@@ -6,11 +6,11 @@ from collections.abc import Mapping
 
 from sqlalchemy import select
 
-from pbvote.ballots import Reason
-from pbvote.extensions import db
 from pbvote.i18n_hook import _, format_number
+from pbvote.infra.extensions import db
 from pbvote.models import ContentTranslation, Project, Proposal
 from pbvote.models.translation import TRANSLATABLE_FIELDS
+from pbvote.rules.ballots import Reason
 from pbvote.services import log
 from pbvote.services.errors import DomainError
 

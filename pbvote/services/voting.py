@@ -10,12 +10,12 @@ from sqlalchemy import bindparam, exists, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from pbvote import ballots, eligibility
 from pbvote.audit.chain import canonical_json, receipt_from_entry_hash
-from pbvote.db import WRITE_INTENT, for_update, utcnow
-from pbvote.extensions import db
 from pbvote.i18n_hook import _
+from pbvote.infra.db import WRITE_INTENT, for_update, utcnow
+from pbvote.infra.extensions import db
 from pbvote.models import AccessCode, Ballot, Cycle, District, Participation, RollEntry
+from pbvote.rules import ballots, eligibility
 from pbvote.services import log, revision_reads
 from pbvote.services.errors import (
     AlreadyVoted,
@@ -106,7 +106,7 @@ def voting_cycle(slug: str) -> Cycle:
     cached = cache.get(slug)
     if cached is not None and cached[0] == key:
         return cached[1]
-    # A casting request begins with BEGIN IMMEDIATE on SQLite (pbvote.db.WRITE_INTENT); the
+    # A casting request begins with BEGIN IMMEDIATE on SQLite (pbvote.infra.db.WRITE_INTENT); the
     # loader's own session must not wait for that lock, which its own request may hold.
     token = WRITE_INTENT.set(False)
     try:

@@ -10,8 +10,9 @@ from pbvote.services.errors import DomainError
 
 
 def register_blueprints(app) -> None:
-    from pbvote.web import form_widgets
+    from pbvote.web import form_widgets, i18n
 
+    i18n.install(app)
     form_widgets.install()
     from pbvote.web import (
         admin,
@@ -51,7 +52,7 @@ def register_blueprints(app) -> None:
 
     for module in (desk, kiosk, paper, in_person_audit):
         app.register_blueprint(module.bp)
-    from pbvote.web import content_translations, i18n
+    from pbvote.web import content_translations
 
     app.register_blueprint(i18n.bp)
     i18n.register_globals(app)

@@ -6,10 +6,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from pbvote.forms.auth import ROLE_CHOICES, InviteForm, RoleForm
-from pbvote.forms.vote import CsrfOnlyForm
 from pbvote.services import accounts
 from pbvote.services.accounts import AccountConflict, InvalidAccountInput
+from pbvote.web.forms.auth import ROLE_CHOICES, InviteForm, RoleForm
+from pbvote.web.forms.vote import CsrfOnlyForm
 from pbvote.web.guards import require_fresh_login, require_roles, set_policy
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -23,7 +23,7 @@ def _admin():
 
 @bp.get("/accounts")
 def accounts_list():
-    from pbvote.db import utcnow
+    from pbvote.infra.db import utcnow
 
     return render_template("admin/accounts.html", accounts=accounts.list_accounts(),
                            me=_admin(), role_choices=ROLE_CHOICES, now=utcnow())

@@ -11,7 +11,7 @@ from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from pbvote.audit.chain import normalise_receipt
-from pbvote.db import utcnow
+from pbvote.infra.db import utcnow
 from pbvote.services import audit
 from pbvote.services.cycles import get_cycle, list_cycles
 from pbvote.services.errors import DomainError

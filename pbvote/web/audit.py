@@ -6,8 +6,8 @@ import json
 
 from flask import Blueprint, Response, render_template, request
 
-from pbvote.db import reads_only, utcnow
-from pbvote.extensions import db
+from pbvote.infra.db import reads_only, utcnow
+from pbvote.infra.extensions import db
 from pbvote.models import Chain
 from pbvote.services import audit
 from pbvote.services.cycles import get_cycle, list_cycles
@@ -74,7 +74,7 @@ def chain_export(slug: str):
 def trace(slug: str):
     cycle = get_cycle(slug)
     snapshot = audit.published_snapshot(cycle)
-    from pbvote.results_view import trace_lines  # the results page's rendering of a trace
+    from pbvote.rules.results_reading import trace_lines  # the results page's rendering of a trace
 
     results = json.loads(snapshot.results_json)
     districts = [{"entry": d, "lines": trace_lines(d),

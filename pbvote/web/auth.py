@@ -14,12 +14,18 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 
-from pbvote import sign_in_rules as rules
-from pbvote.extensions import db, limiter
-from pbvote.forms.auth import EnrolForm, LoginForm, ReauthForm, SecondFactorForm, SetPasswordForm
-from pbvote.models import STAFF_ROLES
+from pbvote.infra.extensions import db, limiter, login_manager
+from pbvote.models import STAFF_ROLES, Account
+from pbvote.rules import sign_in as rules
 from pbvote.services import accounts
 from pbvote.services.accounts import InvalidAccountInput, SignInRefused
+from pbvote.web.forms.auth import (
+    EnrolForm,
+    LoginForm,
+    ReauthForm,
+    SecondFactorForm,
+    SetPasswordForm,
+)
 from pbvote.web.guards import (
     AUTHENTICATED_AT,
     PENDING_SIGN_IN,
@@ -33,6 +39,22 @@ bp = Blueprint("auth", __name__, url_prefix="/staff")
 
 ENROL_SECRET = "enrol_totp_secret"
 _signed_in_staff = require_roles(*STAFF_ROLES)
+
+
+@login_manager.user_loader
+def load_account(user_id: str):
+    """user_id is "<account id>:<session key>"; the key is rotated at sign-in and sign-out."""
+    account_id, _, key = user_id.partition(":")
+    if not account_id.isdigit():
+        return None
+    # Flask-Login only marks a permanent session "not fresh" when its address or browser
+    # changed; we never use remember-me cookies, so such a session is refused outright.
+    if not session.get("_fresh"):
+        return None
+    account = db.session.get(Account, int(account_id))
+    if account is None or not account.is_active or not accounts.session_key_matches(account, key):
+        return None
+    return account
 
 
 def _policy():

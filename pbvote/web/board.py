@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 
-from pbvote.db import reads_only
+from pbvote.infra.db import reads_only
 from pbvote.services import audit
 from pbvote.services.cycles import get_cycle
 from pbvote.web.guards import allow_anyone, set_policy

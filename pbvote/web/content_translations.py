@@ -10,9 +10,8 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from pbvote.db import for_update
-from pbvote.extensions import db
-from pbvote.forms.vote import CsrfOnlyForm
+from pbvote.infra.db import for_update
+from pbvote.infra.extensions import db
 from pbvote.models import Project, Proposal
 from pbvote.models.translation import TRANSLATABLE_FIELDS
 from pbvote.services import proposals
@@ -26,6 +25,7 @@ from pbvote.services.translations import (
     translated_text,
     translations_of,
 )
+from pbvote.web.forms.vote import CsrfOnlyForm
 from pbvote.web.guards import require_roles, set_policy
 from pbvote.web.i18n import LANGUAGES
 

@@ -1,15 +1,15 @@
 """Development-only pages: the mail outbox (sign-in codes, status emails).
 
-Policy: 404 unless pbvote.mail.outbox_is_visible (debug or test runs, or SHOW_DEV_OUTBOX,
+Policy: 404 unless pbvote.services.mail.outbox_is_visible (debug or test runs, or SHOW_DEV_OUTBOX,
 and never in production or when mail really goes out)."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template
 from sqlalchemy import select
 
-from pbvote import mail
-from pbvote.extensions import db
+from pbvote.infra.extensions import db
 from pbvote.models import OutboxMessage
+from pbvote.services import mail
 from pbvote.web.guards import set_policy
 
 bp = Blueprint("dev", __name__, url_prefix="/dev")

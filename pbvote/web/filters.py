@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from babel import Locale, dates, numbers
 from flask_babel import get_locale, gettext
 
-from pbvote import ballots
 from pbvote.i18n_hook import N_
+from pbvote.rules import ballots
 
 PHASE_LABELS = {
     "intake": N_("Idea collection"),

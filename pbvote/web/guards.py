@@ -15,7 +15,7 @@ from collections.abc import Callable
 from flask import abort, redirect, request, session, url_for
 from flask_login import current_user
 
-from pbvote.sign_in_rules import safe_next_path
+from pbvote.rules.sign_in import safe_next_path
 
 Policy = Callable[[], object]
 _POLICIES: dict[str, Policy] = {}
@@ -107,7 +107,7 @@ def require_fresh_login(max_age_seconds: int = 600, return_to: str | None = None
     """
     if current_user.is_authenticated and login_is_fresh(max_age_seconds):
         return None
-    from pbvote.extensions import db
+    from pbvote.infra.extensions import db
 
     db.session.rollback()
     if return_to is None:

@@ -30,6 +30,31 @@ _ACCEPT_TAGS: dict[str, str] = {
 ORDINAL_FORMATS: dict[str, str] = {"es": "{n}.º", "zh_Hans": "第{n}"}
 
 
+def install(app) -> None:
+    """Bind Babel with this locale selector, and let the pure modules translate through
+    pbvote.i18n_hook (the raw catalogue: the hook fills in the placeholders itself);
+    outside a request the hook answers in English."""
+    from pathlib import Path
+
+    from babel.numbers import get_decimal_symbol
+    from flask import has_request_context
+    from flask_babel import format_decimal, get_locale
+
+    from pbvote import i18n_hook
+    from pbvote.infra.extensions import babel
+
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES",
+                          str(Path(__file__).resolve().parent.parent / "translations"))
+    babel.init_app(app, locale_selector=select_locale)
+    i18n_hook.install(
+        lambda text: request_translations().gettext(text) if has_request_context() else None,
+        lambda one, many, n: (request_translations().ngettext(one, many, n)
+                              if has_request_context() else None),
+        lambda value: format_decimal(value) if has_request_context() else None,
+        lambda n: ordinal_for_locale(n) if has_request_context() else None,
+        lambda: get_decimal_symbol(get_locale()) if has_request_context() else None)
+
+
 def ordinal_for_locale(n: int) -> str | None:
     from flask_babel import get_locale
 

@@ -6,9 +6,9 @@ from flask import Blueprint, abort, render_template, request, send_from_director
 from flask_babel import gettext
 from flask_login import current_user
 
-from pbvote import proposal_rules as rules
-from pbvote.db import utcnow
+from pbvote.infra.db import utcnow
 from pbvote.models import Proposal
+from pbvote.rules import proposals as rules
 from pbvote.services import images, proposals
 from pbvote.services.cycles import get_cycle
 from pbvote.web.guards import allow_anyone, set_policy

@@ -8,12 +8,12 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from flask_babel import gettext
 from flask_login import current_user
 
-from pbvote.db import utcnow
-from pbvote.forms.vote import CsrfOnlyForm
+from pbvote.infra.db import utcnow
 from pbvote.services import in_person
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
 from pbvote.web import paper
+from pbvote.web.forms.vote import CsrfOnlyForm
 from pbvote.web.guards import require_roles, scope_to_cycle, set_policy
 
 bp = Blueprint("in_person_audit", __name__, url_prefix="/audit/cycles/<slug>/in-person")

@@ -26,15 +26,15 @@ from flask_babel import gettext
 from flask_login import logout_user
 from sqlalchemy import select
 
-from pbvote import ballots
-from pbvote.db import utcnow
-from pbvote.extensions import db
-from pbvote.forms.vote import CsrfOnlyForm
+from pbvote.infra.db import utcnow
+from pbvote.infra.extensions import db
 from pbvote.models import Cycle, District
+from pbvote.rules import ballots
 from pbvote.services import in_person
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import BallotRejected, DomainError
 from pbvote.services.keys import keyed_hash
+from pbvote.web.forms.vote import CsrfOnlyForm
 from pbvote.web.guards import require_roles, set_policy
 
 bp = Blueprint("kiosk", __name__, url_prefix="/kiosk")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, send_from_directory
 from sqlalchemy import select
 
-from pbvote.extensions import db
+from pbvote.infra.extensions import db
 from pbvote.models import Project, Proposal
 from pbvote.services import images
 from pbvote.services.cycles import get_cycle

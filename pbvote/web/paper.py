@@ -6,11 +6,11 @@ from flask import Blueprint, abort, g, redirect, render_template, request, sessi
 from flask_babel import gettext
 from flask_login import current_user
 
-from pbvote import ballots
-from pbvote.forms.vote import CsrfOnlyForm
+from pbvote.rules import ballots
 from pbvote.services import in_person
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
+from pbvote.web.forms.vote import CsrfOnlyForm
 from pbvote.web.guards import require_roles, scope_to_cycle, set_policy
 
 bp = Blueprint("paper", __name__, url_prefix="/staff/cycles/<slug>/paper")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from pbvote.db import utcnow
+from pbvote.infra.db import utcnow
 from pbvote.services.cycles import get_cycle, list_cycles
 from pbvote.web.guards import allow_anyone, set_policy
 

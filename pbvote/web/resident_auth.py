@@ -7,8 +7,8 @@ import time
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
-from pbvote import sign_in_rules
-from pbvote.extensions import db, limiter
+from pbvote.infra.extensions import db, limiter
+from pbvote.rules import sign_in as sign_in_rules
 from pbvote.services import resident_auth
 from pbvote.services.resident_auth import CodeRefused, InvalidEmail
 from pbvote.web.guards import allow_anyone, set_policy

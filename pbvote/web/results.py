@@ -7,10 +7,10 @@ from fractions import Fraction
 from flask import Blueprint, Response, render_template, url_for
 from flask_babel import get_locale, gettext
 
-from pbvote import charts
 from pbvote.i18n_hook import format_fixed, format_number
 from pbvote.models import ResultsSnapshot
-from pbvote.results_view import DistrictResult, read_district, scored
+from pbvote.rules import charts
+from pbvote.rules.results_reading import DistrictResult, read_district, scored
 from pbvote.services import publication
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import NotFound

@@ -6,9 +6,9 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
-from pbvote import proposal_rules as rules
-from pbvote.ballots import Reason
 from pbvote.models import Proposal
+from pbvote.rules import proposals as rules
+from pbvote.rules.ballots import Reason
 from pbvote.services import proposals, setup
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
@@ -65,7 +65,7 @@ def _act(proposal_id: int, action):
     try:
         action(proposal)
     except DomainError as refused:
-        from pbvote.extensions import db
+        from pbvote.infra.extensions import db
 
         db.session.rollback()
         proposal = proposals.get_proposal(proposal_id)
@@ -137,7 +137,7 @@ def promote(slug: str):
                 project = proposals.promote(cycle, _me(), chosen, form.get("district", ""), data,
                                             _int_or_none(form.get("photo_from")))
             except DomainError as refused:
-                from pbvote.extensions import db
+                from pbvote.infra.extensions import db
 
                 db.session.rollback()
                 cycle = get_cycle(slug)

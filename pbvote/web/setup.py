@@ -13,10 +13,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from pbvote import setup_rules
-from pbvote.db import utcnow, write_intent
-from pbvote.extensions import db
-from pbvote.forms.setup import (
+from pbvote.infra.db import utcnow, write_intent
+from pbvote.infra.extensions import db
+from pbvote.models import Cycle, District, Project
+from pbvote.rules import setup as setup_rules
+from pbvote.rules.roll_csv import FIELDS, normalise_header
+from pbvote.services import codes as code_service
+from pbvote.services import images, roll_import, setup
+from pbvote.services.cycles import get_cycle
+from pbvote.services.errors import DomainError
+from pbvote.tally import describe_rules
+from pbvote.web.forms.setup import (
     ALL_DISTRICTS,
     CodesForm,
     ConfirmForm,
@@ -29,14 +36,7 @@ from pbvote.forms.setup import (
     RollUploadForm,
     VoidCodeForm,
 )
-from pbvote.forms.vote import CsrfOnlyForm
-from pbvote.models import Cycle, District, Project
-from pbvote.roll_import import FIELDS, normalise_header
-from pbvote.services import codes as code_service
-from pbvote.services import images, roll_import, setup
-from pbvote.services.cycles import get_cycle
-from pbvote.services.errors import DomainError
-from pbvote.tally import describe_rules
+from pbvote.web.forms.vote import CsrfOnlyForm
 from pbvote.web.guards import require_fresh_login, require_roles, set_policy
 
 bp = Blueprint("staff_setup", __name__, url_prefix="/staff/cycles")
@@ -280,7 +280,7 @@ def phases(slug: str):
 def _windows_from(form, timezone: str):
     from zoneinfo import ZoneInfo
 
-    from pbvote.ballots import Reason
+    from pbvote.rules.ballots import Reason
 
     zone = ZoneInfo(timezone)
     windows, reasons = [], []

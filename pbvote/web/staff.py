@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template
 
-from pbvote.db import utcnow
+from pbvote.infra.db import utcnow
 from pbvote.services.cycles import list_cycles
 from pbvote.web.guards import require_roles, set_policy
 from pbvote.web.i18n import lazy_gettext as _l

@@ -10,12 +10,12 @@ import json
 from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
-from pbvote.db import utcnow
-from pbvote.extensions import db
-from pbvote.forms.vote import CsrfOnlyForm
+from pbvote.infra.db import utcnow
+from pbvote.infra.extensions import db
 from pbvote.services import publication
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
+from pbvote.web.forms.vote import CsrfOnlyForm
 from pbvote.web.guards import require_fresh_login, require_roles, set_policy
 from pbvote.web.results import prepare_results
 

@@ -16,13 +16,13 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from pbvote import ballots, eligibility
-from pbvote.db import reads_only, utcnow
-from pbvote.extensions import limiter
-from pbvote.forms.vote import AccessCodeForm, CsrfOnlyForm, RollCheckForm
+from pbvote.infra.db import reads_only, utcnow
+from pbvote.infra.extensions import limiter
+from pbvote.rules import ballots, eligibility
 from pbvote.services import voting
 from pbvote.services.errors import AlreadyVoted, BallotRejected, DomainError, NotEligible
 from pbvote.services.keys import keyed_hash
+from pbvote.web.forms.vote import AccessCodeForm, CsrfOnlyForm, RollCheckForm
 from pbvote.web.guards import scope_to_cycle, set_policy
 
 bp = Blueprint("vote", __name__, url_prefix="/cycles/<slug>/vote")

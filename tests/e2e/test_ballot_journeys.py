@@ -5,8 +5,8 @@ import re
 
 from playwright.sync_api import expect
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from tests.factories import make_cycle
 
 

@@ -8,8 +8,8 @@ import re
 
 from playwright.sync_api import expect
 
-from pbvote.db import utcnow, write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import utcnow, write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Account, Cycle
 from pbvote.services import publication
 from tests.proposal_helpers import code_from_outbox, make_intake_cycle, png_bytes

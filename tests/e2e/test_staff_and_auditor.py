@@ -11,8 +11,8 @@ import zipfile
 
 from playwright.sync_api import expect
 
-from pbvote.db import utcnow, write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import utcnow, write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Account, Cycle
 from pbvote.services import publication, voting
 from pbvote.services.cycles import get_cycle

@@ -71,7 +71,7 @@ def add_load_roll(cycle, count: int, first: int = 0, batch: int = 5000) -> None:
     Goes through services.roll.add_roll_entry, so the hashes are the real ones; flushes in
     batches to keep memory flat on large rolls. The caller commits.
     """
-    from pbvote.extensions import db
+    from pbvote.infra.extensions import db
     from pbvote.services.roll import RollPerson, add_roll_entry
 
     districts = {d.slug: d for d in cycle.districts}
@@ -94,8 +94,8 @@ def seed_load_cycle(app, roll_size: int) -> str:
     """The demo cycle plus `roll_size` known people; returns the cycle slug."""
     from sqlalchemy import select
 
-    from pbvote.db import write_intent
-    from pbvote.extensions import db
+    from pbvote.infra.db import write_intent
+    from pbvote.infra.extensions import db
     from pbvote.models import Cycle
     from pbvote.services.demo import DEMO_SLUG, seed_demo
 
@@ -449,7 +449,7 @@ def stored_state(app, cycle_slug: str) -> StoredState:
     """What the database holds for the cycle, read in a fresh session."""
     from sqlalchemy import func, select, text
 
-    from pbvote.extensions import db
+    from pbvote.infra.extensions import db
     from pbvote.models import Ballot, Chain, Cycle, District, LogEntry, Participation
     from pbvote.services.log import verify_stored_chain
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event, text
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Cycle, District
 from pbvote.services import voting
 from tests.factories import make_cycle

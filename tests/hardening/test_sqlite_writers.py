@@ -1,4 +1,4 @@
-"""SQLite writers queue on a lock file (pbvote.sqlite_writers), not in SQLite's busy loop.
+"""SQLite writers queue on a lock file (pbvote.infra.sqlite_writers), not in SQLite's busy loop.
 
 Each test sets SQLite's busy timeout to 100 ms: a writer that waited in SQLite's busy
 handler for longer than that would fail with "database is locked", so a write that
@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from pbvote import extensions, sqlite_writers
-from pbvote.db import write_intent
+from pbvote.infra import extensions, sqlite_writers
+from pbvote.infra.db import write_intent
 
 HOLD_SECONDS = 0.5
 
@@ -43,7 +43,7 @@ def _hold_the_write_lock(engine, started: threading.Event, outcome: list) -> Non
 
 
 def _hold_from_another_process(url: str, started, seconds: float) -> None:
-    from pbvote import extensions  # noqa: F401 - the connection hooks, as in a worker
+    from pbvote.infra import extensions  # noqa: F401 - the connection hooks, as in a worker
 
     engine = create_engine(url)
     with write_intent(), engine.begin() as connection:

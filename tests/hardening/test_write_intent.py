@@ -11,8 +11,8 @@ import pytest
 from flask import request
 from sqlalchemy import event
 
-from pbvote.db import WRITE_INTENT, write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import WRITE_INTENT, write_intent
+from pbvote.infra.extensions import db
 from tests.conftest import csrf_token
 from tests.factories import make_cycle
 

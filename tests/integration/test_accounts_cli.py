@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from pbvote.extensions import db
+from pbvote.infra.extensions import db
 from pbvote.models import Account, LogEntry
 from tests.conftest import csrf_token
 

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.services import audit, setup
 from pbvote.services.cycles import get_cycle
 from pbvote.services.demo import DEMO_SLUG

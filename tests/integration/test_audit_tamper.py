@@ -28,8 +28,8 @@ from sqlalchemy import select, text
 
 from pbvote.audit import verify
 from pbvote.audit.chain import canonical_json, entry_hash
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Account, Ballot, Chain, Cycle, District, LogEntry, Participation
 from pbvote.services import audit, publication
 from tests.results_helpers import cycle_with_ballots

@@ -7,8 +7,8 @@ from functools import partial
 import pytest
 from sqlalchemy import func, select
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import AccessCode, Ballot, Cycle, Participation
 from pbvote.services import voting
 from pbvote.services.errors import AlreadyVoted, BallotRejected, NotEligible, VotingClosed

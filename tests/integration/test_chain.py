@@ -5,8 +5,8 @@ import pytest
 from sqlalchemy import select, text
 
 from pbvote.audit.chain import GENESIS_HASH, canonical_json, entry_hash
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Chain, LogEntry
 from pbvote.services import log
 

@@ -8,8 +8,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Ballot, Participation, Project
 from pbvote.services import voting
 from pbvote.services.cycles import get_cycle

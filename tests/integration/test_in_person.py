@@ -9,8 +9,8 @@ from functools import partial
 import pytest
 from sqlalchemy import func, select
 
-from pbvote.db import utcnow, write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import utcnow, write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import (
     Account,
     Ballot,
@@ -538,7 +538,7 @@ def test_paper_audit_sample_is_reproducible_and_findings_are_reported(app_contex
     document = in_person.bundle_document(_cycle(made.cycle_id))
     audit_part = document["audit"]
     assert (audit_part["seed"], audit_part["sample"]) == ("12 34 56", sample)
-    from pbvote.paper_audit import sample_serials
+    from pbvote.rules.paper_audit import sample_serials
 
     assert sample_serials(audit_part["seed"], audit_part["population_serials"],
                           len(audit_part["sample"])) == sample

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from pbvote.db import utcnow, write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import utcnow, write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Account, Cycle
 from pbvote.services import audit, in_person, publication, voting
 from pbvote.services.in_person import reading

@@ -6,7 +6,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from pbvote import PROJECT_ROOT
-from pbvote.extensions import db
+from pbvote.infra.extensions import db
 
 
 def test_one_linear_history():

@@ -11,8 +11,8 @@ from functools import partial
 import pytest
 from sqlalchemy import func, select
 
-from pbvote.db import utcnow, write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import utcnow, write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import AccessCode, Account, Cycle, LogEntry, Participation, RollEntry
 from pbvote.services import codes, in_person, publication, roll_import, voting
 from pbvote.services.errors import AlreadyVoted, NotEligible, NotFound

@@ -8,8 +8,8 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import (
     Account,
     Cycle,

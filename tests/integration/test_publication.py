@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select, text, update
 
 from pbvote.audit.chain import canonical_json
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Account, Ballot, Cycle, LogEntry, ResultsSnapshot, TallyRun
 from pbvote.services import log, publication
 from pbvote.services.errors import DomainError

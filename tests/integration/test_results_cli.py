@@ -6,8 +6,8 @@ import re
 
 from sqlalchemy import func, select
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import ResultsSnapshot, TallyRun
 from pbvote.services import setup
 from pbvote.services.cycles import get_cycle

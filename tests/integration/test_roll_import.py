@@ -8,9 +8,9 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from pbvote.cli_setup import import_roll
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.cli.setup import import_roll
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import LogEntry, RollEntry
 from pbvote.services import roll_import, voting
 from pbvote.services.cycles import get_cycle

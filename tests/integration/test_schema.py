@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import inspect
 
-from pbvote.extensions import db
+from pbvote.infra.extensions import db
 
 #: every column the ballot table may have; anything new must be argued for here
 BALLOT_COLUMNS = {"id", "cycle_id", "district_id", "channel", "selections", "receipt",

@@ -5,8 +5,8 @@ import datetime as dt
 
 import pytest
 
-from pbvote.db import utcnow, write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import utcnow, write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Phase
 from pbvote.services import codes, setup
 from pbvote.services.cycles import get_cycle

@@ -6,8 +6,8 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from pbvote.db import utcnow, write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import utcnow, write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Cycle, Phase, Project
 from pbvote.services import setup, voting
 from pbvote.services.roll import RollPerson, add_roll_entry
@@ -138,7 +138,7 @@ def test_a_cast_that_finds_the_cache_empty_does_not_wait_for_itself(app, client,
     """A worker's first request may be a cast (a restart mid-journey). On SQLite it holds
     the write lock from its first query, so loading the cycle in a second connection must
     not ask for that lock too, or it waits for its own request until the busy timeout."""
-    from pbvote import extensions
+    from pbvote.infra import extensions
 
     with app.app_context(), write_intent():
         made = make_cycle()

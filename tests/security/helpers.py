@@ -6,8 +6,8 @@ import hashlib
 
 from sqlalchemy import select
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from tests.factories import TestCycle, make_cycle
 from tests.staff_helpers import login, make_account, sign_in_resident
 from tests.web.test_access import VALUES, _url, _voter_session  # noqa: F401 - re-exported

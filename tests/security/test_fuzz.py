@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pbvote.audit import verify
-from pbvote.roll_import import RollRow, RowError, read_roll_text
+from pbvote.rules.roll_csv import RollRow, RowError, read_roll_text
 from pbvote.tally import TallyInputError
 from pbvote.tally.pabulib import PabulibError, parse_pabulib
 from tests.unit.test_audit_verify import make_bundle, make_chain, resum

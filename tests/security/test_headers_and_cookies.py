@@ -113,7 +113,7 @@ def production_app(engine_name, migrated_urls, tmp_path, monkeypatch):
     app = create_app(str(CONFIG_DIR / "production.example.py"),
                      SQLALCHEMY_DATABASE_URI=migrated_urls(engine_name))
     yield app
-    from pbvote.extensions import db
+    from pbvote.infra.extensions import db
 
     with app.app_context():
         db.engine.dispose()

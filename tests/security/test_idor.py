@@ -14,8 +14,8 @@ import re
 
 from sqlalchemy import func, select
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Account, Ballot, Cycle, Participation, RollEntry
 from pbvote.services import in_person, proposals, publication
 from tests.conftest import csrf_token

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from tests import factories
 from tests.proposal_helpers import make_intake_cycle
 from tests.security.helpers import changed_tables, fingerprint, visitor_client

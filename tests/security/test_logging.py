@@ -11,8 +11,8 @@ import logging
 
 import pytest
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from tests.conftest import csrf_token
 from tests.factories import make_cycle
 from tests.proposal_helpers import make_intake_cycle, sign_in_by_email
@@ -37,8 +37,8 @@ def test_the_scanner_finds_each_kind_of_secret(message, what):
 
 
 def test_the_scanner_passes_ordinary_records():
-    ordinary = [("pbvote.mail", "INFO", "mail to a@example.org: Your sign-in code (kept in "
-                                         "the development outbox)"),
+    ordinary = [("pbvote.services.mail", "INFO",
+                 "mail to a@example.org: Your sign-in code (kept in the development outbox)"),
                 ("pbvote", "ERROR", "Exception on /staff/cycles/test-cycle/ [GET]"),
                 ("sqlalchemy", "WARNING", "pool size 10 at 2026-11-21 14:33:01.123456")]
     assert log_capture.scan(ordinary) == []

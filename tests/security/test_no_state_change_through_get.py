@@ -16,7 +16,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from pbvote.extensions import db
+from pbvote.infra.extensions import db
 from pbvote.models import Chain, Cycle, LogEntry
 from tests.security.helpers import (
     _url,
@@ -31,7 +31,7 @@ ROLES_WALKED = ("anonymous", "voter", "resident", "staff", "auditor", "admin")
 
 def _freeze_by_date(app, made) -> None:
     """The lazy freeze, done up front, so the walk below starts from a frozen cycle."""
-    from pbvote.db import write_intent
+    from pbvote.infra.db import write_intent
     from pbvote.services import setup
 
     with app.app_context(), write_intent():

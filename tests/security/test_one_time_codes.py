@@ -17,8 +17,8 @@ import time
 import pytest
 from sqlalchemy import select
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Account, Cycle, RollEntry
 from pbvote.services import codes, in_person
 from pbvote.services.errors import DomainError

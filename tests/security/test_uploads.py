@@ -14,7 +14,7 @@ import re
 
 from sqlalchemy import func, select
 
-from pbvote.extensions import db
+from pbvote.infra.extensions import db
 from pbvote.models import Proposal, RollEntry
 from tests.proposal_helpers import make_intake_cycle, png_bytes, sign_in_by_email, token
 from tests.security.helpers import committed_cycle

@@ -14,8 +14,8 @@ from html.parser import HTMLParser
 
 from sqlalchemy import select, update
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import RollEntry
 from tests.conftest import csrf_token
 from tests.factories import make_cycle

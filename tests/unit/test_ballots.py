@@ -1,4 +1,4 @@
-"""Unit tests for pbvote.ballots: designs, form parsing, validation, storage form."""
+"""Unit tests for pbvote.rules.ballots: designs, form parsing, validation, storage form."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pbvote.ballots import (
+from pbvote.rules.ballots import (
     BALLOT_KINDS,
     BallotDesign,
     Reason,
@@ -667,7 +667,7 @@ def test_huge_rank_without_k_is_refused_quickly_and_cheaply():
     """A hostile rank must not make the parser build a range as large as the rank."""
     import time
 
-    from pbvote.ballots import BallotDesign, parse_form
+    from pbvote.rules.ballots import BallotDesign, parse_form
 
     design = BallotDesign(kind="ranked", budget=100, max_choices=None)
     started = time.perf_counter()

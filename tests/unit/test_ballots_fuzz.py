@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pbvote.ballots import (
+from pbvote.rules.ballots import (
     BALLOT_KINDS,
     BallotDesign,
     Reason,

@@ -1,4 +1,4 @@
-"""Unit tests for pbvote.eligibility: normalisation, ages, verdicts, access codes."""
+"""Unit tests for pbvote.rules.eligibility: normalisation, ages, verdicts, access codes."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pbvote.ballots import Reason
-from pbvote.eligibility import (
+from pbvote.rules.ballots import Reason
+from pbvote.rules.eligibility import (
     ACCESS_CODE_ALPHABET,
     ACCESS_CODE_LENGTH,
     VERIFICATION_METHODS,

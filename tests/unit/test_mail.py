@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from pbvote import create_app, mail
+from pbvote import create_app
+from pbvote.services import mail
 
 
 class FakeSMTP:

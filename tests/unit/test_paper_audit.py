@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from pbvote import paper_audit as pa
+from pbvote.rules import paper_audit as pa
 
 SERIALS = [f"AP-{n:04d}-TEST" for n in range(200)]
 

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from pbvote import proposal_rules as rules
-from pbvote.proposal_rules import TransitionRequest
+from pbvote.rules import proposals as rules
+from pbvote.rules.proposals import TransitionRequest
 
 NEEDS_VALUES = {"question": {"question": "Which corner?"}, "answer": {"answer": "The north one"},
                 "reason": {"reason": "Too close to the school"}, "cost": {"cost": 25000},

@@ -7,8 +7,8 @@ from fractions import Fraction
 
 import pytest
 
-from pbvote import charts
-from pbvote.results_view import ordinal, read_district
+from pbvote.rules import charts
+from pbvote.rules.results_reading import ordinal, read_district
 from pbvote.tally import RULES, Instance, Profile, run_rule
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from pbvote.roll_import import parse_mapping_options, read_roll_text, resolve_columns
+from pbvote.rules.roll_csv import parse_mapping_options, read_roll_text, resolve_columns
 
 TODAY = dt.date(2027, 1, 1)
 SLUGS = {"north", "south"}
@@ -95,8 +95,8 @@ def test_short_rows_are_padded_and_reported_not_crashing():
 def test_fast_ascii_keys_equal_the_eligibility_normalisation():
     import random
 
-    from pbvote.eligibility import normalise_name, normalise_postcode
-    from pbvote.roll_import import name_key, postcode_key
+    from pbvote.rules.eligibility import normalise_name, normalise_postcode
+    from pbvote.rules.roll_csv import name_key, postcode_key
 
     alphabet = [chr(i) for i in range(128)] + ["é", "ß", "Ø", "\u2013", "\uff11"]
     rng = random.Random(4)

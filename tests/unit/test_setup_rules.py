@@ -5,9 +5,9 @@ import datetime as dt
 
 import pytest
 
-from pbvote import setup_rules as rules
-from pbvote.ballots import BallotDesign
-from pbvote.eligibility import EligibilityRules
+from pbvote.rules import setup as rules
+from pbvote.rules.ballots import BallotDesign
+from pbvote.rules.eligibility import EligibilityRules
 
 UTC = dt.UTC
 

@@ -6,7 +6,7 @@ import datetime as dt
 import pyotp
 import pytest
 
-from pbvote import sign_in_rules as rules
+from pbvote.rules import sign_in as rules
 
 #: the middle of a 30-second step, so ±1 step is unambiguous
 AT = 1_700_000_010.0

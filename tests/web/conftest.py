@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from tests.factories import make_cycle
 
 

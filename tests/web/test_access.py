@@ -10,8 +10,8 @@ from __future__ import annotations
 import pytest
 from flask import Blueprint
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from tests.conftest import csrf_token
 from tests.factories import make_cycle
 from tests.staff_helpers import login, make_account, sign_in_resident

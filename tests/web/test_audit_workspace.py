@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select, text
 
 from pbvote.audit import verify
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Account, Ballot, Cycle
 from pbvote.services import publication
 from tests.conftest import csrf_token
@@ -164,7 +164,7 @@ def test_verify_now_never_takes_the_write_lock(app, auditor, published_slug):
     from flask import request as current_request
     from sqlalchemy import event
 
-    from pbvote.db import WRITE_INTENT
+    from pbvote.infra.db import WRITE_INTENT
 
     token = csrf_token(auditor.get(f"/audit/cycles/{published_slug}").text)
     begins: list[tuple[str, bool]] = []

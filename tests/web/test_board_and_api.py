@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from pbvote.audit import verify
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Account, Ballot, Chain, Cycle
 from pbvote.services import publication
 from tests.conftest import csrf_token

@@ -12,8 +12,8 @@ import re
 
 import pytest
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from tests.conftest import csrf_token
 from tests.factories import project_code
 from tests.results_helpers import cycle_with_ballots

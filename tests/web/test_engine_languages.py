@@ -8,8 +8,8 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Account, Cycle, OutboxMessage
 from pbvote.services import proposals, publication
 from pbvote.tally import Instance, Profile, explain, run_rule

@@ -2,8 +2,8 @@
 process (pbvote.web.i18n), and two readers in one process each get their own."""
 from __future__ import annotations
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.web.i18n import LANGUAGE_COOKIE
 from tests.conftest import csrf_token
 from tests.factories import make_cycle

@@ -8,8 +8,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Proposal
 from pbvote.services import proposals
 from tests.proposal_helpers import XSS, make_intake_cycle, png_bytes, sign_in_by_email, token

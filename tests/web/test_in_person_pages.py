@@ -7,8 +7,8 @@ import re
 
 from sqlalchemy import func, select
 
-from pbvote.db import utcnow, write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import utcnow, write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Ballot, Cycle, PaperSerial, Participation
 from tests.conftest import csrf_token
 from tests.factories import make_cycle

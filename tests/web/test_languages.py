@@ -9,8 +9,8 @@ import pytest
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Account, Cycle
 from pbvote.services import publication
 from pbvote.web import filters
@@ -101,7 +101,7 @@ def test_ballot_reasons_and_rules_come_back_in_spanish(client, made):
         "roll-last_name": person.last_name, "roll-birth_date": person.birth_date.isoformat(),
         "roll-postcode_or_roll": person.postcode}, follow_redirects=True)
     assert page.status_code == 200 and _html_lang(page) == "es"
-    assert "Elija hasta 2 proyectos." in page.text  # the ballot rule, from pbvote.ballots
+    assert "Elija hasta 2 proyectos." in page.text  # the ballot rule, from pbvote.rules.ballots
     # what the live choice counter (ballot.js) says, handed to the script in Spanish
     assert 'data-say-too-many-choices="Eligió {n} proyectos; puede elegir como máximo {k}."' \
         in page.text

@@ -10,8 +10,8 @@ import pytest
 from itsdangerous import BadSignature
 from sqlalchemy import event
 
-from pbvote.db import write_intent
-from pbvote.extensions import db, limiter
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db, limiter
 from pbvote.models import Cycle
 from tests.web.test_resident_path import BALLOT_FORMS, _submit_ballot, _verify_by_roll
 
@@ -81,7 +81,7 @@ def test_voting_pages_that_need_only_the_cycle_open_no_orm_session(app, client, 
 
 
 def test_form_labels_are_translated_through_the_request_catalogue(app, client, made):
-    from pbvote.forms.vote import RollCheckForm
+    from pbvote.web.forms.vote import RollCheckForm
     from pbvote.web.i18n import LANGUAGE_COOKIE
 
     for locale, label in (("es", "Apellido"), ("en", "Last name")):

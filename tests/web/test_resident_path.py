@@ -7,8 +7,8 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import func, select
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Ballot, Participation
 from tests.conftest import csrf_token
 from tests.factories import make_cycle
@@ -200,7 +200,7 @@ def test_failed_voter_checks_are_rate_limited_per_person_and_per_address(engine_
     """Guessing a neighbour's birth date: after the limit, even the right date is refused
     for that name and postcode, while other residents still get through."""
     from pbvote import create_app
-    from pbvote.extensions import limiter
+    from pbvote.infra.extensions import limiter
 
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=migrated_urls(engine_name),
                      RATELIMIT_ENABLED=True, VOTER_CHECK_FAILURES_PER_PERSON="3/hour",

@@ -7,10 +7,10 @@ import logging
 
 from sqlalchemy import select
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Account, EmailSignInCode, LogEntry, OutboxMessage
-from pbvote.proposal_rules import MAX_CODE_ATTEMPTS
+from pbvote.rules.proposals import MAX_CODE_ATTEMPTS
 from tests.proposal_helpers import (
     code_from_outbox,
     enter_code,
@@ -30,8 +30,8 @@ def _wrong(code: str) -> str:
 
 def test_first_sign_in_creates_a_resident_account(app, client, caplog, monkeypatch):
     # Alembic's logging setup (run by the migrations fixture) disables existing loggers.
-    monkeypatch.setattr(logging.getLogger("pbvote.mail"), "disabled", False)
-    caplog.set_level(logging.INFO, logger="pbvote.mail")
+    monkeypatch.setattr(logging.getLogger("pbvote.services.mail"), "disabled", False)
+    caplog.set_level(logging.INFO, logger="pbvote.services.mail")
     response = request_code(client, EMAIL, next_path="/my/ideas")
     assert response.status_code == 302 and response.headers["Location"].endswith("/sign-in/code")
     code = code_from_outbox(app, "ada@example.org")
@@ -172,7 +172,7 @@ def test_resident_pages_send_visitors_to_the_email_sign_in(app, client):
 
 def test_code_requests_and_guesses_are_rate_limited(engine_name, migrated_urls):
     from pbvote import create_app
-    from pbvote.extensions import limiter
+    from pbvote.infra.extensions import limiter
 
     app = create_app("testing", SQLALCHEMY_DATABASE_URI=migrated_urls(engine_name),
                      RATELIMIT_ENABLED=True, RESIDENT_SIGN_IN_RATE_LIMIT="3/minute")

@@ -7,8 +7,8 @@ import re
 import pytest
 from sqlalchemy import update
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Account, Ballot, Cycle
 from pbvote.services import publication
 from tests.results_helpers import cycle_with_ballots

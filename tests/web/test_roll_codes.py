@@ -9,9 +9,9 @@ import re
 import pytest
 from sqlalchemy import func, select, update
 
-from pbvote.cli_setup import issue_roll_codes
-from pbvote.db import utcnow, write_intent
-from pbvote.extensions import db
+from pbvote.cli.setup import issue_roll_codes
+from pbvote.infra.db import utcnow, write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import AccessCode, Phase, RollEntry
 from pbvote.services import voting
 from pbvote.services.cycles import get_cycle

@@ -12,10 +12,10 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from pbvote.db import utcnow, write_intent
-from pbvote.eligibility import access_code_is_well_formed, normalise_access_code
-from pbvote.extensions import db
+from pbvote.infra.db import utcnow, write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import AccessCode, Cycle, LogEntry, Project, RollEntry
+from pbvote.rules.eligibility import access_code_is_well_formed, normalise_access_code
 from pbvote.services import voting
 from pbvote.services.cycles import get_cycle, manifest_hash
 from pbvote.services.errors import AlreadyVoted, NotEligible

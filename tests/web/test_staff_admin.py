@@ -11,8 +11,8 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from pbvote.db import utcnow, write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import utcnow, write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Account, Chain, LogEntry
 from pbvote.services.log import SYSTEM_CHAIN
 from tests.conftest import csrf_token

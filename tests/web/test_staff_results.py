@@ -6,8 +6,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import ResultsSnapshot, TallyRun
 from pbvote.web.guards import AUTHENTICATED_AT
 from tests.conftest import csrf_token

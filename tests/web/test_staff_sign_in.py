@@ -11,8 +11,8 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
-from pbvote.db import utcnow, write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import utcnow, write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Account, Chain, LogEntry, RecoveryCode
 from pbvote.services import accounts
 from pbvote.services.log import SYSTEM_CHAIN, verify_stored_chain

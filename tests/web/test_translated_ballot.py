@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 from pbvote.models import Cycle, Project
 from pbvote.services.translations import save_translations
 from pbvote.web.i18n import LANGUAGE_COOKIE

@@ -23,8 +23,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import NamedTuple, TextIO
 
-from pbvote.eligibility import normalise_name, normalise_postcode
 from pbvote.i18n_hook import N_, _, translate
+from pbvote.rules.eligibility import normalise_name, normalise_postcode
 
 FIELDS: tuple[str, ...] = ("last_name", "birth_date", "postcode", "district", "roll_number",
                            "display_name")

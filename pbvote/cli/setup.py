@@ -14,8 +14,8 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 
 
 def register_setup_commands(app) -> None:
@@ -57,7 +57,7 @@ def import_roll(cycle_slug: str, file: Path, mappings: tuple[str, ...], yes: boo
                 actor: str | None) -> None:
     """Import the voter roll of CYCLE_SLUG from a CSV FILE: check every row, show the
     difference with the stored roll (added, changed, removed), then apply it."""
-    from pbvote.roll_import import parse_mapping_options
+    from pbvote.rules.roll_csv import parse_mapping_options
     from pbvote.services import roll_import
     from pbvote.services.cycles import get_cycle
     from pbvote.services.errors import DomainError

@@ -6,8 +6,8 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 
 
 @click.command("create-admin")

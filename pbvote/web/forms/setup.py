@@ -1,5 +1,5 @@
 """Forms of the cycle set-up pages. They check types and presence only; whether the
-settings make sense together is pbvote.setup_rules' job, whose reasons land on these
+settings make sense together is pbvote.rules.setup' job, whose reasons land on these
 fields by name."""
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from pbvote.ballots import BALLOT_KINDS
-from pbvote.eligibility import VERIFICATION_METHODS
-from pbvote.setup_rules import PHASE_ORDER
+from pbvote.rules.ballots import BALLOT_KINDS
+from pbvote.rules.eligibility import VERIFICATION_METHODS
+from pbvote.rules.setup import PHASE_ORDER
 from pbvote.web.i18n import lazy_gettext as _l
 
 METHOD_LABELS = {

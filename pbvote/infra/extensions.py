@@ -17,8 +17,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import Pool
 
-from pbvote import sqlite_writers
-from pbvote.db import WRITE_INTENT, request_writes
+from pbvote.infra import sqlite_writers
+from pbvote.infra.db import WRITE_INTENT, request_writes
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -63,51 +63,13 @@ login_manager.session_protection = "strong"
 login_manager.login_view = "auth.login"
 
 
-@login_manager.user_loader
-def _load_account(user_id: str):
-    """user_id is "<account id>:<session key>"; the key is rotated at sign-in and sign-out."""
-    from flask import session
-
-    from pbvote.models import Account
-    from pbvote.services.accounts import session_key_matches
-
-    account_id, _, key = user_id.partition(":")
-    if not account_id.isdigit():
-        return None
-    # Flask-Login only marks a permanent session "not fresh" when its address or browser
-    # changed; we never use remember-me cookies, so such a session is refused outright.
-    if not session.get("_fresh"):
-        return None
-    account = db.session.get(Account, int(account_id))
-    if account is None or not account.is_active or not session_key_matches(account, key):
-        return None
-    return account
-
-
 def init_app(app) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR") or _migrations_dir()))
     csrf.init_app(app)
-    from pbvote import i18n_hook
-
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES",
-                          str(_package_dir() / "translations"))
-    babel.init_app(app, locale_selector=_select_locale)
-    # Pure modules translate through the hook (the raw catalogue: the hook fills in the
-    # placeholders itself); outside a request it answers in English.
-    from babel.numbers import get_decimal_symbol
-    from flask import has_request_context
-    from flask_babel import format_decimal, get_locale
-
-    from pbvote.web.i18n import request_translations
-
-    i18n_hook.install(
-        lambda text: request_translations().gettext(text) if has_request_context() else None,
-        lambda one, many, n: (request_translations().ngettext(one, many, n)
-                              if has_request_context() else None),
-        lambda value: format_decimal(value) if has_request_context() else None,
-        _ordinal,
-        lambda: get_decimal_symbol(get_locale()) if has_request_context() else None)
+    # Babel is bound by the web layer (pbvote.web.i18n.install), which owns the locale
+    # selector, and the account loader lives in pbvote.web.auth: infrastructure imports
+    # neither web nor services.
     limiter.init_app(app)
     login_manager.init_app(app)
     app.session_interface = ReusedSigningSessionInterface()
@@ -169,31 +131,13 @@ class ReusedSigningSessionInterface(SecureCookieSessionInterface):
 
 
 def _migrations_dir():
-    from pbvote import PROJECT_ROOT
-
-    return PROJECT_ROOT / "migrations"
-
-
-def _ordinal(n: int) -> str | None:
-    from flask import has_request_context
-
-    if not has_request_context():
-        return None
-    from pbvote.web.i18n import ordinal_for_locale
-
-    return ordinal_for_locale(n)
+    return _package_dir().parent / "migrations"
 
 
 def _package_dir():
     from pathlib import Path
 
-    return Path(__file__).resolve().parent
-
-
-def _select_locale():
-    from pbvote.web.i18n import select_locale
-
-    return select_locale()
+    return Path(__file__).resolve().parent.parent  # pbvote/
 
 
 _sqlite_busy_timeout = {"ms": 30000}

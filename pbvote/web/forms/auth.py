@@ -5,7 +5,7 @@ from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from pbvote.sign_in_rules import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
+from pbvote.rules.sign_in import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
 from pbvote.web.i18n import lazy_gettext as _l
 
 CODE_DESCRIPTION = _l("The 6-digit code your authenticator app shows now, "

@@ -15,7 +15,7 @@ from flask.cli import with_appcontext
 @with_appcontext
 def export_bundle(cycle_slug: str, outdir: str, with_chain: bool) -> None:
     """Write the results bundle of a published cycle into OUTDIR (new or empty)."""
-    from pbvote.extensions import db
+    from pbvote.infra.extensions import db
     from pbvote.services import audit
     from pbvote.services.cycles import get_cycle
     from pbvote.services.errors import DomainError

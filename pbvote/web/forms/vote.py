@@ -27,4 +27,4 @@ class AccessCodeForm(FlaskForm):
 
 
 class CsrfOnlyForm(FlaskForm):
-    """Ballot, review and cast forms: fields are read by pbvote.ballots.parse_form."""
+    """Ballot, review and cast forms: fields are read by pbvote.rules.ballots.parse_form."""

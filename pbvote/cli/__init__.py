@@ -10,25 +10,25 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 
 DEMO_CREDENTIALS_FILE = "demo-credentials.txt"
 
 
 def register_commands(app) -> None:
-    from pbvote.cli_accounts import create_admin
+    from pbvote.cli.accounts import create_admin
 
     for command in (init_db, demo, cast_random, create_admin):
         app.cli.add_command(command)
-    from pbvote.cli_results import COMMANDS as RESULTS_COMMANDS
+    from pbvote.cli.results import COMMANDS as RESULTS_COMMANDS
 
     for command in RESULTS_COMMANDS:
         app.cli.add_command(command)
-    from pbvote.cli_audit import export_bundle
+    from pbvote.cli.audit import export_bundle
 
     app.cli.add_command(export_bundle)
-    from pbvote.cli_setup import register_setup_commands
+    from pbvote.cli.setup import register_setup_commands
 
     register_setup_commands(app)
 

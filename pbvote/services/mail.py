@@ -21,9 +21,9 @@ from typing import Protocol
 
 from flask import current_app
 
-from pbvote.extensions import db
+from pbvote.infra.extensions import db
 
-logger = logging.getLogger("pbvote.mail")
+logger = logging.getLogger("pbvote.services.mail")
 
 
 @dataclass(frozen=True)

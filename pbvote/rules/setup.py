@@ -18,9 +18,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pbvote.ballots import BALLOT_KINDS, BallotDesign, Reason
-from pbvote.eligibility import EligibilityRules
 from pbvote.i18n_hook import N_, _, format_number, translate
+from pbvote.rules.ballots import BALLOT_KINDS, BallotDesign, Reason
+from pbvote.rules.eligibility import EligibilityRules
 from pbvote.tally import RULES, TallyInputError
 from pbvote.tally.registry import resolve_params
 

@@ -16,8 +16,8 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from pbvote.ballots import Reason
 from pbvote.i18n_hook import N_, _, format_number, n_, translate
+from pbvote.rules.ballots import Reason
 
 # ---------------------------------------------------------------------------
 # Statuses and transitions

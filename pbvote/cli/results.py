@@ -11,8 +11,8 @@ import sys
 import click
 from flask.cli import with_appcontext
 
-from pbvote.db import write_intent
-from pbvote.extensions import db
+from pbvote.infra.db import write_intent
+from pbvote.infra.extensions import db
 
 
 def _fail(message: str) -> None:
@@ -37,7 +37,7 @@ def _load(cycle_slug: str, email: str):
 
 
 def _summary(results: dict) -> list[str]:
-    from pbvote.results_view import exact
+    from pbvote.rules.results_reading import exact
 
     lines = []
     for district in results["districts"]:

@@ -2,7 +2,7 @@
 
 No database and no secrets here: the service reads a :class:`RollRecord` or an
 access code's row and asks these functions for the verdict.  Verdicts are
-lists of :class:`~pbvote.ballots.Reason` (empty = eligible), the same type the
+lists of :class:`~pbvote.rules.ballots.Reason` (empty = eligible), the same type the
 ballot code uses, so the web layer handles one kind of error.
 
 Identities: :func:`identity_key_for_roll` and :func:`identity_key_for_code`
@@ -38,8 +38,8 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from pbvote.ballots import Reason
 from pbvote.i18n_hook import N_, _, translate
+from pbvote.rules.ballots import Reason
 
 __all__ = [
     "ACCESS_CODE_ALPHABET",
