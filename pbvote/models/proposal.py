@@ -69,7 +69,7 @@ class Proposal(db.Model):
     cost_estimate: Mapped[int | None] = mapped_column(BigInteger)
     #: random file name from services.images (re-encoded, no metadata)
     photo_name: Mapped[str | None] = mapped_column(String(64))
-    #: one of proposal_rules.STATUSES
+    #: one of rules.proposals.STATUSES
     status: Mapped[str] = mapped_column(String(30), default="submitted")
     #: set by staff when they find the idea feasible
     staff_cost_estimate: Mapped[int | None] = mapped_column(BigInteger)
@@ -77,7 +77,7 @@ class Proposal(db.Model):
     feasibility_note: Mapped[str] = mapped_column(Text, default="")
     #: the idea this duplicate was merged into
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("proposal.id"))
-    #: moderation, separate from the status (see proposal_rules)
+    #: moderation, separate from the status (see rules.proposals)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     hidden_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

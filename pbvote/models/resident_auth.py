@@ -21,7 +21,7 @@ class EmailSignInCode(db.Model):
     #: HMAC-SHA-256 (IDENTITY_HMAC_KEY) of email and code; the code itself is never stored
     code_hash: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    #: wrong guesses so far; at proposal_rules.MAX_CODE_ATTEMPTS the code stops working
+    #: wrong guesses so far; at rules.proposals.MAX_CODE_ATTEMPTS the code stops working
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 

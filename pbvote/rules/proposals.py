@@ -67,7 +67,7 @@ TITLE_MAX = 120
 DESCRIPTION_MAX = 5000
 LOCATION_MAX = 300
 MESSAGE_MAX = 2000
-#: the largest amount accepted (whole currency units); matches setup_rules.MAXIMUM_AMOUNT
+#: the largest amount accepted (whole currency units); matches rules.setup.MAXIMUM_AMOUNT
 MAXIMUM_AMOUNT = 10**15
 
 

@@ -46,7 +46,7 @@ def prepare_results(results: dict) -> dict:
     score_charts, spend_charts = {}, {}
     for district in districts:
         ranked = sorted(district.projects, key=lambda p: (-p.score, p.title))
-        label = gettext(district.score_label)  # "votes" / "points", marked in results_view
+        label = gettext(district.score_label)  # "votes" / "points", marked in rules.results_reading
         score_charts[district.slug] = charts.bar_chart(
             gettext("%(district)s: %(label)s per project", district=district.name, label=label),
             gettext("Horizontal bars, one per project, longest for the most %(label)s. "
