@@ -1,0 +1,173 @@
+"""Set-up pages for what is on the ballot: districts and their projects."""
+from __future__ import annotations
+
+import json
+
+from flask import redirect, render_template, request, url_for
+from wtforms.fields.choices import SelectChoice
+
+from pbvote.infra.extensions import db
+from pbvote.models import Cycle, District, Project
+from pbvote.rules import setup as setup_rules
+from pbvote.services import images, setup
+from pbvote.services.cycles import get_cycle
+from pbvote.services.errors import DomainError
+from pbvote.tally import describe_rules
+from pbvote.web.forms.setup import (
+    DistrictForm,
+    ProjectForm,
+)
+from pbvote.web.forms.vote import CsrfOnlyForm
+from pbvote.web.setup import (
+    _actor,
+    _apply_reasons,
+    _district_of,
+    _project_of,
+    _require_csrf,
+    _submit,
+    bp,
+)
+
+# ---------------------------------------------------------------------------
+# Districts
+
+
+def _district_form(district: District | None) -> DistrictForm:
+    form = DistrictForm(obj=district if request.method == "GET" and district else None)
+    form.tally_rule.choices = [SelectChoice(rule["name"], rule["name"])
+                               for rule in describe_rules()]
+    if request.method == "GET" and district is not None:
+        form.tally_params.data = json.dumps(district.tally_parameters) \
+            if district.tally_parameters else ""
+    return form
+
+
+def _district_input(form: DistrictForm) -> tuple[setup.DistrictInput | None, list]:
+    params, reasons = setup_rules.parse_tally_params(form.tally_params.data or "")
+    data = setup.DistrictInput(
+        slug=(form.slug.data or "").strip(), name=form.name.data or "",
+        description=form.description.data or "", budget=form.budget.data,
+        ballot_kind=form.ballot_kind.data, max_choices=form.max_choices.data,
+        min_choices=form.min_choices.data or 0,
+        min_spend_percent=form.min_spend_percent.data or 0, points=form.points.data,
+        max_points_per_project=form.max_points_per_project.data,
+        tally_rule=form.tally_rule.data, tally_params=params or {})
+    return (None if reasons else data), reasons
+
+
+def _district_page(cycle: Cycle, district: District | None):
+    form = _district_form(district)
+
+    def save():
+        data, reasons = _district_input(form)
+        if reasons:
+            raise setup.SetupInvalid(reasons)
+        setup.save_district(cycle, district, data, _actor())
+
+    submitted = _submit(form, save)
+    if submitted.saved:
+        return redirect(url_for("staff_setup.overview", slug=cycle.slug))
+    return render_template("staff/setup/district_form.html", form=form, cycle=cycle,
+                           district=district, rules=describe_rules(),
+                           problems=submitted.problems, message=submitted.message,
+                           delete_form=CsrfOnlyForm()), submitted.status
+
+
+@bp.route("/<slug>/districts/new", methods=["GET", "POST"])
+def new_district(slug: str):
+    return _district_page(get_cycle(slug), None)
+
+
+@bp.route("/<slug>/districts/<district_slug>", methods=["GET", "POST"])
+def edit_district(slug: str, district_slug: str):
+    cycle = get_cycle(slug)
+    return _district_page(cycle, _district_of(cycle, district_slug))
+
+
+@bp.post("/<slug>/districts/<district_slug>/delete")
+def delete_district(slug: str, district_slug: str):
+    _require_csrf()
+    cycle = get_cycle(slug)
+    district = _district_of(cycle, district_slug)
+    image_names = [p.image_name for p in district.projects]
+    setup.delete_district(cycle, district, _actor())
+    db.session.commit()  # the files go only once the rows are gone for good
+    for name in image_names:
+        images.remove_image(name)
+    return redirect(url_for("staff_setup.overview", slug=cycle.slug))
+
+
+
+
+# ---------------------------------------------------------------------------
+# Projects
+
+
+@bp.get("/<slug>/projects")
+def projects(slug: str):
+    return render_template("staff/setup/projects.html", cycle=get_cycle(slug))
+
+
+def _project_page(cycle: Cycle, district: District, project: Project | None):
+    form = ProjectForm(obj=project if request.method == "GET" and project else None)
+    problems, status, message = [], 200, None
+    if request.method == "POST":
+        if form.validate_on_submit():
+            data = setup.ProjectInput(
+                code=(form.code.data or "").strip(), title=form.title.data or "",
+                cost=form.cost.data, summary=form.summary.data or "",
+                description=form.description.data or "", category=form.category.data or "",
+                location=form.location.data or "")
+            stored_name = None
+            try:
+                upload = form.image.data
+                if upload is not None and getattr(upload, "filename", ""):
+                    stored_name = images.store_image(upload.stream)
+                saved = setup.save_project(cycle, district, project, data, _actor())
+                replaced = None
+                if stored_name:
+                    replaced = setup.set_project_image(cycle, saved, stored_name, _actor())
+                elif form.remove_image.data and saved.image_name:
+                    replaced = setup.set_project_image(cycle, saved, None, _actor())
+            except DomainError as error:
+                images.remove_image(stored_name)
+                if isinstance(error, images.ImageRefused):
+                    form.image.errors = [error.message]
+                    problems = []
+                else:
+                    problems = _apply_reasons(form, error.reasons)
+                status, message = error.status, error.message
+            else:
+                db.session.commit()
+                images.remove_image(replaced)
+                return redirect(url_for("staff_setup.projects", slug=cycle.slug))
+        else:
+            status = 422  # each field error is in the summary already
+    return render_template("staff/setup/project_form.html", form=form, cycle=cycle,
+                           district=district, project=project, problems=problems,
+                           message=message, delete_form=CsrfOnlyForm()), status
+
+
+@bp.route("/<slug>/districts/<district_slug>/projects/new", methods=["GET", "POST"])
+def new_project(slug: str, district_slug: str):
+    cycle = get_cycle(slug)
+    return _project_page(cycle, _district_of(cycle, district_slug), None)
+
+
+@bp.route("/<slug>/projects/<code>", methods=["GET", "POST"])
+def edit_project(slug: str, code: str):
+    cycle = get_cycle(slug)
+    project = _project_of(cycle, code)
+    return _project_page(cycle, project.district, project)
+
+
+@bp.post("/<slug>/projects/<code>/delete")
+def delete_project(slug: str, code: str):
+    _require_csrf()
+    cycle = get_cycle(slug)
+    image_name = setup.delete_project(cycle, _project_of(cycle, code), _actor())
+    db.session.commit()
+    images.remove_image(image_name)
+    return redirect(url_for("staff_setup.projects", slug=cycle.slug))
+
+

@@ -1,0 +1,211 @@
+"""Set-up pages for who may vote: the voter-roll import and access codes."""
+from __future__ import annotations
+
+from flask import Response, abort, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from wtforms.fields.choices import SelectChoice
+
+from pbvote.infra.extensions import db
+from pbvote.models import Cycle
+from pbvote.rules.roll_csv import FIELDS, normalise_header
+from pbvote.services import codes as code_service
+from pbvote.services import roll_import
+from pbvote.services.cycles import get_cycle
+from pbvote.services.errors import DomainError
+from pbvote.web.forms.setup import (
+    ALL_DISTRICTS,
+    CodesForm,
+    RollCodesForm,
+    RollConfirmForm,
+    RollUploadForm,
+    VoidCodeForm,
+)
+from pbvote.web.guards import require_fresh_login
+from pbvote.web.setup import (
+    _actor,
+    _district_of,
+    bp,
+)
+
+# ---------------------------------------------------------------------------
+# Voter roll: upload → mapping and preview → confirm (fresh login) → applied
+
+
+@bp.route("/<slug>/roll", methods=["GET", "POST"])
+def roll_upload(slug: str):
+    cycle = get_cycle(slug)
+    form = RollUploadForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            upload = form.file.data
+            if upload is None or not getattr(upload, "filename", ""):
+                form.file.errors = [_("Choose a CSV file to upload.")]
+                status = 422
+            else:
+                token = roll_import.stash_upload(upload.stream, str(cycle.id))
+                return redirect(url_for("staff_setup.roll_preview", slug=cycle.slug,
+                                        token=token))
+        else:
+            status = 422
+    return render_template("staff/setup/roll_upload.html", form=form, cycle=cycle,
+                           roll_size=roll_import.roll_size(cycle), fields=FIELDS), status
+
+
+def _mapping_from(values, header: list[str]) -> dict[str, str]:
+    """{column header: field or ""} from map-<index> values; unmapped columns keep the
+    automatic choice (a header named like a field)."""
+    mapping = {}
+    for index, column in enumerate(header):
+        chosen = values.get(f"map-{index}")
+        if chosen is None:
+            automatic = normalise_header(column)
+            chosen = automatic if automatic in FIELDS else ""
+        mapping[column] = chosen if chosen in FIELDS else ""
+    return mapping
+
+
+@bp.route("/<slug>/roll/<token>", methods=["GET", "POST"])
+def roll_preview(slug: str, token: str):
+    cycle = get_cycle(slug)
+    path = roll_import.stash_path(token, str(cycle.id))
+    if path is None:
+        abort(404)
+    header = roll_import.read_header(path)
+    source = request.form if request.method == "POST" else request.args
+    mapping = _mapping_from(source, header)
+    form = RollConfirmForm()
+    status, message, applied = 200, None, None
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        require_fresh_login(return_to=url_for("staff_setup.roll_preview", slug=slug,
+                                              token=token, **_map_args(mapping, header)))
+        try:
+            applied = roll_import.apply_import(cycle, path, _actor(), mapping,
+                                               expected_fingerprint=form.fingerprint.data)
+        except roll_import.RollFileInvalid as invalid:
+            status, message = invalid.status, invalid.message
+        except DomainError as error:
+            db.session.rollback()
+            status, message = error.status, error.message
+        else:
+            db.session.commit()
+            roll_import.discard_stash(token, str(cycle.id))
+            return render_template("staff/setup/roll_done.html", cycle=cycle, plan=applied)
+        db.session.rollback()
+    plan = roll_import.plan_import(cycle, path, mapping)
+    form.fingerprint.data = plan.fingerprint()
+    return render_template("staff/setup/roll_preview.html", cycle=cycle, token=token,
+                           header=header, mapping=mapping, fields=FIELDS, plan=plan, form=form,
+                           message=message), (status if status != 200 else
+                                              (200 if plan.ok else 422))
+
+
+def _map_args(mapping: dict[str, str], header: list[str]) -> dict[str, str]:
+    return {f"map-{i}": mapping.get(column, "") for i, column in enumerate(header)}
+
+
+# ---------------------------------------------------------------------------
+# Access codes
+
+
+def _codes_form(cycle: Cycle) -> CodesForm:
+    form = CodesForm()
+    form.district.choices = [SelectChoice(d.slug, d.name) for d in cycle.districts]
+    return form
+
+
+def _roll_codes_form(cycle: Cycle) -> RollCodesForm:
+    # prefixed: the generation form on the same page has a "district" field too
+    form = RollCodesForm(prefix="roll")
+    form.district.choices = [SelectChoice(ALL_DISTRICTS, _("All districts"))] + [
+        SelectChoice(d.slug, d.name) for d in cycle.districts]
+    return form
+
+
+def _codes_page(cycle: Cycle, status: int = 200, message: str | None = None, *, form=None,
+                roll_form=None, void_form=None, voided=None):
+    return render_template(
+        "staff/setup/codes.html", cycle=cycle, form=form or _codes_form(cycle),
+        roll_form=roll_form or _roll_codes_form(cycle), void_form=void_form or VoidCodeForm(),
+        counts=code_service.counts_by_status(cycle), message=message, voided=voided,
+        max_codes=code_service.MAX_CODES_PER_REQUEST), status
+
+
+def _letters(cycle: Cycle, issued, csv_text: str, remaining: int = 0):
+    token = code_service.save_export(csv_text, str(cycle.id))
+    return render_template("staff/setup/letters.html", cycle=cycle, codes=issued,
+                           voting=cycle.phase_window("voting"), export_token=token,
+                           remaining=remaining,
+                           vote_url=url_for("public.cycle", slug=cycle.slug, _external=True))
+
+
+@bp.route("/<slug>/codes", methods=["GET", "POST"])
+def codes(slug: str):
+    cycle = get_cycle(slug)
+    form = _codes_form(cycle)
+    status, message = 200, None
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                issued = code_service.generate_codes(
+                    cycle, _district_of(cycle, form.district.data), form.count.data, _actor())
+            except DomainError as error:
+                status, message = error.status, error.message
+                if getattr(error, "about", None) == code_service.COUNT_FIELD:
+                    form.count.errors = [error.message]  # so the summary links to it
+            else:
+                db.session.commit()
+                return _letters(cycle, issued, code_service.codes_csv(cycle, issued))
+        else:
+            status = 422
+    return _codes_page(cycle, status, message, form=form)
+
+
+@bp.post("/<slug>/codes/roll")
+def roll_codes(slug: str):
+    """A code for every roll entry of a district (or the cycle) that has none yet."""
+    cycle = get_cycle(slug)
+    roll_form = _roll_codes_form(cycle)
+    if not roll_form.validate_on_submit():
+        return _codes_page(cycle, 422, roll_form=roll_form)
+    chosen = roll_form.district.data
+    district = None if chosen == ALL_DISTRICTS else _district_of(cycle, chosen)
+    try:
+        issued = code_service.issue_codes_for_roll(cycle, district, _actor())
+    except DomainError as error:
+        db.session.rollback()
+        roll_form.district.errors = [error.message]
+        return _codes_page(get_cycle(slug), error.status, error.message, roll_form=roll_form)
+    db.session.commit()
+    return _letters(cycle, issued.codes, code_service.roll_codes_csv(cycle, issued.codes),
+                    issued.remaining)
+
+
+@bp.post("/<slug>/codes/void")
+def void_code(slug: str):
+    cycle = get_cycle(slug)
+    void_form = VoidCodeForm()
+    status, message, voided = 200, None, None
+    if void_form.validate_on_submit():
+        try:
+            voided = code_service.void_code(cycle, void_form.code.data, _actor())
+        except DomainError as error:
+            status, message = error.status, error.message
+            void_form.code.errors = [error.message]
+    else:
+        status = 422
+    return _codes_page(cycle, status, message, void_form=void_form, voided=voided)
+
+
+@bp.get("/<slug>/codes/export/<token>")
+def codes_export(slug: str, token: str):
+    cycle = get_cycle(slug)
+    text = code_service.take_export(token, str(cycle.id))
+    if text is None:
+        abort(404)
+    return Response(text, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{cycle.slug}-access-codes.csv"'})
+
+
