@@ -20,9 +20,10 @@ ROOT = Path(__file__).resolve().parents[2]
 #: and its summary is printed by the CLI, so it is not scanned
 SERVICES = sorted(p for p in (ROOT / "pbvote" / "services").glob("*.py") if p.name != "demo.py")
 #: the pure rules whose reasons services pass on, and the web layer's own refusals
-OTHER_SOURCES = [ROOT / "pbvote" / f"{name}.py" for name in (
-    "ballots", "eligibility", "paper_audit", "proposal_rules", "roll_import", "setup_rules",
-    "sign_in_rules")] + sorted((ROOT / "pbvote" / "web").glob("*.py"))
+RULES = ROOT / "pbvote" / "rules"
+OTHER_SOURCES = sorted((RULES / "ballots").glob("*.py")) + [RULES / f"{name}.py" for name in (
+    "eligibility", "paper_audit", "proposals", "roll_csv", "setup", "sign_in")] + sorted(
+    (ROOT / "pbvote" / "web").glob("*.py"))
 TRANSLATING = {"_", "n_", "translate", "N_", "gettext", "ngettext", "lazy_gettext", "_l"}
 #: exceptions that report programming errors, never shown to a person as such
 INTERNAL_ERRORS = {"ValueError", "TypeError", "RuntimeError", "KeyError", "AssertionError",
