@@ -1,0 +1,58 @@
+"""Running the checks in order, stopping at the first that fails, and the entry points."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pbvote.audit.verify.checks import State
+from pbvote.audit.verify.checks.ballot_files import check_ballot_files
+from pbvote.audit.verify.checks.chain import (
+    check_chain_ballots,
+    check_chain_integrity,
+    check_chain_receipts,
+)
+from pbvote.audit.verify.checks.channels import check_chain_channels
+from pbvote.audit.verify.checks.counts import check_counts
+from pbvote.audit.verify.checks.files import check_files, check_sums
+from pbvote.audit.verify.checks.manifest import check_manifest
+from pbvote.audit.verify.checks.scores import check_scores
+from pbvote.audit.verify.checks.tally import check_tally
+from pbvote.audit.verify.reading import BundleError, read_bundle_files, read_chain_export
+from pbvote.audit.verify.report import CheckFailed, CheckResult, Report
+
+# A later check relies on what the earlier ones read, so the order is fixed.
+BUNDLE_CHECKS = [("files", check_files), ("sha256", check_sums),
+                 ("manifest-hash", check_manifest), ("ballot-files", check_ballot_files),
+                 ("counts", check_counts), ("scores", check_scores), ("tally", check_tally)]
+CHAIN_CHECKS = [("chain-integrity", check_chain_integrity),
+                ("chain-receipts", check_chain_receipts),
+                ("chain-ballots", check_chain_ballots),
+                ("chain-channels", check_chain_channels)]
+
+
+def verify_files(files: dict[str, bytes], chain: list[dict] | None = None) -> Report:
+    """Verify an in-memory bundle (file name → bytes) and optionally a chain export."""
+    state = State(files, chain)
+    report = Report(chain_checked=chain is not None)
+    steps = BUNDLE_CHECKS + (CHAIN_CHECKS if chain is not None else [])
+    for name, step in steps:
+        try:
+            detail = step(state)
+        except CheckFailed as failure:
+            report.checks.append(CheckResult(name, False, failure.detail))
+            break
+        except BundleError as error:
+            report.checks.append(CheckResult(name, False, str(error)))
+            break
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            # Malformed content in a file whose hash matched: still a failure, named.
+            report.checks.append(CheckResult(
+                name, False, f"malformed bundle content ({type(error).__name__}: {error})"))
+            break
+        report.checks.append(CheckResult(name, True, detail))
+    return report
+
+
+def verify_path(bundle: str | Path, chain: str | Path | None = None) -> Report:
+    files = read_bundle_files(bundle)
+    entries = read_chain_export(chain) if chain is not None else None
+    return verify_files(files, entries)

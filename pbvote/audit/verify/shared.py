@@ -1,0 +1,56 @@
+"""Pure definitions the exporter (:mod:`pbvote.audit.bundle`) uses too: digests, the
+canonical ballot text, and the engine's instance, profile and parameters for a district."""
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from pbvote.audit.chain import canonical_json
+from pbvote.tally import Instance, Profile
+from pbvote.tally.exact import json_exact
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def manifest_digest(manifest: Any) -> str:
+    return sha256_hex(canonical_json(manifest).encode("utf-8"))
+
+
+def ballot_text(selections: Any) -> str:
+    """One ballot's canonical text: the selections exactly as the chain stores them."""
+    return canonical_json(selections)
+
+
+def engine_ballot_type(ballot_kind: str) -> str:
+    return {"approval": "approval", "knapsack": "approval", "ranked": "ordinal",
+            "cumulative": "cumulative"}[ballot_kind]
+
+
+def district_instance(district: dict) -> Instance:
+    return Instance.from_plain(budget=district["budget"], projects=[
+        {"id": p["id"], "cost": p["cost"], "name": p.get("title", "")}
+        for p in district["projects"]])
+
+
+def district_profile(district: dict, instance: Instance, ballots: list) -> Profile:
+    """The engine's profile from stored selections: lists of ids, or {id: points}."""
+    kind = district["ballot"]["kind"]
+    if kind == "ranked":
+        return Profile.ordinal(instance, ballots, max_length=district["ballot"].get("max_choices"))
+    if kind == "cumulative":
+        return Profile.cumulative(instance, [dict(b) for b in ballots])
+    return Profile.approval(instance, ballots)
+
+
+def tally_params(manifest: dict, district: dict) -> dict:
+    """The parameters the count used: the cycle's published tie seed, then the district's."""
+    return {"tie_seed": manifest["cycle"]["tie_break_seed"], **district["tally"]["params"]}
+
+
+def exact_json(value: Any) -> Any:
+    """Scores as results.json writes them: ints stay ints, fractions become exact strings."""
+    if isinstance(value, int):
+        return value
+    return json_exact(value)
