@@ -18,12 +18,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 #: demo.py seeds a demonstration cycle: its texts are content (like staff-entered projects)
 #: and its summary is printed by the CLI, so it is not scanned
-SERVICES = sorted(p for p in (ROOT / "pbvote" / "services").glob("*.py") if p.name != "demo.py")
+SERVICES = sorted(p for p in (ROOT / "pbvote" / "services").rglob("*.py") if p.name != "demo.py")
 #: the pure rules whose reasons services pass on, and the web layer's own refusals
 RULES = ROOT / "pbvote" / "rules"
 OTHER_SOURCES = sorted((RULES / "ballots").glob("*.py")) + [RULES / f"{name}.py" for name in (
     "eligibility", "paper_audit", "proposals", "roll_csv", "setup", "sign_in")] + sorted(
-    (ROOT / "pbvote" / "web").glob("*.py"))
+    (ROOT / "pbvote" / "web").rglob("*.py"))
 TRANSLATING = {"_", "n_", "translate", "N_", "gettext", "ngettext", "lazy_gettext", "_l"}
 #: exceptions that report programming errors, never shown to a person as such
 INTERNAL_ERRORS = {"ValueError", "TypeError", "RuntimeError", "KeyError", "AssertionError",
@@ -141,7 +141,7 @@ def untranslated(path: Path) -> list[str]:
     return sorted(set(found))
 
 
-@pytest.mark.parametrize("path", SERVICES + OTHER_SOURCES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SERVICES + OTHER_SOURCES, ids=lambda p: str(p.relative_to(ROOT / "pbvote")))
 def test_user_facing_messages_are_translated(path):
     assert untranslated(path) == []
 
