@@ -9,6 +9,7 @@ from pbvote.tally import (
     PabulibError,
     Profile,
     default_rule_and_params,
+    explain,
     parse_pabulib,
     run_rule,
 )
@@ -134,6 +135,7 @@ def test_exclusive_groups_fund_at_most_one_per_group():
     assert outcome.selected == ["a", "c"]
     step = next(s for s in outcome.trace if s.get("project") == "b")
     assert step["decision"] == "excluded" and step["excluded_by"] == ["a"]
+    assert "-> excluded: a, which excludes it, is already funded." in explain(outcome, inst)
     # no groups: plain greedy
     assert run_rule(inst, prof, "greedy-exclusive", {}).selected == ["a", "b", "c"]
     with pytest.raises(TallyInputError, match="unknown project"):
