@@ -487,13 +487,13 @@ def from_election(instance: Instance, profile: Profile, meta: dict[str, str] | N
 
 
 #: META ``rule`` values that are not rule names here, and the rule that counts them. Chosen from
-#: the record: over Pabulib's greedy-custom files with an official outcome (Poznań's districts),
-#: greedy without skipping reproduces 102 of 103, plain greedy 73. The note says so; whether the
-#: outcome matches *this* file's official one is checked separately (pbvote.tally.reproduce).
+#: the record: over the 56 greedy-custom files with an official outcome in the shared corpus
+#: (Poznań's districts), greedy without skipping reproduces 56, plain greedy 37
+#: (tests/unit/tally/test_corpus.py). The note names the reading only; whether the outcome
+#: matches *this* file's official one is checked separately (pbvote.tally.reproduce).
 META_RULE_ALIASES = {
     "greedy-custom": ("greedy-no-skip", "META rule 'greedy-custom' is counted as greedy-no-skip (by score, "
-                                        "stopping at the first project that does not fit), the reading that "
-                                        "reproduces Pabulib's greedy-custom outcomes best (102 of 103)."),
+                                        "stopping at the first project that does not fit)."),
 }
 #: META keys that set a parameter, for every rule that takes it
 META_PARAMS = {
