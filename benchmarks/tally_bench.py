@@ -13,7 +13,11 @@ the plain ballots plus the count, as wall-clock and CPU time (CPU time is steadi
 machine); pbvote is measured --repeat times and the best kept, pabutools once; peak memory is that process's maximum resident set size
 (it includes the plain ballots both engines start from, reported separately as "baseline").
 pabutools gets our tie-break (lowest cost, most votes, seeded lot), so outcomes must be identical.
-Also times pbvote's greedy on --greedy-ballots ballots (default 1,000,000).
+Also times pbvote's greedy on --greedy-ballots ballots (default 1,000,000), and counts the whole
+shared Pabulib corpus (../shared/pabulib/corpus, or --corpus DIR) in one process: read, count
+under the file's META rule and compare with the official outcome, printing the total time, the
+slowest file and how many reproduce (goals: every file at most 2 s, the corpus at most 3 min).
+``--corpus-only`` skips the synthetic election.
 """
 from __future__ import annotations
 
@@ -143,12 +147,17 @@ def main(argv=None) -> int:
                     help="also time pbvote greedy on this many ballots (0: skip)")
     ap.add_argument("--repeat", type=int, default=3,
                     help="pbvote runs per measurement, best kept (pabutools runs once: it takes minutes)")
+    ap.add_argument("--corpus", default=str(REPO.parent / "shared" / "pabulib" / "corpus"),
+                    help="directory of .pb files counted in one process ('' to skip)")
+    ap.add_argument("--corpus-only", action="store_true", help="only the corpus, not the synthetic election")
     ap.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         engine, rule, path, repeat = args.child
         child(engine, rule, path, int(repeat))
         return 0
+    if args.corpus_only:
+        return corpus(args.corpus)
 
     t0 = time.perf_counter()
     data = generate(args.voters, args.projects, args.seed)
@@ -193,7 +202,34 @@ def main(argv=None) -> int:
             big = measure("pbvote", "greedy", path, args.greedy_ballots, runs=args.repeat)
             print(f"\npbvote greedy on {args.greedy_ballots:,} ballots: {big['seconds']:.2f} s wall, "
                   f"{big['cpu_seconds']:.2f} s cpu (peak {mb(big['peak_bytes'])}; target < 3 s)")
+    if args.corpus:
+        print()
+        corpus(args.corpus)
     return 0 if ok else 1
+
+
+def corpus(directory: str) -> int:
+    """Count every .pb file of ``directory`` in this process; print the total and the slowest file."""
+    folder = Path(directory)
+    if not folder.is_dir():
+        print(f"corpus: {folder} not found, skipped")
+        return 0
+    sys.path.insert(0, str(REPO))
+    from pbvote.tally.reproduce import count_file, pb_files
+    files = pb_files([folder])
+    start_wall, start_cpu = time.perf_counter(), time.process_time()
+    results = [count_file(path) for path in files]
+    wall, cpu = time.perf_counter() - start_wall, time.process_time() - start_cpu
+    slowest = max(results, key=lambda r: r.seconds)
+    compared = [r for r in results if r.comparison is not None]
+    errors = [r for r in results if r.error]
+    over = [r for r in results if r.seconds > 2]
+    print(f"Pabulib corpus {folder}: {len(files)} files in {wall:.1f} s wall, {cpu:.1f} s cpu "
+          f"(goal: at most 180 s); slowest {slowest.path.name} {slowest.seconds:.2f} s (goal: at most 2 s); "
+          f"{len(over)} files over 2 s")
+    print(f"  {sum(r.comparison.matches for r in compared)} of {len(compared)} files with an official outcome "
+          f"reproduce it under their META rule and defaults; {len(errors)} files could not be counted")
+    return 0 if not errors else 1
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ except ImportError:  # pragma: no cover - exercised on machines without gmpy2
 
 Number = int | Fraction
 
+MAX_EXPONENT = 100  # "1e999999999" would build a billion-digit integer
 _DECIMAL_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -35,9 +36,14 @@ def parse_exact(text: str) -> Number:
     s = text.strip()
     if "/" in s:
         num, _, den = s.partition("/")
+        if int(den) == 0:
+            raise ValueError(f"zero denominator: {text[:40]!r}")
         return normalize(Fraction(int(num), int(den)))
-    if not _DECIMAL_RE.match(s):
+    match = _DECIMAL_RE.match(s)
+    if not match:
         raise ValueError(f"not a number: {text!r}")
+    if match.group(3) and abs(int(match.group(3)[1:])) > MAX_EXPONENT:
+        raise ValueError(f"exponent out of range (at most {MAX_EXPONENT}): {text[:40]!r}")
     try:
         value = Fraction(Decimal(s))
     except InvalidOperation as exc:  # pragma: no cover - regex already filters

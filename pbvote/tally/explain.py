@@ -14,7 +14,8 @@ from pbvote.i18n_hook import N_, _, decimal_symbol, format_fixed, format_number,
 from .exact import fmt_approx, fmt_exact
 
 #: tie-break reasons as the engine records them in ``decided_by``
-TIE_REASONS = {"lowest cost": N_("lowest cost"), "most votes": N_("most votes"), "lot": N_("lot")}
+TIE_REASONS = {"lowest cost": N_("lowest cost"), "highest cost": N_("highest cost"),
+               "most votes": N_("most votes"), "lot": N_("lot")}
 #: ``add1_skipped`` reasons as the engine records them
 ADD1_REASONS = {
     "every supported project is already funded": N_("every supported project is already funded"),
@@ -188,6 +189,9 @@ def _greedy_line(step, name) -> str:
     if decision == "below threshold":
         return _("%(head)s -> not eligible: score below the threshold %(threshold)s.", head=head,
                  threshold=_exact(step["threshold"]))
+    if decision == "excluded":
+        return _("%(head)s -> excluded: %(others)s, which excludes it, is already funded.", head=head,
+                 others=", ".join(name(pid) for pid in step["excluded_by"]))
     return _("%(head)s -> not considered (the count had stopped).", head=head)
 
 

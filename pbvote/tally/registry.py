@@ -13,11 +13,14 @@ from pbvote.i18n_hook import N_, translate
 from .exact import gc_paused, to_number
 from .instance import Instance, Profile, TallyInputError
 from .outcome import Outcome
-from .ties import DEFAULT_SEED
+from .ties import DEFAULT_ORDER, DEFAULT_SEED, ORDERS
 
 TIE_PARAMS = {
-    "ties": ("lot", N_("How ties are broken: 'lot' (lowest cost, then most votes, then a lot drawn from "
+    "ties": ("lot", N_("How ties are broken: 'lot' (by tie_break, ending with a lot drawn from "
                     "tie_seed) or 'error' (stop with an error instead of drawing lots).")),
+    "tie_break": (DEFAULT_ORDER, N_("Order among tied projects: 'lowest-cost' (then most votes, then the lot), "
+                                 "'highest-cost' (then most votes, then the lot), 'most-votes' (then lowest "
+                                 "cost, then the lot) or 'lot' (the lot alone).")),
     "tie_seed": (DEFAULT_SEED, N_("Seed for the lot, published before the count.")),
 }
 ORDINAL_PARAMS = {
@@ -61,15 +64,43 @@ def _opt_number(value):
     return to_number(value)
 
 
+def _groups(value) -> tuple[tuple[str, ...], ...] | None:
+    """Exclusive groups: ``"a,b,c|d,e"`` (groups separated by '|' or ';', ids by ','), or a list
+    of lists. None / '' / 'none': no groups."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "none")):
+        return None
+    if isinstance(value, str):
+        raw = [g.split(",") for g in value.replace(";", "|").split("|")]
+    else:
+        raw = [list(g) for g in value]
+    groups = []
+    for group in raw:
+        ids = tuple(dict.fromkeys(str(x).strip() for x in group if str(x).strip()))
+        if len(ids) < 2:
+            raise ValueError(f"an exclusive group needs at least two projects, got {list(ids)}")
+        groups.append(ids)
+    return tuple(groups) or None
+
+
 COERCE = {
     "skip": _bool, "density": _bool, "exhaustive": _bool, "integral": _bool,
     "utilitarian_completion": _bool, "min_score": _opt_number, "increment": to_number,
     "ties": str, "tie_seed": str, "scoring_fn": str, "utilities": str, "completion": str,
-    "comparison": str, "on_unaffordable": str,
+    "comparison": str, "on_unaffordable": str, "tie_break": str, "exclusive": _groups,
 }
+
+#: the Pabulib META key that sets a parameter, named in errors
+META_KEYS = {"min_score": "min_project_score_threshold", "exclusive": "exclusive_groups",
+             "scoring_fn": "scoring_fn", "tie_break": "tie_break"}
+
+#: Parameters added after outcomes were first published: left out of ``Outcome.params`` when
+#: they have their default, so that re-counting an earlier published outcome gives the same
+#: JSON (the default is the behaviour those outcomes had).
+QUIET_DEFAULTS = {"tie_break": DEFAULT_ORDER, "exclusive": None}
 
 CHOICES = {
     "ties": ("lot", "error"),
+    "tie_break": tuple(ORDERS),
     "utilities": ("cost", "cardinality"),
     "completion": ("none", "add1"),
     "comparison": ("none", "satisfaction", "exclusion_ratio"),
@@ -103,7 +134,8 @@ def resolve_params(spec: RuleSpec, given: dict | None) -> dict:
         raise TallyInputError("parameter increment must be positive")
     for name in spec.required:
         if params.get(name) is None:
-            raise TallyInputError(f"rule {spec.name!r} needs parameter {name}")
+            hint = f" (in a Pabulib file: META {META_KEYS[name]})" if name in META_KEYS else ""
+            raise TallyInputError(f"rule {spec.name!r} needs parameter {name}{hint}")
     return params
 
 
@@ -118,8 +150,16 @@ def run_rule(instance: Instance, profile: Profile, rule_name: str, params: dict 
         raise TallyInputError(f"rule {rule_name!r} does not take {profile.ballot_type} ballots "
                               f"(it takes {', '.join(spec.ballot_types)})")
     params = resolve_params(spec, params)
+    for group in params.get("exclusive") or ():
+        unknown = [pid for pid in group if pid not in instance.by_id]
+        if unknown:
+            raise TallyInputError(f"parameter exclusive names unknown project(s) {', '.join(unknown)}")
     with gc_paused():
-        return spec.run(instance, profile, params)
+        outcome = spec.run(instance, profile, params)
+    for name, default in QUIET_DEFAULTS.items():
+        if name in outcome.params and outcome.params[name] == default:
+            del outcome.params[name]
+    return outcome
 
 
 def describe_rules() -> list[dict]:
@@ -151,6 +191,8 @@ GREEDY_PARAMS = {
                    "project that does not fit (false).")),
     "min_score": (None, N_("Only projects whose score is at least this can be funded (none: no threshold).")),
     "density": (False, N_("Order projects by score per unit of cost instead of by score.")),
+    "exclusive": (None, N_("Groups of projects that exclude each other (at most one of each group is "
+                        "funded, the first reached): ids separated by ',', groups by '|'.")),
     **ORDINAL_PARAMS,
     **TIE_PARAMS,
 }
@@ -169,6 +211,11 @@ _register(RuleSpec(
     "greedy-threshold",
     N_("Like greedy, but only projects with at least a minimum number of votes (or points) can be funded."),
     _greedy_runner("greedy-threshold"), GREEDY_PARAMS, ALL_BALLOTS, required=("min_score",)))
+_register(RuleSpec(
+    "greedy-exclusive",
+    N_("Like greedy, but some projects exclude each other (for example two plans for the same "
+    "place): once one project of such a group is funded, the others are passed over."),
+    _greedy_runner("greedy-exclusive"), GREEDY_PARAMS, ALL_BALLOTS))
 _register(RuleSpec(
     "greedy-density",
     N_("Projects are ranked by votes (or points) per unit of cost, so cheaper well-supported projects "

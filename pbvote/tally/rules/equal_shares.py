@@ -324,7 +324,8 @@ def equal_shares(instance: Instance, profile: Profile, params: dict, rule_name: 
     scoring_fn = params.get("scoring_fn")
     problem = _MesProblem(instance, profile, params["utilities"], scoring_fn)
     supporters = profile.supporters()
-    ties = TieBreaker(instance, supporters, params["ties"], params["tie_seed"])
+    ties = TieBreaker(instance, supporters, params["ties"], params["tie_seed"],
+                         params.get("tie_break", "lowest-cost"))
     budget, n = instance.budget, profile.num_voters
     trace: list[dict] = []
     ids = problem.pids
@@ -337,7 +338,8 @@ def equal_shares(instance: Instance, profile: Profile, params: dict, rule_name: 
         if increment <= 0:
             raise ValueError("increment must be positive")
         # Tie records of abandoned add1 steps are not part of the outcome.
-        step_ties = TieBreaker(instance, supporters, params["ties"], params["tie_seed"])
+        step_ties = TieBreaker(instance, supporters, params["ties"], params["tie_seed"],
+                         params.get("tie_break", "lowest-cost"))
         winners, spent, _ = problem.run(Q(used_budget) / n, step_ties)
         step_no = 0
         exhaustive = _is_exhaustive(instance, [ids[c] for c in winners], spent)
@@ -352,7 +354,8 @@ def equal_shares(instance: Instance, profile: Profile, params: dict, rule_name: 
                 break
             step_no += 1
             next_budget = used_budget + n * increment
-            step_ties = TieBreaker(instance, supporters, params["ties"], params["tie_seed"])
+            step_ties = TieBreaker(instance, supporters, params["ties"], params["tie_seed"],
+                         params.get("tie_break", "lowest-cost"))
             nxt, nxt_spent, _ = problem.run(Q(next_budget) / n, step_ties, spend_limit=budget)
             if nxt is None:
                 trace.append({"type": "add1", "step": step_no, "per_voter": normalize(Q(next_budget) / n),

@@ -4,7 +4,9 @@ Variants (all explicit params):
   ``skip=True``   pass over a project that does not fit and go on (Pabulib ``greedy``);
   ``skip=False``  stop at the first project that does not fit (``greedy-no-skip``);
   ``min_score``   only projects whose score is at least this (``greedy-threshold``);
-  ``density``     order by score / cost instead of score.
+  ``density``     order by score / cost instead of score;
+  ``exclusive``   groups of projects of which at most one is funded (the first reached);
+                  the others are passed over ("excluded"), even without skipping.
 Projects with score 0 and withdrawn projects are never funded.
 """
 from __future__ import annotations
@@ -38,7 +40,8 @@ def greedy_order(instance: Instance, scores, ties: TieBreaker, density: bool, co
 
 def greedy(instance: Instance, profile: Profile, params: dict, rule_name: str = "greedy") -> Outcome:
     scores = project_scores(instance, profile, params.get("scoring_fn"))
-    ties = TieBreaker(instance, profile.supporters(), params["ties"], params["tie_seed"])
+    ties = TieBreaker(instance, profile.supporters(), params["ties"], params["tie_seed"],
+                         params.get("tie_break", "lowest-cost"))
     skip = params["skip"]
     density = params["density"]
     min_score = params.get("min_score")
@@ -53,6 +56,11 @@ def greedy(instance: Instance, profile: Profile, params: dict, rule_name: str = 
             trace.append({"type": "no_support", "project": p.id})
 
     order = greedy_order(instance, scores, ties, density, "greedy order")
+    group_of: dict[str, list[tuple[str, ...]]] = {}
+    for group in params.get("exclusive") or ():
+        for pid in group:
+            group_of.setdefault(pid, []).append(group)
+    funded: set[str] = set()
     selected, spent = [], 0
     stopped = False
     for rank, pid in enumerate(order, 1):
@@ -66,8 +74,12 @@ def greedy(instance: Instance, profile: Profile, params: dict, rule_name: str = 
         elif min_score is not None and scores[pid] < min_score:
             step["decision"] = "below threshold"
             step["threshold"] = min_score
+        elif pid in group_of and any(other in funded for g in group_of[pid] for other in g):
+            step["decision"] = "excluded"
+            step["excluded_by"] = sorted(other for g in group_of[pid] for other in g if other in funded)
         elif spent + cost <= instance.budget:
             step["decision"] = "funded"
+            funded.add(pid)
             selected.append(pid)
             spent += cost
         elif skip:

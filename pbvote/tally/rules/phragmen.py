@@ -21,7 +21,8 @@ from ..ties import TieBreaker
 
 def sequential_phragmen(instance: Instance, profile: Profile, params: dict, rule_name: str = "phragmen") -> Outcome:
     supporters = profile.supporters()
-    ties = TieBreaker(instance, supporters, params["ties"], params["tie_seed"])
+    ties = TieBreaker(instance, supporters, params["ties"], params["tie_seed"],
+                         params.get("tie_break", "lowest-cost"))
     skip = params["on_unaffordable"] == "skip"
     projects = instance.projects
     index = {p.id: i for i, p in enumerate(projects)}

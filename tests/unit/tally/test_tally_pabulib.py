@@ -101,27 +101,33 @@ def _bad(text):
     return info.value
 
 
-@pytest.mark.parametrize("mutate, line, words", [
-    (lambda t: t.replace("a;50.25;2", "a;fifty;2"), 9, "cost 'fifty' is not a number"),
-    (lambda t: t.replace("1;a,b;30", "1;a,zz;30"), 14, "unknown project 'zz'"),
-    (lambda t: t.replace("b;50;1;Library;0", "b;50;1;Library"), 10, "has 4 fields but the header has 5"),
-    (lambda t: t.replace("b;50;1;Library;0", "a;50;1;Library;0"), 10, "'a' appears twice"),
-    (lambda t: t.replace("1;a,b;30", "1;a,a;30"), 14, "lists a project twice"),
-    (lambda t: t.replace("project_id;cost", "id;cost"), 8, "must start with 'project_id'"),
-    (lambda t: "junk\n" + t, 1, "before the first section"),
-    (lambda t: t.replace("b;50;1;Library;0", 'b;50;1;"Lib"rary;0'), 10, "malformed"),
-    (lambda t: t.replace("b;50;1;Library;0", "b;-5;1;Library;0"), 10, "negative cost"),
+@pytest.mark.parametrize("mutate, line, column, words", [
+    (lambda t: t.replace("a;50.25;2", "a;fifty;2"), 9, 3, "cost 'fifty' is not a number"),
+    (lambda t: t.replace("1;a,b;30", "1;a,zz;30"), 14, 3, "votes for project 'zz', which is not in PROJECTS"),
+    (lambda t: t.replace("b;50;1;Library;0", "b;50;1;Library"), 10, 15, "has 4 fields but the header has 5"),
+    (lambda t: t.replace("b;50;1;Library;0", "a;50;1;Library;0"), 10, 1, "'a' appears twice"),
+    (lambda t: t.replace("1;a,b;30", "1;a,a;30"), 14, 3, "lists project(s) a more than once"),
+    (lambda t: t.replace("project_id;cost", "id;cost"), 8, 1, "must start with 'project_id'"),
+    (lambda t: "junk\n" + t, 1, 1, "before the first section"),
+    (lambda t: t.replace("b;50;1;Library;0", 'b;50;1;"Lib"rary;0'), 10, 8,
+     "a cell starts with a quote, but its closing quote is followed by 'rary'"),
+    (lambda t: t.replace("b;50;1;Library;0", 'b;50;1;"Library;0'), 10, 8, "never closed"),
+    (lambda t: t.replace("b;50;1;Library;0", "b;-5;1;Library;0"), 10, 3, "negative cost"),
+    (lambda t: t.replace("b;50;1;Library;0", "b;1e999999999;1;Library;0"), 10, 3, "is not a number"),
+    (lambda t: t.replace("b;50;1;Library;0", f"b;{'9' * 5000};1;Library;0"), 10, 3,
+     "5000 characters long; a number here has at most 60"),
+    (lambda t: t.replace("budget;100.5", "budget;lots"), 4, 8, "META budget 'lots' is not a number"),
+    (lambda t: t.replace("project_id;cost;votes", "project_id;cost;cost"), 8, 17, "repeats the column 'cost'"),
 ])
-def test_bad_files_name_the_line_and_the_problem(mutate, line, words):
+def test_bad_files_name_the_line_column_and_problem(mutate, line, column, words):
     err = _bad(mutate(GOOD))
-    assert err.line == line, str(err)
-    assert words in str(err) and f"bad.pb:{line}:" in str(err)
+    assert (err.line, err.column) == (line, column), str(err)
+    assert words in str(err) and f"bad.pb:{line}:{column}: " in str(err)
 
 
 @pytest.mark.parametrize("mutate, words", [
     (lambda t: t.split("VOTES")[0], "missing VOTES section"),
     (lambda t: t.replace("budget;100.5\n", ""), "META has no 'budget'"),
-    (lambda t: t.replace("budget;100.5", "budget;lots"), "budget 'lots' is not a number"),
     (lambda t: t.replace("vote_type;approval", "vote_type;telepathy"), "unknown vote_type"),
 ])
 def test_bad_files_without_a_single_line_still_say_what_is_wrong(mutate, words):
