@@ -40,9 +40,13 @@ def upgrade():
     )
     op.create_index('ix_job_status_run_after', 'job', ['status', 'run_after'], unique=False)
     op.create_index('ix_job_cycle_id', 'job', ['cycle_id'], unique=False)
+    # letters for a whole roll walk a district's entries in id order, a step at a time
+    op.create_index('ix_roll_entry_cycle_district_id', 'roll_entry',
+                    ['cycle_id', 'district_id', 'id'], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_roll_entry_cycle_district_id', table_name='roll_entry')
     op.drop_index('ix_job_cycle_id', table_name='job')
     op.drop_index('ix_job_status_run_after', table_name='job')
     op.drop_table('job')

@@ -28,9 +28,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import exists, func, insert, select
+from sqlalchemy import exists, func, select
 
 from pbvote.i18n_hook import _, n_
 from pbvote.infra.db import for_update
@@ -45,7 +45,8 @@ from pbvote.services.codes import (
     _refuse_unless_codes_allowed,
     _spreadsheet_safe,
 )
-from pbvote.services.voting import access_code_hash
+from pbvote.services.keys import keyed_hasher
+from pbvote.services.voting import ACCESS_CODE_PURPOSE
 
 KIND = "letters.roll"
 BATCH = 5000
@@ -137,7 +138,9 @@ class _Files:
 @jobs.register(KIND)
 def roll_letters(ctx: jobs.JobContext) -> str:
     payload = ctx.payload
-    with force_locale(payload.get("locale") or "en"):
+    # Text is translated for the staff member who asked; pbvote's translation hook and
+    # Flask-Babel translate within a request, so the job gets one of its own.
+    with current_app.test_request_context("/"), force_locale(payload.get("locale") or "en"):
         return _roll_letters(ctx, payload)
 
 
@@ -178,7 +181,7 @@ def _roll_letters(ctx: jobs.JobContext, payload: dict) -> str:
 def _district_letters(ctx, cycle, district, oldest, files, out_csv, state, done,
                       payload) -> int:
     name = f"letters-{district.slug}.html"
-    printer = LetterPrinter(cycle, district.name, payload.get("vote_url", ""))
+    step = _Step(cycle, district, LetterPrinter(cycle, district.name, payload.get("vote_url", "")))
     counts, last_ids = state["counts"], state["last_id"]
     out = files.open(name, print_head(cycle, district.name, payload.get("locale") or "en"))
     try:
@@ -187,22 +190,12 @@ def _district_letters(ctx, cycle, district, oldest, files, out_csv, state, done,
             rows = _pending(cycle, district, oldest, last_ids.get(district.slug, 0), BATCH)
             if not rows:
                 break
-            codes = [eligibility.generate_access_code() for _row in rows]
-            db.session.execute(insert(AccessCode), [
-                {"cycle_id": cycle.id, "district_id": district.id, "status": "unused",
-                 "code_hash": access_code_hash(eligibility.normalise_access_code(code)),
-                 "roll_entry_id": row.id} for row, code in zip(rows, codes)])
-            out.write("".join(printer.letter(row.display_name or "", code)
-                              for row, code in zip(rows, codes)))
-            out_csv.write("".join(_csv_line([
-                cycle.slug, district.slug, district.name,
-                _spreadsheet_safe(row.display_name or ""), row.birth_date.isoformat(), code])
-                for row, code in zip(rows, codes)))
+            step.issue_and_print(rows, out, out_csv)
             files.mark(name, out)
             files.mark(CSV_NAME, out_csv)
             done += len(rows)
             counts[district.slug] = counts.get(district.slug, 0) + len(rows)
-            last_ids[district.slug] = rows[-1].id
+            last_ids[district.slug] = rows[-1][0]
             log.record_action(cycle.chain_id, "access_codes.issued_for_roll",
                               payload.get("actor", ""), {
                                   "cycle": cycle.slug, "district": district.slug,
@@ -219,6 +212,41 @@ def _district_letters(ctx, cycle, district, oldest, files, out_csv, state, done,
                              district=district.name), count)
     ctx.step(done, state)
     return done
+
+
+class _Step:
+    """One step's codes, letters and CSV lines, with everything per district looked up once
+    (a million letters make every attribute read in the loop count)."""
+
+    def __init__(self, cycle: Cycle, district: District, printer: LetterPrinter) -> None:
+        self.ids = (cycle.id, district.id)
+        self.csv_prefix = [cycle.slug, district.slug, district.name]
+        self.printer = printer
+        self.code_hash = keyed_hasher(ACCESS_CODE_PURPOSE)
+        self.insert_sql = _insert_code_sql()
+
+    def issue_and_print(self, rows, out, out_csv) -> None:
+        cycle_id, district_id = self.ids
+        code_hash, letter, prefix = self.code_hash, self.printer.letter, self.csv_prefix
+        plain = eligibility.generate_access_codes(len(rows))
+        # the driver's executemany: SQLAlchemy's per-row parameter handling would cost more
+        # than the insert itself
+        db.session.connection().exec_driver_sql(self.insert_sql, [
+            (cycle_id, district_id, code_hash(code), row[0]) for row, code in zip(rows, plain)])
+        codes = [f"{c[:4]}-{c[4:8]}-{c[8:]}" for c in plain]  # eligibility.format_access_code
+        out.write("".join([letter(row[1] or "", code) for row, code in zip(rows, codes)]))
+        lines = io.StringIO()
+        csv.writer(lines, lineterminator="\n").writerows(
+            [*prefix, _spreadsheet_safe(row[1] or ""), row[2].isoformat(), code]
+            for row, code in zip(rows, codes))
+        out_csv.write(lines.getvalue())
+
+
+def _insert_code_sql() -> str:
+    dialect = db.session.get_bind().dialect
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    return (f"INSERT INTO access_code (cycle_id, district_id, code_hash, status, roll_entry_id) "
+            f"VALUES ({marker}, {marker}, {marker}, 'unused', {marker})")
 
 
 def _nobody_left(district: District | None) -> str:
