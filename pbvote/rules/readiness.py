@@ -183,7 +183,7 @@ def open_voting(s: CycleSnapshot) -> Readiness:
                 "%(district)s: nobody could vote. Import a voter roll, generate access codes "
                 "or prepare a desk site first.", district=d.name),
                 _link("staff_setup.roll_upload", slug=s.slug)
-                if "roll" in methods or not ("code" in methods)
+                if "roll" in methods or "code" not in methods
                 else _link("staff_setup.codes", slug=s.slug)))
     missing: dict[str, list[str]] = {}
     for code, language in s.missing_texts:

@@ -10,7 +10,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from pbvote.infra.db import utcnow, write_intent
+from pbvote.infra.db import write_intent
 from pbvote.infra.extensions import db
 from pbvote.models import AccessCode, Account, Cycle, District, LogEntry, RollEntry
 from pbvote.services import publication

@@ -107,6 +107,7 @@ def due_transitions(now: dt.datetime | None = None) -> list[str]:
         if voting is None:
             continue
         if unscheduled_but_due(cycle, now):
+            # English: the cron command's report, like the rest of the CLI
             lines.append(f"{cycle.slug}: not opened, voting was never scheduled")
             continue
         if cycle.manifest_hash is None:
@@ -115,10 +116,12 @@ def due_transitions(now: dt.datetime | None = None) -> list[str]:
             log.record_action(cycle.chain_id, "voting.opened", "schedule", {
                 "how": "by date", "cycle": cycle.slug, "manifest_hash": cycle.manifest_hash,
                 "at_date": voting.starts_at.isoformat()})
+            # English: the cron command's report, like the rest of the CLI
             lines.append(f"{cycle.slug}: voting opened at {voting.starts_at.isoformat()}")
         if voting.ends_at <= now and not _logged(cycle, "voting.closed"):
             log.record_action(cycle.chain_id, "voting.closed", "schedule", {
                 "how": "by date", "cycle": cycle.slug, "at_date": voting.ends_at.isoformat()})
+            # English: the cron command's report, like the rest of the CLI
             lines.append(f"{cycle.slug}: voting closed at {voting.ends_at.isoformat()}")
     db.session.flush()
     return lines
