@@ -16,6 +16,8 @@ from pbvote.services import in_person
 
 #: the chain entry that records a staff note explaining a reconciliation imbalance
 NOTE_KIND = "reconciliation.explained"
+#: each language by its own name, as the language switcher shows it
+LANGUAGE_NAMES = {"es": "Español", "zh_Hans": "简体中文"}
 #: the chain entry that records a later end of voting
 EXTENSION_KIND = "voting.extended"
 
@@ -85,7 +87,8 @@ def cycle_snapshot(cycle: Cycle, now: dt.datetime | None = None,
         select(ContentTranslation.object_id, ContentTranslation.locale).where(
             ContentTranslation.object_type == "project", ContentTranslation.field == "title",
             ContentTranslation.object_id.in_(list(projects) or [-1]))))
-    missing = tuple((code, locale) for project_id, code in projects.items()
+    missing = tuple((code, LANGUAGE_NAMES.get(locale, locale))
+                    for project_id, code in projects.items()
                     for locale in TRANSLATION_LOCALES if (project_id, locale) not in translated)
     statuses = dict(db.session.execute(
         select(PaperSerial.status, func.count()).where(PaperSerial.cycle_id == cycle.id)
