@@ -306,3 +306,27 @@ def test_voting_is_not_extended_once_closed(app):
                 transitions.extend_voting(cycle, _account(admin), utcnow() + HOUR, "late")
             assert refused.value.status == 409
             db.session.rollback()
+
+
+# ----- the command line: a refusal exits non-zero and writes nothing -----------------------------
+def test_cli_steps_refuse_with_a_non_zero_exit_and_change_nothing(app, runner):
+    from pbvote.models import AccessCode, RollEntry
+
+    with app.app_context():
+        _, email, _, _ = make_account("staff")
+        with write_intent():
+            made = make_cycle(voting="not_yet")
+            db.session.execute(AccessCode.__table__.delete())
+            db.session.execute(RollEntry.__table__.delete())
+            db.session.commit()
+    before = fingerprint(app)
+    for command in ("schedule-voting", "open-voting"):
+        result = runner.invoke(args=[command, made.slug, "--by", email])
+        assert result.exit_code == 1, result.output
+        assert "nobody could vote" in result.output
+    assert runner.invoke(args=["close-voting", made.slug, "--by", email]).exit_code == 1
+    assert not changed_tables(before, fingerprint(app))
+    readiness_report = runner.invoke(args=["readiness", made.slug])
+    assert readiness_report.exit_code == 0 and "Open voting: blocked" in readiness_report.output
+    due = runner.invoke(args=["due-transitions"])
+    assert due.exit_code == 0 and due.output == ""
