@@ -10,6 +10,7 @@ from pbvote.infra.extensions import db
 from pbvote.models import Cycle, District, Phase, Project
 from pbvote.services import log
 from pbvote.services.roll import RollPerson, add_roll_entry, issue_access_codes
+from pbvote.services.setup import store_manifest
 
 BALLOT_SETUPS = {
     "approval": {"ballot_kind": "approval", "max_choices": 2, "budget": 100},
@@ -30,8 +31,10 @@ class TestCycle:
 
 
 def make_cycle(slug: str = "test-cycle", voting: str = "open", codes_per_district: int = 2,
-               minimum_age: int = 16) -> TestCycle:
-    """voting: "open", "not_yet" or "closed" relative to now."""
+               minimum_age: int = 16, scheduled: bool | None = None) -> TestCycle:
+    """voting: "open", "not_yet" or "closed" relative to now. `scheduled` (by default for an
+    open or closed cycle) stores the manifest, as scheduling or opening voting does; an
+    unscheduled cycle never opens, whatever its dates."""
     now = utcnow()
     day = dt.timedelta(days=1)
     start, end = {"open": (-1, 1), "not_yet": (1, 2), "closed": (-3, -2)}[voting]
@@ -62,6 +65,9 @@ def make_cycle(slug: str = "test-cycle", voting: str = "open", codes_per_distric
     add_roll_entry(cycle, cycle.districts[0], young)
     people["young"] = young
     db.session.flush()
+    if scheduled if scheduled is not None else voting != "not_yet":
+        store_manifest(cycle)
+        db.session.flush()
     return TestCycle(cycle.id, cycle.slug, people, codes)
 
 

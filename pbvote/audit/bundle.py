@@ -139,6 +139,14 @@ def _pabulib(manifest: dict, district: dict, ballots: list, selected: list[str] 
     return dumps_pabulib(from_election(instance, profile, meta, selected=selected))
 
 
+def with_file(files: dict[str, bytes], name: str, document: dict) -> dict[str, bytes]:
+    """The bundle with one more JSON file, SHA256SUMS renewed."""
+    files = {key: data for key, data in files.items() if key != SUMS_FILE}
+    files[name] = _pretty(document)
+    files[SUMS_FILE] = render_sums(files).encode("utf-8")
+    return files
+
+
 def zip_bytes(files: dict[str, bytes], folder: str) -> bytes:
     """The bundle as a zip with one top folder; fixed timestamps, so only content differs."""
     buffer = io.BytesIO()

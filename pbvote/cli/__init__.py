@@ -28,6 +28,10 @@ def register_commands(app) -> None:
     from pbvote.cli.audit import export_bundle
 
     app.cli.add_command(export_bundle)
+    from pbvote.cli.transitions import TRANSITION_COMMANDS
+
+    for command in TRANSITION_COMMANDS:
+        app.cli.add_command(command)
     from pbvote.cli.setup import register_setup_commands
 
     register_setup_commands(app)

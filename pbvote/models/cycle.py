@@ -76,8 +76,11 @@ class Cycle(db.Model):
         return next((p for p in self.phases if p.kind == kind), None)
 
     def voting_open(self, moment: dt.datetime) -> bool:
+        """Inside the voting window of a cycle whose voting was scheduled or opened (its
+        manifest stored); a window whose start passes unscheduled does not open."""
         voting = self.phase_window("voting")
-        return voting is not None and voting.starts_at <= moment < voting.ends_at
+        return self.manifest_hash is not None and voting is not None \
+            and voting.starts_at <= moment < voting.ends_at
 
     def district_by_slug(self, slug: str) -> District | None:
         return next((d for d in self.districts if d.slug == slug), None)

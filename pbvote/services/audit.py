@@ -281,7 +281,12 @@ def frozen_manifest(cycle: Cycle) -> tuple[dict, str]:
 
 def bundle_files(cycle: Cycle) -> dict[str, bytes]:
     """Every file of the published bundle, built from the database as it is now."""
-    snapshot = published_snapshot(cycle)
+    return build_bundle_files(cycle, published_snapshot(cycle).results_json)
+
+
+def build_bundle_files(cycle: Cycle, results_json: str) -> dict[str, bytes]:
+    """The bundle with `results_json` as its results: the published snapshot, or the tally
+    run a publication would publish (so it can be verified before it is)."""
     manifest, manifest_hash = frozen_manifest(cycle)
     slugs = {d.id: d.slug for d in cycle.districts}
     ballots: dict[str, list] = {slug: [] for slug in slugs.values()}
@@ -299,14 +304,27 @@ def bundle_files(cycle: Cycle) -> dict[str, bytes]:
             .group_by(Participation.district_id, Participation.channel)):
         slug = slugs.get(district_id, f"district-{district_id}")
         participation.setdefault(slug, {})[channel] = int(count)
-    results = json.loads(snapshot.results_json)
+    results = json.loads(results_json)
     selected = {d["slug"]: d["outcome"]["selected"] for d in results.get("districts", [])}
     chain = db.session.get(Chain, cycle.chain_id)
     files = bundle_format.build_bundle(bundle_format.BundleInput(
         manifest=manifest, manifest_hash=manifest_hash, ballots=ballots, receipts=receipts,
-        participation=participation, results_json=snapshot.results_json, selected=selected,
+        participation=participation, results_json=results_json, selected=selected,
         chain_head=chain.head_hash, chain_length=chain.length))
-    return _with_paper_audit(cycle, files)
+    return _with_transitions(cycle, _with_paper_audit(cycle, files))
+
+
+def _with_transitions(cycle: Cycle, files: dict[str, bytes]) -> dict[str, bytes]:
+    """Add transitions.json (every extension of voting, every staff note explaining a
+    reconciliation difference) when there is any, and list it in SHA256SUMS."""
+    from pbvote.services import transitions
+
+    document = {"voting_extensions": transitions.extensions(cycle),
+                "reconciliation_notes": transitions.notes(cycle)}
+    if not any(document.values()):
+        return files
+    return bundle_format.with_file(files, verify.TRANSITIONS_FILE,
+                                   {"cycle": cycle.slug, **document})
 
 
 def _with_paper_audit(cycle: Cycle, files: dict[str, bytes]) -> dict[str, bytes]:

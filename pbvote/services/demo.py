@@ -13,7 +13,7 @@ from pbvote.infra.extensions import db
 from pbvote.models import ContentTranslation, Cycle, District, Phase, Project
 from pbvote.services import log
 from pbvote.services.roll import RollPerson, add_roll_entry, issue_access_codes
-from pbvote.services.setup import freeze_if_due
+from pbvote.services.setup import store_manifest
 
 DEMO_SLUG = "safer-streets-2027"
 
@@ -189,7 +189,10 @@ def seed_demo(voters: int = 50, now: dt.datetime | None = None,
         "cycle": cycle.slug, "roll_entries": voters,
         "access_codes": ACCESS_CODES_PER_DISTRICT * len(cycle.districts),
         "roll_letters": 1})
-    # Voting is open by its dates: freeze and log the manifest exactly as a real cycle would.
-    freeze_if_due(cycle, now)
+    # Voting is open by its dates: the demo was scheduled as a real cycle is, its manifest
+    # frozen and logged.
+    store_manifest(cycle)
+    log.record_action(chain.id, "voting.opened", "demo", {
+        "how": "by date", "cycle": cycle.slug, "manifest_hash": cycle.manifest_hash})
     db.session.flush()
     return credentials

@@ -54,7 +54,7 @@ from pbvote.models import (
     TallyRun,
 )
 from pbvote.rules.eligibility import age_on
-from pbvote.services import log
+from pbvote.services import log, transitions
 from pbvote.services.errors import DomainError, NotFound
 from pbvote.services.tally import district_election
 from pbvote.tally import TallyInputError, run_rule
@@ -82,10 +82,11 @@ class PublicationRefused(DomainError):
 
 # ----- the embargo ---------------------------------------------------------------------------
 def voting_state(cycle: Cycle, now: dt.datetime | None = None) -> str:
-    """"unscheduled" (no voting window), "not_yet", "open" or "closed"."""
+    """"unscheduled" (no voting window, or voting never scheduled nor opened), "not_yet",
+    "open" or "closed"."""
     now = now or utcnow()
     window = cycle.phase_window("voting")
-    if window is None:
+    if window is None or cycle.manifest_hash is None:
         return "unscheduled"
     if now < window.starts_at:
         return "not_yet"
@@ -236,6 +237,8 @@ def _require_role(actor, roles: tuple[str, ...], refusal: str) -> None:
 def run_tally(cycle: Cycle, actor, now: dt.datetime | None = None) -> TallyRun:
     """Count a closed cycle privately and keep the result as a draft tally run."""
     _require_role(actor, COUNTING_ROLES, N_("Only staff or admin accounts may run the count."))
+    require_voting_closed(cycle, now)
+    transitions.require_ready(cycle, "count", now)
     results = compute_results(cycle, now=now)
     text, digest = results_text_and_hash(results)
     run = TallyRun(cycle_id=cycle.id, run_by=actor.label, results_json=text,
@@ -282,6 +285,8 @@ def request_publication(cycle: Cycle, tally_run: TallyRun, admin,
     if tally_run.status != "draft":
         raise PublicationRefused(_("Tally run %(number)s has already been put forward for "
                                    "publication.", number=tally_run.id))
+    transitions.require_ready(cycle, "request", now,
+                              transitions.bundle_failure_for_run(cycle, tally_run))
     tally_run.status = "requested"
     tally_run.requested_by = admin.label
     tally_run.requested_by_id = admin.id
@@ -309,6 +314,7 @@ def confirm_publication(cycle: Cycle, tally_run: TallyRun, second_admin,
     if tally_run.requested_by_id == second_admin.id:
         raise PublicationRefused(_("A second administrator must confirm: you asked for this "
                                    "publication yourself."), 403)
+    transitions.require_ready(cycle, "confirm", now)
     stored = json.loads(tally_run.results_json)
     _check_chain_unchanged(cycle, stored["chain"])
     _text, digest = results_text_and_hash(compute_results(cycle, stored["chain"], now=now))
@@ -318,6 +324,7 @@ def confirm_publication(cycle: Cycle, tally_run: TallyRun, second_admin,
               "%(recount)s…, the run recorded %(recorded)s…). Nothing was published; find out "
               "what changed, then run a new tally.",
               recount=digest[:12], recorded=tally_run.results_hash[:12]))
+    savepoint = db.session.begin_nested()
     snapshot = ResultsSnapshot(
         cycle_id=cycle.id, tally_run_id=tally_run.id, results_json=tally_run.results_json,
         results_hash=tally_run.results_hash, published_at=now or utcnow(),
@@ -326,6 +333,7 @@ def confirm_publication(cycle: Cycle, tally_run: TallyRun, second_admin,
     try:
         db.session.flush()
     except IntegrityError as error:
+        savepoint.rollback()
         raise PublicationRefused(_("The results of this cycle were published a moment ago.")) \
             from error
     tally_run.status = "published"
@@ -337,6 +345,15 @@ def confirm_publication(cycle: Cycle, tally_run: TallyRun, second_admin,
         "chain": stored["chain"], "manifest_hash": stored.get("manifest_hash"),
         "before": {"status": "requested", "published": False},
         "after": {"status": "published", "published": True}})
+    # The exact bundle the public will download from now on, through the standalone verifier;
+    # any failure undoes the publication (snapshot, run status, log entry) and refuses.
+    failure = transitions.bundle_failure_for_run(cycle, tally_run)
+    if failure:
+        savepoint.rollback()
+        db.session.expire_all()
+        transitions.require_ready(cycle, "confirm", now, failure)
+    else:
+        savepoint.commit()
     return snapshot
 
 

@@ -1,7 +1,7 @@
 """Setting up a cycle: its settings, districts, phases and projects; opening and closing
 voting by hand. Every change is logged to the cycle's chain with before/after.
 
-Once voting has opened (by hand, or by the voting phase's start date passing), whatever
+Once voting is scheduled or opened (the manifest is stored), whatever
 changes how ballots are cast or counted is refused with ConfigurationFrozen (409):
 currency, budgets, time zone, tie-break seed, eligibility, districts and their ballot
 design and counting rule, the phases, and which projects stand at which cost. Names,
@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import select
 
 from pbvote.audit.chain import canonical_json
-from pbvote.i18n_hook import N_, _, translate
+from pbvote.i18n_hook import N_, _, format_number, translate
 from pbvote.infra.db import utcnow
 from pbvote.infra.extensions import db
 from pbvote.models import Cycle, District, Phase, Project
@@ -52,25 +52,13 @@ def _refuse_if_invalid(reasons: list[Reason]) -> None:
 
 
 def voting_has_opened(cycle: Cycle, now: dt.datetime | None = None) -> bool:
-    if cycle.manifest_hash is not None:
-        return True
-    voting = cycle.phase_window("voting")
-    return voting is not None and voting.starts_at <= (now or utcnow())
-
-
-def freeze_if_due(cycle: Cycle, now: dt.datetime | None = None) -> bool:
-    """Store the manifest of a cycle whose voting opened by date; True if it did now."""
-    if cycle.manifest_hash is not None or not voting_has_opened(cycle, now):
-        return False
-    _store_manifest(cycle)
-    log.record_action(cycle.chain_id, "voting.opened", "schedule", {
-        "how": "by date", "manifest_hash": cycle.manifest_hash})
-    return True
+    """The configuration is frozen: voting was scheduled or opened, and the manifest stored.
+    A voting phase whose start passes without that does not open voting."""
+    return cycle.manifest_hash is not None
 
 
 def _refuse_frozen(cycle: Cycle, what: list[str], now: dt.datetime | None) -> None:
     if what and voting_has_opened(cycle, now):
-        freeze_if_due(cycle, now)
         error = ConfigurationFrozen(
             _("Voting has opened, so this can no longer change: %(what)s. These settings "
               "decide how ballots are cast and counted and are fixed in the published "
@@ -81,7 +69,8 @@ def _refuse_frozen(cycle: Cycle, what: list[str], now: dt.datetime | None) -> No
         raise error
 
 
-def _store_manifest(cycle: Cycle) -> None:
+def store_manifest(cycle: Cycle) -> None:
+    """Freeze the configuration: keep the manifest's exact text and its SHA-256."""
     text = canonical_json(build_manifest(cycle))
     cycle.manifest_json = text
     cycle.manifest_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -272,6 +261,13 @@ def save_district(cycle: Cycle, district: District | None, data: DistrictInput, 
         reasons.append(Reason("slug", "slug_taken",
                               _("Another district of this cycle already uses '%(slug)s'.",
                                 slug=data.slug)))
+    if district is not None and not any(r.field == "budget" for r in reasons):
+        dearest = max(district.projects, key=lambda p: p.cost, default=None)
+        if dearest is not None and dearest.cost > data.budget:
+            reasons.append(Reason("budget", "budget_below_project", _(
+                "The budget is less than project %(code)s costs (%(cost)s); lower that "
+                "project's cost first, or keep a larger budget.", code=dearest.code,
+                cost=format_number(dearest.cost))))
     if not any(r.field == "budget" for r in reasons):
         reasons += setup_rules.budget_sum_problems(
             cycle.total_budget, {**{d.slug: d.budget for d in others}, data.slug: data.budget})
@@ -424,19 +420,22 @@ def set_project_image(cycle: Cycle, project: Project, image_name: str | None,
 
 
 def open_voting(cycle: Cycle, actor: str, now: dt.datetime | None = None) -> str:
-    """Check the whole configuration, start the voting window now, store and log the
-    manifest. Returns the manifest hash."""
+    """Check readiness, start the voting window now, store and log the manifest. Returns
+    the manifest hash. A refusal (409 or 422) writes nothing."""
+    from pbvote.services.transitions import require_ready
+
     now = now or utcnow()
     voting = cycle.phase_window("voting")
-    if cycle.manifest_hash is not None or (voting and voting.starts_at <= now):
+    if cycle.manifest_hash is not None:
         if voting and voting.ends_at <= now:
             raise VotingStateConflict(_("Voting has already closed for this cycle; it cannot be "
                                         "opened again."))
+        if voting and voting.starts_at > now:
+            raise VotingStateConflict(_("Voting is scheduled: it opens by itself at the voting "
+                                        "phase's start, which can no longer change."))
         raise VotingStateConflict(_("Voting is already open."))
-    reasons = configuration_problems(cycle)
-    if voting is not None and voting.ends_at <= now:
-        reasons.append(Reason("voting_ends_at", "voting_end_past",
-                              _("The voting phase's end is already past; set a later end first.")))
+    require_ready(cycle, "open", now)
+    reasons = []
     for phase in cycle.phases:
         if setup_rules.PHASE_ORDER.index(phase.kind) < setup_rules.PHASE_ORDER.index("voting") \
                 and phase.starts_at > now:
@@ -451,7 +450,7 @@ def open_voting(cycle: Cycle, actor: str, now: dt.datetime | None = None) -> str
             phase.ends_at = now  # voting starts now, so the earlier phase ends now
     voting.starts_at = now
     db.session.flush()
-    _store_manifest(cycle)
+    store_manifest(cycle)
     db.session.flush()
     log.record_action(cycle.chain_id, "voting.opened", actor, {
         "how": "by hand", "cycle": cycle.slug, "manifest_hash": cycle.manifest_hash,
@@ -460,10 +459,12 @@ def open_voting(cycle: Cycle, actor: str, now: dt.datetime | None = None) -> str
 
 
 def close_voting(cycle: Cycle, actor: str, now: dt.datetime | None = None) -> None:
+    from pbvote.services.transitions import require_ready
+
     now = now or utcnow()
     if not cycle.voting_open(now):
         raise VotingStateConflict(_("Voting is not open, so there is nothing to close."))
-    freeze_if_due(cycle, now)
+    require_ready(cycle, "close", now)
     voting = cycle.phase_window("voting")
     before = _phase_snapshot(cycle)
     voting.ends_at = now

@@ -1,6 +1,7 @@
 """Template filters for money, dates and phases, formatted per locale by Babel."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -39,6 +40,8 @@ def _formatted_money(amount: int, currency: str, locale_name: str) -> str:
 def local_datetime(moment, timezone: str = "UTC") -> str:
     # Babel's own functions: Flask-Babel's would convert the local time back to its default
     # zone (UTC), showing UTC clock times under a "times are in <cycle zone>" note.
+    if isinstance(moment, str):  # an ISO time as the chain records it
+        moment = dt.datetime.fromisoformat(moment)
     local = moment.astimezone(ZoneInfo(timezone))
     locale = get_locale() or Locale.parse("en")
     return (f"{dates.format_date(local, 'medium', locale=locale)}, "

@@ -8,6 +8,7 @@ from flask import (
     abort,
     current_app,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -62,7 +63,12 @@ def _session_voter() -> voting.VerifiedVoter | None:
 
 def _require_open():
     if not g.cycle.voting_open(utcnow()):
-        raise voting.VotingClosed()
+        from pbvote.web.public import public_status
+
+        # Say where the cycle stands and where to go: the results once published.
+        status = public_status(g.cycle)
+        abort(make_response(render_template("vote/closed.html", cycle=g.cycle,
+                                             status=status), 403))
 
 
 @bp.get("/")

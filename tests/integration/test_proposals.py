@@ -352,6 +352,7 @@ def test_promotion_obeys_the_frozen_configuration(world):
                     phase.ends_at.replace(year=2020)
             if phase.kind == "voting":
                 phase.starts_at = phase.starts_at.replace(year=2021)
+        setup.store_manifest(cycle)  # as opening voting does
         db.session.commit()
     with pytest.raises(ConfigurationFrozen):
         _do(lambda: proposals.promote(_get(Cycle, world["cycle"]), _staff(world), [proposal_id],

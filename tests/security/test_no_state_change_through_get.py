@@ -4,18 +4,16 @@
 Every route in app.url_map is walked as each kind of visitor; a fingerprint of every table
 (row counts and a hash of every row, so chain heads too) is taken before and after.
 
-One documented exception: the first staff visit to the set-up overview of a cycle whose
-voting opened *by date* stores that cycle's manifest and logs "voting.opened" (see
-pbvote/web/setup.py overview). Accepted: the configuration is frozen from the opening date
-(every change is refused with 409 from then on), so storing it later records the same
-configuration; it happens once, only for staff, and
-test_the_overview_freeze_is_the_only_get_write_and_happens_once pins it down.
+No exception: voting opens by the clock only for a cycle whose manifest was stored when
+staff scheduled it (a POST), so no page has anything to store on a GET
+(test_an_unscheduled_cycle_past_its_start_stays_closed_and_its_overview_writes_nothing).
 """
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
 
+from pbvote.infra.db import utcnow, write_intent
 from pbvote.infra.extensions import db
 from pbvote.models import Chain, Cycle, LogEntry
 from tests.security.helpers import (
@@ -29,20 +27,9 @@ from tests.security.helpers import (
 ROLES_WALKED = ("anonymous", "voter", "resident", "staff", "auditor", "admin")
 
 
-def _freeze_by_date(app, made) -> None:
-    """The lazy freeze, done up front, so the walk below starts from a frozen cycle."""
-    from pbvote.infra.db import write_intent
-    from pbvote.services import setup
-
-    with app.app_context(), write_intent():
-        setup.freeze_if_due(db.session.get(Cycle, made.cycle_id))
-        db.session.commit()
-
-
 @pytest.mark.parametrize("role", ROLES_WALKED)
 def test_no_get_changes_the_database(app, role):
     made = committed_cycle(app)
-    _freeze_by_date(app, made)
     client = visitor_client(app, role, made)
     before = fingerprint(app)
     visited = []
@@ -61,7 +48,6 @@ def test_no_get_changes_the_database(app, role):
 @pytest.mark.parametrize("role", ("anonymous", "voter", "staff", "admin"))
 def test_every_tokenless_post_is_400_and_changes_nothing(app, role):
     made = committed_cycle(app)
-    _freeze_by_date(app, made)
     client = visitor_client(app, role, made)
     before = fingerprint(app)
     wrong = []
@@ -78,19 +64,22 @@ def test_every_tokenless_post_is_400_and_changes_nothing(app, role):
     assert not changed_tables(before, fingerprint(app))
 
 
-def test_the_overview_freeze_is_the_only_get_write_and_happens_once(app):
-    made = committed_cycle(app)
+def test_an_unscheduled_cycle_past_its_start_stays_closed_and_its_overview_writes_nothing(app):
+    made = committed_cycle(app, voting="open")
+    with app.app_context(), write_intent():  # as if nobody had scheduled it
+        cycle = db.session.get(Cycle, made.cycle_id)
+        cycle.manifest_hash = cycle.manifest_json = None
+        db.session.commit()
     staff = visitor_client(app, "staff", made)
     before = fingerprint(app)
-    assert staff.get("/staff/cycles/test-cycle/").status_code == 200
-    after = fingerprint(app)
-    assert changed_tables(before, after) == ["chain", "cycle", "log_entry"]
+    page = staff.get("/staff/cycles/test-cycle/")
+    assert page.status_code == 200
+    assert "was never scheduled" in page.get_data(as_text=True)
+    assert staff.get("/cycles/test-cycle/manifest.json").status_code == 404
+    assert not changed_tables(before, fingerprint(app))
     with app.app_context():
         cycle = db.session.get(Cycle, made.cycle_id)
-        assert cycle.manifest_hash and cycle.manifest_json
-        entries = db.session.scalars(select(LogEntry).join(Chain).where(
-            Chain.id == cycle.chain_id).order_by(LogEntry.position.desc())).all()
-        assert entries[0].kind == "voting.opened", entries[0].kind
-    assert after["log_entry"][0] == before["log_entry"][0] + 1
-    assert staff.get("/staff/cycles/test-cycle/").status_code == 200
-    assert not changed_tables(after, fingerprint(app))
+        assert cycle.manifest_hash is None and not cycle.voting_open(utcnow())
+        kinds = db.session.scalars(select(LogEntry.kind).join(Chain).where(
+            Chain.id == cycle.chain_id)).all()
+        assert "voting.opened" not in kinds

@@ -115,10 +115,13 @@ EXPECTED: dict[str, dict[str, int]] = {
     "staff_setup.codes_export": {**STAFF_PAGE, "staff": 404, "admin": 404},  # no such export
     "staff_setup.open_voting": POST_ONLY,
     "staff_setup.close_voting": POST_ONLY,
+    "staff_setup.schedule_voting": POST_ONLY,
+    "staff_setup.extend_voting": POST_ONLY,
+    "staff_setup.reconciliation_notes": STAFF_PAGE,
     "media.project_image": _same(404),  # no such image
     # the staff overview, walked earlier, stores the manifest of a cycle whose voting
     # opened by date; until someone has looked, there is none to serve
-    "media.manifest": {**_same(404), "staff": 200, "admin": 200},
+    "media.manifest": EVERYONE_200,  # stored when voting was scheduled, not on a staff visit
     # results: nothing is counted or shown while voting is open (embargo), so the staff
     # pages refuse with 409 and the public ones have nothing published (404)
     "results.page": _same(404),
@@ -221,6 +224,9 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "staff_setup.roll_codes": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no district chosen
     "staff_setup.open_voting": {**STAFF_PAGE, "staff": 422, "admin": 422},  # not confirmed
     "staff_setup.close_voting": {**STAFF_PAGE, "staff": 422, "admin": 422},
+    "staff_setup.schedule_voting": {**STAFF_PAGE, "staff": 422, "admin": 422},  # not confirmed
+    "staff_setup.extend_voting": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no new end
+    "staff_setup.reconciliation_notes": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no note
     "staff_results.run_tally": {**STAFF_PAGE, "staff": 409, "admin": 409},
     "staff_results.request_publication": {**STAFF_PAGE, "staff": 409, "admin": 409},
     "staff_results.confirm_publication": {**STAFF_PAGE, "staff": 409, "admin": 409},

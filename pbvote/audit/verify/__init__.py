@@ -52,6 +52,7 @@ from pbvote.audit.verify.layout import (
     RECEIPTS_FILE,
     RESULTS_FILE,
     SUMS_FILE,
+    TRANSITIONS_FILE,
     pabulib_file_name,
 )
 from pbvote.audit.verify.reading import (
@@ -75,8 +76,8 @@ from pbvote.audit.verify.shared import (
 __all__ = [
     "BALLOTS_CSV_FILE", "BALLOTS_JSON_FILE", "CHAIN_HEAD_FILE", "CHANNEL_GROUPS", "CSV_HEADER",
     "MANIFEST_FILE", "PAPER_AUDIT_FILE", "PARTICIPATION_FILE", "RECEIPTS_FILE", "RESULTS_FILE",
-    "SUMS_FILE", "BundleError", "CheckResult", "Report", "ballot_text", "district_instance",
-    "district_profile", "exact_json", "manifest_digest", "pabulib_file_name", "parse_receipts",
-    "read_bundle_files", "read_chain_export", "render_sums", "tally_params", "verify_files",
-    "verify_path",
+    "SUMS_FILE", "TRANSITIONS_FILE", "BundleError", "CheckResult", "Report", "ballot_text",
+    "district_instance", "district_profile", "exact_json", "manifest_digest", "pabulib_file_name",
+    "parse_receipts", "read_bundle_files", "read_chain_export", "render_sums", "tally_params",
+    "verify_files", "verify_path",
 ]

@@ -13,6 +13,9 @@ SUMS_FILE = "SHA256SUMS"
 #: optional: in-person counts per district, among them "not_cast", the desk check-ins that
 #: ended without a counted ballot (kiosk pass not used, paper spoiled, invalid or unreturned)
 PAPER_AUDIT_FILE = "paper_audit.json"
+#: optional: every extension of voting (before/after, reason) and every staff note that
+#: explains a reconciliation difference
+TRANSITIONS_FILE = "transitions.json"
 REQUIRED_FILES = (MANIFEST_FILE, BALLOTS_JSON_FILE, BALLOTS_CSV_FILE, RECEIPTS_FILE,
                   RESULTS_FILE, PARTICIPATION_FILE, CHAIN_HEAD_FILE)
 CSV_HEADER = ["district", "ballot"]

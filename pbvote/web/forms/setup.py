@@ -158,3 +158,18 @@ class VoidCodeForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     confirm = BooleanField(_l("Yes, I am sure"), validators=[InputRequired()])
+
+
+class ExtendVotingForm(FlaskForm):
+    ends_at = DateTimeLocalField(_l("New end of voting"), format="%Y-%m-%dT%H:%M",
+                                 validators=[InputRequired()])
+    reason = TextAreaField(_l("Reason (published on the cycle page)"),
+                           validators=[InputRequired(), Length(max=2000)])
+    confirm = BooleanField(_l("Yes, I am sure"), validators=[InputRequired()])
+
+
+class ImbalanceNoteForm(FlaskForm):
+    site = HiddenField()
+    district = HiddenField()
+    note = TextAreaField(_l("What caused the difference"),
+                         validators=[InputRequired(), Length(max=2000)])

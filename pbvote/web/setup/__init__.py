@@ -100,3 +100,4 @@ def _require_csrf() -> None:
 from pbvote.web.setup import ballot as _ballot  # noqa: E402,F401
 from pbvote.web.setup import roll as _roll  # noqa: E402,F401
 from pbvote.web.setup import settings as _settings  # noqa: E402,F401
+from pbvote.web.setup import transitions as _transitions  # noqa: E402,F401

@@ -7,7 +7,7 @@ import json
 from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from pbvote.infra.db import utcnow, write_intent
+from pbvote.infra.db import utcnow
 from pbvote.infra.extensions import db
 from pbvote.models import Cycle
 from pbvote.rules import setup as setup_rules
@@ -54,16 +54,7 @@ def new_cycle():
 
 @bp.get("/<slug>/")
 def overview(slug: str):
-    cycle = get_cycle(slug)
-    if cycle.manifest_hash is None and setup.voting_has_opened(cycle):
-        # Voting opened by its date since the last visit: store the manifest now, in a
-        # writing transaction of its own (on SQLite a GET only reads).
-        db.session.rollback()
-        with write_intent():
-            setup.freeze_if_due(get_cycle(slug))
-            db.session.commit()
-        cycle = get_cycle(slug)
-    return _overview_with(cycle, 200, None, [])
+    return _overview_with(get_cycle(slug), 200, None, [])
 
 
 @bp.route("/<slug>/settings", methods=["GET", "POST"])
@@ -163,13 +154,17 @@ def _voting_action(slug: str, action):
     return redirect(url_for("staff_setup.overview", slug=slug))
 
 
-def _overview_with(cycle: Cycle, status: int, message: str | None, reasons):
+def _overview_with(cycle: Cycle, status: int, message: str | None, reasons, extend_form=None):
+    from pbvote.web.setup.transitions import overview_context
+
     now = utcnow()
     frozen = setup.voting_has_opened(cycle, now)
+    context = overview_context(cycle, now)
+    if extend_form is not None:
+        context["extend_form"] = extend_form
     return render_template(
-        "staff/setup/overview.html", cycle=cycle, now=now, frozen=frozen,
-        voting_open=cycle.voting_open(now), problems=reasons or ([] if frozen else
-                                                                 setup.configuration_problems(cycle)),
+        "staff/setup/overview.html", cycle=cycle, now=now, frozen=frozen, **context,
+        voting_open=cycle.voting_open(now), problems=reasons,
         code_counts=code_service.counts_by_status(cycle), roll_size=roll_import.roll_size(cycle),
         confirm_form=ConfirmForm(), message=message,
         manifest=json.dumps(json.loads(cycle.manifest_json), indent=2, ensure_ascii=False)

@@ -3,6 +3,7 @@ it, with its seed and districts."""
 from __future__ import annotations
 
 from pbvote.audit.verify.checks import State
+from pbvote.audit.verify.checks.transitions import check_transitions
 from pbvote.audit.verify.layout import MANIFEST_FILE, RESULTS_FILE
 from pbvote.audit.verify.reading import read_json, results_districts
 from pbvote.audit.verify.report import CheckFailed
@@ -33,4 +34,5 @@ def check_manifest(state: State) -> str:
                           f"the manifest has {sorted(state.districts)}")
     counted = ("results.json was counted under it" if counted_under is not None
                else "results.json records no manifest hash")
-    return f"{claimed} ({len(state.districts)} districts; {counted})"
+    amended = check_transitions(state, claimed)
+    return f"{claimed} ({len(state.districts)} districts; {counted}{amended})"
