@@ -435,7 +435,8 @@ def test_roll_import_in_the_browser(app, staff, open_cycle):
     assert re.search(r"Removed</th><td class=\"num\">5<", preview.text)  # make_cycle's entries
     fingerprint = re.search(r'name="fingerprint" type="hidden" value="([0-9a-f]+)"',
                             preview.text).group(1)
-    form = {"csrf_token": csrf_token(preview.text), "fingerprint": fingerprint, **mapping}
+    form = {"csrf_token": csrf_token(preview.text), "fingerprint": fingerprint,
+            "confirm_removed": "5", **mapping}
     with staff.session_transaction() as session:
         session[AUTHENTICATED_AT] -= 3600
     stale = staff.post(preview_url, data=form, headers={"Referer": "http://localhost/x"})

@@ -136,6 +136,9 @@ class RollUploadForm(FlaskForm):
 
 class RollConfirmForm(FlaskForm):
     fingerprint = HiddenField()
+    #: the number of entries the import removes, typed again when it is more than a tenth
+    confirm_removed = StringField(_l("Type the number of entries to remove"),
+                                  validators=[Optional(), Length(max=20)])
 
 
 class CodesForm(FlaskForm):

@@ -31,12 +31,23 @@ from pbvote.web.setup import (
 # Voter roll: upload → mapping and preview → confirm (fresh login) → applied
 
 
+def _closed_message(cycle: Cycle) -> str | None:
+    try:
+        roll_import.refuse_if_closed(cycle)
+    except roll_import.RollClosed as closed:
+        return closed.message
+    return None
+
+
 @bp.route("/<slug>/roll", methods=["GET", "POST"])
 def roll_upload(slug: str):
     cycle = get_cycle(slug)
     form = RollUploadForm()
     status = 200
-    if request.method == "POST":
+    closed = _closed_message(cycle)
+    if request.method == "POST" and closed:
+        status = 409
+    elif request.method == "POST":
         if form.validate_on_submit():
             upload = form.file.data
             if upload is None or not getattr(upload, "filename", ""):
@@ -49,7 +60,8 @@ def roll_upload(slug: str):
         else:
             status = 422
     return render_template("staff/setup/roll_upload.html", form=form, cycle=cycle,
-                           roll_size=roll_import.roll_size(cycle), fields=FIELDS), status
+                           roll_size=roll_import.roll_size(cycle), fields=FIELDS,
+                           closed=closed), status
 
 
 def _mapping_from(values, header: list[str]) -> dict[str, str]:
@@ -65,6 +77,14 @@ def _mapping_from(values, header: list[str]) -> dict[str, str]:
     return mapping
 
 
+def _pages(values) -> dict[str, int]:
+    pages = {}
+    for kind in roll_import.LISTS:
+        text = values.get(f"{kind}_page", "")
+        pages[kind] = int(text) if text.isdigit() and 0 < len(text) < 7 else 1
+    return pages
+
+
 @bp.route("/<slug>/roll/<token>", methods=["GET", "POST"])
 def roll_preview(slug: str, token: str):
     cycle = get_cycle(slug)
@@ -74,32 +94,46 @@ def roll_preview(slug: str, token: str):
     header = roll_import.read_header(path)
     source = request.form if request.method == "POST" else request.args
     mapping = _mapping_from(source, header)
+    pages = _pages(request.args)
     form = RollConfirmForm()
-    status, message, applied = 200, None, None
+    status, message = 200, None
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
         require_fresh_login(return_to=url_for("staff_setup.roll_preview", slug=slug,
                                               token=token, **_map_args(mapping, header)))
+        typed = (form.confirm_removed.data or "").strip().replace(",", "").replace(" ", "")
         try:
-            applied = roll_import.apply_import(cycle, path, _actor(), mapping,
-                                               expected_fingerprint=form.fingerprint.data)
+            applied = roll_import.apply_import(
+                cycle, path, _actor(), mapping, expected_fingerprint=form.fingerprint.data,
+                confirmed_removals=int(typed) if typed.isdigit() and len(typed) < 10 else None)
+        except roll_import.RemovalNotConfirmed as error:
+            status, message = error.status, error.message
+            form.confirm_removed.errors = [
+                _("Type %(num)s, the number of entries this import removes, to confirm.",
+                  num=error.removed)]
         except roll_import.RollFileInvalid as invalid:
             status, message = invalid.status, invalid.message
         except DomainError as error:
-            db.session.rollback()
             status, message = error.status, error.message
         else:
             db.session.commit()
             roll_import.discard_stash(token, str(cycle.id))
             return render_template("staff/setup/roll_done.html", cycle=cycle, plan=applied)
         db.session.rollback()
-    plan = roll_import.plan_import(cycle, path, mapping)
+        cycle = get_cycle(slug)
+    try:
+        plan = roll_import.plan_import(cycle, path, mapping, pages=pages)
+    except roll_import.RollClosed as closed:
+        return render_template("staff/setup/roll_upload.html", form=RollUploadForm(),
+                               cycle=cycle, roll_size=roll_import.roll_size(cycle),
+                               fields=FIELDS, closed=closed.message), closed.status
     form.fingerprint.data = plan.fingerprint()
     return render_template("staff/setup/roll_preview.html", cycle=cycle, token=token,
                            header=header, mapping=mapping, fields=FIELDS, plan=plan, form=form,
-                           message=message), (status if status != 200 else
-                                              (200 if plan.ok else 422))
+                           message=message, map_args=_map_args(mapping, header),
+                           page_size=roll_import.PAGE_SIZE), (status if status != 200 else
+                                                              (200 if plan.ok else 422))
 
 
 def _map_args(mapping: dict[str, str], header: list[str]) -> dict[str, str]:
