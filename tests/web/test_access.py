@@ -151,6 +151,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     # session never started kiosk mode, so the kiosk's voter pages go back to its set-up
     "desk.index": STAFF_PAGE,
     "desk.set_site": POST_ONLY,
+    "desk.lookup": POST_ONLY,
     "desk.check_in": POST_ONLY,
     "desk.self_declared": {**STAFF_PAGE, "staff": 403, "admin": 403},
     "desk.cancel_pass": POST_ONLY,
@@ -234,6 +235,7 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "review.promote": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no cost, no ideas
     "review.settings": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no categories
     "desk.set_site": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no site
+    "desk.lookup": {**STAFF_PAGE, "staff": 422, "admin": 422},  # nothing to look for
     "desk.check_in": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no resident chosen
     "desk.self_declared": {**STAFF_PAGE, "staff": 403, "admin": 403},
     "desk.cancel_pass": {**STAFF_PAGE, "staff": 404, "admin": 404},  # no such pass
