@@ -31,9 +31,18 @@ from pbvote.web.setup import (
 # Cycle
 
 
+def _cycle_form(obj=None) -> CycleForm:
+    form = CycleForm(obj=obj)
+    form.timezone.choices = [(name, name.replace("_", " ")) for name in
+                             setup_rules.timezone_names()]
+    return form
+
+
 def _cycle_input(form: CycleForm, slug: str | None = None) -> setup.CycleInput:
+    typed = (form.slug.data or "").strip() if form.slug is not None else ""
     return setup.CycleInput(
-        slug=slug or (form.slug.data or "").strip(), name=form.name.data or "",
+        slug=slug or typed or setup_rules.slug_from_name(form.name.data or ""),
+        name=form.name.data or "",
         currency=(form.currency.data or "").strip().upper(), total_budget=form.total_budget.data,
         timezone=(form.timezone.data or "").strip(), city_name=form.city_name.data or "",
         description=form.description.data or "", tie_break_seed=form.tie_break_seed.data or "",
@@ -43,7 +52,7 @@ def _cycle_input(form: CycleForm, slug: str | None = None) -> setup.CycleInput:
 
 @bp.route("/new", methods=["GET", "POST"])
 def new_cycle():
-    form = CycleForm()
+    form = _cycle_form()
     submitted = _submit(form, lambda: setup.create_cycle(_cycle_input(form), _actor()))
     if submitted.saved:
         return redirect(url_for("staff_setup.overview", slug=submitted.result.slug))
@@ -69,7 +78,7 @@ def overview(slug: str):
 @bp.route("/<slug>/settings", methods=["GET", "POST"])
 def edit_cycle(slug: str):
     cycle = get_cycle(slug)
-    form = CycleForm(obj=cycle if request.method == "GET" else None)
+    form = _cycle_form(obj=cycle if request.method == "GET" else None)
     if request.method == "GET":
         form.allowed_methods.data = cycle.method_list
     del form.slug  # fixed for the life of the cycle; not on the form
