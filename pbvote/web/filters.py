@@ -62,6 +62,9 @@ def ballot_kind_name(kind: str) -> str:
 
 
 def register(app) -> None:
+    from pbvote.rules.counting_choices import rule_title
+
+    app.add_template_filter(rule_title, "rule_title")
     app.add_template_filter(ballot_kind_name, "ballot_kind_name")
     app.add_template_filter(ballot_rules, "ballot_rules")
     app.add_template_filter(money, "money")

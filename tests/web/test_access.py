@@ -111,6 +111,9 @@ EXPECTED: dict[str, dict[str, int]] = {
     "staff_setup.codes_export": {**STAFF_PAGE, "staff": 404, "admin": 404},  # no such export
     "staff_setup.open_voting": POST_ONLY,
     "staff_setup.close_voting": POST_ONLY,
+    "staff_setup.archive_cycle": POST_ONLY,
+    "staff_setup.restore_cycle": POST_ONLY,
+    "staff_setup.delete_cycle": POST_ONLY,
     "media.project_image": _same(404),  # no such image
     # the staff overview, walked earlier, stores the manifest of a cycle whose voting
     # opened by date; until someone has looked, there is none to serve
@@ -218,6 +221,9 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "staff_setup.roll_codes": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no district chosen
     "staff_setup.open_voting": {**STAFF_PAGE, "staff": 422, "admin": 422},  # not confirmed
     "staff_setup.close_voting": {**STAFF_PAGE, "staff": 422, "admin": 422},
+    "staff_setup.archive_cycle": {**STAFF_PAGE, "staff": 422, "admin": 422},  # not confirmed
+    "staff_setup.restore_cycle": {**STAFF_PAGE, "staff": 422, "admin": 422},
+    "staff_setup.delete_cycle": {**STAFF_PAGE, "staff": 422, "admin": 422},
     "staff_results.run_tally": {**STAFF_PAGE, "staff": 409, "admin": 409},
     "staff_results.request_publication": {**STAFF_PAGE, "staff": 409, "admin": 409},
     "staff_results.confirm_publication": {**STAFF_PAGE, "staff": 409, "admin": 409},

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from flask import redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from pbvote.infra.db import utcnow, write_intent
@@ -12,7 +12,7 @@ from pbvote.infra.extensions import db
 from pbvote.models import Cycle
 from pbvote.rules import setup as setup_rules
 from pbvote.services import codes as code_service
-from pbvote.services import roll_import, setup
+from pbvote.services import cycle_drafts, images, roll_import, setup
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
 from pbvote.web.forms.setup import (
@@ -25,6 +25,7 @@ from pbvote.web.setup import (
     _actor,
     _submit,
     bp,
+    confirm_saved,
 )
 
 # ---------------------------------------------------------------------------
@@ -181,8 +182,59 @@ def _overview_with(cycle: Cycle, status: int, message: str | None, reasons):
                                                                  setup.configuration_problems(cycle)),
         code_counts=code_service.counts_by_status(cycle), roll_size=roll_import.roll_size(cycle),
         confirm_form=ConfirmForm(), message=message,
+        draft=cycle_drafts.is_draft(cycle, now),
         manifest=json.dumps(json.loads(cycle.manifest_json), indent=2, ensure_ascii=False)
         if cycle.manifest_json else None), status
+
+
+# ---------------------------------------------------------------------------
+# A draft that never opened: archive (and bring back) or delete
+
+
+@bp.post("/<slug>/archive")
+def archive_cycle(slug: str):
+    return _draft_action(slug, cycle_drafts.archive_cycle, _("Archived: the cycle is no longer "
+                                                               "on the public home page."))
+
+
+@bp.post("/<slug>/restore")
+def restore_cycle(slug: str):
+    return _draft_action(slug, cycle_drafts.restore_cycle, _("Restored: the cycle is back on "
+                                                               "the public home page."))
+
+
+def _draft_action(slug: str, action, done: str):
+    cycle = get_cycle(slug)
+    form = ConfirmForm()
+    if not form.validate():
+        return _overview_with(cycle, 422, _("Tick “Yes, I am sure” to go on."), [])
+    try:
+        action(cycle, _actor())
+    except DomainError as error:
+        db.session.rollback()
+        return _overview_with(get_cycle(slug), error.status, error.message, error.reasons)
+    confirm_saved(done)
+    return redirect(url_for("staff_setup.overview", slug=slug))
+
+
+@bp.post("/<slug>/delete")
+def delete_cycle(slug: str):
+    cycle = get_cycle(slug)
+    form = ConfirmForm()
+    require_fresh_login(return_to=url_for("staff_setup.overview", slug=slug))
+    if not form.validate():
+        return _overview_with(cycle, 422, _("Tick “Yes, I am sure” to go on."), [])
+    name = cycle.name
+    try:
+        image_names = cycle_drafts.delete_draft_cycle(cycle, _actor())
+    except DomainError as error:
+        db.session.rollback()
+        return _overview_with(get_cycle(slug), error.status, error.message, error.reasons)
+    db.session.commit()  # the image files go only once the rows are gone for good
+    for image_name in image_names:
+        images.remove_image(image_name)
+    flash(_("Deleted the cycle %(name)s.", name=name), "success")
+    return redirect(url_for("staff.dashboard"))
 
 
 @bp.post("/<slug>/voting/open")
