@@ -3,6 +3,7 @@ default and labelled settings, a time-zone picker, web names made from names, re
 the screen's words, "Saved" after each save, and drafts that can be archived or deleted."""
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -136,3 +137,42 @@ def test_a_draft_can_be_archived_and_deleted_and_leaves_the_home_page(app, staff
         kinds = list(db.session.scalars(select(LogEntry.kind).where(
             LogEntry.kind.in_(["cycle.archived", "cycle.deleted"]))))
         assert sorted(kinds) == ["cycle.archived", "cycle.deleted"]
+
+
+def test_once_voting_opened_frozen_controls_are_disabled_with_the_reason(app, staff):
+    with app.app_context(), write_intent():
+        make_cycle("frozen-form")
+        db.session.commit()
+    base = f"{BASE}/frozen-form"
+    district = staff.get(f"{base}/districts/approval")
+    assert "Can't change after voting opened." in html.unescape(district.text)
+    assert re.search(r'<input[^>]*disabled[^>]*id="budget"|<input[^>]*id="budget"[^>]*disabled',
+                     district.text)
+    assert "Delete this district" not in district.text
+    assert 'name="tally_rule" id="rule-' not in district.text  # no rule to pick any more
+    # the name still saves: the frozen values travel along unchanged
+    token = csrf_token(district.text)
+    fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"',
+                             district.text))
+    renamed = staff.post(f"{base}/districts/approval", data={
+        **fields, "csrf_token": token, "name": "Approval Ward", "description": "New text"})
+    assert renamed.status_code == 302, renamed.text
+    with app.app_context():
+        saved = get_cycle("frozen-form").district_by_slug("approval")
+        assert (saved.name, saved.budget) == ("Approval Ward", 100)
+    settings = staff.get(f"{base}/settings")
+    assert "Can't change after voting opened." in html.unescape(settings.text)
+    token = csrf_token(settings.text)
+    hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', settings.text)
+    data = {"csrf_token": token, "name": "Renamed", "city_name": "", "description": ""}
+    for name, value in hidden:
+        if name != "csrf_token":
+            data.setdefault(name, [])
+            data[name] = data[name] + [value] if isinstance(data[name], list) else [value]
+    assert staff.post(f"{base}/settings", data=data).status_code == 302
+    phases = staff.get(f"{base}/phases")
+    assert "Save the phases" not in phases.text
+    assert "can't change any more" in html.unescape(phases.text)
+    new_project = staff.get(f"{base}/districts/approval/projects/new")
+    assert "Projects can't be added after voting opened." in html.unescape(new_project.text)
+    assert "Save the project" not in new_project.text

@@ -165,6 +165,7 @@ def _project_page(cycle: Cycle, district: District, project: Project | None):
             status = 422  # each field error is in the summary already
     return render_template("staff/setup/project_form.html", form=form, cycle=cycle,
                            district=district, project=project, problems=problems,
+                           frozen=setup.voting_has_opened(cycle),
                            message=message, delete_form=CsrfOnlyForm()), status
 
 

@@ -88,10 +88,9 @@ def edit_cycle(slug: str):
     if submitted.saved:
         return redirect(url_for("staff_setup.overview", slug=cycle.slug))
     return render_template("staff/setup/cycle_form.html", form=form, cycle=cycle,
+                           frozen=setup.voting_has_opened(cycle),
                            problems=submitted.problems, message=submitted.message), \
         submitted.status
-
-
 
 
 # ---------------------------------------------------------------------------
@@ -125,7 +124,8 @@ def phases(slug: str):
     if submitted.saved:
         return redirect(url_for("staff_setup.overview", slug=cycle.slug))
     return render_template("staff/setup/phases.html", form=form, cycle=cycle,
-                           kinds=setup_rules.PHASE_ORDER, problems=submitted.problems,
+                           frozen=setup.voting_has_opened(cycle), kinds=setup_rules.PHASE_ORDER,
+                           problems=submitted.problems,
                            message=submitted.message), submitted.status
 
 
