@@ -30,3 +30,14 @@ SIGN_IN_RATE_LIMIT = "10/minute"
 VOTER_CHECK_FAILURES_PER_PERSON = "10/hour"
 VOTER_CHECK_FAILURES_PER_ADDRESS = "60/10 minutes"
 TOTP_ISSUER = "pbvote"
+# Jobs (services/jobs): "database" (a job table; no other service) or "rq" (Redis, when
+# JOBS_REDIS_URL / PBVOTE_REDIS_URL is set). In development the app process runs a worker
+# thread for the database backend; production runs `pbvote worker` instead.
+JOBS_BACKEND = None
+JOBS_REDIS_URL = None
+JOBS_EMBEDDED_WORKER = True
+JOB_LEASE_SECONDS = 120
+JOB_POLL_SECONDS = 1.0
+JOB_TIMEOUT_SECONDS = 3600
+# Result files can hold access codes in clear: deleted this long after the job ends.
+JOB_RESULT_MAX_AGE_SECONDS = 86400

@@ -14,3 +14,7 @@ MAIL_SMTP_USERNAME = "pbvote@example.org"
 MAIL_SMTP_TLS = "starttls"  # or "ssl" (port 465)
 MAIL_FROM = "Participatory budgeting <pbvote@example.org>"
 RESIDENT_SIGN_IN_RATE_LIMIT = "10/minute"
+# Jobs (letters for a whole roll, mail): on Redis through RQ with PBVOTE_REDIS_URL set, else
+# on the database's job table. Either way run `pbvote worker` (config/pbvote-worker.service);
+# the app servers run no worker thread.
+JOBS_EMBEDDED_WORKER = False

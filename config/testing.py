@@ -7,3 +7,5 @@ RATELIMIT_ENABLED = False
 ARGON2_TIME_COST = 1
 ARGON2_MEMORY_COST = 1024
 ARGON2_PARALLELISM = 1
+# Tests run job workers themselves (tests/integration/test_jobs.py).
+JOBS_EMBEDDED_WORKER = False

@@ -34,6 +34,10 @@ def create_app(config_name: str | None = None, **overrides: Any):
     register_blueprints(app)
     extensions.limit_only_decorated_views(app)
 
+    from pbvote.services.jobs.runner import init_app as init_jobs
+
+    init_jobs(app)
+
     from pbvote.cli import register_commands
 
     register_commands(app)

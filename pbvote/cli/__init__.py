@@ -31,6 +31,9 @@ def register_commands(app) -> None:
     from pbvote.cli.setup import register_setup_commands
 
     register_setup_commands(app)
+    from pbvote.cli.worker import worker
+
+    app.cli.add_command(worker)
 
 
 def _fail(message: str) -> None:

@@ -14,6 +14,9 @@ ENVIRONMENT_KEYS = {
     "PBVOTE_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
     # two deployments sharing one Redis keep their counts apart
     "PBVOTE_RATELIMIT_KEY_PREFIX": "RATELIMIT_KEY_PREFIX",
+    # the job queue on Redis (RQ); unset, jobs use the database
+    "PBVOTE_REDIS_URL": "JOBS_REDIS_URL",
+    "PBVOTE_JOBS_BACKEND": "JOBS_BACKEND",
 }
 
 

@@ -10,6 +10,7 @@ from pbvote.models.in_person import (
     PaperEntry,
     PaperSerial,
 )
+from pbvote.models.job import Job
 from pbvote.models.log import Chain, LogEntry
 from pbvote.models.proposal import (
     IntakeSettings,
@@ -31,5 +32,5 @@ __all__ = [
     "IntakeSettings", "Proposal", "ProposalEvent", "ProposalProjectLink", "ProposalSupport",
     "EmailSignInCode", "OutboxMessage",
     "DeskRollAddition", "KioskPass", "PaperAudit", "PaperAuditFinding", "PaperEntry",
-    "PaperSerial", "ContentTranslation",
+    "PaperSerial", "ContentTranslation", "Job",
 ]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from pbvote.infra.extensions import db
@@ -35,7 +35,11 @@ class RollEntry(db.Model):
 
     district = relationship("District")
 
-    __table_args__ = (UniqueConstraint("cycle_id", "identity_hash"),)
+    __table_args__ = (
+        UniqueConstraint("cycle_id", "identity_hash"),
+        # a district's entries in roll order: letters for a whole roll walk it in steps
+        Index("ix_roll_entry_cycle_district_id", "cycle_id", "district_id", "id"),
+    )
 
 
 class AccessCode(db.Model):

@@ -8,6 +8,14 @@ _USERNAME, _PASSWORD (or the environment variable PBVOTE_SMTP_PASSWORD), MAIL_SM
 
 When MAIL_BACKEND is unset, production (REQUIRE_SECRET_FROM_ENVIRONMENT) uses SMTP and
 everything else the outbox.
+
+`send()` with SMTP does not talk to the mail server inside the request: it enqueues a
+"mail.send" job (services/jobs) in the caller's transaction, so a slow or failing mail server
+cannot fail a page, and a rolled-back request sends nothing. The job tries up to
+MAIL_SEND_ATTEMPTS times, a little later each time, and its payload (the body can hold a
+sign-in code) is cleared once it ends. The outbox backend stays synchronous on purpose: it
+is a database row in the caller's transaction already, so /dev/outbox and the tests see the
+message as soon as the request that sent it commits, exactly as before.
 """
 from __future__ import annotations
 
@@ -95,7 +103,35 @@ def get_backend() -> MailBackend:
 
 
 def send(recipient: str, subject: str, body: str) -> None:
-    get_backend().send(Message(recipient, subject, body))
+    if backend_name(current_app.config) == "outbox":
+        OutboxBackend().send(Message(recipient, subject, body))
+        return
+    from pbvote.services import jobs
+
+    jobs.enqueue("mail.send", {"recipient": recipient, "subject": subject, "body": body})
+
+
+def deliver(message: Message) -> None:
+    """Hand the message to the configured backend now (the mail job calls this)."""
+    get_backend().send(message)
+
+
+MAIL_SEND_ATTEMPTS = 5
+
+
+def _register_job() -> None:
+    from pbvote.services import jobs
+
+    @jobs.register("mail.send", max_attempts=MAIL_SEND_ATTEMPTS, secret_payload=True)
+    def send_job(ctx) -> str:
+        payload = ctx.payload
+        if not payload:
+            return ""
+        deliver(Message(payload["recipient"], payload["subject"], payload["body"]))
+        return "sent"
+
+
+_register_job()
 
 
 def outbox_is_visible(app) -> bool:

@@ -212,8 +212,11 @@ def code_identity_hash(cycle: Cycle, normalised_code: str) -> str:
     return keyed_hash("identity", eligibility.identity_key_for_code(cycle.slug, normalised_code))
 
 
+ACCESS_CODE_PURPOSE = "access-code"
+
+
 def access_code_hash(normalised_code: str) -> str:
-    return keyed_hash("access-code", normalised_code)
+    return keyed_hash(ACCESS_CODE_PURPOSE, normalised_code)
 
 
 def verify_by_code(cycle: Cycle, district: District, code: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import math
 import random
@@ -25,6 +26,7 @@ from pbvote.rules.eligibility import (
     check_roll_match,
     format_access_code,
     generate_access_code,
+    generate_access_codes,
     identity_key_for_code,
     identity_key_for_roll,
     normalise_access_code,
@@ -344,6 +346,21 @@ def test_generated_codes_use_the_whole_alphabet_and_do_not_repeat() -> None:
     codes_seen = {generate_access_code() for _ in range(2000)}
     assert len(codes_seen) == 2000
     assert set("".join(codes_seen)) - {"-"} == set(ACCESS_CODE_ALPHABET)
+
+
+def test_codes_drawn_in_bulk_are_well_formed_uniform_and_use_every_random_bit() -> None:
+    codes = generate_access_codes(20_001)
+    assert len(codes) == len(set(codes)) == 20_001
+    assert all(access_code_is_well_formed(code) for code in codes)
+    counts = collections.Counter("".join(codes))
+    expected = 20_001 * ACCESS_CODE_LENGTH / 32
+    assert set(counts) == set(ACCESS_CODE_ALPHABET)
+    # chi-square with 31 degrees of freedom: above 70 has a chance below 1 in 10,000
+    assert sum((n - expected) ** 2 / expected for n in counts.values()) < 70
+    # 15 bytes make two codes of 60 bits: each bit of the draw lands in exactly one symbol
+    assert generate_access_codes(2, lambda n: bytes(n)) == ["0" * 12, "0" * 12]
+    assert generate_access_codes(2, lambda n: b"\xff" * n) == ["Z" * 12, "Z" * 12]
+    assert generate_access_codes(1, lambda n: b"\x80" + bytes(n - 1)) == ["G" + "0" * 11]
 
 
 def test_generation_uses_the_given_rng() -> None:

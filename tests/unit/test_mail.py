@@ -48,7 +48,7 @@ def test_smtp_sends_with_starttls_and_login(monkeypatch, tmp_path):
                      MAIL_SMTP_USERNAME="pb", MAIL_FROM="pb@example.org")
     with app.app_context():
         assert isinstance(mail.get_backend(), mail.SmtpBackend)
-        mail.send("ada@example.org", "Hello", "Body 123456")
+        mail.deliver(mail.Message("ada@example.org", "Hello", "Body 123456"))
     [(host, port, calls, message)] = FakeSMTP.sent
     assert (host, port) == ("mail.example.org", 2525)
     assert calls == ["starttls", ("login", "pb", "from-the-environment")]

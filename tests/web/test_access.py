@@ -76,6 +76,10 @@ EXPECTED: dict[str, dict[str, int]] = {
     "auth.logout": POST_ONLY,
     "auth.accept_invitation": _same(404),  # VALUES has no valid token
     "staff.dashboard": STAFF_PAGE,
+    # a job's progress and files: staff only; VALUES["job_id"] names no job
+    "jobs.show": {**STAFF_PAGE, "staff": 404, "admin": 404},
+    "jobs.show_json": {**STAFF_PAGE, "staff": 404, "admin": 404},
+    "jobs.result_file": {**STAFF_PAGE, "staff": 404, "admin": 404},
     "admin.accounts_list": ADMIN_PAGE,
     "admin.invite": ADMIN_PAGE,  # the admin signed in moments ago, so the login is fresh
     "admin.deactivate": POST_ONLY,
@@ -261,7 +265,8 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
 SESSION_ENDING = ("vote.leave", "auth.logout", "resident_auth.sign_out")
 TOKENLESS_POST = 400  # CSRF is checked before access
 
-VALUES = {"slug": "test-cycle", "district_slug": "approval", "filename": "css/pbvote.css",
+VALUES = {"job_id": "a" * 32, "slug": "test-cycle", "district_slug": "approval",
+          "filename": "css/pbvote.css",
           "token": "no-such-invitation", "account_id": 999999, "receipt": "ABCDE-12345",
           "code": "AP-A", "name": "0123456789abcdef0123456789abcdef.png",
           "run_id": 999999, "proposal_id": 999999, "batch": 999999, "serial": "AP-NONE-XXXX"}

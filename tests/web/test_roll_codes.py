@@ -18,6 +18,7 @@ from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import AlreadyVoted
 from tests.conftest import csrf_token
 from tests.factories import make_cycle
+from tests.job_helpers import run_jobs
 from tests.staff_helpers import login, make_account
 
 BASE = "/staff/cycles"
@@ -54,6 +55,28 @@ def issue(client, slug: str, district: str):
                        data={"csrf_token": csrf_token(page.text), "roll-district": district})
 
 
+def letters_of(app, client, answer):
+    """The roll's letters are a job: the answer is its progress page, waiting for a worker.
+    Run it; return the finished page and the text of each result file by name."""
+    assert answer.status_code == 303, answer.text
+    job_page = answer.headers["Location"]
+    assert re.fullmatch(r"/staff/jobs/[a-z]{32}", job_page)
+    waiting = client.get(job_page)
+    assert waiting.status_code == 200 and "Waiting to start" in waiting.text
+    assert 'http-equiv="refresh"' in waiting.text
+    run_jobs(app)
+    done = client.get(job_page)
+    assert done.status_code == 200 and "Done" in done.text, done.text
+    assert 'http-equiv="refresh"' not in done.text
+    files = {}
+    for link in re.findall(r'href="(/staff/jobs/[a-z]+/files/[^"]+)"', done.text):
+        response = client.get(link)
+        assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Content-Disposition"].startswith("attachment")
+        files[link.rsplit("/", 1)[1]] = response.text
+    return done, files
+
+
 def _bound_codes(app) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(AccessCode).where(
@@ -74,16 +97,19 @@ def test_staff_issue_letters_for_a_district_then_the_rest_of_the_roll(app, staff
     # generate and void forms are hidden inputs that share an id and no label)
     ids = [i for i in re.findall(r'\bid="([^"]+)"', page.text) if i != "csrf_token"]
     assert len(ids) == len(set(ids)) and "roll-district" in ids
-    letters = issue(staff, made.slug, "approval")
-    assert letters.status_code == 200 and letters.headers["Cache-Control"] == "no-store"
-    found = re.findall(r'<p class="letter-code"><code>([0-9A-Z-]+)</code>', letters.text)
+    answer = issue(staff, made.slug, "approval")
+    assert _bound_codes(app) == 0  # nothing is issued inside the request
+    page, files = letters_of(app, staff, answer)
+    assert sorted(files) == ["access-codes.csv", "letters-approval.html"]
+    letters = files["letters-approval.html"]
+    assert letters.startswith("<!doctype html>") and letters.endswith("</html>\n")
+    found = re.findall(r'<p class="letter-code"><code>([0-9A-Z-]+)</code>', letters)
     assert len(found) == 1  # the district's other entry is ten years old
-    assert '<p class="letter-to">=Sam Tester</p>' in letters.text
-    export = re.search(r'href="(/staff/cycles/[^"]+/codes/export/[^"]+)"', letters.text).group(1)
-    rows = list(csv.reader(io.StringIO(staff.get(export).text)))
+    assert '<p class="letter-to">=Sam Tester</p>' in letters
+    assert "1 letter printed." in page.text
+    rows = list(csv.reader(io.StringIO(files["access-codes.csv"])))
     assert rows == [MAIL_MERGE_HEADER,
                     [made.slug, "approval", "Approval", "'=Sam Tester", "1980-01-01", found[0]]]
-    assert staff.get(export).status_code == 404  # once only
 
     with app.app_context(), write_intent():
         cycle = get_cycle(made.slug)
@@ -95,17 +121,17 @@ def test_staff_issue_letters_for_a_district_then_the_rest_of_the_roll(app, staff
             voting.verify_by_roll(cycle, district, person.last_name, person.birth_date,
                                   person.postcode)
 
-    rest = issue(staff, made.slug, "*")
-    assert rest.status_code == 200
-    assert rest.text.count('class="letter"') == 3
-    assert "Roll entries still without a code" not in rest.text
+    _page, rest = letters_of(app, staff, issue(staff, made.slug, "*"))
+    assert sum(text.count('class="letter"') for name, text in rest.items()
+               if name.endswith(".html")) == 3
+    assert len(rest["access-codes.csv"].splitlines()) == 4
     nobody = issue(staff, made.slug, "*")
     assert nobody.status_code == 409 and "already has an access code" in nobody.text
     assert _bound_codes(app) == 4
 
 
 def test_a_roll_import_in_the_browser_reports_the_codes_it_voided(app, staff, made):
-    assert issue(staff, made.slug, "*").status_code == 200
+    letters_of(app, staff, issue(staff, made.slug, "*"))
     roll = "last_name,birth_date,postcode,district\nLee,1980-01-01,AB1,approval\n"
     page = staff.get(f"{BASE}/{made.slug}/roll")
     uploaded = staff.post(f"{BASE}/{made.slug}/roll", data={

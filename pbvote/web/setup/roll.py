@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Response, abort, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
@@ -9,7 +10,7 @@ from pbvote.infra.extensions import db
 from pbvote.models import Cycle
 from pbvote.rules.roll_csv import FIELDS, normalise_header
 from pbvote.services import codes as code_service
-from pbvote.services import roll_import
+from pbvote.services import letters, roll_import
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
 from pbvote.web.forms.setup import (
@@ -199,7 +200,8 @@ def codes(slug: str):
 
 @bp.post("/<slug>/codes/roll")
 def roll_codes(slug: str):
-    """A code for every roll entry of a district (or the cycle) that has none yet."""
+    """A code and a letter for every roll entry of a district (or the cycle) that has none
+    yet: a job (services/letters), whose progress page this answers with."""
     cycle = get_cycle(slug)
     roll_form = _roll_codes_form(cycle)
     if not roll_form.validate_on_submit():
@@ -207,14 +209,15 @@ def roll_codes(slug: str):
     chosen = roll_form.district.data
     district = None if chosen == ALL_DISTRICTS else _district_of(cycle, chosen)
     try:
-        issued = code_service.issue_codes_for_roll(cycle, district, _actor())
+        job_id = letters.enqueue_roll_letters(
+            cycle, district, _actor(), locale=str(get_locale() or "en"),
+            vote_url=url_for("public.cycle", slug=cycle.slug, _external=True))
     except DomainError as error:
         db.session.rollback()
         roll_form.district.errors = [error.message]
         return _codes_page(get_cycle(slug), error.status, error.message, roll_form=roll_form)
     db.session.commit()
-    return _letters(cycle, issued.codes, code_service.roll_codes_csv(cycle, issued.codes),
-                    issued.remaining)
+    return redirect(url_for("jobs.show", job_id=job_id), 303)
 
 
 @bp.post("/<slug>/codes/void")
