@@ -79,3 +79,59 @@ def test_a_large_removal_is_named_and_needs_the_number_typed(app, staff):
     done = staff.post(preview_url, data={**form, "confirm_removed": "5"})
     assert done.status_code == 200 and "Voter roll imported" in done.text
     assert entries(app) == 1
+
+
+def _confirm(staff, preview_url, **extra):
+    preview = staff.get(preview_url)
+    fingerprint = re.search(r'name="fingerprint" type="hidden" value="([0-9a-f]+)"',
+                            preview.text).group(1)
+    expected = re.search(r'name="expected_removed" type="hidden" value="(\d*)"', preview.text)
+    return staff.post(preview_url, data={
+        "csrf_token": csrf_token(preview.text), "fingerprint": fingerprint,
+        "expected_removed": expected.group(1) if expected else "", **extra})
+
+
+def test_a_large_web_import_runs_as_a_job_with_progress(app, staff):
+    from tests.job_helpers import run_jobs
+
+    app.config["ROLL_IMPORT_JOB_FROM_BYTES"] = 0  # every file counts as large here
+    cycle = made(app, "open")
+    rows = "".join(f"P{i},1970-01-01,Z{i},approval,N{i},\n" for i in range(30))
+    preview_url = upload(staff, cycle.slug, HEADER + rows).headers["Location"]
+    wrong = _confirm(staff, preview_url, confirm_removed="4")  # it removes 5 of 5
+    assert wrong.status_code == 409 and entries(app) == 5
+    queued = _confirm(staff, preview_url, confirm_removed="5")
+    assert queued.status_code == 303 and "/staff/jobs/" in queued.headers["Location"]
+    assert entries(app) == 5  # nothing applied in the request
+    waiting = staff.get(queued.headers["Location"])
+    assert waiting.status_code == 200 and "Waiting to start" in waiting.text
+    assert 'http-equiv="refresh"' in waiting.text
+    run_jobs(app)
+    done = staff.get(queued.headers["Location"])
+    assert "Done" in done.text and "Added 30, changed 0, removed 5" in done.text
+    assert entries(app) == 30
+    status = staff.get(queued.headers["Location"] + ".json").get_json()
+    assert status["percent"] == 100 and status["status"] == "done"
+
+
+def test_a_web_import_job_that_fails_changes_nothing(app, staff):
+    import datetime as dt
+
+    from pbvote.models import Cycle
+    from pbvote.services.roll import RollPerson, add_roll_entry
+    from tests.job_helpers import run_jobs
+
+    app.config["ROLL_IMPORT_JOB_FROM_BYTES"] = 0
+    cycle = made(app, "open")
+    text = HEADER + "".join(f"P{i},1970-01-01,Z{i},approval,N{i},\n" for i in range(3))
+    preview_url = upload(staff, cycle.slug, text).headers["Location"]
+    queued = _confirm(staff, preview_url, confirm_removed="5")
+    assert queued.status_code == 303
+    with app.app_context(), write_intent():  # the roll changes before the job runs
+        stored = db.session.get(Cycle, cycle.cycle_id)
+        add_roll_entry(stored, stored.districts[0], RollPerson("New", dt.date(1970, 1, 1), "1"))
+        db.session.commit()
+    run_jobs(app)
+    failed = staff.get(queued.headers["Location"])
+    assert "Failed" in failed.text and "changed since the preview" in failed.text
+    assert entries(app) == 6  # make_cycle's five and the one added; nothing imported

@@ -140,6 +140,8 @@ class RollConfirmForm(FlaskForm):
     #: the number of entries the import removes, typed again when it is more than a tenth
     confirm_removed = StringField(_l("Type the number of entries to remove"),
                                   validators=[Optional(), Length(max=20)])
+    #: the number the preview said would be removed, when that needs confirming
+    expected_removed = HiddenField()
 
 
 class CodesForm(FlaskForm):

@@ -1,7 +1,7 @@
 """Set-up pages for who may vote: the voter-roll import and access codes."""
 from __future__ import annotations
 
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
@@ -10,7 +10,7 @@ from pbvote.infra.extensions import db
 from pbvote.models import Cycle
 from pbvote.rules.roll_csv import FIELDS, normalise_header
 from pbvote.services import codes as code_service
-from pbvote.services import letters, roll_import
+from pbvote.services import letters, roll_import, roll_import_job
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
 from pbvote.web.forms.setup import (
@@ -104,10 +104,13 @@ def roll_preview(slug: str, token: str):
         require_fresh_login(return_to=url_for("staff_setup.roll_preview", slug=slug,
                                               token=token, **_map_args(mapping, header)))
         typed = (form.confirm_removed.data or "").strip().replace(",", "").replace(" ", "")
+        confirmed = int(typed) if typed.isdigit() and len(typed) < 10 else None
         try:
+            if path.stat().st_size >= current_app.config["ROLL_IMPORT_JOB_FROM_BYTES"]:
+                return _import_as_job(cycle, token, mapping, form, confirmed)
             applied = roll_import.apply_import(
                 cycle, path, _actor(), mapping, expected_fingerprint=form.fingerprint.data,
-                confirmed_removals=int(typed) if typed.isdigit() and len(typed) < 10 else None)
+                confirmed_removals=confirmed)
         except roll_import.RemovalNotConfirmed as error:
             status, message = error.status, error.message
             form.confirm_removed.errors = [
@@ -130,11 +133,27 @@ def roll_preview(slug: str, token: str):
                                cycle=cycle, roll_size=roll_import.roll_size(cycle),
                                fields=FIELDS, closed=closed.message), closed.status
     form.fingerprint.data = plan.fingerprint()
+    form.expected_removed.data = str(plan.removed) if plan.removal_needs_confirmation else ""
     return render_template("staff/setup/roll_preview.html", cycle=cycle, token=token,
                            header=header, mapping=mapping, fields=FIELDS, plan=plan, form=form,
                            message=message, map_args=_map_args(mapping, header),
                            page_size=roll_import.PAGE_SIZE), (status if status != 200 else
                                                               (200 if plan.ok else 422))
+
+
+def _import_as_job(cycle: Cycle, token: str, mapping: dict, form: RollConfirmForm,
+                   confirmed: int | None):
+    """A large file: checked and applied by a job, whose progress page this answers with.
+    A removal the preview said needs confirming is checked here already, so the clerk hears
+    at once; the job checks it again against the file."""
+    expected = form.expected_removed.data or ""
+    if expected.isdigit() and confirmed != int(expected):
+        raise roll_import.RemovalNotConfirmed(int(expected), roll_import.roll_size(cycle))
+    job_id = roll_import_job.enqueue_import(
+        cycle, token, mapping, form.fingerprint.data or "", confirmed, _actor(),
+        str(get_locale() or "en"))
+    db.session.commit()
+    return redirect(url_for("jobs.show", job_id=job_id), 303)
 
 
 def _map_args(mapping: dict[str, str], header: list[str]) -> dict[str, str]:

@@ -1,14 +1,14 @@
 """cycle archive: a draft cycle that never opened can be archived, which takes it off the
 public home page and the open-data list
 
-Revision ID: 0010_cycle_archive
-Revises: 0009_code_identity
+Revision ID: 0011_cycle_archive
+Revises: 0010_jobs
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0010_cycle_archive'
-down_revision = '0009_code_identity'
+revision = '0011_cycle_archive'
+down_revision = '0010_jobs'
 branch_labels = None
 depends_on = None
 
