@@ -1,8 +1,10 @@
 """`pbvote import-roll`: the voter-roll import from the command line.
 `pbvote issue-roll-codes`: an access code for each roll entry that has none, as a CSV file.
 
-import-roll exit status: 0 imported (or nothing to do, or declined at the prompt), 1 the file
-has errors or changed since the preview (nothing imported), 2 bad arguments or unknown cycle.
+import-roll exit status: 0 imported (or nothing to do, or declined at the prompt), 1 refused:
+the file has errors, the roll changed since the preview, voting has closed, or the import
+removes more than a tenth of the roll and the number removed was not confirmed (nothing
+imported), 2 bad arguments or unknown cycle.
 issue-roll-codes exit status: 0 issued, 1 refused (nothing issued), 2 bad arguments.
 """
 from __future__ import annotations
@@ -21,6 +23,24 @@ from pbvote.infra.extensions import db
 def register_setup_commands(app) -> None:
     app.cli.add_command(import_roll)
     app.cli.add_command(issue_roll_codes)
+
+
+def _echo_people(plan) -> None:
+    """The first page of who is added, changed and removed."""
+    for kind in ("added", "changed", "removed"):
+        people = plan.people.get(kind) or []
+        if not people:
+            continue
+        total = getattr(plan, kind)
+        click.echo(f"  {kind} ({len(people)} of {total} shown):")
+        for person in people:
+            where = f"line {person.line}: " if person.line else ""
+            name = person.name or "(no name stored in clear)"
+            number = f", roll number {person.roll_number}" if person.roll_number else ""
+            click.echo(f"    {where}{name}{number}, born {person.birth_date}, {person.district}")
+            for label, before, after in person.changes:
+                old = "(stored only as a hash)" if before is None else (before or "(none)")
+                click.echo(f"      {label}: {old} → {after or '(none)'}")
 
 
 def _echo_plan(plan) -> None:
@@ -51,10 +71,14 @@ def _echo_errors(plan) -> None:
                    "district, roll_number, display_name); repeatable. Columns named like "
                    "the fields map themselves.")
 @click.option("--yes", is_flag=True, help="Apply the difference without asking.")
+@click.option("--confirm-removals", "confirm_removals", type=click.IntRange(min=0),
+              default=None, metavar="N",
+              help="Required with --yes when the import removes more than a tenth of the "
+                   "roll: the number of entries it removes, as the preview states it.")
 @click.option("--actor", default=None, help="Name recorded in the log (default: cli:$USER).")
 @with_appcontext
 def import_roll(cycle_slug: str, file: Path, mappings: tuple[str, ...], yes: bool,
-                actor: str | None) -> None:
+                confirm_removals: int | None, actor: str | None) -> None:
     """Import the voter roll of CYCLE_SLUG from a CSV FILE: check every row, show the
     difference with the stored roll (added, changed, removed), then apply it."""
     from pbvote.rules.roll_csv import parse_mapping_options
@@ -83,28 +107,49 @@ def import_roll(cycle_slug: str, file: Path, mappings: tuple[str, ...], yes: boo
     fingerprint = None
     if not yes:
         # Read-only comparison first, so the prompt does not hold the write lock.
-        plan = run("Checking", lambda p: roll_import.plan_import(cycle, file, mapping, p))
+        try:
+            plan = run("Checking", lambda p: roll_import.plan_import(cycle, file, mapping, p))
+        except DomainError as error:
+            db.session.rollback()
+            click.echo(f"Error: {error.message}", err=True)
+            sys.exit(1)
         db.session.rollback()
         if not plan.ok:
             _echo_errors(plan)
             sys.exit(1)
         _echo_plan(plan)
+        _echo_people(plan)
         if not (plan.added or plan.changed or plan.removed):
             click.echo("The stored roll already matches the file; nothing changed.")
             return
         if not click.confirm("Apply these changes?", default=False):
             click.echo("Nothing changed.")
             return
+        if plan.removal_needs_confirmation and confirm_removals is None:
+            click.echo(f"This import REMOVES {plan.removed} of the {plan.before} entries on the "
+                       f"roll ({plan.removed_percent} %).")
+            typed = click.prompt(f"Type the number of entries to remove ({plan.removed}) to "
+                                 f"confirm", default="", show_default=False)
+            if typed.strip() != str(plan.removed):
+                click.echo("That is not the number removed; nothing changed.", err=True)
+                sys.exit(1)
+            confirm_removals = plan.removed
         fingerprint = plan.fingerprint()
 
     with write_intent():
         cycle = get_cycle(cycle_slug)
         try:
             plan = run("Importing", lambda p: roll_import.apply_import(
-                cycle, file, actor, mapping, expected_fingerprint=fingerprint, progress=p))
+                cycle, file, actor, mapping, expected_fingerprint=fingerprint, progress=p,
+                confirmed_removals=confirm_removals))
         except roll_import.RollFileInvalid as invalid:
             db.session.rollback()
             _echo_errors(invalid.plan)
+            sys.exit(1)
+        except roll_import.RemovalNotConfirmed as error:
+            db.session.rollback()
+            click.echo(f"Error: {error.message} Run again with --confirm-removals "
+                       f"{error.removed} if that is intended.", err=True)
             sys.exit(1)
         except DomainError as error:
             db.session.rollback()

@@ -53,6 +53,9 @@ class Cycle(db.Model):
     #: raised in the same transaction as any change to the cycle, its phases, districts or
     #: projects (pbvote.models.revision), so a process may cache them until it moves
     config_revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: set when staff archive a cycle whose voting never opened: it leaves the public home
+    #: page and the open-data list, and its set-up stays readable for staff
+    archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     __table_args__ = (CheckConstraint("total_budget > 0", name="positive_budget"),)
 

@@ -3,8 +3,8 @@
 The file has a header row. Columns map to these fields (by default a column whose header,
 lower-cased with spaces as underscores, is the field's name):
 
-- ``last_name``, ``birth_date`` (YYYY-MM-DD), ``postcode``, ``district`` (a district slug)
-  are required;
+- ``last_name``, ``birth_date`` (YYYY-MM-DD), ``postcode``, ``district`` (a district's web
+  name or its name, either in any letter case) are required;
 - ``roll_number`` is optional; when present it is the row's stable key, so a person whose
   name or address changes is the same person on re-import;
 - ``display_name`` is optional and is stored IN CLEAR for help-desk lookup.
@@ -172,7 +172,21 @@ class ReadSummary:
     duplicates: int = 0
 
 
-def read_roll(stream: TextIO, district_slugs: Iterable[str],
+def district_aliases(districts: Iterable[str] | Mapping[str, str]) -> dict[str, str]:
+    """{case-folded web name or name: web name}. ``districts`` is an iterable of web names
+    (slugs) or a mapping {slug: name}; a slug wins over another district's equal name."""
+    pairs = districts.items() if isinstance(districts, Mapping) else ((s, s) for s in districts)
+    aliases: dict[str, str] = {}
+    names: dict[str, str] = {}
+    for slug, name in pairs:
+        aliases[slug.casefold()] = slug
+        names.setdefault(" ".join(name.split()).casefold(), slug)
+    for name, slug in names.items():
+        aliases.setdefault(name, slug)
+    return aliases
+
+
+def read_roll(stream: TextIO, district_slugs: Iterable[str] | Mapping[str, str],
               mapping: Mapping[str, str] | None = None, today: dt.date | None = None,
               summary: ReadSummary | None = None) -> Iterator[RollRow | RowError]:
     """Yield each valid row and each error, in file order; stops after a header error.
@@ -182,7 +196,8 @@ def read_roll(stream: TextIO, district_slugs: Iterable[str],
     """
     today = today or dt.date.today()
     summary = summary if summary is not None else ReadSummary()
-    slugs = frozenset(district_slugs)
+    aliases = district_aliases(district_slugs)
+    slugs = sorted(set(aliases.values()))
     reader = csv.reader(stream)
     try:
         header = next(reader)
@@ -247,17 +262,22 @@ def read_roll(stream: TextIO, district_slugs: Iterable[str],
                                             last_name=values["last_name"])))
         if values["postcode"] and not postcode_value_key:
             problems.append(("postcode", _("postcode is empty")))
-        if values["district"] and values["district"] not in slugs:
-            problems.append(("district", _("district '%(district)s' is not one of %(districts)s",
-                                           district=values["district"],
-                                           districts=", ".join(sorted(slugs)))))
+        district = values["district"]
+        if district:
+            district = aliases.get(district.casefold()) or aliases.get(
+                " ".join(district.split()).casefold())
+            if district is None:
+                problems.append(("district", _("district '%(district)s' is not one of "
+                                               "%(districts)s",
+                                               district=values["district"],
+                                               districts=", ".join(slugs))))
         if problems:
             summary.errors += len(problems)
             for name, message in problems:
                 yield RowError(line, name, f"line {line}: {message}.")
             continue
         row = RollRow(line, values["last_name"], birth_date, values["postcode"],
-                      values["district"], values["roll_number"] if number_key else None,
+                      district, values["roll_number"] if number_key else None,
                       values["display_name"] or None, last_name_key, postcode_value_key,
                       number_key)
         key = row.stable_key
@@ -277,7 +297,7 @@ def read_roll(stream: TextIO, district_slugs: Iterable[str],
         yield row
 
 
-def read_roll_text(text: str, district_slugs: Iterable[str],
+def read_roll_text(text: str, district_slugs: Iterable[str] | Mapping[str, str],
                    mapping: Mapping[str, str] | None = None,
                    today: dt.date | None = None) -> tuple[list[RollRow], list[RowError]]:
     """For tests and small files: every row and every error."""

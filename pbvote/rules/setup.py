@@ -64,6 +64,17 @@ class CycleSettings:
     tie_break_seed: str = ""
 
 
+def slug_from_name(name: str) -> str:
+    """A web address name made from a display name: "Safer Streets 2027!" → "safer-streets-2027".
+    Letters without an ASCII form are dropped, so a name in another script gives "" and the
+    clerk is asked for one."""
+    import unicodedata
+
+    ascii_text = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:80].rstrip("-")
+
+
 def slug_problems(slug: str, field_name: str = "slug") -> list[Reason]:
     if not slug:
         return [_reason(field_name, "slug_required", _("Enter a short web address name."))]
@@ -72,6 +83,13 @@ def slug_problems(slug: str, field_name: str = "slug") -> list[Reason]:
                         _("Use lower-case letters, digits and single hyphens only, "
                           "for example safer-streets-2027 (at most 80 characters)."))]
     return []
+
+
+def timezone_names() -> list[str]:
+    """Every IANA time zone this machine knows, for the picker: by region, then city."""
+    return sorted(name for name in available_timezones()
+                  if "/" in name and not name.startswith(("Etc/", "SystemV/", "posix/", "right/"))
+                  ) + ["UTC"]
 
 
 def timezone_problems(name: str, field_name: str = "timezone") -> list[Reason]:

@@ -38,6 +38,16 @@ class SignInRefused(DomainError):
         super().__init__(translate(message), 401)
 
 
+class AccountLocked(SignInRefused):
+    """The account is locked until `until` (UTC). Said only to someone who gave the account's
+    right password (at the password step, or earlier in this sign-in), so it tells nobody else
+    that the account exists; the page says until when."""
+
+    def __init__(self, until: dt.datetime):
+        super().__init__(N_("This account is locked after too many failed attempts."))
+        self.until = until
+
+
 class AccountConflict(DomainError):
     def __init__(self, message: str):
         super().__init__(message, 409)
@@ -247,9 +257,12 @@ def check_password(email: str, password: str, now: dt.datetime | None = None) ->
         raise SignInRefused()
     _unlock_if_expired(account, now)
     if not account.is_active or account.is_locked(now):
-        _password_matches(None, password)
         reason = "account deactivated" if not account.is_active else "account locked"
         _record("auth.login_refused", account.label, {"account": account.label, "reason": reason})
+        # one hash either way, so timing tells a locked account from no other refusal
+        if _password_matches(account.password_hash if account.is_active else None, password) \
+                and account.is_active:
+            raise AccountLocked(account.locked_until)
         raise SignInRefused()
     if not _password_matches(account.password_hash, password):
         _register_failure(account, "password", now)
@@ -267,6 +280,8 @@ def _usable_for_second_factor(account_id: int, now: dt.datetime) -> Account:
         _record("auth.login_refused", account.label, {
             "account": account.label, "stage": "second factor",
             "reason": "account deactivated" if not account.is_active else "account locked"})
+        if account.is_active and account.is_locked(now):
+            raise AccountLocked(account.locked_until)  # the password was right in this sign-in
         raise SignInRefused(CODE_REFUSED)
     return account
 
@@ -299,6 +314,8 @@ def check_second_factor(account_id: int, code: str, at: float | None = None) -> 
                 "account": account.label, "recovery_codes_left": unused_recovery_codes(account.id)})
             return "recovery_code"
     _register_failure(account, "second factor", now)
+    if account.is_locked(now):
+        raise AccountLocked(account.locked_until)
     raise SignInRefused(CODE_REFUSED)
 
 

@@ -19,8 +19,12 @@ def get_cycle(slug: str) -> Cycle:
     return cycle
 
 
-def list_cycles() -> list[Cycle]:
-    return list(db.session.scalars(select(Cycle).order_by(Cycle.created_at.desc())))
+def list_cycles(include_archived: bool = False) -> list[Cycle]:
+    """Newest first; archived cycles only when asked for (staff and auditors)."""
+    query = select(Cycle).order_by(Cycle.created_at.desc())
+    if not include_archived:
+        query = query.where(Cycle.archived_at.is_(None))
+    return list(db.session.scalars(query))
 
 
 def build_manifest(cycle: Cycle) -> dict:

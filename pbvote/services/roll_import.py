@@ -14,16 +14,18 @@ display_name in clear only when the file maps it, for the help desk.
 An unused access code issued for an entry is voided when the entry is removed or moves to
 another district (its letter names the old one); a code follows its entry through any other
 change, since it is linked to the entry and not to the entry's identity hash.
+
+Nothing here can destroy the roll by accident: once voting has closed the roll is fixed (the
+count's "eligible people" depend on it; RollClosed, 409); the preview names who is added,
+changed (with the fields that change) and removed, a page at a time; and an import that
+removes more than a tenth of the stored entries is applied only when the caller states the
+number removed (RemovalNotConfirmed, 409).
 """
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
-import os
-import re
-import secrets
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -39,17 +41,34 @@ from pbvote.infra.db import for_update, utcnow
 from pbvote.infra.extensions import db
 from pbvote.models import AccessCode, Cycle, Participation, RollEntry
 from pbvote.rules import eligibility
-from pbvote.rules.roll_csv import MAX_REPORTED_ERRORS, ReadSummary, RollRow, RowError, read_roll
+from pbvote.rules.roll_csv import (
+    MAX_REPORTED_ERRORS,
+    ReadSummary,
+    RollRow,
+    RowError,
+    read_roll,
+)
 from pbvote.services import log
 from pbvote.services.errors import DomainError
+from pbvote.services.roll_preview import Person, changed_people, removed_people
+from pbvote.services.roll_stash import (  # noqa: F401  (the web form's steps use them here)
+    discard_stash,
+    read_header,
+    stash_folder,
+    stash_path,
+    stash_upload,
+)
 
 BATCH_ROWS = 100_000
 PROGRESS_EVERY_LINES = 10_000
 #: how many line numbers of each kind the preview lists
 SAMPLE_LINES = 50
-STASH_FOLDER = "roll-imports"
-STASH_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
-STASH_MAX_AGE_SECONDS = 24 * 3600
+#: people listed per page of each list of the preview (added, changed, removed)
+PAGE_SIZE = 50
+#: an import that removes more than this share of the stored entries must be confirmed
+#: with the number it removes
+REMOVAL_CONFIRM_SHARE = (1, 10)
+LISTS = ("added", "changed", "removed")
 
 Progress = Callable[[int], None]
 
@@ -60,6 +79,35 @@ class RollFileInvalid(DomainError):
                             "The roll file has %(num)s problems; nothing was imported.",
                             plan.error_count), 422, [])
         self.plan = plan
+
+
+class RollClosed(DomainError):
+    def __init__(self):
+        super().__init__(_("Voting has closed, so the voter roll can no longer change: the count "
+                           "and its turnout are measured against this roll. Nothing was "
+                           "imported."), 409)
+
+
+class RemovalNotConfirmed(DomainError):
+    def __init__(self, removed: int, before: int):
+        super().__init__(n_("This import removes %(num)s entry of the %(total)s on the roll. "
+                            "Confirm that number to apply it; nothing was imported.",
+                            "This import removes %(num)s entries of the %(total)s on the roll. "
+                            "Confirm that number to apply it; nothing was imported.",
+                            removed, total=before), 409)
+        self.removed = removed
+
+
+def refuse_if_closed(cycle: Cycle, now=None) -> None:
+    """The roll is fixed once voting has closed."""
+    voting = cycle.phase_window("voting")
+    if voting is not None and (now or utcnow()) >= voting.ends_at:
+        raise RollClosed()
+
+
+def removal_needs_confirmation(removed: int, before: int) -> bool:
+    share, whole = REMOVAL_CONFIRM_SHARE
+    return removed > 0 and removed * whole > before * share
 
 
 class RollChangedSincePreview(DomainError):
@@ -87,6 +135,12 @@ class RollPlan:
     changed_lines: list[int] = field(default_factory=list)
     kept_voted_lines: list[int] = field(default_factory=list)
     applied: bool = False
+    #: stored entries before the import
+    before: int = 0
+    #: {list name: page number} the people lists show, from 1
+    pages: dict[str, int] = field(default_factory=dict)
+    #: {list name: [Person]} of the requested page of each list
+    people: dict[str, list[Person]] = field(default_factory=dict)
     #: unused access codes voided because their entry was removed or changed district;
     #: known only once applied, so not part of counts() or the preview's fingerprint
     codes_voided: int = 0
@@ -94,6 +148,17 @@ class RollPlan:
     @property
     def ok(self) -> bool:
         return self.error_count == 0
+
+    @property
+    def removal_needs_confirmation(self) -> bool:
+        return removal_needs_confirmation(self.removed, self.before)
+
+    @property
+    def removed_percent(self) -> int:
+        return (self.removed * 100 + self.before - 1) // self.before if self.before else 0
+
+    def page_count(self, kind: str) -> int:
+        return max(1, -(-getattr(self, kind) // PAGE_SIZE))
 
     def counts(self) -> dict:
         return {"rows": self.rows, "added": self.added, "changed": self.changed,
@@ -249,18 +314,28 @@ def _large_sqlite_cache() -> Iterator[None]:
 
 
 def _run(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None, apply: bool,
-         progress: Progress | None) -> RollPlan:
+         progress: Progress | None, pages: Mapping[str, int] | None = None) -> RollPlan:
     if apply:
         with _large_sqlite_cache():
-            return _run_unbuffered(cycle, path, mapping, apply, progress)
-    return _run_unbuffered(cycle, path, mapping, apply, progress)
+            return _run_unbuffered(cycle, path, mapping, apply, progress, pages)
+    return _run_unbuffered(cycle, path, mapping, apply, progress, pages)
+
+
+def _in_page(plan: RollPlan, kind: str, index: int) -> bool:
+    """Is the index-th (from 0) person of a list on the page the preview shows?"""
+    return (plan.pages[kind] - 1) * PAGE_SIZE <= index < plan.pages[kind] * PAGE_SIZE
 
 
 def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None, apply: bool,
-                    progress: Progress | None) -> RollPlan:
+                    progress: Progress | None,
+                    pages: Mapping[str, int] | None = None) -> RollPlan:
     plan = RollPlan()
+    plan.pages = {kind: max(1, int((pages or {}).get(kind) or 1)) for kind in LISTS}
+    plan.people = {kind: [] for kind in LISTS}
+    changed_on_page: list[tuple[int, RollRow]] = []
     hasher = _Hasher()
     districts = {d.slug: d.id for d in cycle.districts}
+    names = {d.slug: d.name for d in cycle.districts}
     identities = _IdentityKeys(cycle.slug, districts)
     cycle_id = cycle.id
     by_key, legacy = _load_stored(cycle)
@@ -300,7 +375,7 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
     with open(path, encoding="utf-8-sig", newline="") as stream:
         lines = _counted_lines(stream, progress, sha)
         try:
-            for item in read_roll(lines, districts, mapping, today, summary):
+            for item in read_roll(lines, names, mapping, today, summary):
                 if isinstance(item, RowError):
                     note_error(item)
                     continue
@@ -314,6 +389,10 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
                                            item, hasher, identities, key_hash, details_hash)
                     stored = legacy.get(values[IDENTITY_AT])
                 if stored is None:
+                    if _in_page(plan, "added", plan.added):
+                        plan.people["added"].append(Person(
+                            item.line, item.display_name or item.last_name, item.roll_number,
+                            item.birth_date.isoformat(), names[item.district]))
                     plan.added += 1
                     if len(plan.added_lines) < SAMPLE_LINES:
                         plan.added_lines.append(item.line)
@@ -332,6 +411,8 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
                     if len(plan.kept_voted_lines) < SAMPLE_LINES:
                         plan.kept_voted_lines.append(item.line)
                 else:
+                    if _in_page(plan, "changed", plan.changed):
+                        changed_on_page.append((stored.id, item))
                     plan.changed += 1
                     if len(plan.changed_lines) < SAMPLE_LINES:
                         plan.changed_lines.append(item.line)
@@ -348,6 +429,7 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
     plan.file_sha256 = sha.hexdigest()
     plan.rows = summary.rows
     plan.duplicates = summary.duplicates
+    plan.before = len(by_key) + len(legacy)
     if plan.error_count:
         return plan
 
@@ -360,6 +442,10 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
         else:
             plan.removed += 1
             removable.append(stored.id)
+    removable.sort()  # the removed list pages in a stable order
+    start = (plan.pages["removed"] - 1) * PAGE_SIZE
+    plan.people["removed"] = removed_people(removable[start:start + PAGE_SIZE], names)
+    plan.people["changed"] = changed_people(changed_on_page, names, hasher)
     if apply:
         flush_inserts()
         # Removals first, so a changed row can take an identity a removed one held.
@@ -412,17 +498,25 @@ def _void_codes_of_moving(changes: list[dict]) -> int:
 
 
 def plan_import(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None = None,
-                progress: Progress | None = None) -> RollPlan:
-    """Read and check the file and compare it with the stored roll; changes nothing."""
-    return _run(cycle, Path(path), mapping, apply=False, progress=progress)
+                progress: Progress | None = None,
+                pages: Mapping[str, int] | None = None) -> RollPlan:
+    """Read and check the file and compare it with the stored roll; changes nothing.
+    `pages` picks the page ({"added"|"changed"|"removed": n}) of each list of people.
+    Raises RollClosed once voting has closed."""
+    refuse_if_closed(cycle)
+    return _run(cycle, Path(path), mapping, apply=False, progress=progress, pages=pages)
 
 
 def apply_import(cycle: Cycle, path: Path, actor: str, mapping: Mapping[str, str] | None = None,
                  expected_fingerprint: str | None = None,
-                 progress: Progress | None = None) -> RollPlan:
-    """Apply the file's difference and log it. Raises RollFileInvalid when the file has
-    errors and RollChangedSincePreview when the result differs from the confirmed preview;
-    the caller then rolls back."""
+                 progress: Progress | None = None,
+                 confirmed_removals: int | None = None) -> RollPlan:
+    """Apply the file's difference and log it. Raises RollClosed once voting has closed,
+    RollFileInvalid when the file has errors, RollChangedSincePreview when the result
+    differs from the confirmed preview and RemovalNotConfirmed when it removes more than a
+    tenth of the roll and `confirmed_removals` is not the number it removes; the caller then
+    rolls back."""
+    refuse_if_closed(cycle)
     started = time.perf_counter()
     # codes.issue_codes_for_roll takes the same lock: an import between its reading of the
     # roll and its writing would leave new codes pointing at removed entries.
@@ -437,6 +531,8 @@ def apply_import(cycle: Cycle, path: Path, actor: str, mapping: Mapping[str, str
         raise RollFileInvalid(plan)
     if expected_fingerprint is not None and plan.fingerprint() != expected_fingerprint:
         raise RollChangedSincePreview()
+    if plan.removal_needs_confirmation and confirmed_removals != plan.removed:
+        raise RemovalNotConfirmed(plan.removed, plan.before)
     db.session.flush()
     log.record_action(cycle.chain_id, "roll.imported", actor, {
         "cycle": cycle.slug, "file_sha256": plan.file_sha256,
@@ -452,61 +548,3 @@ def roll_size(cycle: Cycle) -> int:
 
     return db.session.scalar(select(func.count()).select_from(RollEntry)
                              .where(RollEntry.cycle_id == cycle.id)) or 0
-
-
-# ---------------------------------------------------------------------------
-# Files kept between the web form's steps (upload → mapping → preview → confirm)
-
-
-def stash_folder() -> Path:
-    folder = Path(current_app.instance_path) / STASH_FOLDER
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return folder
-
-
-def stash_upload(stream: io.IOBase, scope: str = "") -> str:
-    """Save an uploaded file under a random token; old stashes are removed on the way.
-
-    `scope` (the cycle's id) is part of the file name, so the token opens the file only for
-    the cycle it was uploaded to."""
-    _remove_old_stashes()
-    token = secrets.token_urlsafe(24)
-    target = _stash_file(token, scope)
-    with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
-        while chunk := stream.read(1 << 20):
-            out.write(chunk)
-    return token
-
-
-def _stash_file(token: str, scope: str) -> Path:
-    return stash_folder() / (f"{scope}-{token}.csv" if scope else f"{token}.csv")
-
-
-def stash_path(token: str, scope: str = "") -> Path | None:
-    if not STASH_TOKEN.match(token or "") or not re.fullmatch(r"[0-9]*", scope):
-        return None
-    path = _stash_file(token, scope)
-    return path if path.is_file() else None
-
-
-def discard_stash(token: str, scope: str = "") -> None:
-    path = stash_path(token, scope)
-    if path is not None:
-        path.unlink(missing_ok=True)
-
-
-def read_header(path: Path) -> list[str]:
-    import csv
-
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as stream:
-            return [h.strip() for h in next(csv.reader(stream), [])]
-    except (UnicodeDecodeError, csv.Error):
-        return []
-
-
-def _remove_old_stashes() -> None:
-    cutoff = time.time() - STASH_MAX_AGE_SECONDS
-    for path in stash_folder().glob("*.csv"):
-        if path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)

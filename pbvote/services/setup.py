@@ -57,15 +57,39 @@ def voting_has_opened(cycle: Cycle, now: dt.datetime | None = None) -> bool:
     return cycle.manifest_hash is not None
 
 
+#: what voting's opening freezes, by the names the set-up pages give it
+FROZEN_LABELS = {
+    "currency": N_("Currency"), "total_budget": N_("Total budget"),
+    "timezone": N_("Time zone"), "tie_break_seed": N_("Tie-break seed"),
+    "minimum_age": N_("Minimum age on the day of voting"),
+    "allowed_methods": N_("Allowed ways to prove eligibility"),
+    "self_declared_allowed": N_("Allow self-declared residence"), "districts": N_("Districts"),
+    "slug": N_("Web address name"), "budget": N_("Budget"), "ballot_kind": N_("Ballot type"),
+    "max_choices": N_("Most projects a resident may choose or rank"),
+    "min_choices": N_("Fewest projects a resident must choose"),
+    "min_spend_percent": N_("Minimum share of the budget a ballot must spend"),
+    "points": N_("Points each resident spreads"),
+    "max_points_per_project": N_("Most points on one project"),
+    "tally_rule": N_("Counting rule"), "tally_params": N_("Counting rule settings"),
+    "phases": N_("Phases"), "projects": N_("Projects"), "code": N_("Project code"),
+    "cost": N_("Cost"),
+}
+
+
+def frozen_label(name: str) -> str:
+    return translate(FROZEN_LABELS[name]) if name in FROZEN_LABELS else name
+
+
 def _refuse_frozen(cycle: Cycle, what: list[str], now: dt.datetime | None) -> None:
     if what and voting_has_opened(cycle, now):
+        labels = [frozen_label(name) for name in what]
         error = ConfigurationFrozen(
             _("Voting has opened, so this can no longer change: %(what)s. These settings "
               "decide how ballots are cast and counted and are fixed in the published "
-              "manifest.", what=", ".join(what)))
-        error.reasons = [Reason(name, "frozen", _("%(name)s is frozen since voting opened.",
-                                                  name=name))
-                         for name in what]
+              "manifest.", what=", ".join(labels)))
+        error.reasons = [Reason(name, "frozen", _("%(name)s can't change after voting opened.",
+                                                  name=label))
+                         for name, label in zip(what, labels, strict=True)]
         raise error
 
 

@@ -10,10 +10,11 @@ from pbvote.services.errors import DomainError
 
 
 def register_blueprints(app) -> None:
-    from pbvote.web import form_widgets, i18n
+    from pbvote.web import form_widgets, i18n, uploads
 
     i18n.install(app)
     form_widgets.install()
+    uploads.install(app)
     from pbvote.web import (
         admin,
         audit,

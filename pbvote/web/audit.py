@@ -25,7 +25,8 @@ LOG_PAGE_SIZE = 50
 
 @bp.get("/")
 def index():
-    return render_template("audit/index.html", cycles=list_cycles(), now=utcnow())
+    return render_template("audit/index.html", cycles=list_cycles(include_archived=True),
+                           now=utcnow())
 
 
 @bp.get("/cycles/<slug>")

@@ -10,6 +10,7 @@ import time
 
 import segno
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
@@ -18,7 +19,7 @@ from pbvote.infra.extensions import db, limiter, login_manager
 from pbvote.models import STAFF_ROLES, Account
 from pbvote.rules import sign_in as rules
 from pbvote.services import accounts
-from pbvote.services.accounts import InvalidAccountInput, SignInRefused
+from pbvote.services.accounts import AccountLocked, InvalidAccountInput, SignInRefused
 from pbvote.web.forms.auth import (
     EnrolForm,
     LoginForm,
@@ -97,6 +98,15 @@ def _next_path(value: str | None) -> str | None:
     return rules.safe_next_path(value)
 
 
+def _refusal_text(refused: SignInRefused) -> str:
+    """A locked account is told until when (in UTC, which staff accounts are kept in)."""
+    if isinstance(refused, AccountLocked):
+        return _("This account is locked after too many failed attempts, until %(until)s UTC. "
+                 "Try again after that time, or ask an administrator to unlock it.",
+                 until=format_datetime(refused.until, "medium", rebase=False))
+    return refused.message
+
+
 def _start_pending(account_id: int, stage: str) -> None:
     session.clear()  # a new session at sign-in: nothing from before carries over
     session[PENDING_SIGN_IN] = {"account_id": account_id, "stage": stage,
@@ -127,7 +137,7 @@ def login():
             account = accounts.check_password(form.email.data, form.password.data)
         except SignInRefused as refused:
             db.session.commit()  # the failure counts towards the lockout and stays logged
-            error, status = refused.message, 401
+            error, status = _refusal_text(refused), 401
         else:
             stage = "totp" if account.totp_secret else "enrol"
             _start_pending(account.id, stage)
@@ -156,7 +166,7 @@ def totp():
             second_factor = accounts.check_second_factor(pending["account_id"], form.code.data)
         except SignInRefused as refused:
             db.session.commit()  # the failure counts towards the lockout and stays logged
-            error, status = refused.message, 401
+            error, status = _refusal_text(refused), 401
         else:
             account = _finish_sign_in(pending["account_id"], second_factor)
             return redirect(_next_path(form.next.data) or home_for(account))
@@ -188,7 +198,7 @@ def enrol():
             codes = accounts.confirm_enrolment(account.id, secret, form.code.data)
         except SignInRefused as refused:
             db.session.commit()  # the failure counts towards the lockout and stays logged
-            error, status = refused.message, 401
+            error, status = _refusal_text(refused), 401
         else:
             account = _finish_sign_in(account.id, "totp")
             # Shown once, in this response; only their hashes are stored.
@@ -223,7 +233,7 @@ def reauth():
             second_factor = accounts.check_second_factor(account.id, form.code.data)
         except SignInRefused as refused:
             db.session.commit()  # the failure counts towards the lockout and stays logged
-            error, status = refused.message, 401
+            error, status = _refusal_text(refused), 401
         else:
             accounts.record_reauthentication(account, second_factor)
             session[AUTHENTICATED_AT] = time.time()

@@ -18,8 +18,10 @@ from pbvote.web.guards import require_roles, scope_to_cycle, set_policy
 
 bp = Blueprint("desk", __name__, url_prefix="/staff/cycles/<slug>/desk")
 set_policy(bp.name, require_roles("staff", "admin"))
-# Remembering the desk's site only touches the session.
-reads_only("desk.set_site")
+# Remembering the desk's site only touches the session; a look-up only reads. (Look-ups are
+# posted so that names, dates of birth and postcodes never appear in an address, and so in
+# no access log or browser history.)
+reads_only("desk.set_site", "desk.lookup")
 
 #: session key: the site this device's desk is at
 SITE_KEY = "desk_site"
@@ -45,24 +47,42 @@ def parse_date(text: str, label: str, field: str = "birth_date") -> dt.date | No
             from None
 
 
-@bp.get("/")
-def index():
-    args = request.args
-    matches, error, reasons, status = None, None, [], 200
-    searched = any(args.get(k, "").strip() for k in ("name", "birth_date", "postcode_or_roll"))
-    if searched:
-        try:
-            matches = in_person.lookup_roll(
-                g.cycle, name=args.get("name", ""),
-                birth_date=parse_date(args.get("birth_date", ""), gettext("Date of birth")),
-                last_name=args.get("last_name", ""),
-                postcode_or_roll=args.get("postcode_or_roll", ""))
-        except DomainError as refusal:
-            error, reasons, status = refusal.message, refusal.reasons, refusal.status
+LOOKUP_FIELDS = ("name", "birth_date", "last_name", "postcode_or_roll")
+
+
+def _desk_page(matches=None, error=None, reasons=(), status=200, data=None):
     return render_template(
         "desk/index.html", cycle=g.cycle, form=CsrfOnlyForm(), site=session.get(SITE_KEY, ""),
-        matches=matches, error=error, reasons=reasons, args=args,
+        matches=matches, error=error, reasons=list(reasons), args=data or {},
         voting_open=g.cycle.voting_open(utcnow()), passes=in_person.waiting_passes(g.cycle)), status
+
+
+@bp.get("/")
+def index():
+    """The desk. Searches are posted (desk.lookup); the only thing read from the address is
+    the id of an entry the desk has just added, which says nothing about the person."""
+    entry = request.args.get("entry", "")
+    if entry.isdigit() and len(entry) < 10:
+        return _desk_page(in_person.lookup_roll(g.cycle, entry_id=int(entry)))
+    return _desk_page()
+
+
+@bp.post("/lookup")
+def lookup():
+    _require_csrf()
+    data = {key: request.form.get(key, "") for key in LOOKUP_FIELDS}
+    if not any(value.strip() for value in data.values()):
+        data["name"] = ""
+    page = request.form.get("page", "1")
+    try:
+        matches = in_person.lookup_roll(
+            g.cycle, name=data["name"],
+            birth_date=parse_date(data["birth_date"], gettext("Date of birth")),
+            last_name=data["last_name"], postcode_or_roll=data["postcode_or_roll"],
+            page=int(page) if page.isdigit() and len(page) < 7 else 1)
+    except DomainError as refusal:
+        return _desk_page(None, refusal.message, refusal.reasons, refusal.status, data)
+    return _desk_page(matches, data=data)
 
 
 @bp.post("/site")
@@ -109,7 +129,7 @@ def self_declared():
         except DomainError as refusal:
             error, reasons, status = refusal.message, refusal.reasons, refusal.status
         else:
-            return redirect(url_for("desk.index", name=entry.display_name))
+            return redirect(url_for("desk.index", entry=entry.id))
     return render_template("desk/self_declared.html", cycle=g.cycle, form=form, error=error,
                            reasons=reasons, data=request.form,
                            site=session.get(SITE_KEY, "")), status

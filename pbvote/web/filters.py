@@ -56,7 +56,19 @@ def ballot_rules(design: ballots.BallotDesign, currency: str = "USD") -> str:
     return ballots.describe(design, numbers.get_currency_symbol(currency, locale=get_locale()))
 
 
+BALLOT_KIND_NAMES = {"approval": N_("approval"), "knapsack": N_("knapsack"),
+                     "ranked": N_("ranked"), "cumulative": N_("cumulative")}
+
+
+def ballot_kind_name(kind: str) -> str:
+    return gettext(BALLOT_KIND_NAMES[kind]) if kind in BALLOT_KIND_NAMES else kind
+
+
 def register(app) -> None:
+    from pbvote.rules.counting_choices import rule_title
+
+    app.add_template_filter(rule_title, "rule_title")
+    app.add_template_filter(ballot_kind_name, "ballot_kind_name")
     app.add_template_filter(ballot_rules, "ballot_rules")
     app.add_template_filter(money, "money")
     app.add_template_filter(local_datetime, "local_datetime")

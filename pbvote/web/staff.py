@@ -22,7 +22,7 @@ CYCLE_LINKS = (("staff_setup.overview", _l("Setup")), ("review.queue", _l("Ideas
 def dashboard():
     registered = current_app.view_functions
     return render_template(
-        "staff/dashboard.html", cycles=list_cycles(), now=utcnow(),
+        "staff/dashboard.html", cycles=list_cycles(include_archived=True), now=utcnow(),
         cycle_links=[(endpoint, label) for endpoint, label in CYCLE_LINKS
                      if endpoint in registered],
         can_create_cycle="staff_setup.new_cycle" in registered)

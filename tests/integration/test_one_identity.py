@@ -230,7 +230,9 @@ OKAFOR = "Okafor,1982-03-03,XY9,ranked,R3,\n"
 def _import(cycle, tmp_path, text: str, name: str):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
-    return roll_import.apply_import(cycle, path, "staff:test")
+    # these tests replace the roll wholesale: confirm the removals the preview states
+    removed = roll_import.plan_import(cycle, path).removed
+    return roll_import.apply_import(cycle, path, "staff:test", confirmed_removals=removed)
 
 
 def _code_for(issued, slug: str) -> str:

@@ -48,7 +48,8 @@ def test_first_import_adds_rows_that_the_resident_path_finds(made, tmp_path):
     # the five make_cycle entries are not in the file, so they would be removed
     assert plan.ok and (plan.added, plan.changed, plan.removed) == (3, 0, 5)
     assert plan.kept_voted == 0 and plan.unchanged == 0
-    applied = roll_import.apply_import(cycle, write(tmp_path, FIRST), "staff:ana")
+    applied = roll_import.apply_import(cycle, write(tmp_path, FIRST), "staff:ana",
+                                       confirmed_removals=5)
     db.session.commit()
     assert applied.applied and applied.removed == 5
     entries = imported_entries(cycle)
@@ -69,7 +70,7 @@ def test_first_import_adds_rows_that_the_resident_path_finds(made, tmp_path):
 
 def test_reimport_shows_added_changed_removed_and_never_removes_a_voter(made, tmp_path):
     cycle = get_cycle(made.slug)
-    roll_import.apply_import(cycle, write(tmp_path, FIRST), "staff")
+    roll_import.apply_import(cycle, write(tmp_path, FIRST), "staff", confirmed_removals=5)
     db.session.commit()
     # Okafor votes
     okafor = voting.verify_by_roll(cycle, cycle.district_by_slug("ranked"), "Okafor",
@@ -84,7 +85,7 @@ def test_reimport_shows_added_changed_removed_and_never_removes_a_voter(made, tm
         (1, 1, 1, 0, 1)
     assert plan.added_lines == [3] and plan.changed_lines == [2]
     roll_import.apply_import(cycle, write(tmp_path, second), "staff",
-                             expected_fingerprint=plan.fingerprint())
+                             expected_fingerprint=plan.fingerprint(), confirmed_removals=1)
     db.session.commit()
     entries = imported_entries(cycle)
     assert len(entries) == 3  # Lee (changed), Novak, Okafor (kept)
@@ -149,7 +150,7 @@ def test_imported_identities_equal_the_roll_service(made, tmp_path, person):
         [person.last_name, person.birth_date, person.postcode, "ranked", person.roll_number or "",
          ""])
     text = HEADER + out.getvalue()
-    roll_import.apply_import(cycle, write(tmp_path, text), "staff")
+    roll_import.apply_import(cycle, write(tmp_path, text), "staff", confirmed_removals=5)
     entry = imported_entries(cycle)[0]
     assert entry.identity_hash == roll_identity_hash(cycle, cycle.district_by_slug("ranked"),
                                                      person)
@@ -182,7 +183,7 @@ def test_cli_prompts_unless_yes_and_maps_columns(made, tmp_path, runner):
     assert "Nothing changed." in declined.output
     cycle = get_cycle(made.slug)
     assert imported_entries(cycle) == []
-    accepted = runner.invoke(import_roll, [made.slug, str(path), *options], input="y\n")
+    accepted = runner.invoke(import_roll, [made.slug, str(path), *options], input="y\n5\n")
     assert accepted.exit_code == 0, accepted.output
     db.session.expire_all()
     assert len(imported_entries(cycle)) == 2
@@ -200,7 +201,8 @@ def test_large_sqlite_imports_rebuild_the_lookup_indexes(made, tmp_path, monkeyp
     with pytest.raises(roll_import.RollFileInvalid):
         roll_import.apply_import(cycle, write(tmp_path, bad), "staff")
     db.session.rollback()
-    roll_import.apply_import(get_cycle(made.slug), write(tmp_path, FIRST), "staff")
+    roll_import.apply_import(get_cycle(made.slug), write(tmp_path, FIRST), "staff",
+                             confirmed_removals=5)
     db.session.commit()
     names = {i["name"] for i in inspect(db.engine).get_indexes("roll_entry")}
     assert {"ix_roll_entry_postcode_match_hash", "ix_roll_entry_roll_number_match_hash"} <= names

@@ -16,6 +16,7 @@ import pytest
 from pbvote.infra.db import write_intent
 from pbvote.infra.extensions import db
 from tests import factories
+from tests.conftest import csrf_token
 from tests.proposal_helpers import make_intake_cycle
 from tests.security.helpers import changed_tables, fingerprint, visitor_client
 
@@ -32,7 +33,11 @@ SEARCHES = {
     "/cycles/test-cycle/ideas": ("q", "category", "district", "status", "sort", "page"),
     "/staff/cycles/test-cycle/ideas": ("q", "category", "district", "status", "page"),
     "/audit/cycles/test-cycle/log": ("q", "kind", "first", "last", "page"),
-    "/staff/cycles/test-cycle/desk/": ("name", "last_name", "birth_date", "postcode_or_roll"),
+}
+#: searches posted (personal data stays out of addresses): form page → (action, fields)
+POSTED_SEARCHES = {
+    "/staff/cycles/test-cycle/desk/": ("/staff/cycles/test-cycle/desk/lookup",
+                                       ("name", "last_name", "birth_date", "postcode_or_roll")),
 }
 
 
@@ -57,6 +62,16 @@ def test_injection_strings_in_every_search_field_are_harmless(site):
                 elif response.status_code == 200 and param in ("name", "last_name", "q") \
                         and "Tester1" in response.text and "Tester1" not in value:
                     failures.append(f"{path}?{param}={value!r} found a roll entry")
+    for page, (action, params) in POSTED_SEARCHES.items():
+        token = csrf_token(admin.get(page).text)
+        for param in params:
+            for value in INJECTIONS + NUMBERS:
+                response = admin.post(action, data={"csrf_token": token, param: value})
+                if response.status_code >= 500:
+                    failures.append(f"POST {action} {param}={value!r}: {response.status_code}")
+                elif response.status_code == 200 and param in ("name", "last_name") \
+                        and "Tester1" in response.text and "Tester1" not in value:
+                    failures.append(f"POST {action} {param}={value!r} found a roll entry")
     assert not failures, "\n".join(failures)
     assert not changed_tables(before, fingerprint(app))
 

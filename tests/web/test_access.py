@@ -118,6 +118,9 @@ EXPECTED: dict[str, dict[str, int]] = {
     "staff_setup.schedule_voting": POST_ONLY,
     "staff_setup.extend_voting": POST_ONLY,
     "staff_setup.reconciliation_notes": STAFF_PAGE,
+    "staff_setup.archive_cycle": POST_ONLY,
+    "staff_setup.restore_cycle": POST_ONLY,
+    "staff_setup.delete_cycle": POST_ONLY,
     "media.project_image": _same(404),  # no such image
     # the staff overview, walked earlier, stores the manifest of a cycle whose voting
     # opened by date; until someone has looked, there is none to serve
@@ -158,6 +161,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     # session never started kiosk mode, so the kiosk's voter pages go back to its set-up
     "desk.index": STAFF_PAGE,
     "desk.set_site": POST_ONLY,
+    "desk.lookup": POST_ONLY,
     "desk.check_in": POST_ONLY,
     "desk.self_declared": {**STAFF_PAGE, "staff": 403, "admin": 403},
     "desk.cancel_pass": POST_ONLY,
@@ -227,6 +231,9 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "staff_setup.schedule_voting": {**STAFF_PAGE, "staff": 422, "admin": 422},  # not confirmed
     "staff_setup.extend_voting": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no new end
     "staff_setup.reconciliation_notes": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no note
+    "staff_setup.archive_cycle": {**STAFF_PAGE, "staff": 422, "admin": 422},  # not confirmed
+    "staff_setup.restore_cycle": {**STAFF_PAGE, "staff": 422, "admin": 422},
+    "staff_setup.delete_cycle": {**STAFF_PAGE, "staff": 422, "admin": 422},
     "staff_results.run_tally": {**STAFF_PAGE, "staff": 409, "admin": 409},
     "staff_results.request_publication": {**STAFF_PAGE, "staff": 409, "admin": 409},
     "staff_results.confirm_publication": {**STAFF_PAGE, "staff": 409, "admin": 409},
@@ -244,6 +251,7 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "review.promote": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no cost, no ideas
     "review.settings": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no categories
     "desk.set_site": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no site
+    "desk.lookup": {**STAFF_PAGE, "staff": 422, "admin": 422},  # nothing to look for
     "desk.check_in": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no resident chosen
     "desk.self_declared": {**STAFF_PAGE, "staff": 403, "admin": 403},
     "desk.cancel_pass": {**STAFF_PAGE, "staff": 404, "admin": 404},  # no such pass

@@ -45,7 +45,8 @@ def _post(client, page_url, url, data):
 
 def _check_in(client, made, kind="approval", handout="paper", id_checked=True):
     person = made.people[kind]
-    page = client.get(DESK + "/", query_string={"birth_date": person.birth_date.isoformat()})
+    page = _post(client, DESK + "/", DESK + "/lookup",
+                 {"birth_date": person.birth_date.isoformat()})
     assert page.status_code == 200
     entry_id = re.search(r'name="roll_entry_id" value="(\d+)"', page.text).group(1)
     data = {"roll_entry_id": entry_id, "handout": handout}
@@ -73,7 +74,7 @@ def test_desk_check_in_then_online_voting_is_refused(app):
     done = _check_in(desk, made)
     assert done.status_code == 200 and "Hand the resident any paper ballot" in done.text
     assert _count(app, Participation, channel="desk", site="Central Library") == 1
-    again = desk.get(DESK + "/", query_string={
+    again = _post(desk, DESK + "/", DESK + "/lookup", {
         "birth_date": made.people["approval"].birth_date.isoformat()})
     assert "Already checked in at Central Library" in again.text
 
@@ -90,15 +91,15 @@ def test_desk_check_in_then_online_voting_is_refused(app):
 def test_lookup_by_bad_date_is_a_clear_422(app):
     _cycle(app)
     desk = _signed_in(app)
-    page = desk.get(DESK + "/", query_string={"birth_date": "31/12/1980"})
+    page = _post(desk, DESK + "/", DESK + "/lookup", {"birth_date": "31/12/1980"})
     checked = assert_linked_summary(page, ["birth_date"])
     assert "Date of birth must be a date like" in checked.summary_text
     # the field's name is translated with the rest of the message
     desk.set_cookie("pbvote_lang", "es")
-    spanish = desk.get(DESK + "/", query_string={"birth_date": "31/12/1980"})
+    spanish = _post(desk, DESK + "/", DESK + "/lookup", {"birth_date": "31/12/1980"})
     assert "Fecha de nacimiento debe ser una fecha como" in spanish.text
     desk.set_cookie("pbvote_lang", "en")
-    address = desk.get(DESK + "/", query_string={"postcode_or_roll": "AB1 2CD"})
+    address = _post(desk, DESK + "/", DESK + "/lookup", {"postcode_or_roll": "AB1 2CD"})
     checked = assert_linked_summary(address, ["last_name"])
     assert checked.by_id["postcode_or_roll"].get("value") == "AB1 2CD"
 

@@ -143,8 +143,10 @@ def test_a_roll_import_in_the_browser_reports_the_codes_it_voided(app, staff, ma
     preview = staff.get(preview_url, query_string=mapping)
     fingerprint = re.search(r'name="fingerprint" type="hidden" value="([0-9a-f]+)"',
                             preview.text).group(1)
+    # it replaces the whole roll: the number removed must be confirmed (issue #15)
     done = staff.post(preview_url, data={"csrf_token": csrf_token(preview.text),
-                                         "fingerprint": fingerprint, **mapping})
+                                         "fingerprint": fingerprint, "confirm_removed": "5",
+                                         **mapping})
     assert done.status_code == 200, done.text
     assert "moved to another district: 4." in done.text
     with app.app_context():

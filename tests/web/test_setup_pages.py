@@ -143,8 +143,8 @@ def test_cycle_form_puts_each_error_on_its_field(app, staff, changes, field, tex
      "min_spend_percent", "between 0 and 100"),
     # the counting rules are radios: the summary links to the first one
     ({"ballot_kind": "ranked", "tally_rule": "phragmen"}, "rule-1", "cannot count ranked"),
-    ({"tally_params": "{nope"}, "tally_params", "JSON object"),
-    ({"tally_params": '{"colour": "red"}'}, "tally_params", "no parameter"),
+    ({"param.greedy.min_score": "lots"}, "param-1-min_score", "whole number"),
+    ({"param.greedy.ties": "coin"}, "param-1-ties", "choose one of the options"),
     ({"ballot_kind": "cumulative", "max_choices": ""}, "points", "points to spread"),
 ])
 def test_district_form_errors(app, staff, changes, field, text):
@@ -293,7 +293,7 @@ EDIT_PROJECT = {"code": "AP-A", "title": "Project A", "cost": "60"}
     ("districts/approval", EDIT_APPROVAL, {"budget": "90"}),
     ("districts/approval", EDIT_APPROVAL, {"max_choices": "3"}),
     ("districts/approval", EDIT_APPROVAL, {"tally_rule": "phragmen"}),
-    ("districts/approval", EDIT_APPROVAL, {"tally_params": '{"skip": false}'}),
+    ("districts/approval", EDIT_APPROVAL, {"param.greedy.skip": "false"}),
     ("districts/approval", EDIT_APPROVAL, {"ballot_kind": "knapsack", "max_choices": ""}),
     ("districts/new", {**EDIT_APPROVAL, "slug": "extra", "budget": "1"}, {}),
     ("projects/AP-A", EDIT_PROJECT, {"cost": "61"}),
@@ -432,7 +432,8 @@ def test_roll_import_in_the_browser(app, staff, open_cycle):
     assert re.search(r"Removed</th><td class=\"num\">5<", preview.text)  # make_cycle's entries
     fingerprint = re.search(r'name="fingerprint" type="hidden" value="([0-9a-f]+)"',
                             preview.text).group(1)
-    form = {"csrf_token": csrf_token(preview.text), "fingerprint": fingerprint, **mapping}
+    form = {"csrf_token": csrf_token(preview.text), "fingerprint": fingerprint,
+            "confirm_removed": "5", **mapping}
     with staff.session_transaction() as session:
         session[AUTHENTICATED_AT] -= 3600
     stale = staff.post(preview_url, data=form, headers={"Referer": "http://localhost/x"})

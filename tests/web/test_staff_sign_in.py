@@ -112,11 +112,17 @@ def test_five_failures_lock_the_account_and_the_log_keeps_no_secret(app, client,
     assert account.failed_attempts == 5
     remaining = account.locked_until - utcnow()
     assert dt.timedelta(minutes=14) < remaining <= dt.timedelta(minutes=15)
-    # Locked: even the right password is refused, with the same words.
+    # Locked: a wrong password gets the same words as any failure (nothing tells a guesser
+    # that the account exists), but the right one is told the account is locked, until when.
+    guess = _post_password(client, email, WRONG_PASSWORD)
+    assert guess.status_code == 401 and accounts.SIGN_IN_REFUSED in guess.text
     refused = _post_password(client, email, password)
-    assert refused.status_code == 401 and accounts.SIGN_IN_REFUSED in refused.text
+    assert refused.status_code == 401 and accounts.SIGN_IN_REFUSED not in refused.text
+    until = account.locked_until.strftime("%-I:%M:%S")
+    assert "This account is locked after too many failed attempts, until" in refused.text
+    assert until in refused.text and "UTC" in refused.text
     kinds = [kind for kind, _ in _system_log(app)]
-    assert kinds == ["auth.login_failed"] * 5 + ["auth.locked", "auth.login_refused"]
+    assert kinds == ["auth.login_failed"] * 5 + ["auth.locked"] + ["auth.login_refused"] * 2
 
     # Once the lock has run out, the right password works again and the unlock is logged.
     with app.app_context(), write_intent():
@@ -139,11 +145,16 @@ def test_wrong_totp_codes_count_towards_the_lockout(app, client, staff):
     assert _path(_post_password(client, email, password)) == "/staff/login/totp"
     good = totp_code(app, email, secret)
     wrong = f"{(int(good) + 1) % 1_000_000:06d}"
-    for _ in range(5):
+    for _ in range(4):
         refused = _post_code(client, wrong)
         assert refused.status_code == 401 and accounts.CODE_REFUSED in refused.text
+    # the fifth locks the account, and this person (who gave the right password) is told so
+    locked = _post_code(client, wrong)
+    assert locked.status_code == 401 and "locked after too many failed attempts, until" \
+        in locked.text
     assert _account(app, account_id).locked_until is not None
-    assert _post_code(client, good).status_code == 401  # locked: the right code is refused
+    again = _post_code(client, good)  # locked: the right code is refused, saying why
+    assert again.status_code == 401 and "is locked" in again.text
     assert client.get("/staff/").status_code == 302
     kinds = [kind for kind, _ in _system_log(app)]
     assert kinds.count("auth.login_failed") == 5 and "auth.locked" in kinds

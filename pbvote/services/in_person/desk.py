@@ -43,18 +43,53 @@ class RollMatch:
     added_at_desk: bool
 
 
-MAX_LOOKUP_RESULTS = 50
+#: matches shown per page; the page says how many match in all and pages through them
+LOOKUP_PAGE_SIZE = 25
+#: from this many matches on, the page also asks the clerk to narrow the search
+NARROW_FROM = 100
+
+
+class LookupPage(list):
+    """One page of a look-up's matches (a list of RollMatch), with the true number of
+    matches, so no match is ever hidden: the rest are on the next pages."""
+
+    def __init__(self, matches, total: int, page: int, page_size: int = LOOKUP_PAGE_SIZE):
+        super().__init__(matches)
+        self.total = total
+        self.page = page
+        self.page_size = page_size
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.page_size + 1 if self else 0
+
+    @property
+    def last(self) -> int:
+        return (self.page - 1) * self.page_size + len(self)
+
+    @property
+    def too_many(self) -> bool:
+        return self.total >= NARROW_FROM
 
 
 def lookup_roll(cycle: Cycle, *, name: str = "", birth_date: dt.date | None = None,
-                last_name: str = "", postcode_or_roll: str = "") -> list[RollMatch]:
-    """Roll entries matching what the clerk typed.
+                last_name: str = "", postcode_or_roll: str = "", page: int = 1,
+                entry_id: int | None = None) -> LookupPage:
+    """Roll entries matching what the clerk typed, a page at a time, with their true number.
 
     The roll keeps names and addresses only as keyed hashes, so: a name matches the clear
     display name (when the import mapped one); a birth date matches exactly; an address
     matches through last name + birth date + postcode (or roll number), as residents online.
-    Criteria given together must all hold.
+    Criteria given together must all hold. `entry_id` alone finds one entry (the one a desk
+    just added), so no personal data needs to travel in an address.
     """
+    if entry_id is not None:
+        return _page_of(cycle, select(RollEntry).where(RollEntry.cycle_id == cycle.id,
+                                                       RollEntry.id == entry_id), 1)
     name = " ".join((name or "").split())
     if not name and birth_date is None and not postcode_or_roll.strip():
         raise _bad_input(_("Enter a name, a date of birth, or last name, date of birth and "
@@ -75,8 +110,16 @@ def lookup_roll(cycle: Cycle, *, name: str = "", birth_date: dt.date | None = No
         escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(func.lower(RollEntry.display_name).like(
             f"%{escaped.lower()}%", escape="\\"))
+    return _page_of(cycle, query, page)
+
+
+def _page_of(cycle: Cycle, query, page: int) -> LookupPage:
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // LOOKUP_PAGE_SIZE))
+    page = min(max(1, page), pages)
     rows = db.session.scalars(query.order_by(RollEntry.display_name, RollEntry.id)
-                              .limit(MAX_LOOKUP_RESULTS)).all()
+                              .offset((page - 1) * LOOKUP_PAGE_SIZE)
+                              .limit(LOOKUP_PAGE_SIZE)).all()
     voted = {}
     if rows:
         for district_id, identity, channel, site in db.session.execute(
@@ -87,9 +130,11 @@ def lookup_roll(cycle: Cycle, *, name: str = "", birth_date: dt.date | None = No
             voted[(district_id, identity)] = (channel, site)
     added = set(db.session.scalars(select(DeskRollAddition.roll_entry_id).where(
         DeskRollAddition.roll_entry_id.in_([r.id for r in rows])))) if rows else set()
-    return [RollMatch(r.id, r.display_name or "", r.birth_date, r.district.name, r.district.slug,
-                      *voted.get((r.district_id, r.identity_hash), (None, "")), r.id in added)
-            for r in rows]
+    return LookupPage([RollMatch(r.id, r.display_name or "", r.birth_date, r.district.name,
+                                 r.district.slug,
+                                 *voted.get((r.district_id, r.identity_hash), (None, "")),
+                                 r.id in added)
+                       for r in rows], total, page)
 
 
 @dataclass(frozen=True)

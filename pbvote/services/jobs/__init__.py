@@ -66,7 +66,8 @@ class JobKind:
 
 REGISTRY: dict[str, JobKind] = {}
 #: modules whose import registers job kinds; a worker imports them all
-JOB_MODULES = ("pbvote.services.mail", "pbvote.services.letters")
+JOB_MODULES = ("pbvote.services.mail", "pbvote.services.letters",
+               "pbvote.services.roll_import_job")
 
 
 def register(kind: str, *, max_attempts: int = 1, secret_payload: bool = False):

@@ -45,9 +45,10 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class CycleForm(FlaskForm):
-    slug = StringField(_l("Web address name"), validators=[InputRequired(), Length(max=80)],
-                       description=_l("Lower-case letters, digits and hyphens, for example "
-                                      "safer-streets-2027. It cannot change later."))
+    slug = StringField(_l("Web address name"), validators=[Optional(), Length(max=80)],
+                       description=_l("Leave it empty to make it from the name (Safer Streets "
+                                      "2027 gives safer-streets-2027). Lower-case letters, "
+                                      "digits and hyphens; it cannot change later."))
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
     city_name = StringField(_l("City or body running the cycle"),
                             validators=[Optional(), Length(max=200)])
@@ -57,10 +58,11 @@ class CycleForm(FlaskForm):
     total_budget = IntegerField(_l("Total budget"), validators=[InputRequired()],
                                 description=_l("Whole currency units. The district budgets "
                                                "may add up to at most this."))
-    timezone = StringField(_l("Time zone"), validators=[InputRequired(), Length(max=64)],
-                           default="UTC",
-                           description=_l("IANA name, such as America/Chicago; phase dates "
-                                          "are entered and shown in it."))
+    timezone = SelectField(_l("Time zone"), validators=[InputRequired()], default="UTC",
+                           choices=[], validate_choice=False,
+                           description=_l("The city's time zone, by region and city (for "
+                                          "example America/Chicago). Phase dates are entered "
+                                          "and shown in it."))
     tie_break_seed = StringField(_l("Tie-break seed"), validators=[Optional(), Length(max=128)],
                                  description=_l("Published before the count; it seeds the "
                                                 "lot that breaks a last tie."))
@@ -74,7 +76,8 @@ class CycleForm(FlaskForm):
 
 
 class DistrictForm(FlaskForm):
-    slug = StringField(_l("Web address name"), validators=[InputRequired(), Length(max=80)])
+    slug = StringField(_l("Web address name"), validators=[Optional(), Length(max=80)],
+                       description=_l("Leave it empty to make it from the name."))
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=5000)])
     budget = IntegerField(_l("Budget"), validators=[InputRequired()],
@@ -95,10 +98,8 @@ class DistrictForm(FlaskForm):
     max_points_per_project = IntegerField(_l("Most points on one project"),
                                           validators=[Optional()],
                                           description=_l("Cumulative only; optional."))
-    tally_rule = SelectField(_l("Counting rule"), validators=[InputRequired()], choices=[])
-    tally_params = TextAreaField(_l("Counting parameters"), validators=[Optional()],
-                                 description=_l('A JSON object, for example {"scoring_fn": '
-                                                '"dowdall"}; empty for the defaults.'))
+    tally_rule = SelectField(_l("Counting rule"), validators=[Optional()], choices=[],
+                             validate_choice=False)
 
 
 def _phase_fields() -> dict:
@@ -136,6 +137,11 @@ class RollUploadForm(FlaskForm):
 
 class RollConfirmForm(FlaskForm):
     fingerprint = HiddenField()
+    #: the number of entries the import removes, typed again when it is more than a tenth
+    confirm_removed = StringField(_l("Type the number of entries to remove"),
+                                  validators=[Optional(), Length(max=20)])
+    #: the number the preview said would be removed, when that needs confirming
+    expected_removed = HiddenField()
 
 
 class CodesForm(FlaskForm):

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import Blueprint, abort, request
+from flask import Blueprint, abort, flash, request
+from flask_babel import gettext
 from flask_login import current_user
 
 from pbvote.models import Cycle, District, Project
@@ -74,7 +75,13 @@ def _submit(form, save: Callable[[], object]) -> _Submission:
     except DomainError as error:
         return _Submission(status=error.status, message=error.message,
                            problems=_apply_reasons(form, error.reasons))
+    confirm_saved()
     return _Submission(saved=True, result=result)
+
+
+def confirm_saved(message: str | None = None) -> None:
+    """Confirm on the next page that what the clerk sent was saved."""
+    flash(message or gettext("Saved."), "success")
 
 
 def _district_of(cycle: Cycle, district_slug: str) -> District:

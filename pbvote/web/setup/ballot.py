@@ -1,18 +1,17 @@
 """Set-up pages for what is on the ballot: districts and their projects."""
 from __future__ import annotations
 
-import json
-
 from flask import redirect, render_template, request, url_for
+from flask_babel import gettext
 from wtforms.fields.choices import SelectChoice
 
 from pbvote.infra.extensions import db
 from pbvote.models import Cycle, District, Project
+from pbvote.rules import counting_choices
 from pbvote.rules import setup as setup_rules
 from pbvote.services import images, setup
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
-from pbvote.tally import describe_rules
 from pbvote.web.forms.setup import (
     DistrictForm,
     ProjectForm,
@@ -26,6 +25,7 @@ from pbvote.web.setup import (
     _require_csrf,
     _submit,
     bp,
+    confirm_saved,
 )
 
 # ---------------------------------------------------------------------------
@@ -34,24 +34,26 @@ from pbvote.web.setup import (
 
 def _district_form(district: District | None) -> DistrictForm:
     form = DistrictForm(obj=district if request.method == "GET" and district else None)
-    form.tally_rule.choices = [SelectChoice(rule["name"], rule["name"])
-                               for rule in describe_rules()]
-    if request.method == "GET" and district is not None:
-        form.tally_params.data = json.dumps(district.tally_parameters) \
-            if district.tally_parameters else ""
+    form.tally_rule.choices = [SelectChoice(rule.name, rule.title)
+                               for rule in counting_choices.rule_choices()]
+    if request.method == "GET" and district is None:
+        form.tally_rule.data = counting_choices.RECOMMENDED_RULE["approval"]
     return form
 
 
 def _district_input(form: DistrictForm) -> tuple[setup.DistrictInput | None, list]:
-    params, reasons = setup_rules.parse_tally_params(form.tally_params.data or "")
+    rule = form.tally_rule.data or counting_choices.RECOMMENDED_RULE.get(
+        form.ballot_kind.data, "greedy")
+    params, reasons = counting_choices.params_from_form(rule, request.form)
     data = setup.DistrictInput(
-        slug=(form.slug.data or "").strip(), name=form.name.data or "",
+        slug=(form.slug.data or "").strip() or setup_rules.slug_from_name(form.name.data or ""),
+        name=form.name.data or "",
         description=form.description.data or "", budget=form.budget.data,
         ballot_kind=form.ballot_kind.data, max_choices=form.max_choices.data,
         min_choices=form.min_choices.data or 0,
         min_spend_percent=form.min_spend_percent.data or 0, points=form.points.data,
         max_points_per_project=form.max_points_per_project.data,
-        tally_rule=form.tally_rule.data, tally_params=params or {})
+        tally_rule=rule, tally_params=params)
     return (None if reasons else data), reasons
 
 
@@ -67,8 +69,24 @@ def _district_page(cycle: Cycle, district: District | None):
     submitted = _submit(form, save)
     if submitted.saved:
         return redirect(url_for("staff_setup.overview", slug=cycle.slug))
+    if request.method == "POST":
+        values = {key: value for key, value in request.form.items() if key.startswith("param.")}
+    elif district is not None:
+        values = counting_choices.form_values(district.tally_rule, district.tally_parameters)
+    else:
+        values = {}
+    rules = counting_choices.rule_choices()
+    controls = {counting_choices.field_name(rule.name, setting.name):
+                (f"param-{index}-{setting.name}", setting.label)
+                for index, rule in enumerate(rules, start=1) for setting in rule.settings}
+    linked = [(controls[p.field][0], p.message) for p in submitted.problems
+              if p.field in controls]
     return render_template("staff/setup/district_form.html", form=form, cycle=cycle,
-                           district=district, rules=describe_rules(),
+                           district=district, rules=rules, linked=linked,
+                           loose=[p for p in submitted.problems if p.field not in controls],
+                           recommended=counting_choices.RECOMMENDED_RULE,
+                           field_name=counting_choices.field_name, values=values,
+                           frozen=setup.voting_has_opened(cycle),
                            problems=submitted.problems, message=submitted.message,
                            delete_form=CsrfOnlyForm()), submitted.status
 
@@ -94,6 +112,7 @@ def delete_district(slug: str, district_slug: str):
     db.session.commit()  # the files go only once the rows are gone for good
     for name in image_names:
         images.remove_image(name)
+    confirm_saved(gettext("Deleted the district %(name)s.", name=district.name))
     return redirect(url_for("staff_setup.overview", slug=cycle.slug))
 
 
@@ -140,11 +159,13 @@ def _project_page(cycle: Cycle, district: District, project: Project | None):
             else:
                 db.session.commit()
                 images.remove_image(replaced)
+                confirm_saved()
                 return redirect(url_for("staff_setup.projects", slug=cycle.slug))
         else:
             status = 422  # each field error is in the summary already
     return render_template("staff/setup/project_form.html", form=form, cycle=cycle,
                            district=district, project=project, problems=problems,
+                           frozen=setup.voting_has_opened(cycle),
                            message=message, delete_form=CsrfOnlyForm()), status
 
 
@@ -165,9 +186,12 @@ def edit_project(slug: str, code: str):
 def delete_project(slug: str, code: str):
     _require_csrf()
     cycle = get_cycle(slug)
-    image_name = setup.delete_project(cycle, _project_of(cycle, code), _actor())
+    project = _project_of(cycle, code)
+    title = project.title
+    image_name = setup.delete_project(cycle, project, _actor())
     db.session.commit()
     images.remove_image(image_name)
+    confirm_saved(gettext("Deleted the project %(title)s.", title=title))
     return redirect(url_for("staff_setup.projects", slug=cycle.slug))
 
 

@@ -1,7 +1,7 @@
 """Set-up pages for who may vote: the voter-roll import and access codes."""
 from __future__ import annotations
 
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
@@ -10,7 +10,7 @@ from pbvote.infra.extensions import db
 from pbvote.models import Cycle
 from pbvote.rules.roll_csv import FIELDS, normalise_header
 from pbvote.services import codes as code_service
-from pbvote.services import letters, roll_import
+from pbvote.services import letters, roll_import, roll_import_job
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
 from pbvote.web.forms.setup import (
@@ -32,12 +32,23 @@ from pbvote.web.setup import (
 # Voter roll: upload → mapping and preview → confirm (fresh login) → applied
 
 
+def _closed_message(cycle: Cycle) -> str | None:
+    try:
+        roll_import.refuse_if_closed(cycle)
+    except roll_import.RollClosed as closed:
+        return closed.message
+    return None
+
+
 @bp.route("/<slug>/roll", methods=["GET", "POST"])
 def roll_upload(slug: str):
     cycle = get_cycle(slug)
     form = RollUploadForm()
     status = 200
-    if request.method == "POST":
+    closed = _closed_message(cycle)
+    if request.method == "POST" and closed:
+        status = 409
+    elif request.method == "POST":
         if form.validate_on_submit():
             upload = form.file.data
             if upload is None or not getattr(upload, "filename", ""):
@@ -50,7 +61,8 @@ def roll_upload(slug: str):
         else:
             status = 422
     return render_template("staff/setup/roll_upload.html", form=form, cycle=cycle,
-                           roll_size=roll_import.roll_size(cycle), fields=FIELDS), status
+                           roll_size=roll_import.roll_size(cycle), fields=FIELDS,
+                           closed=closed), status
 
 
 def _mapping_from(values, header: list[str]) -> dict[str, str]:
@@ -66,6 +78,14 @@ def _mapping_from(values, header: list[str]) -> dict[str, str]:
     return mapping
 
 
+def _pages(values) -> dict[str, int]:
+    pages = {}
+    for kind in roll_import.LISTS:
+        text = values.get(f"{kind}_page", "")
+        pages[kind] = int(text) if text.isdigit() and 0 < len(text) < 7 else 1
+    return pages
+
+
 @bp.route("/<slug>/roll/<token>", methods=["GET", "POST"])
 def roll_preview(slug: str, token: str):
     cycle = get_cycle(slug)
@@ -75,32 +95,65 @@ def roll_preview(slug: str, token: str):
     header = roll_import.read_header(path)
     source = request.form if request.method == "POST" else request.args
     mapping = _mapping_from(source, header)
+    pages = _pages(request.args)
     form = RollConfirmForm()
-    status, message, applied = 200, None, None
+    status, message = 200, None
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
         require_fresh_login(return_to=url_for("staff_setup.roll_preview", slug=slug,
                                               token=token, **_map_args(mapping, header)))
+        typed = (form.confirm_removed.data or "").strip().replace(",", "").replace(" ", "")
+        confirmed = int(typed) if typed.isdigit() and len(typed) < 10 else None
         try:
-            applied = roll_import.apply_import(cycle, path, _actor(), mapping,
-                                               expected_fingerprint=form.fingerprint.data)
+            if path.stat().st_size >= current_app.config["ROLL_IMPORT_JOB_FROM_BYTES"]:
+                return _import_as_job(cycle, token, mapping, form, confirmed)
+            applied = roll_import.apply_import(
+                cycle, path, _actor(), mapping, expected_fingerprint=form.fingerprint.data,
+                confirmed_removals=confirmed)
+        except roll_import.RemovalNotConfirmed as error:
+            status, message = error.status, error.message
+            form.confirm_removed.errors = [
+                _("Type %(num)s, the number of entries this import removes, to confirm.",
+                  num=error.removed)]
         except roll_import.RollFileInvalid as invalid:
             status, message = invalid.status, invalid.message
         except DomainError as error:
-            db.session.rollback()
             status, message = error.status, error.message
         else:
             db.session.commit()
             roll_import.discard_stash(token, str(cycle.id))
             return render_template("staff/setup/roll_done.html", cycle=cycle, plan=applied)
         db.session.rollback()
-    plan = roll_import.plan_import(cycle, path, mapping)
+        cycle = get_cycle(slug)
+    try:
+        plan = roll_import.plan_import(cycle, path, mapping, pages=pages)
+    except roll_import.RollClosed as closed:
+        return render_template("staff/setup/roll_upload.html", form=RollUploadForm(),
+                               cycle=cycle, roll_size=roll_import.roll_size(cycle),
+                               fields=FIELDS, closed=closed.message), closed.status
     form.fingerprint.data = plan.fingerprint()
+    form.expected_removed.data = str(plan.removed) if plan.removal_needs_confirmation else ""
     return render_template("staff/setup/roll_preview.html", cycle=cycle, token=token,
                            header=header, mapping=mapping, fields=FIELDS, plan=plan, form=form,
-                           message=message), (status if status != 200 else
-                                              (200 if plan.ok else 422))
+                           message=message, map_args=_map_args(mapping, header),
+                           page_size=roll_import.PAGE_SIZE), (status if status != 200 else
+                                                              (200 if plan.ok else 422))
+
+
+def _import_as_job(cycle: Cycle, token: str, mapping: dict, form: RollConfirmForm,
+                   confirmed: int | None):
+    """A large file: checked and applied by a job, whose progress page this answers with.
+    A removal the preview said needs confirming is checked here already, so the clerk hears
+    at once; the job checks it again against the file."""
+    expected = form.expected_removed.data or ""
+    if expected.isdigit() and confirmed != int(expected):
+        raise roll_import.RemovalNotConfirmed(int(expected), roll_import.roll_size(cycle))
+    job_id = roll_import_job.enqueue_import(
+        cycle, token, mapping, form.fingerprint.data or "", confirmed, _actor(),
+        str(get_locale() or "en"))
+    db.session.commit()
+    return redirect(url_for("jobs.show", job_id=job_id), 303)
 
 
 def _map_args(mapping: dict[str, str], header: list[str]) -> dict[str, str]:

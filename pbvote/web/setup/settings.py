@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from flask import redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from pbvote.infra.db import utcnow
@@ -12,7 +12,7 @@ from pbvote.infra.extensions import db
 from pbvote.models import Cycle
 from pbvote.rules import setup as setup_rules
 from pbvote.services import codes as code_service
-from pbvote.services import roll_import, setup
+from pbvote.services import cycle_drafts, images, roll_import, setup
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
 from pbvote.web.forms.setup import (
@@ -25,15 +25,25 @@ from pbvote.web.setup import (
     _actor,
     _submit,
     bp,
+    confirm_saved,
 )
 
 # ---------------------------------------------------------------------------
 # Cycle
 
 
+def _cycle_form(obj=None) -> CycleForm:
+    form = CycleForm(obj=obj)
+    form.timezone.choices = [(name, name.replace("_", " ")) for name in
+                             setup_rules.timezone_names()]
+    return form
+
+
 def _cycle_input(form: CycleForm, slug: str | None = None) -> setup.CycleInput:
+    typed = (form.slug.data or "").strip() if form.slug is not None else ""
     return setup.CycleInput(
-        slug=slug or (form.slug.data or "").strip(), name=form.name.data or "",
+        slug=slug or typed or setup_rules.slug_from_name(form.name.data or ""),
+        name=form.name.data or "",
         currency=(form.currency.data or "").strip().upper(), total_budget=form.total_budget.data,
         timezone=(form.timezone.data or "").strip(), city_name=form.city_name.data or "",
         description=form.description.data or "", tie_break_seed=form.tie_break_seed.data or "",
@@ -43,7 +53,7 @@ def _cycle_input(form: CycleForm, slug: str | None = None) -> setup.CycleInput:
 
 @bp.route("/new", methods=["GET", "POST"])
 def new_cycle():
-    form = CycleForm()
+    form = _cycle_form()
     submitted = _submit(form, lambda: setup.create_cycle(_cycle_input(form), _actor()))
     if submitted.saved:
         return redirect(url_for("staff_setup.overview", slug=submitted.result.slug))
@@ -60,7 +70,7 @@ def overview(slug: str):
 @bp.route("/<slug>/settings", methods=["GET", "POST"])
 def edit_cycle(slug: str):
     cycle = get_cycle(slug)
-    form = CycleForm(obj=cycle if request.method == "GET" else None)
+    form = _cycle_form(obj=cycle if request.method == "GET" else None)
     if request.method == "GET":
         form.allowed_methods.data = cycle.method_list
     del form.slug  # fixed for the life of the cycle; not on the form
@@ -69,10 +79,9 @@ def edit_cycle(slug: str):
     if submitted.saved:
         return redirect(url_for("staff_setup.overview", slug=cycle.slug))
     return render_template("staff/setup/cycle_form.html", form=form, cycle=cycle,
+                           frozen=setup.voting_has_opened(cycle),
                            problems=submitted.problems, message=submitted.message), \
         submitted.status
-
-
 
 
 # ---------------------------------------------------------------------------
@@ -106,7 +115,8 @@ def phases(slug: str):
     if submitted.saved:
         return redirect(url_for("staff_setup.overview", slug=cycle.slug))
     return render_template("staff/setup/phases.html", form=form, cycle=cycle,
-                           kinds=setup_rules.PHASE_ORDER, problems=submitted.problems,
+                           frozen=setup.voting_has_opened(cycle), kinds=setup_rules.PHASE_ORDER,
+                           problems=submitted.problems,
                            message=submitted.message), submitted.status
 
 
@@ -167,8 +177,59 @@ def _overview_with(cycle: Cycle, status: int, message: str | None, reasons, exte
         voting_open=cycle.voting_open(now), problems=reasons,
         code_counts=code_service.counts_by_status(cycle), roll_size=roll_import.roll_size(cycle),
         confirm_form=ConfirmForm(), message=message,
+        draft=cycle_drafts.is_draft(cycle, now),
         manifest=json.dumps(json.loads(cycle.manifest_json), indent=2, ensure_ascii=False)
         if cycle.manifest_json else None), status
+
+
+# ---------------------------------------------------------------------------
+# A draft that never opened: archive (and bring back) or delete
+
+
+@bp.post("/<slug>/archive")
+def archive_cycle(slug: str):
+    return _draft_action(slug, cycle_drafts.archive_cycle, _("Archived: the cycle is no longer "
+                                                               "on the public home page."))
+
+
+@bp.post("/<slug>/restore")
+def restore_cycle(slug: str):
+    return _draft_action(slug, cycle_drafts.restore_cycle, _("Restored: the cycle is back on "
+                                                               "the public home page."))
+
+
+def _draft_action(slug: str, action, done: str):
+    cycle = get_cycle(slug)
+    form = ConfirmForm()
+    if not form.validate():
+        return _overview_with(cycle, 422, _("Tick “Yes, I am sure” to go on."), [])
+    try:
+        action(cycle, _actor())
+    except DomainError as error:
+        db.session.rollback()
+        return _overview_with(get_cycle(slug), error.status, error.message, error.reasons)
+    confirm_saved(done)
+    return redirect(url_for("staff_setup.overview", slug=slug))
+
+
+@bp.post("/<slug>/delete")
+def delete_cycle(slug: str):
+    cycle = get_cycle(slug)
+    form = ConfirmForm()
+    require_fresh_login(return_to=url_for("staff_setup.overview", slug=slug))
+    if not form.validate():
+        return _overview_with(cycle, 422, _("Tick “Yes, I am sure” to go on."), [])
+    name = cycle.name
+    try:
+        image_names = cycle_drafts.delete_draft_cycle(cycle, _actor())
+    except DomainError as error:
+        db.session.rollback()
+        return _overview_with(get_cycle(slug), error.status, error.message, error.reasons)
+    db.session.commit()  # the image files go only once the rows are gone for good
+    for image_name in image_names:
+        images.remove_image(image_name)
+    flash(_("Deleted the cycle %(name)s.", name=name), "success")
+    return redirect(url_for("staff.dashboard"))
 
 
 @bp.post("/<slug>/voting/open")

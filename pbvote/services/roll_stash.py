@@ -1,0 +1,69 @@
+"""Files kept between the roll import's web steps (upload → mapping → preview → confirm)."""
+from __future__ import annotations
+
+import io
+import os
+import re
+import secrets
+import time
+from pathlib import Path
+
+from flask import current_app
+
+STASH_FOLDER = "roll-imports"
+STASH_TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
+STASH_MAX_AGE_SECONDS = 24 * 3600
+
+
+def stash_folder() -> Path:
+    folder = Path(current_app.instance_path) / STASH_FOLDER
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return folder
+
+
+def stash_upload(stream: io.IOBase, scope: str = "") -> str:
+    """Save an uploaded file under a random token; old stashes are removed on the way.
+
+    `scope` (the cycle's id) is part of the file name, so the token opens the file only for
+    the cycle it was uploaded to."""
+    _remove_old_stashes()
+    token = secrets.token_urlsafe(24)
+    target = _stash_file(token, scope)
+    with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+        while chunk := stream.read(1 << 20):
+            out.write(chunk)
+    return token
+
+
+def _stash_file(token: str, scope: str) -> Path:
+    return stash_folder() / (f"{scope}-{token}.csv" if scope else f"{token}.csv")
+
+
+def stash_path(token: str, scope: str = "") -> Path | None:
+    if not STASH_TOKEN.match(token or "") or not re.fullmatch(r"[0-9]*", scope):
+        return None
+    path = _stash_file(token, scope)
+    return path if path.is_file() else None
+
+
+def discard_stash(token: str, scope: str = "") -> None:
+    path = stash_path(token, scope)
+    if path is not None:
+        path.unlink(missing_ok=True)
+
+
+def read_header(path: Path) -> list[str]:
+    import csv
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as stream:
+            return [h.strip() for h in next(csv.reader(stream), [])]
+    except (UnicodeDecodeError, csv.Error):
+        return []
+
+
+def _remove_old_stashes() -> None:
+    cutoff = time.time() - STASH_MAX_AGE_SECONDS
+    for path in stash_folder().glob("*.csv"):
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
