@@ -346,7 +346,7 @@ def _append_ballot(cycle: Cycle, district: District, stored_selections, channel:
     while True:
         ballot_id = secrets.token_hex(16)
         text, digest = claimed.entry("ballot", {"ballot_id": ballot_id, **data})
-        receipt = receipt_from_entry_hash(digest)
+        receipt = receipt_from_entry_hash(digest, cycle.receipt_key or "")
         written = connection.execute(insert_ballot, {
             "id": ballot_id, "cycle_id": cycle.id, "district_id": district.id,
             "channel": channel, "selections": stored_json, "receipt": receipt,
