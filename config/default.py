@@ -2,7 +2,7 @@
 SQLALCHEMY_DATABASE_URI = None  # PBVOTE_DATABASE_URL, else instance/pbvote.sqlite3
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 SECRET_KEY = None  # PBVOTE_SECRET_KEY; development keeps a generated one in instance/
-IDENTITY_HMAC_KEY = None  # PBVOTE_IDENTITY_KEY; defaults to SECRET_KEY
+IDENTITY_HMAC_KEY = None  # PBVOTE_IDENTITY_KEY; outside production defaults to SECRET_KEY
 REQUIRE_SECRET_FROM_ENVIRONMENT = False
 WTF_CSRF_ENABLED = True
 WTF_CSRF_TIME_LIMIT = None  # a ballot may take a while to fill in; the session bounds it

@@ -42,6 +42,7 @@ from pbvote.rules import eligibility
 from pbvote.rules.roll_csv import MAX_REPORTED_ERRORS, ReadSummary, RollRow, RowError, read_roll
 from pbvote.services import log
 from pbvote.services.errors import DomainError
+from pbvote.services.keys import check_identity_key
 
 BATCH_ROWS = 100_000
 PROGRESS_EVERY_LINES = 10_000
@@ -258,6 +259,7 @@ def _run(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None, apply: boo
 
 def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None, apply: bool,
                     progress: Progress | None) -> RollPlan:
+    check_identity_key(cycle, record=apply)
     plan = RollPlan()
     hasher = _Hasher()
     districts = {d.slug: d.id for d in cycle.districts}
