@@ -25,6 +25,11 @@ def create_app(config_name: str | None = None, **overrides: Any):
     )
     _load_config(app, config_name or os.environ.get("PBVOTE_CONFIG", "default"), overrides)
 
+    from pbvote.web.converters import DatabaseIdConverter
+
+    # before any blueprint adds a rule: every <int:…> in a URL is a database id
+    app.url_map.converters["int"] = DatabaseIdConverter
+
     from pbvote.infra import extensions
 
     extensions.init_app(app)
