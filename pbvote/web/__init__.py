@@ -59,6 +59,9 @@ def register_blueprints(app) -> None:
     app.register_blueprint(content_translations.bp)
     content_translations.register_globals(app)
     app.before_request(guards.enforce_access)
+    from pbvote.web import limits
+
+    limits.install(app)
     filters.register(app)
     _register_error_pages(app)
     app.after_request(_security_headers)
