@@ -20,6 +20,7 @@ from pbvote.rules.ballots import Reason
 from pbvote.rules.text import forbidden_character, forbidden_character_message
 from pbvote.services.errors import DomainError
 
+MIN_FORM_MEMORY = 1024 * 1024
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -67,7 +68,9 @@ def limit_request_body(endpoint, values) -> None:
     limit = limit_for(endpoint)
     ceiling = current_app.config.get("MAX_CONTENT_LENGTH")
     request.max_content_length = limit.bytes if ceiling is None else min(limit.bytes, ceiling)
-    request.max_form_memory_size = limit.bytes
+    # a text part's limit; Werkzeug also applies it to its parser's buffer, which holds up
+    # to 64 KiB of a file part on the way, so it never goes below that
+    request.max_form_memory_size = max(limit.bytes, MIN_FORM_MEMORY)
     request.max_form_parts = limit.fields
     if request.mimetype == "application/x-www-form-urlencoded":
         if (request.content_length or 0) > request.max_content_length:

@@ -47,7 +47,8 @@ def verify_files(files: dict[str, bytes], chain: list[dict] | None = None,
         except BundleError as error:
             report.checks.append(CheckResult(name, False, str(error)))
             break
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError,
+                ArithmeticError, IndexError) as error:
             # Malformed content in a file whose hash matched: still a failure, named.
             report.checks.append(CheckResult(
                 name, False, f"malformed bundle content ({type(error).__name__}: {error})"))
