@@ -23,6 +23,11 @@ except ImportError:  # pragma: no cover - exercised on machines without gmpy2
 
 Number = int | Fraction
 
+#: the documented bound of numbers read from text (budgets, costs, points, thresholds):
+#: at most this many digits before the decimal point and after it; beyond it the count would
+#: be meaningless and formatting the result could fail (Python stops at 4,300 digits)
+MAX_NUMBER_DIGITS = 30
+MAX_NUMBER_TEXT = 2 * MAX_NUMBER_DIGITS + 8
 _DECIMAL_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -33,16 +38,37 @@ def parse_exact(text: str) -> Number:
     ``"p/q"``. Raises ``ValueError`` for anything else (including ``nan``/``inf``).
     """
     s = text.strip()
+    if len(s) > MAX_NUMBER_TEXT:
+        raise ValueError(f"a number of more than {MAX_NUMBER_TEXT} characters is beyond the "
+                         f"bound of {MAX_NUMBER_DIGITS} digits: {s[:20]}…")
     if "/" in s:
         num, _, den = s.partition("/")
-        return normalize(Fraction(int(num), int(den)))
-    if not _DECIMAL_RE.match(s):
+        if not den.strip().lstrip("+-").isdigit() or int(den) == 0:
+            raise ValueError(f"not a number: {text!r}")
+        return _bounded(normalize(Fraction(int(num), int(den))), text)
+    match = _DECIMAL_RE.match(s)
+    if not match:
         raise ValueError(f"not a number: {text!r}")
+    if match.group(3) and abs(int(match.group(3)[1:])) > MAX_NUMBER_DIGITS:
+        raise ValueError(f"the exponent of {text!r} is beyond the bound of "
+                         f"{MAX_NUMBER_DIGITS} digits")
     try:
         value = Fraction(Decimal(s))
     except InvalidOperation as exc:  # pragma: no cover - regex already filters
         raise ValueError(f"not a number: {text!r}") from exc
-    return normalize(value)
+    return _bounded(normalize(value), text)
+
+
+def _bounded(value: Number, text: str) -> Number:
+    """Refuse a number beyond the documented bound: at most MAX_NUMBER_DIGITS digits before
+    the decimal point, and a denominator of at most as many."""
+    limit = 10 ** MAX_NUMBER_DIGITS
+    numerator = value.numerator if isinstance(value, Fraction) else int(value)
+    denominator = value.denominator if isinstance(value, Fraction) else 1
+    if abs(numerator) >= limit * denominator or denominator > limit:
+        raise ValueError(f"{text.strip()[:40]!r} is beyond the bound of {MAX_NUMBER_DIGITS} "
+                         f"digits before and after the decimal point")
+    return value
 
 
 def to_number(value) -> Number:

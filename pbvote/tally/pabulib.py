@@ -156,19 +156,30 @@ def parse_pabulib(text: str, source: str = "<pb>") -> PabulibFile:
     return pb
 
 
+def _shown(text: str) -> str:
+    """A value as an error message quotes it: long ones cut short."""
+    return text if len(text) <= 40 else f"{text[:20]}…{text[-8:]} ({len(text)} characters)"
+
+
+def _why(exc: ValueError) -> str:
+    return "is beyond the bound" + str(exc).split("beyond the bound")[1] \
+        if "beyond the bound" in str(exc) else "is not a number"
+
+
 def _build_instance(pb: PabulibFile) -> Instance:
     try:
         budget = parse_exact(pb.meta["budget"])
-    except ValueError:
-        raise PabulibError(None, f"META budget '{pb.meta['budget']}' is not a number", pb.source) from None
+    except ValueError as exc:
+        raise PabulibError(None, f"META budget '{_shown(pb.meta['budget'])}' {_why(exc)}",
+                           pb.source) from None
     projects = []
     for row in pb.projects:
         line = int(row["_line"])
         try:
             cost = parse_exact(row["cost"])
-        except ValueError:
-            raise PabulibError(line, f"project '{row['project_id']}': cost '{row['cost']}' is not a number",
-                               pb.source) from None
+        except ValueError as exc:
+            raise PabulibError(line, f"project '{row['project_id']}': cost '{_shown(row['cost'])}' "
+                               f"{_why(exc)}", pb.source) from None
         if cost < 0:
             raise PabulibError(line, f"project '{row['project_id']}': negative cost", pb.source)
         extra = {k: v for k, v in row.items() if k not in ("project_id", "cost", "name", "_line")}
@@ -206,9 +217,9 @@ def _build_profile(pb: PabulibFile, instance: Instance) -> Profile:
                                    pb.source)
             try:
                 values = [parse_exact(x) for x in pts]
-            except ValueError:
-                raise PabulibError(line, f"voter '{row['voter_id']}': points '{row['points']}' are not numbers",
-                                   pb.source) from None
+            except ValueError as exc:
+                raise PabulibError(line, f"voter '{row['voter_id']}': points '{_shown(row['points'])}' "
+                                   f"{_why(exc)}", pb.source) from None
             if any(v < 0 for v in values):
                 raise PabulibError(line, f"voter '{row['voter_id']}': negative points", pb.source)
             ballots.append(dict(zip(ids, values)))
