@@ -369,6 +369,14 @@ def sign_out(account: Account) -> None:
     _record("auth.logout", account.label, {"account": account.label})
 
 
+def rotate_session_key(account: Account) -> None:
+    """A new key for the account's one session, which the caller signs in again with:
+    every earlier copy of its cookie stops working (the kiosk, after each state change
+    that an old cookie could undo)."""
+    account.session_key = _new_session_key()
+    db.session.flush()
+
+
 def session_key_matches(account: Account, key: str) -> bool:
     return bool(account.session_key) and secrets.compare_digest(account.session_key, key)
 
