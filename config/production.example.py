@@ -6,6 +6,9 @@
 # REQUIRE_SECRET_FROM_ENVIRONMENT makes the app refuse to start when any of these is missing
 # or weak (pbvote.infra.settings.check_production).
 REQUIRE_SECRET_FROM_ENVIRONMENT = True
+# gunicorn listens on 127.0.0.1 behind one reverse proxy, which sets X-Forwarded-For; rate
+# limits then count each resident's own address, not the proxy's.
+TRUSTED_PROXIES = 1
 # Rate limits shared by every worker process (and app server).
 RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"
 SESSION_COOKIE_SECURE = True

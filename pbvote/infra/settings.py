@@ -12,6 +12,8 @@ ENVIRONMENT_KEYS = {
     "PBVOTE_SECRET_KEY": "SECRET_KEY",
     "PBVOTE_IDENTITY_KEY": "IDENTITY_HMAC_KEY",
     "PBVOTE_RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI",
+    # how many reverse proxies in front of the app set X-Forwarded-For (0: none, trust none)
+    "PBVOTE_TRUSTED_PROXIES": "TRUSTED_PROXIES",
     # two deployments sharing one Redis keep their counts apart
     "PBVOTE_RATELIMIT_KEY_PREFIX": "RATELIMIT_KEY_PREFIX",
 }

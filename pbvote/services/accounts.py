@@ -225,7 +225,8 @@ def _register_failure(account: Account, stage: str, now: dt.datetime) -> None:
         "account": account.label, "stage": stage, "consecutive_failures": account.failed_attempts})
     if locked_until is not None:
         account.locked_until = locked_until
-        account.session_key = None  # ends any session of this account at once
+        # A lock stops new sign-ins only: anyone who knows the address can cause one, so
+        # it must not end the staff member's session that is already signed in.
         _record("auth.locked", "system", {
             "account": account.label, "until": locked_until.isoformat(timespec="seconds"),
             "after_failures": account.failed_attempts})

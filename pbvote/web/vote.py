@@ -79,15 +79,28 @@ def _failures_per_address() -> str:
     return current_app.config.get("VOTER_CHECK_FAILURES_PER_ADDRESS", "60/10 minutes")
 
 
-def _typed_person_key() -> str:
-    """The person a roll check names (cycle, last name, postcode or roll number), keyed so
-    the rate-limit store holds no personal data. Someone who knows a neighbour's name and
-    street could otherwise try birth dates until one matches, from as many addresses as
-    they like."""
+def _failures_per_person_any_address() -> str:
+    return current_app.config.get("VOTER_CHECK_FAILURES_PER_PERSON_ANY_ADDRESS", "100/day")
+
+
+def _typed_person() -> str:
     form = request.form
-    typed = "|".join((g.cycle.slug, eligibility.normalise_name(form.get("roll-last_name", "")),
-                      eligibility.normalise_postcode(form.get("roll-postcode_or_roll", ""))))
-    return "voter-check:" + keyed_hash("rate-limit", typed)
+    return "|".join((g.cycle.slug, eligibility.normalise_name(form.get("roll-last_name", "")),
+                     eligibility.normalise_postcode(form.get("roll-postcode_or_roll", ""))))
+
+
+def _typed_person_key() -> str:
+    """The person a roll check names (cycle, last name, postcode or roll number) and the
+    address asking, keyed so the rate-limit store holds no personal data: a neighbour
+    guessing birth dates from their address slows only their own guesses, and never locks
+    the real person out."""
+    return "voter-check:" + keyed_hash("rate-limit", f"{_typed_person()}|{request.remote_addr}")
+
+
+def _typed_person_any_address_key() -> str:
+    """The same person from any address: the backstop against guessing from many
+    addresses. The roll-number path (another key) and access codes stay open."""
+    return "voter-check-any:" + keyed_hash("rate-limit", _typed_person())
 
 
 def _not_a_roll_check() -> bool:
@@ -96,13 +109,18 @@ def _not_a_roll_check() -> bool:
 
 
 def _refused(response) -> bool:
-    """Only checks that did not let the person through count towards the limits."""
-    return response.status_code >= 400
+    """Only guesses count towards the limits: checks whose details matched nobody (or a
+    code that does not exist). Not "already voted", a form with a missing field, or a
+    refusal by the limit itself, or one resident behind a busy address could use up
+    everyone's allowance."""
+    return bool(g.get("voter_check_guess"))
 
 
 @bp.route("/<district_slug>/verify", methods=["GET", "POST"])
 @limiter.limit(_failures_per_person, key_func=_typed_person_key, methods=["POST"],
                deduct_when=_refused, exempt_when=_not_a_roll_check)
+@limiter.limit(_failures_per_person_any_address, key_func=_typed_person_any_address_key,
+               methods=["POST"], deduct_when=_refused, exempt_when=_not_a_roll_check)
 @limiter.limit(_failures_per_address, methods=["POST"], deduct_when=_refused)
 def verify(district_slug: str):
     _require_open()
@@ -131,6 +149,7 @@ def verify(district_slug: str):
                     voter = voting.verify_by_code(g.cycle, district, code_form.code.data)
             except (NotEligible, AlreadyVoted) as refusal:
                 error, reasons, status = refusal.message, refusal.reasons, refusal.status
+                g.voter_check_guess = isinstance(refusal, NotEligible)
             else:
                 session.clear()
                 session["voter"] = {"cycle_slug": g.cycle.slug, "identity": voter.to_session(),
