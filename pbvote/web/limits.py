@@ -74,10 +74,10 @@ def limit_request_body(endpoint, values) -> None:
     request.max_form_parts = limit.fields
     if request.mimetype == "application/x-www-form-urlencoded":
         if (request.content_length or 0) > request.max_content_length:
-            raise FormTooLarge(_("This form is larger than this page accepts."))
+            raise FormTooLarge(_("This form is too large for this page."))
         body = request.get_data(cache=True)  # bounded by max_content_length
         if body.count(b"&") + 1 > limit.fields:
-            raise FormTooLarge(_("This form has more fields than this page accepts."))
+            raise FormTooLarge(_("This form has too many fields for this page."))
 
 
 def refuse_control_characters() -> None:
