@@ -10,6 +10,7 @@ import datetime as dt
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from pbvote.infra.db import UTCDateTime
 from pbvote.infra.extensions import db
 
 
@@ -58,3 +59,22 @@ class Ballot(db.Model):
         UniqueConstraint("cycle_id", "chain_position"),
         {"sqlite_with_rowid": False},
     )
+
+
+class PendingBallot(db.Model):
+    """A filled-in ballot between "review" and "cast", kept on the server so that the
+    voter's session cookie (which names the verified identity) never holds the choices.
+
+    Keyed by the SHA-256 of a random token that only the session holds; no identity, and
+    deleted when the ballot is cast, left or expires.
+    """
+
+    __tablename__ = "pending_ballot"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"))
+    #: canonical JSON of the selections, as they will be cast
+    selections: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)

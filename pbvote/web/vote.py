@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from pbvote.infra.db import reads_only, utcnow
 from pbvote.infra.extensions import limiter
 from pbvote.rules import ballots, eligibility
-from pbvote.services import voting
+from pbvote.services import pending, voting
 from pbvote.services.errors import AlreadyVoted, BallotRejected, DomainError, NotEligible
 from pbvote.services.keys import keyed_hash
 from pbvote.web.forms.vote import AccessCodeForm, CsrfOnlyForm, RollCheckForm
@@ -177,7 +177,11 @@ def ballot():
         if not reasons:
             reasons = ballots.validate_ballot(design, g.district.project_costs(), selections)
         if not reasons:
-            session["pending"] = ballots.selections_to_json(design, selections)
+            # the choices stay on the server: the session (which names the voter) holds
+            # only a random token for them
+            session["pending"] = pending.keep(
+                g.district.id, ballots.selections_to_json(design, selections),
+                session.get("pending"))
             return redirect(url_for("vote.review"))
     if request.method == "POST" and selections is None:
         # The form could not be read as a ballot (say, a rank given twice): show back what
@@ -222,6 +226,7 @@ def cast():
         session.pop("voter", None)
         session.pop("pending", None)
         raise
+    pending.discard(session.get("pending"))
     session.clear()
     session["receipt"] = {"cycle_slug": g.cycle.slug, "code": result.receipt,
                           "district": g.district.name}
@@ -241,18 +246,19 @@ def receipt():
 def leave():
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
+    pending.discard(session.get("pending"))
     session.clear()
     return redirect(url_for("public.cycle", slug=g.cycle.slug))
 
 
 def _pending_selections(design):
-    data = session.get("pending")
+    token = session.get("pending")
+    data = pending.read(token if isinstance(token, str) else None, g.district.id)
     if data is None:
         return None
     try:
         return ballots.selections_from_json(design, data)
     except ValueError:
-        session.pop("pending", None)
         return None
 
 
