@@ -21,7 +21,7 @@ def upgrade():
         sa.Column('token_hash', sa.String(length=64), nullable=False),
         sa.Column('district_id', sa.Integer(), nullable=False),
         sa.Column('selections', sa.Text(), nullable=False),
-        sa.Column('expires_at', sa.DateTime(), nullable=False),
+        sa.Column('expires_at', sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(['district_id'], ['district.id'],
                                 name=op.f('fk_pending_ballot_district_id_district'),
                                 ondelete='CASCADE'),

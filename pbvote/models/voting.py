@@ -10,7 +10,6 @@ import datetime as dt
 from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from pbvote.infra.db import UTCDateTime
 from pbvote.infra.extensions import db
 
 
@@ -75,6 +74,7 @@ class PendingBallot(db.Model):
     district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"))
     #: canonical JSON of the selections, as they will be cast
     selections: Mapped[str] = mapped_column(Text)
-    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    #: Unix time in seconds: a plain number, read without the ORM (services.pending)
+    expires_at: Mapped[int] = mapped_column(Integer, index=True)
 
     __table_args__ = ({"sqlite_with_rowid": False},)
