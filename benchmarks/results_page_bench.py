@@ -87,7 +87,7 @@ def _bulk_ballots(cycle, count: int, seed: int) -> None:
                     "ballot_id": ballot_id, "cycle": cycle.slug, "district": district.slug,
                     "channel": "online", "selections": selections}})
                 digest = entry_hash(head, text)
-                receipt = receipt_from_entry_hash(digest)
+                receipt = receipt_from_entry_hash(digest, cycle.receipt_key or "")
                 if receipt not in receipts:
                     break
             receipts.add(receipt)

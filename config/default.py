@@ -2,7 +2,7 @@
 SQLALCHEMY_DATABASE_URI = None  # PBVOTE_DATABASE_URL, else instance/pbvote.sqlite3
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 SECRET_KEY = None  # PBVOTE_SECRET_KEY; development keeps a generated one in instance/
-IDENTITY_HMAC_KEY = None  # PBVOTE_IDENTITY_KEY; defaults to SECRET_KEY
+IDENTITY_HMAC_KEY = None  # PBVOTE_IDENTITY_KEY; outside production defaults to SECRET_KEY
 REQUIRE_SECRET_FROM_ENVIRONMENT = False
 WTF_CSRF_ENABLED = True
 WTF_CSRF_TIME_LIMIT = None  # a ballot may take a while to fill in; the session bounds it
@@ -27,8 +27,16 @@ SIGN_IN_RATE_LIMIT = "10/minute"
 # Failed voter checks (roll match or access code): per person named in a roll check, which
 # stops guessing a neighbour's birth date from many addresses, and per network address,
 # generous because a library or desk may put many residents behind one address.
+# The per-person limit counts per address and person, so a neighbour guessing from their
+# own address slows only themselves; the looser limit per person from any address is the
+# backstop against guessing from many addresses (the roll-number path and an access code
+# have keys of their own, so the real person always has a way in).
 VOTER_CHECK_FAILURES_PER_PERSON = "10/hour"
+VOTER_CHECK_FAILURES_PER_PERSON_ANY_ADDRESS = "100/day"
 VOTER_CHECK_FAILURES_PER_ADDRESS = "60/10 minutes"
+# Reverse proxies in front of the app that append to X-Forwarded-For (PBVOTE_TRUSTED_PROXIES);
+# 0 trusts no header, so an address cannot be forged when there is no proxy.
+TRUSTED_PROXIES = 0
 TOTP_ISSUER = "pbvote"
 # Jobs (services/jobs): "database" (a job table; no other service) or "rq" (Redis, when
 # JOBS_REDIS_URL / PBVOTE_REDIS_URL is set). In development the app process runs a worker

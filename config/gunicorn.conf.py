@@ -20,3 +20,9 @@ accesslog = os.environ.get("PBVOTE_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("PBVOTE_LOG_LEVEL", "warning")
 proc_name = "pbvote"
+
+
+def on_starting(server):
+    """Tell the app how many workers will serve it (the workers fork from here and inherit
+    it), so that production refuses per-process rate limits with more than one."""
+    os.environ["PBVOTE_WORKERS"] = str(server.cfg.workers)

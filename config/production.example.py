@@ -1,7 +1,16 @@
 # Copy to a private path and point PBVOTE_CONFIG at it. Secrets stay in the environment:
-#   PBVOTE_SECRET_KEY, PBVOTE_IDENTITY_KEY, PBVOTE_DATABASE_URL=postgresql+psycopg://…,
-#   PBVOTE_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0
+#   PBVOTE_SECRET_KEY, PBVOTE_IDENTITY_KEY (two different random secrets of at least 32
+#   characters; never change the identity key during a cycle), PBVOTE_DATABASE_URL=
+#   postgresql+psycopg://… (required), PBVOTE_RATELIMIT_STORAGE_URI=redis://… (the default
+#   below; an in-memory store is refused with more than one worker).
+# REQUIRE_SECRET_FROM_ENVIRONMENT makes the app refuse to start when any of these is missing
+# or weak (pbvote.infra.settings.check_production).
 REQUIRE_SECRET_FROM_ENVIRONMENT = True
+# gunicorn listens on 127.0.0.1 behind one reverse proxy, which sets X-Forwarded-For; rate
+# limits then count each resident's own address, not the proxy's.
+TRUSTED_PROXIES = 1
+# Rate limits shared by every worker process (and app server).
+RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"
 SESSION_COOKIE_SECURE = True
 PREFERRED_URL_SCHEME = "https"
 SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 5}

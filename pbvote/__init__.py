@@ -25,6 +25,18 @@ def create_app(config_name: str | None = None, **overrides: Any):
     )
     _load_config(app, config_name or os.environ.get("PBVOTE_CONFIG", "default"), overrides)
 
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # the address of the resident, not of the proxy: rate limits are per address
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+
+    from pbvote.web.converters import DatabaseIdConverter
+
+    # before any blueprint adds a rule: every <int:…> in a URL is a database id
+    app.url_map.converters["int"] = DatabaseIdConverter
+
     from pbvote.infra import extensions
 
     extensions.init_app(app)

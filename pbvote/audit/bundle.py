@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pbvote.audit.chain import canonical_json, receipt_from_entry_hash
+from pbvote.audit.chain import canonical_json
 from pbvote.audit.verify import (
     BALLOTS_CSV_FILE,
     BALLOTS_JSON_FILE,
@@ -170,10 +170,9 @@ def chain_export_line(position: int, kind: str, entry_json: str, previous_hash: 
                       entry_hash: str) -> str:
     """One line of the auditors' chain export (JSON lines, in chain order).
 
-    ``entry_json`` is the exact hashed text; a ballot's line also shows its receipt for
-    convenience (the verifier re-derives it rather than trusting it)."""
+    ``entry_json`` is the exact hashed text. No receipt appears beside a ballot: the chain
+    holds ballot contents, and a receipt next to them would let anyone holding the export
+    learn how the receipt's owner voted."""
     record = {"position": position, "kind": kind, "entry_json": entry_json,
               "previous_hash": previous_hash, "entry_hash": entry_hash}
-    if kind == "ballot":
-        record["receipt"] = receipt_from_entry_hash(entry_hash)
     return canonical_json(record) + "\n"

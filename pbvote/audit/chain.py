@@ -2,12 +2,14 @@
 
 entry_hash = SHA-256(previous_hash ‖ canonical_json(entry)), both as UTF-8 text, where the
 first entry's previous hash is GENESIS_HASH. A receipt code is derived from its ballot's
-entry hash, so it proves the ballot is in the chain without revealing what it says
-(the entry carries a random ballot id, so nobody can guess it from a ballot's contents).
+entry hash with the cycle's secret receipt key, so it proves the ballot is in the chain
+without revealing what it says, and nobody holding the chain (entry hashes beside ballot
+contents) can map a receipt to its ballot without that key.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -28,9 +30,19 @@ def entry_hash(previous_hash: str, entry_json: str) -> str:
     return hashlib.sha256((previous_hash + entry_json).encode("utf-8")).hexdigest()
 
 
-def receipt_from_entry_hash(entry_hash_hex: str) -> str:
-    """Ten Crockford base-32 characters, shown as XXXXX-XXXXX."""
-    digest = hashlib.sha256(("receipt:" + entry_hash_hex).encode("ascii")).digest()
+def receipt_from_entry_hash(entry_hash_hex: str, key: str = "") -> str:
+    """Ten Crockford base-32 characters, shown as XXXXX-XXXXX.
+
+    ``key`` is the cycle's receipt key (hex), which only the server holds: the receipt is an
+    HMAC of the entry hash, so the chain export (entry hashes beside ballot contents) does
+    not map a receipt to its ballot for anyone without the key. An empty key is the
+    derivation of cycles whose voting started before receipts were keyed (a plain hash).
+    """
+    message = ("receipt:" + entry_hash_hex).encode("ascii")
+    if key:
+        digest = hmac.new(bytes.fromhex(key), message, hashlib.sha256).digest()
+    else:
+        digest = hashlib.sha256(message).digest()
     number = int.from_bytes(digest[:8], "big") >> (64 - 5 * RECEIPT_LENGTH)
     chars = []
     for _ in range(RECEIPT_LENGTH):

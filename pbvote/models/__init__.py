@@ -23,12 +23,13 @@ from pbvote.models.resident_auth import EmailSignInCode, OutboxMessage
 from pbvote.models.results import ResultsSnapshot, TallyRun
 from pbvote.models.roll import AccessCode, RollEntry
 from pbvote.models.translation import ContentTranslation
-from pbvote.models.voting import Ballot, Participation
+from pbvote.models.voting import Ballot, Participation, PendingBallot
 
 __all__ = [
     "ROLES", "STAFF_ROLES", "Account", "RecoveryCode",
     "PHASE_KINDS", "Cycle", "District", "Phase", "Project", "Chain", "LogEntry",
-    "AccessCode", "RollEntry", "Ballot", "Participation", "ResultsSnapshot", "TallyRun",
+    "AccessCode", "RollEntry", "Ballot", "Participation", "PendingBallot", "ResultsSnapshot",
+    "TallyRun",
     "IntakeSettings", "Proposal", "ProposalEvent", "ProposalProjectLink", "ProposalSupport",
     "EmailSignInCode", "OutboxMessage",
     "DeskRollAddition", "KioskPass", "PaperAudit", "PaperAuditFinding", "PaperEntry",

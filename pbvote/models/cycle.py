@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 
 from sqlalchemy import (
     BigInteger,
@@ -56,6 +57,15 @@ class Cycle(db.Model):
     #: set when staff archive a cycle whose voting never opened: it leaves the public home
     #: page and the open-data list, and its set-up stays readable for staff
     archived_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: secret HMAC key (hex) from which receipts derive (pbvote.audit.chain): kept by the
+    #: server only, so the auditors' chain export cannot map a receipt to its ballot. NULL
+    #: for cycles that had ballots before receipts were keyed (their receipts are plain hashes)
+    receipt_key: Mapped[str | None] = mapped_column(
+        String(64), default=lambda: secrets.token_hex(32))
+    #: fingerprint of the identity key that hashed this cycle's roll and codes, fixed by the
+    #: first one used (pbvote.services.identity_key): another key is refused, since it
+    #: would make every person who voted a new, unvoted identity
+    identity_key_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (CheckConstraint("total_budget > 0", name="positive_budget"),)
 

@@ -58,3 +58,23 @@ class Ballot(db.Model):
         UniqueConstraint("cycle_id", "chain_position"),
         {"sqlite_with_rowid": False},
     )
+
+
+class PendingBallot(db.Model):
+    """A filled-in ballot between "review" and "cast", kept on the server so that the
+    voter's session cookie (which names the verified identity) never holds the choices.
+
+    Keyed by the SHA-256 of a random token that only the session holds; no identity, and
+    deleted when the ballot is cast, left or expires.
+    """
+
+    __tablename__ = "pending_ballot"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"))
+    #: canonical JSON of the selections, as they will be cast
+    selections: Mapped[str] = mapped_column(Text)
+    #: Unix time in seconds: a plain number, read without the ORM (services.pending)
+    expires_at: Mapped[int] = mapped_column(Integer, index=True)
+
+    __table_args__ = ({"sqlite_with_rowid": False},)

@@ -25,6 +25,7 @@ from typing import NamedTuple, TextIO
 
 from pbvote.i18n_hook import N_, _, translate
 from pbvote.rules.eligibility import normalise_name, normalise_postcode
+from pbvote.rules.text import describe, forbidden_in_line
 
 FIELDS: tuple[str, ...] = ("last_name", "birth_date", "postcode", "district", "roll_number",
                            "display_name")
@@ -239,6 +240,14 @@ def read_roll(stream: TextIO, district_slugs: Iterable[str] | Mapping[str, str],
             continue  # blank line
         values = dict(zip(FIELDS, cells, strict=True))
         problems = []
+        if forbidden_in_line("".join(cells)):  # one search per row; the cells only if found
+            for name, value in zip(FIELDS, cells, strict=True):
+                character = forbidden_in_line(value)
+                if character is not None:
+                    problems.append((name, _("%(label)s contains an invisible control "
+                                             "character (%(code)s)",
+                                             label=translate(FIELD_LABELS[name]),
+                                             code=describe(character))))
         if max(map(len, cells)) > shortest_limit:
             for name, value, limit in zip(FIELDS, cells, limits, strict=True):
                 if len(value) > limit:

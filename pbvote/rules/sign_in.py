@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pyotp
 
 from pbvote.i18n_hook import _
+from pbvote.rules.text import forbidden_character_message, forbidden_in_line
 
 MAX_FAILED_ATTEMPTS = 5
 LOCKOUT = dt.timedelta(minutes=15)
@@ -39,6 +40,9 @@ def email_problem(email: str) -> str | None:
     """None when `email` (already normalised) looks like an address we can store."""
     if not email:
         return _("Enter an email address.")
+    character = forbidden_in_line(email)
+    if character is not None:
+        return forbidden_character_message(character)
     if len(email) > 254 or not _EMAIL.match(email):
         return _("Enter an email address like name@example.org.")
     return None

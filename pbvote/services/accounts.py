@@ -235,7 +235,8 @@ def _register_failure(account: Account, stage: str, now: dt.datetime) -> None:
         "account": account.label, "stage": stage, "consecutive_failures": account.failed_attempts})
     if locked_until is not None:
         account.locked_until = locked_until
-        account.session_key = None  # ends any session of this account at once
+        # A lock stops new sign-ins only: anyone who knows the address can cause one, so
+        # it must not end the staff member's session that is already signed in.
         _record("auth.locked", "system", {
             "account": account.label, "until": locked_until.isoformat(timespec="seconds"),
             "after_failures": account.failed_attempts})
@@ -384,6 +385,14 @@ def sign_out(account: Account) -> None:
     account.session_key = None
     db.session.flush()
     _record("auth.logout", account.label, {"account": account.label})
+
+
+def rotate_session_key(account: Account) -> None:
+    """A new key for the account's one session, which the caller signs in again with:
+    every earlier copy of its cookie stops working (the kiosk, after each state change
+    that an old cookie could undo)."""
+    account.session_key = _new_session_key()
+    db.session.flush()
 
 
 def session_key_matches(account: Account, key: str) -> bool:

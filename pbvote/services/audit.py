@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from pbvote.audit import bundle as bundle_format
 from pbvote.audit import verify
@@ -228,15 +228,20 @@ def browse_log(cycle: Cycle, *, kind: str = "", first: int | None = None,
         conditions.append(LogEntry.position >= first)
     if last is not None:
         conditions.append(LogEntry.position <= last)
+    withhold = not voting_closed(cycle)
     if text:
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        conditions.append(or_(LogEntry.entry_json.like(f"%{escaped}%", escape="\\"),
-                              LogEntry.entry_hash == text.lower()))
+        matches_text = LogEntry.entry_json.like(f"%{escaped}%", escape="\\")
+        if withhold:
+            # Searching inside ballot entries would count the ballots that chose a project
+            # (or, with first=last, answer for one ballot): until voting closes a ballot
+            # entry is found by its entry hash only.
+            matches_text = and_(matches_text, LogEntry.kind != "ballot")
+        conditions.append(or_(matches_text, LogEntry.entry_hash == text.lower()))
     total = db.session.scalar(select(func.count()).select_from(LogEntry).where(*conditions))
     page = max(1, page)
     rows = db.session.scalars(select(LogEntry).where(*conditions).order_by(LogEntry.position)
                               .offset((page - 1) * per_page).limit(per_page))
-    withhold = not voting_closed(cycle)
     entries = []
     for row in rows:
         data = json.loads(row.entry_json).get("data", {})
@@ -409,4 +414,6 @@ def verify_now(cycle: Cycle) -> verify.Report:
     verifier on them, exactly as an outside auditor would."""
     with tempfile.TemporaryDirectory(prefix="pbvote-verify-") as scratch:
         paths = export(cycle, Path(scratch) / "export", with_chain=True)
-        return verify.verify_path(paths.bundle_zip, paths.chain)
+        # the one place the receipt key meets the chain: the check's report says only
+        # whether the receipts re-derive, never which ballot gives which receipt
+        return verify.verify_path(paths.bundle_zip, paths.chain, cycle.receipt_key or "")

@@ -31,6 +31,7 @@ from pbvote.models import AccessCode, Cycle, District, Participation, RollEntry
 from pbvote.rules import eligibility
 from pbvote.services import log
 from pbvote.services.errors import DomainError, NotFound
+from pbvote.services.keys import check_identity_key
 from pbvote.services.roll import issue_access_codes
 from pbvote.services.voting import access_code_hash
 
@@ -78,6 +79,7 @@ def generate_codes(cycle: Cycle, district: District, count: int, actor: str,
                              most=format_number(MAX_CODES_PER_REQUEST)),
                            422, about=COUNT_FIELD)
     _refuse_unless_codes_allowed(cycle, now)
+    check_identity_key(cycle, record=True)
     codes = issue_access_codes(cycle, district, count)
     log.record_action(cycle.chain_id, "access_codes.generated", actor, {
         "cycle": cycle.slug, "district": district.slug, "count": count,
@@ -101,6 +103,7 @@ def issue_codes_for_roll(cycle: Cycle, district: District | None, actor: str, *,
     if district is not None and district.cycle_id != cycle.id:
         raise NotFound(_("There is no such district in this cycle."))
     _refuse_unless_codes_allowed(cycle, now)
+    check_identity_key(cycle, record=True)
     # Two staff members issuing at once would each give the same entries a code.
     db.session.scalar(for_update(select(Cycle.id).where(Cycle.id == cycle.id)))
     pending = _entries_without_code(cycle, district)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pbvote.infra.extensions import db
 from pbvote.models import AccessCode, Cycle, District, RollEntry
 from pbvote.rules import eligibility
-from pbvote.services.keys import keyed_hash
+from pbvote.services.keys import check_identity_key, keyed_hash
 from pbvote.services.voting import access_code_hash, roll_match_hashes
 
 
@@ -32,6 +32,7 @@ def roll_identity_hash(cycle: Cycle, district: District, person: RollPerson) -> 
 
 
 def add_roll_entry(cycle: Cycle, district: District, person: RollPerson) -> RollEntry:
+    check_identity_key(cycle, record=True)
     by_postcode, _ = roll_match_hashes(person.last_name, person.birth_date, person.postcode)
     by_number = None
     if person.roll_number:

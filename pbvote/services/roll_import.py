@@ -58,6 +58,7 @@ from pbvote.services.roll_stash import (  # noqa: F401  (the web form's steps us
     stash_path,
     stash_upload,
 )
+from pbvote.services.keys import check_identity_key
 
 BATCH_ROWS = 100_000
 PROGRESS_EVERY_LINES = 10_000
@@ -329,6 +330,7 @@ def _in_page(plan: RollPlan, kind: str, index: int) -> bool:
 def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None, apply: bool,
                     progress: Progress | None,
                     pages: Mapping[str, int] | None = None) -> RollPlan:
+    check_identity_key(cycle, record=apply)
     plan = RollPlan()
     plan.pages = {kind: max(1, int((pages or {}).get(kind) or 1)) for kind in LISTS}
     plan.people = {kind: [] for kind in LISTS}

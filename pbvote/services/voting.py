@@ -24,7 +24,7 @@ from pbvote.services.errors import (
     NotFound,
     VotingClosed,
 )
-from pbvote.services.keys import keyed_hash
+from pbvote.services.keys import check_identity_key, keyed_hash
 
 #: channels where one act records both that a person voted and what they voted
 CASTING_CHANNELS = ("online", "kiosk")
@@ -182,6 +182,7 @@ def verify_by_roll(cycle: Cycle, district: District, last_name: str, birth_date:
                    postcode_or_roll: str, now: dt.datetime | None = None) -> VerifiedVoter:
     now = now or utcnow()
     _require_voting_open(cycle, now)
+    check_identity_key(cycle)
     rules = eligibility_rules(cycle)
     by_postcode, by_number = roll_match_hashes(last_name, birth_date, postcode_or_roll)
     matches = db.session.scalars(_ROLL_MATCHES, {"by_postcode": by_postcode,
@@ -223,6 +224,7 @@ def verify_by_code(cycle: Cycle, district: District, code: str,
                    now: dt.datetime | None = None) -> VerifiedVoter:
     now = now or utcnow()
     _require_voting_open(cycle, now)
+    check_identity_key(cycle)
     normalised = eligibility.normalise_access_code(code)
     row = db.session.scalar(select(AccessCode).where(
         AccessCode.cycle_id == cycle.id, AccessCode.code_hash == access_code_hash(normalised)))
@@ -349,7 +351,7 @@ def _append_ballot(cycle: Cycle, district: District, stored_selections, channel:
     while True:
         ballot_id = secrets.token_hex(16)
         text, digest = claimed.entry("ballot", {"ballot_id": ballot_id, **data})
-        receipt = receipt_from_entry_hash(digest)
+        receipt = receipt_from_entry_hash(digest, cycle.receipt_key or "")
         written = connection.execute(insert_ballot, {
             "id": ballot_id, "cycle_id": cycle.id, "district_id": district.id,
             "channel": channel, "selections": stored_json, "receipt": receipt,

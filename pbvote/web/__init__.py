@@ -64,6 +64,9 @@ def register_blueprints(app) -> None:
     app.register_blueprint(jobs.bp)
     jobs.install(app)
     app.before_request(guards.enforce_access)
+    from pbvote.web import limits
+
+    limits.install(app)
     filters.register(app)
     _register_error_pages(app)
     app.after_request(_security_headers)

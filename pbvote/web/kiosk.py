@@ -23,14 +23,14 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext
-from flask_login import logout_user
+from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from pbvote.infra.db import utcnow
 from pbvote.infra.extensions import db
 from pbvote.models import Cycle, District
 from pbvote.rules import ballots
-from pbvote.services import in_person
+from pbvote.services import accounts, in_person
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import BallotRejected, DomainError
 from pbvote.services.keys import keyed_hash
@@ -75,18 +75,37 @@ def _save(state: dict) -> None:
     session[KIOSK_KEY] = dict(state)
 
 
+def _reissue_session() -> None:
+    """Rotate the staff session's key on the server and sign this device in again with it:
+    a copy of an earlier cookie (with fewer wrong PINs in it) is refused from now on."""
+    account = current_user._get_current_object()
+    accounts.rotate_session_key(account)
+    login_user(account, fresh=True)
+
+
+def _end_session() -> None:
+    """Sign the account out on the server, so no copy of this session's cookie works."""
+    account = current_user._get_current_object()
+    accounts.sign_out(account)
+    logout_user()
+    session.clear()
+
+
 def _check_pin(state: dict, pin: str) -> bool:
-    """True when the PIN is right; after MAX_PIN_FAILURES wrong ones the session ends."""
+    """True when the PIN is right; after MAX_PIN_FAILURES wrong ones the session ends.
+
+    The count is in the session cookie, but every wrong PIN rotates the session's key on
+    the server: replaying an older cookie (fewer failures) gets no session at all."""
     if hmac.compare_digest(_pin_hash(state["salt"], (pin or "").strip()), state["pin_hash"]):
         state["failures"] = 0
         _save(state)
         return True
     state["failures"] = state.get("failures", 0) + 1
     if state["failures"] >= MAX_PIN_FAILURES:
-        logout_user()
-        session.clear()
+        _end_session()
         abort(redirect(url_for("auth.login")))
     _save(state)
+    _reissue_session()
     return False
 
 
@@ -124,6 +143,9 @@ def setup():
             _save({"cycle_slug": cycle.slug, "site": site, "salt": salt,
                    "pin_hash": _pin_hash(salt, pin), "failures": 0, "pass_id": None,
                    "receipt": None})
+            # a copy of the staff session's cookie from before kiosk mode would reach the
+            # staff pages: it stops working now
+            _reissue_session()
             return redirect(url_for("kiosk.home"))
     return render_template("kiosk/setup.html", cycles=cycles, form=form, error=error,
                            error_field=error_field, data=request.form), status
@@ -271,4 +293,6 @@ def exit_kiosk():
     if not _check_pin(state, request.form.get("pin", "")):
         return redirect(url_for("kiosk.home", error="exit-pin"))
     session.pop(KIOSK_KEY, None)
+    # copies of the kiosk's cookie (the kiosk state in them) stop working
+    _reissue_session()
     return redirect(url_for("staff.dashboard"))

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from pbvote.infra.db import reads_only, utcnow
 from pbvote.infra.extensions import limiter
 from pbvote.rules import ballots, eligibility
-from pbvote.services import voting
+from pbvote.services import pending, voting
 from pbvote.services.errors import AlreadyVoted, BallotRejected, DomainError, NotEligible
 from pbvote.services.keys import keyed_hash
 from pbvote.web.forms.vote import AccessCodeForm, CsrfOnlyForm, RollCheckForm
@@ -85,15 +85,28 @@ def _failures_per_address() -> str:
     return current_app.config.get("VOTER_CHECK_FAILURES_PER_ADDRESS", "60/10 minutes")
 
 
-def _typed_person_key() -> str:
-    """The person a roll check names (cycle, last name, postcode or roll number), keyed so
-    the rate-limit store holds no personal data. Someone who knows a neighbour's name and
-    street could otherwise try birth dates until one matches, from as many addresses as
-    they like."""
+def _failures_per_person_any_address() -> str:
+    return current_app.config.get("VOTER_CHECK_FAILURES_PER_PERSON_ANY_ADDRESS", "100/day")
+
+
+def _typed_person() -> str:
     form = request.form
-    typed = "|".join((g.cycle.slug, eligibility.normalise_name(form.get("roll-last_name", "")),
-                      eligibility.normalise_postcode(form.get("roll-postcode_or_roll", ""))))
-    return "voter-check:" + keyed_hash("rate-limit", typed)
+    return "|".join((g.cycle.slug, eligibility.normalise_name(form.get("roll-last_name", "")),
+                     eligibility.normalise_postcode(form.get("roll-postcode_or_roll", ""))))
+
+
+def _typed_person_key() -> str:
+    """The person a roll check names (cycle, last name, postcode or roll number) and the
+    address asking, keyed so the rate-limit store holds no personal data: a neighbour
+    guessing birth dates from their address slows only their own guesses, and never locks
+    the real person out."""
+    return "voter-check:" + keyed_hash("rate-limit", f"{_typed_person()}|{request.remote_addr}")
+
+
+def _typed_person_any_address_key() -> str:
+    """The same person from any address: the backstop against guessing from many
+    addresses. The roll-number path (another key) and access codes stay open."""
+    return "voter-check-any:" + keyed_hash("rate-limit", _typed_person())
 
 
 def _not_a_roll_check() -> bool:
@@ -102,13 +115,18 @@ def _not_a_roll_check() -> bool:
 
 
 def _refused(response) -> bool:
-    """Only checks that did not let the person through count towards the limits."""
-    return response.status_code >= 400
+    """Only guesses count towards the limits: checks whose details matched nobody (or a
+    code that does not exist). Not "already voted", a form with a missing field, or a
+    refusal by the limit itself, or one resident behind a busy address could use up
+    everyone's allowance."""
+    return bool(g.get("voter_check_guess"))
 
 
 @bp.route("/<district_slug>/verify", methods=["GET", "POST"])
 @limiter.limit(_failures_per_person, key_func=_typed_person_key, methods=["POST"],
                deduct_when=_refused, exempt_when=_not_a_roll_check)
+@limiter.limit(_failures_per_person_any_address, key_func=_typed_person_any_address_key,
+               methods=["POST"], deduct_when=_refused, exempt_when=_not_a_roll_check)
 @limiter.limit(_failures_per_address, methods=["POST"], deduct_when=_refused)
 def verify(district_slug: str):
     _require_open()
@@ -137,6 +155,7 @@ def verify(district_slug: str):
                     voter = voting.verify_by_code(g.cycle, district, code_form.code.data)
             except (NotEligible, AlreadyVoted) as refusal:
                 error, reasons, status = refusal.message, refusal.reasons, refusal.status
+                g.voter_check_guess = isinstance(refusal, NotEligible)
             else:
                 session.clear()
                 session["voter"] = {"cycle_slug": g.cycle.slug, "identity": voter.to_session(),
@@ -164,7 +183,11 @@ def ballot():
         if not reasons:
             reasons = ballots.validate_ballot(design, g.district.project_costs(), selections)
         if not reasons:
-            session["pending"] = ballots.selections_to_json(design, selections)
+            # the choices stay on the server: the session (which names the voter) holds
+            # only a random token for them
+            session["pending"] = pending.keep(
+                g.district.id, ballots.selections_to_json(design, selections),
+                session.get("pending"))
             return redirect(url_for("vote.review"))
     if request.method == "POST" and selections is None:
         # The form could not be read as a ballot (say, a rank given twice): show back what
@@ -209,6 +232,7 @@ def cast():
         session.pop("voter", None)
         session.pop("pending", None)
         raise
+    pending.discard(session.get("pending"))
     session.clear()
     session["receipt"] = {"cycle_slug": g.cycle.slug, "code": result.receipt,
                           "district": g.district.name}
@@ -228,18 +252,19 @@ def receipt():
 def leave():
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
+    pending.discard(session.get("pending"))
     session.clear()
     return redirect(url_for("public.cycle", slug=g.cycle.slug))
 
 
 def _pending_selections(design):
-    data = session.get("pending")
+    token = session.get("pending")
+    data = pending.read(token if isinstance(token, str) else None, g.district.id)
     if data is None:
         return None
     try:
         return ballots.selections_from_json(design, data)
     except ValueError:
-        session.pop("pending", None)
         return None
 
 

@@ -222,8 +222,8 @@ def test_a_colliding_receipt_is_drawn_again_and_the_chain_stays_whole(app_contex
         real = voting.receipt_from_entry_hash
         drawn: list[str] = []
 
-        def collide_once(entry_hash: str) -> str:
-            drawn.append(real(entry_hash) if drawn else taken)
+        def collide_once(entry_hash: str, key: str = "") -> str:
+            drawn.append(real(entry_hash, key) if drawn else taken)
             return drawn[-1]
 
         monkeypatch.setattr(voting, "receipt_from_entry_hash", collide_once)

@@ -105,9 +105,10 @@ def test_a_voters_pages_leave_their_cookies_alone(app):
 @pytest.fixture
 def production_app(engine_name, migrated_urls, tmp_path, monkeypatch):
     monkeypatch.setenv("PBVOTE_INSTANCE_PATH", str(tmp_path / "instance"))
-    monkeypatch.setenv("PBVOTE_SECRET_KEY", "production-secret-from-the-environment")
-    monkeypatch.setenv("PBVOTE_IDENTITY_KEY", "production-identity-key")
-    monkeypatch.delenv("PBVOTE_RATELIMIT_STORAGE_URI", raising=False)
+    monkeypatch.setenv("PBVOTE_SECRET_KEY", "production-secret-from-the-environment-0123")
+    monkeypatch.setenv("PBVOTE_IDENTITY_KEY", "production-identity-key-from-the-environment")
+    monkeypatch.setenv("PBVOTE_RATELIMIT_STORAGE_URI", "memory://")
+    monkeypatch.setenv("PBVOTE_WORKERS", "1")
     from pbvote import create_app
 
     app = create_app(str(CONFIG_DIR / "production.example.py"),

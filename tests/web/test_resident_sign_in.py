@@ -153,7 +153,8 @@ def test_the_development_outbox_shows_messages_only_in_development(app, client, 
 
     for overrides in ({"TESTING": False}, {"MAIL_BACKEND": "smtp"},
                       {"SHOW_DEV_OUTBOX": True, "TESTING": False,
-                       "REQUIRE_SECRET_FROM_ENVIRONMENT": True, "SECRET_KEY": "x"}):
+                       "REQUIRE_SECRET_FROM_ENVIRONMENT": True, "SECRET_KEY": "x" * 32,
+                       "IDENTITY_HMAC_KEY": "y" * 32}):
         other = create_app("testing", SQLALCHEMY_DATABASE_URI=migrated_urls(engine_name),
                            **overrides)
         assert other.test_client().get("/dev/outbox").status_code == 404, overrides

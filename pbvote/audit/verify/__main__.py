@@ -24,6 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     except BundleError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except (OSError, RecursionError, MemoryError) as error:
+        print(f"error: the input cannot be read ({type(error).__name__}: {error})",
+              file=sys.stderr)
+        return 2
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.text())
     return 0 if report.ok else 1
 

@@ -5,12 +5,26 @@ from __future__ import annotations
 
 import json
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from pbvote.audit.verify.layout import CHAIN_HEAD_FILE, RECEIPTS_FILE, RESULTS_FILE, SUMS_FILE
+from pbvote.audit.verify.layout import (
+    BALLOTS_CSV_FILE,
+    BALLOTS_JSON_FILE,
+    CHAIN_HEAD_FILE,
+    MANIFEST_FILE,
+    PAPER_AUDIT_FILE,
+    PARTICIPATION_FILE,
+    RECEIPTS_FILE,
+    RESULTS_FILE,
+    SUMS_FILE,
+)
 from pbvote.audit.verify.report import CheckFailed
 from pbvote.audit.verify.shared import sha256_hex
+
+SMALL_FILES = frozenset({MANIFEST_FILE, RESULTS_FILE, SUMS_FILE, PARTICIPATION_FILE,
+                         CHAIN_HEAD_FILE, PAPER_AUDIT_FILE})
 
 
 class BundleError(Exception):
@@ -21,25 +35,111 @@ class BundleError(Exception):
         super().__init__(f"{where}: {problem}")
 
 
+#: what a bundle's small files (manifest, results, sums, participation, chain head, paper
+#: audit) may hold; the ballot files' limits are derived from them (member_limits)
+SMALL_FILE_BYTES = 64 * 1024 * 1024
+#: a member's limit when the manifest and results cannot tell one (they will fail a check)
+FALLBACK_MEMBER_BYTES = 256 * 1024 * 1024
+SLACK_BYTES = 64 * 1024
+READ_CHUNK = 1024 * 1024
+
+
 def read_bundle_files(path: str | Path) -> dict[str, bytes]:
-    """File name → bytes, from a directory or a zip (with or without one top folder)."""
+    """File name → bytes, from a directory or a zip (with or without one top folder).
+
+    Each zip member is read in chunks up to a limit: SMALL_FILE_BYTES for the small files,
+    and for the ballot files and receipts one derived from the manifest (projects per
+    district) and results.json (ballots per district), so a zip bomb stops at its limit
+    instead of filling the memory. Anything unreadable is a BundleError (exit status 2)."""
     path = Path(path)
     if path.is_dir():
-        return {str(p.relative_to(path).as_posix()): p.read_bytes()
-                for p in sorted(path.rglob("*")) if p.is_file()}
+        try:
+            return {str(p.relative_to(path).as_posix()): p.read_bytes()
+                    for p in sorted(path.rglob("*")) if p.is_file()}
+        except OSError as exc:
+            raise BundleError(str(path), f"cannot be read: {exc.strerror}") from None
     if not path.exists():
         raise BundleError(str(path), "no such file or directory")
     try:
         with zipfile.ZipFile(path) as archive:
-            names = [n for n in archive.namelist() if not n.endswith("/")]
-            files = {n: archive.read(n) for n in names}
-    except zipfile.BadZipFile:
-        raise BundleError(str(path), "is neither a directory nor a zip file") from None
-    tops = {PurePosixPath(n).parts[0] for n in files}
-    if len(tops) == 1 and all(len(PurePosixPath(n).parts) > 1 for n in files):
-        prefix = tops.pop() + "/"
-        files = {n[len(prefix):]: data for n, data in files.items()}
+            return _read_zip(archive)
+    except zipfile.BadZipFile as exc:
+        raise BundleError(str(path), f"is neither a directory nor a readable zip file ({exc})"
+                          ) from None
+    except (zlib.error, EOFError, OSError, NotImplementedError, RuntimeError,
+            ValueError) as exc:
+        raise BundleError(str(path), f"a member of the zip cannot be read "
+                                     f"({type(exc).__name__}: {exc})") from None
+
+
+def _read_zip(archive: zipfile.ZipFile) -> dict[str, bytes]:
+    infos = [info for info in archive.infolist() if not info.is_dir()]
+    names = [info.filename for info in infos]
+    if len(set(names)) != len(names):
+        raise BundleError("zip", "holds the same file name twice")
+    tops = {PurePosixPath(n).parts[0] for n in names}
+    prefix = ""
+    if len(tops) == 1 and all(len(PurePosixPath(n).parts) > 1 for n in names):
+        prefix = next(iter(tops)) + "/"
+    by_name = {info.filename[len(prefix):]: info for info in infos}
+    files = {name: _read_member(archive, info, SMALL_FILE_BYTES)
+             for name, info in by_name.items() if name in SMALL_FILES}
+    limits = member_limits(files)
+    for name, info in by_name.items():
+        if name not in files:
+            files[name] = _read_member(archive, info, limits.get(name, SLACK_BYTES))
     return files
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    if info.file_size > limit:
+        raise BundleError(info.filename, f"declares {info.file_size} bytes, more than the "
+                                         f"{limit} this bundle's manifest and results allow")
+    chunks, total = [], 0
+    with archive.open(info) as member:
+        while chunk := member.read(READ_CHUNK):
+            total += len(chunk)
+            if total > min(limit, info.file_size):
+                raise BundleError(info.filename, f"holds more than the {info.file_size} "
+                                                 f"bytes its zip entry declares")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def member_limits(small: dict[str, bytes]) -> dict[str, int]:
+    """The most each ballot file and receipts.txt may hold, in bytes: a generous bound per
+    ballot (every project of the district with its number) times the ballots results.json
+    counted, plus each project's row in the Pabulib file."""
+    try:
+        manifest = json.loads(small[MANIFEST_FILE].decode("utf-8"))["manifest"]
+        counted = {d["slug"]: int(d["ballots"]) for d in
+                   json.loads(small[RESULTS_FILE].decode("utf-8"))["districts"]}
+        districts = {d["slug"]: [str(p.get("id", "")) for p in d.get("projects", [])]
+                     for d in manifest["districts"]}
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+        fallback = {name: FALLBACK_MEMBER_BYTES for name in (BALLOTS_JSON_FILE, BALLOTS_CSV_FILE,
+                                                           RECEIPTS_FILE)}
+        return fallback | {f"ballots-{slug}.pb": FALLBACK_MEMBER_BYTES
+                           for slug in _slugs_or_nothing(small)}
+    limits: dict[str, int] = {}
+    all_ballots = all_receipts = SLACK_BYTES
+    for slug, codes in districts.items():
+        ballots = max(0, counted.get(slug, 0))
+        per_ballot = 128 + len(slug) + sum(len(code) + 32 for code in codes)
+        all_ballots += 2 * ballots * per_ballot
+        all_receipts += ballots * (len(slug) + 16)
+        limits[f"ballots-{slug}.pb"] = SLACK_BYTES + 4096 * len(codes) + 2 * ballots * per_ballot
+    limits[BALLOTS_JSON_FILE] = limits[BALLOTS_CSV_FILE] = all_ballots
+    limits[RECEIPTS_FILE] = all_receipts
+    return limits
+
+
+def _slugs_or_nothing(small: dict[str, bytes]) -> list[str]:
+    try:
+        manifest = json.loads(small[MANIFEST_FILE].decode("utf-8"))["manifest"]
+        return [str(d["slug"]) for d in manifest["districts"]]
+    except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
+        return []
 
 
 def render_sums(files: dict[str, bytes]) -> str:
@@ -92,6 +192,9 @@ def read_chain_export(path: str | Path) -> list[dict]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise BundleError(str(path), f"cannot read the chain export: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise BundleError(str(path), f"the chain export is not UTF-8 text (byte {exc.start})"
+                          ) from None
     entries = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -102,7 +205,7 @@ def read_chain_export(path: str | Path) -> list[dict]:
                             "entry_json": str(record["entry_json"]),
                             "previous_hash": str(record["previous_hash"]),
                             "entry_hash": str(record["entry_hash"])})
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             raise BundleError(str(path), f"line {number} is not a chain entry") from None
     return entries
 
@@ -113,6 +216,8 @@ def read_json(files: dict[str, bytes], name: str) -> Any:
         return json.loads(files[name].decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise CheckFailed(f"{name} is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise CheckFailed(f"{name} is nested too deeply to be a bundle file") from None
 
 
 def read_text(files: dict[str, bytes], name: str) -> str:

@@ -29,9 +29,13 @@ CHAIN_CHECKS = [("chain-integrity", check_chain_integrity),
                 ("chain-channels", check_chain_channels)]
 
 
-def verify_files(files: dict[str, bytes], chain: list[dict] | None = None) -> Report:
-    """Verify an in-memory bundle (file name → bytes) and optionally a chain export."""
-    state = State(files, chain)
+def verify_files(files: dict[str, bytes], chain: list[dict] | None = None,
+                 receipt_key: str | None = None) -> Report:
+    """Verify an in-memory bundle (file name → bytes) and optionally a chain export.
+
+    ``receipt_key`` is the cycle's receipt key ("" for unkeyed receipts): with it the
+    receipts are re-derived from the chain, without it only their numbers are compared."""
+    state = State(files, chain, receipt_key=receipt_key)
     report = Report(chain_checked=chain is not None)
     steps = BUNDLE_CHECKS + (CHAIN_CHECKS if chain is not None else [])
     for name, step in steps:
@@ -43,7 +47,8 @@ def verify_files(files: dict[str, bytes], chain: list[dict] | None = None) -> Re
         except BundleError as error:
             report.checks.append(CheckResult(name, False, str(error)))
             break
-        except (KeyError, TypeError, ValueError, AttributeError) as error:
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError,
+                ArithmeticError, IndexError) as error:
             # Malformed content in a file whose hash matched: still a failure, named.
             report.checks.append(CheckResult(
                 name, False, f"malformed bundle content ({type(error).__name__}: {error})"))
@@ -52,7 +57,8 @@ def verify_files(files: dict[str, bytes], chain: list[dict] | None = None) -> Re
     return report
 
 
-def verify_path(bundle: str | Path, chain: str | Path | None = None) -> Report:
+def verify_path(bundle: str | Path, chain: str | Path | None = None,
+                receipt_key: str | None = None) -> Report:
     files = read_bundle_files(bundle)
     entries = read_chain_export(chain) if chain is not None else None
-    return verify_files(files, entries)
+    return verify_files(files, entries, receipt_key)

@@ -25,6 +25,7 @@ from pbvote.services.in_person.common import (
     _today,
     clean_site,
 )
+from pbvote.services.keys import check_identity_key
 
 CHANNEL_WORDS = {"online": N_("online"), "desk": N_("in person"), "kiosk": N_("at a kiosk"),
                  "paper": N_("on paper"), "code": N_("with an access code")}
@@ -94,6 +95,7 @@ def lookup_roll(cycle: Cycle, *, name: str = "", birth_date: dt.date | None = No
     if not name and birth_date is None and not postcode_or_roll.strip():
         raise _bad_input(_("Enter a name, a date of birth, or last name, date of birth and "
                            "postcode."), "name")
+    check_identity_key(cycle)
     query = select(RollEntry).where(RollEntry.cycle_id == cycle.id)
     if postcode_or_roll.strip():
         if not last_name.strip() or birth_date is None:
@@ -235,6 +237,7 @@ def add_self_declared(cycle: Cycle, district_slug: str, *, last_name: str,
     if len(proof_seen) > 300 or len(display_name or "") > 200:
         raise _bad_input(_("The proof or the name is too long."))
     person = RollPerson(last_name=last_name, birth_date=birth_date, postcode=postcode)
+    check_identity_key(cycle, record=True)
     identity = roll_identity_hash(cycle, district, person)
     # Same identity, or same name, birth date and postcode in any district (a roll entry
     # with a roll number has another identity hash): either way the person is on the roll.

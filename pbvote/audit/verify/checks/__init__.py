@@ -24,6 +24,9 @@ class State:
     not_cast: dict[str, int] = field(default_factory=dict)
     #: district slug → (.pb file name, projects its 'selected' column marks)
     pb_selected: dict[str, tuple[str, set[str]]] = field(default_factory=dict)
+    #: the cycle's receipt key (hex; "" for cycles with unkeyed receipts), or None when the
+    #: verifier does not hold it: then chain-receipts compares numbers, not receipts
+    receipt_key: str | None = None
     #: (entry data, entry hash) of each ballot in the chain export
     chain_ballots: list[tuple[dict, str]] = field(default_factory=list)
 

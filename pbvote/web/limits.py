@@ -1,0 +1,98 @@
+"""Limits on what a request body may cost, applied before anything parses it, and the
+refusal of control characters in any submitted text.
+
+Each POST gets a byte limit and a field limit for its endpoint (DEFAULT_FORM unless listed
+in FORM_LIMITS). They are set in an app-wide URL value preprocessor, which Flask runs
+before every before_request hook, so before CSRFProtect reads the form: an anonymous 8 MB
+form is refused with 413 without being parsed, and a URL-encoded form with more fields
+than its endpoint needs is refused after one count of its separators instead of after
+building a dictionary of 200,000 fields. (Werkzeug bounds multipart parts itself through
+request.max_form_parts, but applies no field limit to URL-encoded forms.)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, request
+
+from pbvote.i18n_hook import _
+from pbvote.rules.ballots import Reason
+from pbvote.rules.text import forbidden_character, forbidden_character_message
+from pbvote.services.errors import DomainError
+
+MIN_FORM_MEMORY = 1024 * 1024
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(frozen=True)
+class FormLimit:
+    bytes: int
+    fields: int
+
+
+#: every form but those below: sign-in, a ballot (a few fields per project), settings
+DEFAULT_FORM = FormLimit(64 * 1024, 500)
+#: forms with a JPEG/PNG of up to 5 MB, and the texts of a project in every language
+FORM_LIMITS = {
+    "staff_setup.new_project": FormLimit(6 * 1024 * 1024, 100),
+    "staff_setup.edit_project": FormLimit(6 * 1024 * 1024, 100),
+    "my_ideas.new": FormLimit(6 * 1024 * 1024, 100),
+    "my_ideas.edit": FormLimit(6 * 1024 * 1024, 100),
+    "content_translations.project": FormLimit(512 * 1024, 200),
+    "content_translations.proposal": FormLimit(512 * 1024, 200),
+    # the roll upload raises its byte limit for staff in its blueprint (web.setup)
+    "staff_setup.roll_upload": FormLimit(64 * 1024, 50),
+}
+
+
+class FormTooLarge(DomainError):
+    def __init__(self, message: str):
+        super().__init__(message, 413)
+
+
+class ForbiddenCharacter(DomainError):
+    def __init__(self, field: str, character: str):
+        message = forbidden_character_message(character)
+        super().__init__(message, 422, [Reason(field, "control_character",
+                                               f"{field}: {message}")])
+
+
+def limit_for(endpoint: str | None) -> FormLimit:
+    return FORM_LIMITS.get(endpoint or "", DEFAULT_FORM)
+
+
+def limit_request_body(endpoint, values) -> None:
+    """Set this request's limits, and count a URL-encoded form's fields before parsing."""
+    if request.method not in BODY_METHODS:
+        return
+    limit = limit_for(endpoint)
+    ceiling = current_app.config.get("MAX_CONTENT_LENGTH")
+    request.max_content_length = limit.bytes if ceiling is None else min(limit.bytes, ceiling)
+    # a text part's limit; Werkzeug also applies it to its parser's buffer, which holds up
+    # to 64 KiB of a file part on the way, so it never goes below that
+    request.max_form_memory_size = max(limit.bytes, MIN_FORM_MEMORY)
+    request.max_form_parts = limit.fields
+    if request.mimetype == "application/x-www-form-urlencoded":
+        if (request.content_length or 0) > request.max_content_length:
+            raise FormTooLarge(_("This form is too large for this page."))
+        body = request.get_data(cache=True)  # bounded by max_content_length
+        if body.count(b"&") + 1 > limit.fields:
+            raise FormTooLarge(_("This form has too many fields for this page."))
+
+
+def refuse_control_characters() -> None:
+    """Any submitted text with a control character is refused, naming the field (422):
+    nothing reaches a service, the database or a log with one."""
+    if request.method not in BODY_METHODS:
+        return
+    for name, value in request.form.items(multi=True):
+        character = forbidden_character(value) or forbidden_character(name)
+        if character is not None:
+            raise ForbiddenCharacter(name, character)
+
+
+def install(app) -> None:
+    app.url_value_preprocessor(limit_request_body)
+    # first of the before_request hooks, before CSRFProtect's: a form refused for its
+    # content needs no token check, and nothing later sees the character
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_control_characters)
