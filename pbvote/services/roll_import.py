@@ -50,6 +50,7 @@ from pbvote.rules.roll_csv import (
 )
 from pbvote.services import log
 from pbvote.services.errors import DomainError
+from pbvote.services.keys import check_identity_key
 from pbvote.services.roll_preview import Person, changed_people, removed_people
 from pbvote.services.roll_stash import (  # noqa: F401  (the web form's steps use them here)
     discard_stash,
@@ -58,7 +59,6 @@ from pbvote.services.roll_stash import (  # noqa: F401  (the web form's steps us
     stash_path,
     stash_upload,
 )
-from pbvote.services.keys import check_identity_key
 
 BATCH_ROWS = 100_000
 PROGRESS_EVERY_LINES = 10_000
