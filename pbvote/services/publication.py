@@ -24,7 +24,12 @@ Results document (canonical JSON; ints stay ints, Fractions become exact strings
                                             # participations / eligible
         "projects": [{"id", "title", "cost", "supporters"}],   # display order
         "scores": {project id: score},      # votes, points or the ranked scoring points
-        "outcome": Outcome.to_dict()}]}
+        "outcome": Outcome.to_dict(),
+        "analysis": pbvote.tally.analysis.analyse(…): per project effective support, the
+                    money earlier projects took and what it needed (MES), or the score gap
+                    and the project that took the last money (greedy); voters with none of
+                    their projects funded (rule and plain greedy); each project's supporters'
+                    average share of the money}]}
 """
 from __future__ import annotations
 
@@ -58,6 +63,7 @@ from pbvote.services import log
 from pbvote.services.errors import DomainError, NotFound
 from pbvote.services.tally import district_election
 from pbvote.tally import TallyInputError, run_rule
+from pbvote.tally.analysis import analyse
 from pbvote.tally.exact import fmt_approx, json_exact
 from pbvote.tally.registry import RULES, resolve_params
 from pbvote.tally.rules.scoring import score_label
@@ -189,6 +195,7 @@ def _district_results(cycle: Cycle, district: District, last_voting_day: dt.date
                       "supporters": supporters[p.code]} for p in district.projects],
         "scores": {code: _exact_json(value) for code, value in scores.items()},
         "outcome": outcome.to_dict(),
+        "analysis": analyse(election.instance, profile, outcome),
     }
 
 

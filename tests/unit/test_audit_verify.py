@@ -12,6 +12,7 @@ from pbvote.audit import bundle as bundle_format
 from pbvote.audit import verify
 from pbvote.audit.chain import GENESIS_HASH, canonical_json, entry_hash, receipt_from_entry_hash
 from pbvote.tally import run_rule
+from pbvote.tally.analysis import analyse
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -87,6 +88,7 @@ def results_for(ballots_by_district: dict, participation: dict, chain: list[dict
         supporters = profile.supporters()
         districts.append({
             "slug": slug, "outcome": outcome.to_dict(), "ballots": len(ballots),
+            "analysis": analyse(instance, profile, outcome),
             "ballots_by_channel": dict(participation[slug]),
             "participations": {"total": sum(participation[slug].values()),
                                "by_channel": dict(participation[slug])},
@@ -151,10 +153,10 @@ def test_an_honest_bundle_and_chain_pass(files, chain):
     report = verify.verify_files(files)
     assert report.ok, report.text()
     assert [c.name for c in report.checks] == ["files", "sha256", "manifest-hash", "ballot-files",
-                                               "counts", "scores", "tally"]
+                                               "counts", "scores", "tally", "explanations"]
     full = verify.verify_files(files, chain)
     assert full.ok, full.text()
-    assert len(full.checks) == 11
+    assert len(full.checks) == 12
     assert "ALL CHECKS PASSED for the bundle and chain export." in full.text()
 
 
@@ -423,3 +425,51 @@ def test_check_ins_without_a_ballot_must_be_published(files, chain):
     too_many = _with_unused_check_in(files, {"districts": {"north": {"not_cast": 2}}})
     report = verify.verify_files(too_many, chain)
     assert failed_check(report) == "counts" and "not_cast 2 must be" in report.first_failure.detail
+
+
+def _leaf_paths(value, path=()):
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _leaf_paths(inner, (*path, key))
+    elif isinstance(value, list) and value:
+        for index, inner in enumerate(value):
+            yield from _leaf_paths(inner, (*path, index))
+    else:
+        yield path
+
+
+def _altered(value):
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if value is None:
+        return 0
+    if isinstance(value, list):
+        return ["N-A"]
+    return f"{value}1" if not value[-1:].isdigit() else f"{value[:-1]}{(int(value[-1]) + 1) % 10}"
+
+
+def test_every_explanation_figure_altered_fails_the_explanations(files):
+    results = json.loads(files["results.json"])
+    paths = [(d["slug"], path) for d in results["districts"]
+             for path in _leaf_paths(d["analysis"])]
+    kinds = {d["slug"]: d["analysis"]["kind"] for d in results["districts"]}
+    assert set(kinds.values()) == {"greedy", "mes"}
+    assert len(paths) > 40
+    for slug, path in paths:
+        def change(doc, slug=slug, path=path):
+            target = district_entry(doc, slug)["analysis"]
+            for key in path[:-1]:
+                target = target[key]
+            target[path[-1]] = _altered(target[path[-1]])
+        report = verify.verify_files(_edit_json(files, "results.json", change))
+        assert failed_check(report) == "explanations", (slug, path, report.text())
+        assert f"district {slug}: analysis/" in report.first_failure.detail
+
+
+def test_missing_explanations_fail(files):
+    def drop(doc):
+        del district_entry(doc, "north")["analysis"]
+    report = verify.verify_files(_edit_json(files, "results.json", drop))
+    assert failed_check(report) == "explanations"

@@ -12,6 +12,7 @@ from pbvote.audit.verify.checks.chain import (
 )
 from pbvote.audit.verify.checks.channels import check_chain_channels
 from pbvote.audit.verify.checks.counts import check_counts
+from pbvote.audit.verify.checks.explanations import check_explanations
 from pbvote.audit.verify.checks.files import check_files, check_sums
 from pbvote.audit.verify.checks.manifest import check_manifest
 from pbvote.audit.verify.checks.scores import check_scores
@@ -22,7 +23,8 @@ from pbvote.audit.verify.report import CheckFailed, CheckResult, Report
 # A later check relies on what the earlier ones read, so the order is fixed.
 BUNDLE_CHECKS = [("files", check_files), ("sha256", check_sums),
                  ("manifest-hash", check_manifest), ("ballot-files", check_ballot_files),
-                 ("counts", check_counts), ("scores", check_scores), ("tally", check_tally)]
+                 ("counts", check_counts), ("scores", check_scores), ("tally", check_tally),
+                 ("explanations", check_explanations)]
 CHAIN_CHECKS = [("chain-integrity", check_chain_integrity),
                 ("chain-receipts", check_chain_receipts),
                 ("chain-ballots", check_chain_ballots),

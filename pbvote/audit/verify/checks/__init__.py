@@ -24,6 +24,8 @@ class State:
     not_cast: dict[str, int] = field(default_factory=dict)
     #: district slug → (.pb file name, projects its 'selected' column marks)
     pb_selected: dict[str, tuple[str, set[str]]] = field(default_factory=dict)
+    #: district slug → (instance, profile, outcome) of the verifier's own re-count
+    recounts: dict[str, tuple] = field(default_factory=dict)
     #: (entry data, entry hash) of each ballot in the chain export
     chain_ballots: list[tuple[dict, str]] = field(default_factory=list)
 
