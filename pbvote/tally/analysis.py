@@ -146,6 +146,15 @@ class _Replay:
         return [{"project": other, "amount": amount, "voters": voters}
                 for other, (amount, voters) in amounts.items()]
 
+    def payers(self, pid: str) -> int:
+        """How many of pid's supporters have paid for some funded project so far."""
+        return sum(self.groups[g][0] for g in self.supporters.get(pid, ())
+                   if any(self.paid[g].values()))
+
+    def moment(self, pid: str, round_no: int | None) -> dict:
+        return {"round": round_no, "money": self.money(pid), "spent_on": self.spent_on(pid),
+                "payers": self.payers(pid)}
+
     def charge(self, pid: str, rho: Fraction) -> None:
         for g in self.supporters.get(pid, ()):
             pay = min(self.budget[g], rho * self.groups[g][1][pid])
@@ -173,8 +182,7 @@ def _best_covers(instance: Instance, groups, per_voter, rounds, watch: set[str],
     def note_dropped(round_no):
         for pid in watch:
             if pid not in considered and pid not in funded_at and replay.money(pid) < cost[pid]:
-                considered[pid] = {"round": round_no, "money": replay.money(pid),
-                                   "spent_on": replay.spent_on(pid)}
+                considered[pid] = replay.moment(pid, round_no)
 
     def note_covers(number, winner, rho):
         for pid in watch:
@@ -189,8 +197,7 @@ def _best_covers(instance: Instance, groups, per_voter, rounds, watch: set[str],
         if not after_payment:
             note_covers(number, winner, rho)
         if winner in watch:
-            funded_at[winner] = {"round": number, "money": replay.money(winner),
-                                 "spent_on": replay.spent_on(winner)}
+            funded_at[winner] = replay.moment(winner, number)
         replay.charge(winner, rho)
         if after_payment:
             note_covers(number, winner, rho)
@@ -201,8 +208,7 @@ def _best_covers(instance: Instance, groups, per_voter, rounds, watch: set[str],
         value = replay.cover(pid, None)
         if value > best[pid][0]:
             best[pid] = (value, None, None)
-        considered.setdefault(pid, {"round": None, "money": replay.money(pid),
-                                    "spent_on": replay.spent_on(pid)})
+        considered.setdefault(pid, replay.moment(pid, None))
     return best, considered, funded_at
 
 
@@ -256,6 +262,7 @@ def _mes_entry(project: Project, cover: Fraction, at: dict, funded: bool) -> dic
         "considered_round": at["round"],
         "supporters_money": at["money"],
         "spent_on": at["spent_on"],
+        "supporters_who_paid": at["payers"],
     } | ({"funded_in_round": at["round"]} if funded else {})
 
 

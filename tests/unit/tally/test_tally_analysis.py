@@ -20,7 +20,7 @@ def test_mes_effective_support_losses_and_needs():
     assert result["kind"] == "mes"
     a, b, c, d = (result["projects"][p] for p in "abcd")
     # b: 5 supporters pay 8 each in round 1 (8 per 40 beats d's 7.5 per 30)
-    assert b["funded_in_round"] == 1 and b["spent_on"] == []
+    assert b["funded_in_round"] == 1 and b["spent_on"] == [] and b["supporters_who_paid"] == 0
     assert b["supporters_money"] == "125/3"
     assert d["funded_in_round"] == 2
     # a: 7 supporters × 25/3 = 175/3 < 60: never affordable, considered at the start
@@ -44,6 +44,7 @@ def test_mes_records_which_funded_projects_took_the_money():
     z = analyse(inst, prof, outcome)["projects"]["z"]
     assert z["spent_on"] == [{"project": "x", "amount": 30, "voters": 6}]
     assert z["considered_round"] == 1 and z["supporters_money"] == 30
+    assert z["supporters_who_paid"] == 6
     assert z["effective_support"] == "2/3"      # 6 × 5 at round 1's price, and 6 × 5 left
     assert z["closest_round"] == 1
 
