@@ -12,6 +12,9 @@ Results document (canonical JSON; ints stay ints, Fractions become exact strings
      "chain": {"length": n, "head": "<entry hash>"},   # the cycle's chain when counted
      "tie_break_seed": "...",
      "totals": {"ballots", "participations", "roll_size"},
+     "turnout_tables": services.turnout.public_tables(…): participations by district ×
+                       channel, day and age band, cells of 1-9 hidden (None) with
+                       complementary cells (pbvote.audit.suppression),
      "districts": [{
         "slug", "name", "budget", "ballot_kind", "rule", "params" (as resolved),
         "score_label": "votes" | "points",
@@ -60,6 +63,7 @@ from pbvote.models import (
 )
 from pbvote.rules.eligibility import age_on
 from pbvote.services import log
+from pbvote.services import turnout as turnout_figures
 from pbvote.services.errors import DomainError, NotFound
 from pbvote.services.tally import district_election
 from pbvote.tally import TallyInputError, run_rule
@@ -141,6 +145,8 @@ def compute_results(cycle: Cycle, chain_point: dict | None = None,
                                 sum(d["eligible"] for d in districts)),
         },
         "districts": districts,
+        "turnout_tables": turnout_figures.public_tables(
+            turnout_figures.figures(cycle, now=now, cached=False)),
     }
 
 

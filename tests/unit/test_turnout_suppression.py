@@ -1,4 +1,4 @@
-"""Small-cell suppression of the public turnout tables (pbvote.rules.turnout).
+"""Small-cell suppression of the public turnout tables (pbvote.audit.suppression).
 
 The property: after suppression no shown cell has 1 to 9 participants, and no hidden cell can
 be worked out from what is shown. "Worked out" is checked here independently of the module's
@@ -13,8 +13,9 @@ from fractions import Fraction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pbvote.rules import turnout
-from pbvote.rules.turnout import TOTAL
+from pbvote.audit import suppression as turnout
+from pbvote.audit.suppression import TOTAL
+from pbvote.rules import turnout as bands
 
 
 def _rank(matrix: list[list[Fraction]]) -> int:
@@ -112,7 +113,7 @@ def test_check_published_names_what_is_wrong():
 
 def test_age_bands():
     on = dt.date(2027, 5, 1)
-    assert turnout.age_band(dt.date(2009, 5, 2), on) == "under-18"
-    assert turnout.age_band(dt.date(2009, 5, 1), on) == "18-24"
-    assert turnout.age_band(dt.date(1950, 1, 1), on) == "75+"
-    assert turnout.age_band(None, on) == turnout.UNKNOWN_AGE
+    assert bands.age_band(dt.date(2009, 5, 2), on) == "under-18"
+    assert bands.age_band(dt.date(2009, 5, 1), on) == "18-24"
+    assert bands.age_band(dt.date(1950, 1, 1), on) == "75+"
+    assert bands.age_band(None, on) == bands.UNKNOWN_AGE
