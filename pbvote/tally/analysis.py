@@ -114,6 +114,7 @@ class _Replay:
         self.groups = groups
         self.budget = [Fraction(per_voter)] * len(groups)
         self.paid: list[dict[str, Fraction]] = [{} for _ in groups]  # per voter of the group
+        self.funded: list[str] = []
         self.supporters: dict[str, list[int]] = {}
         for g, (_, items) in enumerate(groups):
             for pid in items:
@@ -143,8 +144,9 @@ class _Replay:
                     entry = amounts.setdefault(other, [Fraction(0), 0])
                     entry[0] += weight * paid
                     entry[1] += weight
-        return [{"project": other, "amount": amount, "voters": voters}
-                for other, (amount, voters) in amounts.items()]
+        # in the order the projects were funded, whatever the order of the ballots
+        return [{"project": other, "amount": amounts[other][0], "voters": amounts[other][1]}
+                for other in self.funded if other in amounts]
 
     def payers(self, pid: str) -> int:
         """How many of pid's supporters have paid for some funded project so far."""
@@ -156,6 +158,7 @@ class _Replay:
                 "payers": self.payers(pid)}
 
     def charge(self, pid: str, rho: Fraction) -> None:
+        self.funded.append(pid)
         for g in self.supporters.get(pid, ()):
             pay = min(self.budget[g], rho * self.groups[g][1][pid])
             self.budget[g] -= pay

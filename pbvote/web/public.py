@@ -20,5 +20,7 @@ def index():
 def cycle(slug: str):
     cycle = get_cycle(slug)
     now = utcnow()
+    window = cycle.phase_window("voting")
     return render_template("public/cycle.html", cycle=cycle, now=now,
-                           phase=cycle.phase_at(now), voting_open=cycle.voting_open(now))
+                           phase=cycle.phase_at(now), voting_open=cycle.voting_open(now),
+                           voting_closed=window is not None and now >= window.ends_at)

@@ -99,3 +99,28 @@ def test_ranked_ballots_and_phragmen_are_analysed():
     approval = Profile.approval(inst, [{"a"}, {"b", "c"}])
     phragmen = run_rule(inst, approval, "phragmen", {"tie_seed": "x"})
     assert analyse(inst, approval, phragmen)["kind"] == "none"
+
+
+def test_the_analysis_does_not_depend_on_the_order_of_the_ballots():
+    import random
+
+    costs = {"NB-1": 120000, "NB-2": 85000, "NB-3": 95000, "NB-4": 140000, "NB-5": 160000}
+    inst = Instance.from_plain(budget=400000, projects=list(costs.items()))
+    for seed in range(12):
+        rng = random.Random(seed)
+        ballots = []
+        for _ in range(rng.randint(8, 40)):
+            ids, chosen, total = list(costs), [], 0
+            rng.shuffle(ids)
+            for pid in ids:
+                if total + costs[pid] <= 400000 and rng.random() < 0.6:
+                    chosen.append(pid)
+                    total += costs[pid]
+            ballots.append(chosen)
+        results = []
+        for _ in range(2):
+            prof = Profile.approval(inst, ballots)
+            outcome = run_rule(inst, prof, "equalshares/add1", {"tie_seed": "riverton"})
+            results.append(analyse(inst, prof, outcome))
+            rng.shuffle(ballots)
+        assert results[0] == results[1], seed
