@@ -68,7 +68,8 @@ def test_staff_dashboard_during_voting(app, client):
     login(client, email, password, secret)
     page = client.get(f"/staff/cycles/{made.slug}/turnout/")
     assert page.status_code == 200
-    assert "Turnout by age band" in page.text and "Participation by district and channel" in page.text
+    assert "Turnout by age band" in page.text
+    assert "Participation by district and channel" in page.text
     assert "<svg" in page.text and "<title id=" in page.text
     # public figures wait for the close
     assert client.get(f"/cycles/{made.slug}/turnout").status_code == 404
