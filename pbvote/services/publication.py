@@ -12,6 +12,9 @@ Results document (canonical JSON; ints stay ints, Fractions become exact strings
      "chain": {"length": n, "head": "<entry hash>"},   # the cycle's chain when counted
      "tie_break_seed": "...",
      "totals": {"ballots", "participations", "roll_size"},
+     "turnout_tables": services.turnout.public_tables(…): participations by district ×
+                       channel, day and age band, cells of 1-9 hidden (None) with
+                       complementary cells (pbvote.audit.suppression),
      "districts": [{
         "slug", "name", "budget", "ballot_kind", "rule", "params" (as resolved),
         "score_label": "votes" | "points",
@@ -24,7 +27,12 @@ Results document (canonical JSON; ints stay ints, Fractions become exact strings
                                             # participations / eligible
         "projects": [{"id", "title", "cost", "supporters"}],   # display order
         "scores": {project id: score},      # votes, points or the ranked scoring points
-        "outcome": Outcome.to_dict()}]}
+        "outcome": Outcome.to_dict(),
+        "analysis": pbvote.tally.analysis.analyse(…): per project effective support, the
+                    money earlier projects took and what it needed (MES), or the score gap
+                    and the project that took the last money (greedy); voters with none of
+                    their projects funded (rule and plain greedy); each project's supporters'
+                    average share of the money}]}
 """
 from __future__ import annotations
 
@@ -55,9 +63,11 @@ from pbvote.models import (
 )
 from pbvote.rules.eligibility import age_on
 from pbvote.services import log, transitions
+from pbvote.services import turnout as turnout_figures
 from pbvote.services.errors import DomainError, NotFound
 from pbvote.services.tally import district_election
 from pbvote.tally import TallyInputError, run_rule
+from pbvote.tally.analysis import analyse
 from pbvote.tally.exact import fmt_approx, json_exact
 from pbvote.tally.registry import RULES, resolve_params
 from pbvote.tally.rules.scoring import score_label
@@ -136,6 +146,8 @@ def compute_results(cycle: Cycle, chain_point: dict | None = None,
                                 sum(d["eligible"] for d in districts)),
         },
         "districts": districts,
+        "turnout_tables": turnout_figures.public_tables(
+            turnout_figures.figures(cycle, now=now, cached=False)),
     }
 
 
@@ -190,6 +202,7 @@ def _district_results(cycle: Cycle, district: District, last_voting_day: dt.date
                       "supporters": supporters[p.code]} for p in district.projects],
         "scores": {code: _exact_json(value) for code, value in scores.items()},
         "outcome": outcome.to_dict(),
+        "analysis": analyse(election.instance, profile, outcome),
     }
 
 

@@ -25,6 +25,7 @@ def register_blueprints(app) -> None:
         results,
         staff,
         staff_results,
+        turnout,
         vote,
     )
 
@@ -32,6 +33,8 @@ def register_blueprints(app) -> None:
     app.register_blueprint(vote.bp)
     app.register_blueprint(results.bp)
     app.register_blueprint(staff_results.bp)
+    app.register_blueprint(turnout.staff_bp)
+    app.register_blueprint(turnout.public_bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(admin.bp)

@@ -66,6 +66,8 @@ def cycle(slug: str):
     cycle = get_cycle(slug)
     now = utcnow()
     status = public_status(cycle, now)
+    window = cycle.phase_window("voting")
     return render_template("public/cycle.html", cycle=cycle, now=now, status=status,
                            voting_open=status.voting_open,
+                           voting_closed=window is not None and now >= window.ends_at,
                            extensions=transitions.extensions(cycle))

@@ -10,6 +10,7 @@ from flask_babel import get_locale, gettext
 from pbvote.i18n_hook import format_fixed, format_number
 from pbvote.models import ResultsSnapshot
 from pbvote.rules import charts
+from pbvote.rules.results_insight import percent_text, read_insight
 from pbvote.rules.results_reading import DistrictResult, read_district, scored
 from pbvote.services import publication
 from pbvote.services.cycles import get_cycle
@@ -73,10 +74,62 @@ def prepare_results(results: dict) -> dict:
                      if d.turnout_percent else gettext("no eligible people")))
          for d in districts],
         scale_max=1)
+    insights, insight_charts = {}, {}
+    for district, document in zip(districts, results["districts"]):
+        titles = {p.id: p.title for p in district.projects}
+        insight = read_insight(document, titles, cash)
+        if insight is None:
+            continue
+        insights[district.slug] = insight
+        for project in district.projects:
+            project.why.extend(insight.sentences.get(project.id, []))
+        insight_charts[district.slug] = _insight_charts(district, insight, cash)
     totals = results["totals"]
     return {"results": results, "districts": districts, "score_charts": score_charts,
             "spend_charts": spend_charts, "turnout_chart": turnout_chart, "totals": totals,
-            "currency": currency}
+            "currency": currency, "insights": insights, "insight_charts": insight_charts}
+
+
+def _insight_charts(district: DistrictResult, insight, cash) -> dict[str, str]:
+    """Small charts of a district's explanations: effective support (equal shares), voters
+    with nothing funded (this rule against plain greedy) and each group's average share."""
+    out = {}
+    if insight.effective_support:
+        bars = [charts.Bar(p.title, min(insight.effective_support[p.id], 2),
+                           gettext("%(percent)s %%", percent=percent_text(
+                               insight.effective_support[p.id])),
+                           highlighted=p.funded, tag=gettext("funded"))
+                for p in district.projects if p.id in insight.effective_support]
+        out["support"] = charts.bar_chart(
+            gettext("%(district)s: effective support per project", district=district.name),
+            gettext("Horizontal bars, one per project: the share of its cost its supporters "
+                    "could pay when it came closest to being funded; 100 percent is enough. "
+                    "Bars stop at 200 percent. Funded projects are marked 'funded' and hatched."),
+            bars, scale_max=2)
+    rows = [charts.Bar(gettext("Under this rule"), insight.none_funded,
+                       format_number(insight.none_funded), highlighted=True,
+                       tag=gettext("used"))]
+    if not district.rule.startswith("greedy"):
+        rows.append(charts.Bar(gettext("Under plain greedy"), insight.none_funded_greedy,
+                               format_number(insight.none_funded_greedy)))
+    out["none_funded"] = charts.bar_chart(
+        gettext("%(district)s: voters with none of their projects funded", district=district.name),
+        gettext("%(none)s of %(voters)s voters under this rule.",
+                none=format_number(insight.none_funded),
+                voters=format_number(insight.voters_with_choices)),
+        rows, scale_max=max(insight.voters_with_choices, 1))
+    share_bars = [charts.Bar(p.title, insight.group_share[p.id], cash(insight.group_share[p.id]))
+                  for p in district.projects if p.id in insight.group_share]
+    share_bars.append(charts.Bar(gettext("Equal share"), insight.equal_share,
+                                 cash(insight.equal_share), highlighted=True,
+                                 tag=gettext("reference")))
+    out["shares"] = charts.bar_chart(
+        gettext("%(district)s: average share of the money, by the project supported",
+                district=district.name),
+        gettext("Horizontal bars, one per project: the average money spent on projects its "
+                "supporters chose, per supporter; the last bar is an equal share of the budget."),
+        share_bars)
+    return out
 
 
 def snapshot_page_data(snapshot: ResultsSnapshot) -> dict:

@@ -112,7 +112,7 @@ def test_verify_now_reports_on_the_servers_own_export(app):
             db.session.commit()
         report = audit.verify_now(get_cycle(made.slug))
         assert report.ok, report.text()
-        assert report.chain_checked and len(report.checks) == 11
+        assert report.chain_checked and len(report.checks) == 13
         rows = audit.reconciliation(get_cycle(made.slug))
         assert all(row.balanced for row in rows)
         assert {(r.district_slug, r.channel): r.ballots for r in rows}[("approval", "online")] == 6

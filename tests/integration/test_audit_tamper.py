@@ -150,8 +150,12 @@ def test_ballot_update_is_also_caught_by_the_chain(app, published, tmp_path):
     spec = next(d for d in manifest["districts"] if d["slug"] == "approval")
     instance = verify.district_instance(spec)
     profile = verify.district_profile(spec, instance, ballots)
-    district["outcome"] = run_rule(instance, profile, spec["tally"]["rule"],
-                                   verify.tally_params(manifest, spec)).to_dict()
+    recount = run_rule(instance, profile, spec["tally"]["rule"],
+                       verify.tally_params(manifest, spec))
+    district["outcome"] = recount.to_dict()
+    from pbvote.tally.analysis import analyse
+
+    district["analysis"] = analyse(instance, profile, recount)
     district["scores"] = {k: verify.exact_json(v) for k, v in profile.scores().items()}
     supporters = profile.supporters()
     for project in district["projects"]:

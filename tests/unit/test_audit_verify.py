@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from pbvote.audit import bundle as bundle_format
-from pbvote.audit import verify
+from pbvote.audit import suppression, verify
 from pbvote.audit.chain import GENESIS_HASH, canonical_json, entry_hash, receipt_from_entry_hash
 from pbvote.tally import run_rule
+from pbvote.tally.analysis import analyse
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,6 +73,23 @@ def make_chain(cast=CAST, cycle="c1") -> list[dict]:
     return entries
 
 
+def turnout_tables_for(participation: dict) -> dict:
+    """results.json's public turnout tables from participations per district and channel
+    (one day; every age unknown), as services.turnout.public_tables writes them."""
+    rows = [d["slug"] for d in MANIFEST["districts"]]
+    tables = {"threshold": suppression.THRESHOLD, "reference_day": "2027-05-01"}
+    channels = sorted({c for counts in participation.values() for c in counts})
+    for kind, columns, cells in (
+            ("channel", channels, {(s, c): n for s, counts in participation.items()
+                                   for c, n in counts.items()}),
+            ("day", ["2027-05-01"], {(s, "2027-05-01"): sum(c.values())
+                                     for s, c in participation.items()}),
+            ("age", ["unknown"], {(s, "unknown"): sum(c.values())
+                                  for s, c in participation.items()})):
+        tables[kind] = suppression.suppress(suppression.build(rows, columns, cells)).published()
+    return tables
+
+
 def results_for(ballots_by_district: dict, participation: dict, chain: list[dict]) -> dict:
     """The parts of pbvote.services.publication's results document (format 1) the verifier
     reads, computed here from plain data."""
@@ -87,6 +105,7 @@ def results_for(ballots_by_district: dict, participation: dict, chain: list[dict
         supporters = profile.supporters()
         districts.append({
             "slug": slug, "outcome": outcome.to_dict(), "ballots": len(ballots),
+            "analysis": analyse(instance, profile, outcome),
             "ballots_by_channel": dict(participation[slug]),
             "participations": {"total": sum(participation[slug].values()),
                                "by_channel": dict(participation[slug])},
@@ -95,7 +114,9 @@ def results_for(ballots_by_district: dict, participation: dict, chain: list[dict
             "scores": {pid: verify.exact_json(v) for pid, v in profile.scores(scoring_fn).items()},
         })
     counted = [e for e in chain if e["kind"] != "voting.closed"]
-    return {"format": 1, "manifest_hash": verify.manifest_digest(MANIFEST),
+    tables = turnout_tables_for(participation)
+    return {"format": 1, "turnout_tables": tables,
+            "manifest_hash": verify.manifest_digest(MANIFEST),
             "tie_break_seed": MANIFEST["cycle"]["tie_break_seed"],
             "chain": {"length": len(counted), "head": counted[-1]["entry_hash"]},
             "districts": districts}
@@ -151,10 +172,11 @@ def test_an_honest_bundle_and_chain_pass(files, chain):
     report = verify.verify_files(files)
     assert report.ok, report.text()
     assert [c.name for c in report.checks] == ["files", "sha256", "manifest-hash", "ballot-files",
-                                               "counts", "scores", "tally"]
+                                               "counts", "scores", "tally", "explanations",
+                                               "turnout-tables"]
     full = verify.verify_files(files, chain)
     assert full.ok, full.text()
-    assert len(full.checks) == 11
+    assert len(full.checks) == 13
     assert "ALL CHECKS PASSED for the bundle and chain export." in full.text()
 
 
@@ -416,6 +438,7 @@ def _with_unused_check_in(files, paper_audit: dict | None):
     participation["districts"]["north"]["desk"] = 1
     results = json.loads(files["results.json"])
     district_entry(results, "north")["participations"]["by_channel"]["desk"] = 1
+    results["turnout_tables"] = turnout_tables_for(participation["districts"])
     edited = dict(files, **{"participation.json": json.dumps(participation).encode(),
                             "results.json": canonical_json(results).encode()})
     if paper_audit is not None:
@@ -435,3 +458,70 @@ def test_check_ins_without_a_ballot_must_be_published(files, chain):
     too_many = _with_unused_check_in(files, {"districts": {"north": {"not_cast": 2}}})
     report = verify.verify_files(too_many, chain)
     assert failed_check(report) == "counts" and "not_cast 2 must be" in report.first_failure.detail
+
+
+def _leaf_paths(value, path=()):
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            yield from _leaf_paths(inner, (*path, key))
+    elif isinstance(value, list) and value:
+        for index, inner in enumerate(value):
+            yield from _leaf_paths(inner, (*path, index))
+    else:
+        yield path
+
+
+def _altered(value):
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if value is None:
+        return 0
+    if isinstance(value, list):
+        return ["N-A"]
+    return f"{value}1" if not value[-1:].isdigit() else f"{value[:-1]}{(int(value[-1]) + 1) % 10}"
+
+
+def test_every_explanation_figure_altered_fails_the_explanations(files):
+    results = json.loads(files["results.json"])
+    paths = [(d["slug"], path) for d in results["districts"]
+             for path in _leaf_paths(d["analysis"])]
+    kinds = {d["slug"]: d["analysis"]["kind"] for d in results["districts"]}
+    assert set(kinds.values()) == {"greedy", "mes"}
+    assert len(paths) > 40
+    for slug, path in paths:
+        def change(doc, slug=slug, path=path):
+            target = district_entry(doc, slug)["analysis"]
+            for key in path[:-1]:
+                target = target[key]
+            target[path[-1]] = _altered(target[path[-1]])
+        report = verify.verify_files(_edit_json(files, "results.json", change))
+        assert failed_check(report) == "explanations", (slug, path, report.text())
+        assert f"district {slug}: analysis/" in report.first_failure.detail
+
+
+def test_missing_explanations_fail(files):
+    def drop(doc):
+        del district_entry(doc, "north")["analysis"]
+    report = verify.verify_files(_edit_json(files, "results.json", drop))
+    assert failed_check(report) == "explanations"
+
+
+def test_turnout_tables_that_show_a_small_cell_or_disagree_fail(files):
+    def small(doc):
+        doc["turnout_tables"]["channel"]["cells"]["north"]["online"] = 4
+    report = verify.verify_files(_edit_json(files, "results.json", small))
+    assert failed_check(report) == "turnout-tables"
+    assert "fewer than 10" in report.first_failure.detail
+
+    def unhide_one(doc):   # showing one hidden cell of a cycle lets the rest be worked out
+        table = doc["turnout_tables"]["channel"]
+        table["cells"]["total"]["total"] = 9
+    report = verify.verify_files(_edit_json(files, "results.json", unhide_one))
+    assert failed_check(report) == "turnout-tables"
+
+    def missing(doc):
+        del doc["turnout_tables"]
+    report = verify.verify_files(_edit_json(files, "results.json", missing))
+    assert failed_check(report) == "turnout-tables"

@@ -132,6 +132,10 @@ EXPECTED: dict[str, dict[str, int]] = {
     "staff_results.overview": {**STAFF_PAGE, "staff": 409, "admin": 409},
     "staff_results.run": {**STAFF_PAGE, "staff": 409, "admin": 409},
     "staff_results.run_tally": POST_ONLY,
+    # the live turnout dashboard reads participation only: staff, auditors and admins
+    "staff_turnout.dashboard": {**STAFF_PAGE, "auditor": 200},
+    "turnout.page": _same(404),  # public once voting has closed
+    "turnout.csv_download": _same(404),
     "staff_results.request_publication": POST_ONLY,
     "staff_results.confirm_publication": POST_ONLY,
     # ideas (proposal intake); VALUES["proposal_id"] does not exist, the test cycle's

@@ -67,6 +67,11 @@ def test_results_page_shows_the_snapshot(client, published):
     assert ranked.index("Project C (RA-C)") < ranked.index("Project B (RA-B)")
     assert "It came 1st with 9 points." in ranked
     assert "It came 3rd with 6 points. Its cost of $60 did not fit in the $30 left" in ranked
+    # ...explained from the stored analysis: B took the last money A needed, on the tie-break
+    assert ("The last money it needed went to Project B: once that project was funded, less "
+            "than its cost was left. It had as many points as Project B and came after it on "
+            "the tie-break.") in ranked
+    assert "Who got what" in ranked and "had none of their projects funded" in ranked
     # Turnout: 6 of 7 eligible in Approval (1 adult on the roll, 6 codes); 19 of 28 overall.
     assert "85.7 %" in text
     assert "19 people took part out of 28 eligible (67.9 %)" in text

@@ -25,6 +25,13 @@ bundle only
                    rule, parameters and tie-break seed equals results.json (selection, cost,
                    parameters, the round-by-round trace and every tie), and each .pb file's
                    'selected' column marks that selection
+  explanations     per district: every figure of results.json's 'analysis' (effective
+                   support, money earlier projects took, what each project needed, score
+                   gaps, voters with nothing funded, average shares) equals the analysis
+                   recomputed from the re-count (pbvote.tally.analysis)
+  turnout-tables   results.json's public turnout tables (district × channel, day, age band)
+                   show no figure of 1 to 9 participants, no hidden figure can be worked out
+                   from the totals, and what they show agrees with participation.json
 with --chain
   chain-integrity  positions, links and hashes of every entry; the head equals
                    chain_head.txt; the entry results.json was counted at is in the chain with

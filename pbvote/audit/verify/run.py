@@ -12,17 +12,21 @@ from pbvote.audit.verify.checks.chain import (
 )
 from pbvote.audit.verify.checks.channels import check_chain_channels
 from pbvote.audit.verify.checks.counts import check_counts
+from pbvote.audit.verify.checks.explanations import check_explanations
 from pbvote.audit.verify.checks.files import check_files, check_sums
 from pbvote.audit.verify.checks.manifest import check_manifest
 from pbvote.audit.verify.checks.scores import check_scores
 from pbvote.audit.verify.checks.tally import check_tally
+from pbvote.audit.verify.checks.turnout_tables import check_turnout_tables
 from pbvote.audit.verify.reading import BundleError, read_bundle_files, read_chain_export
 from pbvote.audit.verify.report import CheckFailed, CheckResult, Report
 
 # A later check relies on what the earlier ones read, so the order is fixed.
 BUNDLE_CHECKS = [("files", check_files), ("sha256", check_sums),
                  ("manifest-hash", check_manifest), ("ballot-files", check_ballot_files),
-                 ("counts", check_counts), ("scores", check_scores), ("tally", check_tally)]
+                 ("counts", check_counts), ("scores", check_scores), ("tally", check_tally),
+                 ("explanations", check_explanations),
+                 ("turnout-tables", check_turnout_tables)]
 CHAIN_CHECKS = [("chain-integrity", check_chain_integrity),
                 ("chain-receipts", check_chain_receipts),
                 ("chain-ballots", check_chain_ballots),

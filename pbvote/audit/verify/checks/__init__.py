@@ -27,6 +27,8 @@ class State:
     #: the cycle's receipt key (hex; "" for cycles with unkeyed receipts), or None when the
     #: verifier does not hold it: then chain-receipts compares numbers, not receipts
     receipt_key: str | None = None
+    #: district slug → (instance, profile, outcome) of the verifier's own re-count
+    recounts: dict[str, tuple] = field(default_factory=dict)
     #: (entry data, entry hash) of each ballot in the chain export
     chain_ballots: list[tuple[dict, str]] = field(default_factory=list)
 

@@ -15,8 +15,9 @@ def check_tally(state: State) -> str:
         instance = district_instance(district)
         profile = district_profile(district, instance, state.ballots[slug])
         try:
-            outcome = run_rule(instance, profile, district["tally"]["rule"],
-                               tally_params(state.manifest, district)).to_dict()
+            recount = run_rule(instance, profile, district["tally"]["rule"],
+                               tally_params(state.manifest, district))
+            outcome = recount.to_dict()
         except TallyInputError as exc:
             raise CheckFailed(f"district {slug}: the count cannot be repeated: {exc}") from None
         published = state.results_by_district[slug]["outcome"]
@@ -29,5 +30,6 @@ def check_tally(state: State) -> str:
             name, flagged = state.pb_selected[slug]
             raise CheckFailed(f"{name}: the projects marked selected {sorted(flagged)} are "
                               f"not the re-counted selection")
+        state.recounts[slug] = (instance, profile, recount)
         parts.append(f"{slug} [{', '.join(outcome['selected'])}]")
     return "re-count matches: " + "; ".join(parts)
