@@ -58,6 +58,10 @@ def register_blueprints(app) -> None:
     i18n.register_globals(app)
     app.register_blueprint(content_translations.bp)
     content_translations.register_globals(app)
+    from pbvote.web import delivery, delivery_staff, delivery_survey
+
+    for blueprint in (delivery.bp, delivery.api, delivery_staff.bp, delivery_survey.bp):
+        app.register_blueprint(blueprint)
     app.before_request(guards.enforce_access)
     filters.register(app)
     _register_error_pages(app)

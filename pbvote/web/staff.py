@@ -14,7 +14,7 @@ set_policy(bp.name, require_roles("staff", "admin"))
 #: per-cycle pages of other staff blueprints, linked when they are registered
 CYCLE_LINKS = (("staff_setup.overview", _l("Setup")), ("review.queue", _l("Ideas")),
                ("staff_results.overview", _l("Results")), ("desk.index", _l("Desk")),
-               ("paper.index", _l("Paper ballots")))
+               ("paper.index", _l("Paper ballots")), ("delivery_staff.overview", _l("Delivery")))
 
 
 
