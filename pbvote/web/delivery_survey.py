@@ -8,7 +8,7 @@ from pbvote.rules.delivery import SURVEY_LABELS
 from pbvote.services.cycles import get_cycle
 from pbvote.services.delivery import survey
 from pbvote.services.errors import DomainError
-from pbvote.web.delivery_view import reasons_list
+from pbvote.web.delivery_view import reasons_list, survey_question
 from pbvote.web.forms.vote import CsrfOnlyForm
 from pbvote.web.guards import set_policy
 from pbvote.web.my_ideas import require_resident
@@ -20,7 +20,8 @@ set_policy(bp.name, require_resident)
 def _form(cycle, round_, status=200, reasons=(), done=False, already=False, values=None):
     district = cycle.district_by_id(round_.district_id)
     return render_template("delivery/survey.html", cycle=cycle, round=round_,
-                           district=district, labels=SURVEY_LABELS, form=CsrfOnlyForm(),
+                           district=district, labels=SURVEY_LABELS,
+                           question=survey_question(round_.question), form=CsrfOnlyForm(),
                            reasons=reasons_list(reasons), done=done, already=already,
                            values=values or {}), status
 

@@ -89,6 +89,13 @@ def project_view(project: dict, state: dict, currency: str) -> dict:
     }
 
 
+def survey_question(question: str) -> str:
+    """The standard question in the reader's language; a question staff wrote as written."""
+    from pbvote.services.delivery.survey import DEFAULT_QUESTION
+
+    return gettext(DEFAULT_QUESTION) if question == DEFAULT_QUESTION else question
+
+
 def surveys_view(state: dict, district: str | None = None) -> list[dict]:
     shown = []
     for key in sorted(state["surveys"]):
@@ -96,6 +103,7 @@ def surveys_view(state: dict, district: str | None = None) -> list[dict]:
         if district and survey["district"] != district:
             continue
         figures = survey_figures(survey)
+        figures["question"] = survey_question(figures["question"])
         chart = None
         if figures["shown"]:
             chart = charts.bar_chart(

@@ -20,6 +20,7 @@ from pbvote.services import log
 from pbvote.services.errors import DomainError, NotFound
 from pbvote.services.publication import published_results
 
+# English: the role as the chain records it, the same in every language (like the log)
 ROLE_LABELS = {"admin": "administrator", "staff": "delivery editor"}
 
 

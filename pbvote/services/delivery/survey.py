@@ -16,7 +16,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
 from pbvote.audit.delivery import SURVEY_MIN_CELL, survey_counts
-from pbvote.i18n_hook import _
+from pbvote.i18n_hook import N_, _
 from pbvote.infra.extensions import db
 from pbvote.models import District, SurveyAnswered, SurveyResponse, SurveyRound
 from pbvote.rules import delivery as rules
@@ -31,7 +31,8 @@ from pbvote.services.delivery.records import (
 from pbvote.services.errors import DomainError, NotFound
 
 KEY = re.compile(r"[^a-z0-9]+")
-DEFAULT_QUESTION = "How safe do you feel walking here after dark?"
+#: the question as stored (English, in the chain); pages show it translated
+DEFAULT_QUESTION = N_("How safe do you feel walking here after dark?")
 
 
 class AlreadyAnswered(DomainError):
