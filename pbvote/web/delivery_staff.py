@@ -113,6 +113,7 @@ def _no_file() -> str:
 
 @bp.post("/values/confirm")
 def confirm_values(slug: str):
+    records.require_editor(get_cycle(slug), _me())
     try:
         data = base64.b64decode(request.form.get("upload", ""), validate=True)
     except (binascii.Error, ValueError):
@@ -148,6 +149,8 @@ def _project_action(name: str, action):
             action(cycle, code, request.form)
         except DomainError as error:
             db.session.rollback()
+            if error.status in (403, 404):  # no page to show the refusal on
+                raise
             return _project_page(get_cycle(slug), code, error.status, error.reasons,
                                  error.message, name)
         return redirect(url_for("delivery_staff.project", slug=slug, code=code), 303)
