@@ -35,12 +35,19 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
+#: outside a request (the demo, the CLI) there is no host to name: the path still works
+_PATHS = {"delivery.confirm_follow": "/follow/confirm", "delivery.unsubscribe": "/unsubscribe"}
+
+
 def _link(endpoint: str, **values) -> str:
     if has_request_context():
         return url_for(endpoint, _external=True, **values)
-    # English: outside a request (the demo, the CLI) there is no host to name; a path works
-    token = values.get("token")
-    return f"/cycles/{values.get('slug')}/delivery" + (f"?token={token}" if token else "")
+    from urllib.parse import quote
+
+    base = f"/cycles/{values['slug']}/delivery"
+    if endpoint == "delivery.project":
+        return f"{base}/projects/{quote(values['code'])}"
+    return f"{base}{_PATHS[endpoint]}?token={values['token']}"
 
 
 def request_follow(cycle: Cycle, project: dict, email: str,

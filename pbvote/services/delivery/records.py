@@ -116,7 +116,12 @@ def current_state(cycle: Cycle) -> dict | None:
     entries = chain_entries(cycle)
     if not entries:
         return None
-    return fold_rules.fold(entries)
+    try:
+        return fold_rules.fold(entries)
+    except fold_rules.FoldError as error:  # only a change made outside pbvote gets here
+        raise DomainError(_("The delivery record of this cycle breaks its own rules at entry "
+                            "%(position)s, so it is not shown. Auditors can inspect the chain.",
+                            position=error.position), 500) from error
 
 
 def require_state(cycle: Cycle) -> dict:
@@ -172,7 +177,7 @@ def append_change(cycle: Cycle, role: str, kind: str, data: dict,
         body["role"] = role
     entry = log.append(chain.id, kind, body)
     try:
-        current_state(cycle)
+        fold_rules.fold(chain_entries(cycle))
     except fold_rules.FoldError as error:  # a rule the checks above missed: never store it
         raise DeliveryRefused(_("This change breaks the delivery rules: %(problem)s",
                                 problem=error.problem)) from error
