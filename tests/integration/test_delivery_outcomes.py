@@ -12,7 +12,6 @@ from pbvote.infra.db import utcnow, write_intent
 from pbvote.infra.extensions import db
 from pbvote.models import (
     FollowSubscription,
-    LogEntry,
     OutboxMessage,
     SurveyAnswered,
     SurveyResponse,
