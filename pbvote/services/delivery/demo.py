@@ -149,118 +149,148 @@ def seed_delivery_demo(now: dt.datetime | None = None) -> Cycle:
     publication.request_publication(cycle, run, first, now=counted)
     publication.confirm_publication(cycle, run, second, now=counted)
     records.open_delivery(cycle, first, now=now - 380 * day)
-    _deliver(cycle, first, now, day)
-    _outcomes(cycle, first, now, day)
-    _surveys(cycle, first, now, day)
+    plan = Plan(now, day)
+    _deliver(plan, cycle, first)
+    _outcomes(plan, cycle, first)
+    _surveys(plan, cycle, first)
+    plan.run()
     db.session.flush()
     return cycle
 
 
-def _at(now, day, days_ago):
-    return now - days_ago * day
+class Plan:
+    """The demo's changes, each on its day (so many days ago), appended in date order: a
+    chain whose days go forward, as a real one would."""
+
+    def __init__(self, now: dt.datetime, day: dt.timedelta):
+        self.now, self.day, self.steps = now, day, []
+
+    def add(self, days_ago: int, step, *args, **kwargs) -> None:
+        self.steps.append((days_ago, len(self.steps), step, args, kwargs))
+
+    def run(self) -> None:
+        for days_ago, _order, step, args, kwargs in sorted(self.steps,
+                                                             key=lambda s: (-s[0], s[1])):
+            step(*args, now=self.now - days_ago * self.day, **kwargs)
+
+    def date(self, days_ago: int) -> str:
+        return (self.now - days_ago * self.day).date().isoformat()
 
 
-def _deliver(cycle: Cycle, actor, now, day) -> None:
+STORIES = {  # code → (status path, progress, spent share %, responsible)
+    "N26-1": (["in_progress", "delivered"], 100, 97, "Public Works, Street Lighting"),
+    "N26-2": (["in_progress"], 60, 55, "Parks and Recreation"),
+    "O26-1": (["in_progress", "delivered"], 100, 112, "Bright Roads Ltd (contractor)"),
+    "O26-2": (["delayed"], 15, 10, "Community Safety Office"),
+    "E26-1": (["in_progress"], 45, 40, "Riverton Peace Partners"),
+    "E26-2": (["in_progress", "delivered"], 100, 92, "Parks and Recreation"),
+    "E26-3": (["cancelled"], 0, 0, "Transport Department"),
+}
+REASONS = {"delayed": "The mediators' contract had to be tendered again; the new start is "
+                      "next spring.",
+           "cancelled": "The state now pays for a crossing guard on Route 9, so the money "
+                        "returns to next year's budget."}
+
+
+def _deliver(plan: Plan, cycle: Cycle, actor) -> None:
     state = records.require_state(cycle)
-    stories = {  # code → (status path, progress, spent share %, responsible)
-        "N26-1": (["in_progress", "delivered"], 100, 97, "Public Works, Street Lighting"),
-        "N26-2": (["in_progress"], 60, 55, "Parks and Recreation"),
-        "O26-1": (["in_progress", "delivered"], 100, 112, "Bright Roads Ltd (contractor)"),
-        "O26-2": (["delayed"], 15, 10, "Community Safety Office"),
-        "E26-1": (["in_progress"], 45, 40, "Riverton Peace Partners"),
-        "E26-2": (["in_progress", "delivered"], 100, 92, "Parks and Recreation"),
-        "E26-3": (["cancelled"], 0, 0, "Transport Department"),
-    }
     for number, code in enumerate(sorted(state["projects"])):
         project = state["projects"][code]
-        path, progress, share, responsible = stories.get(
+        path, progress, share, responsible = STORIES.get(
             code, (["in_progress"], 30, 25, "Public Works"))
         when = 370 - number
-        records.set_responsible(cycle, actor, code, responsible, now=_at(now, day, when))
-        records.set_milestone(cycle, actor, code, None, "Design agreed",
-                              (now - (when - 30) * day).date().isoformat(),
-                              (now - (when - 35) * day).date().isoformat(),
-                              now=_at(now, day, when - 35))
-        records.set_milestone(cycle, actor, code, None, "Work on site",
-                              (now - (when - 120) * day).date().isoformat(), "",
-                              now=_at(now, day, when - 36))
-        records.set_milestone(cycle, actor, code, None, "Open to residents",
-                              (now - (when - 300) * day).date().isoformat(), "",
-                              now=_at(now, day, when - 36))
+        done = path[-1] == "delivered"
+        plan.add(when, records.set_responsible, cycle, actor, code, responsible)
+        plan.add(when, records.set_milestone, cycle, actor, code, None, "Design agreed",
+                 plan.date(when - 30), "")
+        plan.add(when, records.set_milestone, cycle, actor, code, None, "Work on site",
+                 plan.date(when - 120), "")
+        plan.add(when, records.set_milestone, cycle, actor, code, None, "Open to residents",
+                 plan.date(when - 300), "")
         for step, status in enumerate(path):
-            reason = {"delayed": "The mediators' contract had to be tendered again; the new "
-                                 "start is next spring.",
-                      "cancelled": "The state now pays for a crossing guard on Route 9, so "
-                                   "the money returns to next year's budget."}.get(status, "")
-            records.set_status(cycle, actor, code, status, reason,
-                               now=_at(now, day, when - 40 - 100 * step))
-        if progress and progress < 100:
-            records.set_progress(cycle, actor, code, str(progress), now=_at(now, day, 60))
+            plan.add(when - 40 - 100 * step, records.set_status, cycle, actor, code, status,
+                     REASONS.get(status, ""))
+        if 0 < progress < 100:
+            plan.add(60, records.set_progress, cycle, actor, code, str(progress))
         spent = project["cost"] * share // 100
-        records.set_money(cycle, actor, code, str(max(spent, project["cost"] * share // 100)),
-                          str(spent), "Extra drainage work found under the road surface."
-                          if spent > project["cost"] else "", now=_at(now, day, 50))
-        if path[-1] == "delivered":
-            records.set_milestone(cycle, actor, code, "m2", "Work on site",
-                                  (now - (when - 120) * day).date().isoformat(),
-                                  (now - (when - 130) * day).date().isoformat(),
-                                  now=_at(now, day, 45))
-            records.set_milestone(cycle, actor, code, "m3", "Open to residents",
-                                  (now - (when - 300) * day).date().isoformat(),
-                                  (now - (when - 290) * day).date().isoformat(),
-                                  now=_at(now, day, 44))
+        plan.add(50, records.set_money, cycle, actor, code, str(spent), str(spent),
+                 "Extra drainage work found under the road surface."
+                 if spent > project["cost"] else "")
+        plan.add(when - 35, records.set_milestone, cycle, actor, code, "m1", "Design agreed",
+                 plan.date(when - 30), plan.date(when - 35))
+        if done:
+            plan.add(when - 130, records.set_milestone, cycle, actor, code, "m2", "Work on site",
+                     plan.date(when - 120), plan.date(when - 130))
+            plan.add(when - 290, records.set_milestone, cycle, actor, code, "m3",
+                     "Open to residents", plan.date(when - 300), plan.date(when - 290))
         if path[-1] != "cancelled":
-            records.post_update(cycle, actor, code, f"Work has started on {project['title']}. "
-                                "Thank you for your patience while crews are on site.",
-                                photo=_photo(number, (200, 180, 80)), now=_at(now, day, 200))
-        if path[-1] == "delivered":
-            records.post_update(cycle, actor, code, f"{project['title']} is finished and open "
-                                "to everyone.", photo=_photo(number + 50, (240, 220, 120)),
-                                now=_at(now, day, 40))
+            plan.add(200, records.post_update, cycle, actor, code,
+                     f"Work has started on {project['title']}. Thank you for your patience "
+                     "while crews are on site.", photo=_photo(number, (200, 180, 80)))
+        if done:
+            plan.add(40, records.post_update, cycle, actor, code,
+                     f"{project['title']} is finished and open to everyone.",
+                     photo=_photo(number + 50, (240, 220, 120)))
 
 
-def _outcomes(cycle: Cycle, actor, now, day) -> None:
-    state = records.require_state(cycle)
-    plans = [("N26-1", "Reported incidents after dark", "incidents per quarter",
-              "Canal Street, 1st to 6th", "Police open data", "2026-Q1", "23",
-              {"2026-Q4": "17", "2027-Q2": "12"}),
-             ("N26-1", "Street-light outage reports", "reports per quarter", "Canal Street",
-              "311 service requests", "2026-Q1", "41", {"2026-Q4": "6", "2027-Q2": "4"}),
-             ("N26-2", "Youth-centre evening attendance", "visits per week",
-              "Northbank Youth Centre", "Centre sign-in sheets", "2026-Q1", "35",
-              {"2026-Q4": "58.5", "2027-Q2": "64"}),
-             ("E26-2", "Reported incidents near the lots", "incidents per quarter",
-              "Cedar, Walnut and 14th Street", "Police open data", "2026-Q1", "18",
-              {"2026-Q4": "15", "2027-Q2": "11"})]
-    for code, name, unit, area, source, period, value, followups in plans:
-        if code not in state["projects"]:
+INDICATORS = [
+    ("N26-1", "Reported incidents after dark", "incidents per quarter", "Canal Street, 1st to "
+     "6th", "Police open data", "2026-Q1", "23", {"2026-Q4": "17", "2027-Q2": "12"}),
+    ("N26-1", "Street-light outage reports", "reports per quarter", "Canal Street",
+     "311 service requests", "2026-Q1", "41", {"2026-Q4": "6", "2027-Q2": "4"}),
+    ("N26-2", "Youth-centre evening attendance", "visits per week", "Northbank Youth Centre",
+     "Centre sign-in sheets", "2026-Q1", "35", {"2026-Q4": "58.5", "2027-Q2": "64"}),
+    ("E26-2", "Reported incidents near the lots", "incidents per quarter",
+     "Cedar, Walnut and 14th Street", "Police open data", "2026-Q1", "18",
+     {"2026-Q4": "15", "2027-Q2": "11"}),
+]
+
+
+def _outcomes(plan: Plan, cycle: Cycle, actor) -> None:
+    funded = records.require_state(cycle)["projects"]
+    for code, name, unit, area, source, period, value, followups in INDICATORS:
+        if code not in funded:
             continue
-        entry = outcomes.define_indicator(cycle, actor, code, {
+        plan.add(360, outcomes.define_indicator, cycle, actor, code, {
             "name": name, "unit": unit, "area": area, "source": source,
             "baseline_period": period, "baseline_value": value,
-            "followup_periods": ", ".join(followups)}, now=_at(now, day, 360))
-        import json
-
-        key = json.loads(entry.entry_json)["data"]["indicator"]
+            "followup_periods": ", ".join(followups)})
+        key = outcomes.KEY.sub("-", f"{code}-{name}".lower()).strip("-")[:36]
         for number, (followup, figure) in enumerate(followups.items()):
-            outcomes.add_value(cycle, actor, key, followup, figure, source,
-                               now=_at(now, day, 150 - 100 * number))
+            plan.add(150 - 100 * number, outcomes.add_value, cycle, actor, key, followup, figure,
+                     source)
 
 
-def _surveys(cycle: Cycle, actor, now, day) -> None:
+SURVEY_ROUNDS = [("northbank", "Baseline, spring 2026", 360, 14, (1, 2, 2, 3, 3)),
+                 ("northbank", "Follow-up, spring 2027", 30, 12, (2, 3, 4, 4, 5)),
+                 ("eastside", "Baseline, spring 2026", 358, 6, (1, 2, 3, 3, 4))]
+COMMENTS = ["The new lights make the walk home from the bus much better.",
+            "Still too dark near the ferry landing."]
+
+
+def _surveys(plan: Plan, cycle: Cycle, actor) -> None:
     residents = _residents(14)
     rng = random.Random(7)
-    plans = [("northbank", "Baseline, spring 2026", 360, 14, (1, 2, 2, 3, 3)),
-             ("northbank", "Follow-up, spring 2027", 30, 12, (2, 3, 4, 4, 5)),
-             ("eastside", "Baseline, spring 2026", 358, 6, (1, 2, 3, 3, 4))]
-    comments = ["The new lights make the walk home from the bus much better.",
-                "Still too dark near the ferry landing."]
-    for district, label, days_ago, count, spread in plans:
-        round_ = survey.open_round(cycle, actor, district, label, now=_at(now, day, days_ago))
-        for number, resident in enumerate(residents[:count]):
-            comment = comments[number] if "Follow-up" in label and number < 2 else ""
-            survey.answer(cycle, round_.id, resident, str(rng.choice(spread)), comment,
-                          now=_at(now, day, days_ago - 1 - number % 5))
+
+    def round_id(key: str) -> int:
+        return next(r.id for r in survey.list_rounds(cycle) if r.key == key)
+
+    def answer(key, resident, value, comment, now):
+        survey.answer(cycle, round_id(key), resident, value, comment, now=now)
+
+    def moderate_all(now):
         for response, _round in survey.pending_comments(cycle):
-            survey.moderate(cycle, actor, response.id, True, now=_at(now, day, days_ago - 8))
-        survey.close_round(cycle, actor, round_.id, now=_at(now, day, days_ago - 10))
+            survey.moderate(cycle, actor, response.id, True, now=now)
+
+    def close(key, now):
+        survey.close_round(cycle, actor, round_id(key), now=now)
+
+    for district, label, days_ago, count, spread in SURVEY_ROUNDS:
+        key = survey.KEY.sub("-", f"{district}-{label}".lower()).strip("-")[:36]
+        plan.add(days_ago, survey.open_round, cycle, actor, district, label)
+        for number, resident in enumerate(residents[:count]):
+            comment = COMMENTS[number] if "Follow-up" in label and number < 2 else ""
+            plan.add(days_ago - 1 - number % 5, answer, key, resident,
+                     str(rng.choice(spread)), comment)
+        plan.add(days_ago - 8, moderate_all)
+        plan.add(days_ago - 10, close, key)
