@@ -238,3 +238,33 @@ def test_unknown_and_expired_tokens_are_refused(tracked):
     with pytest.raises(DomainError) as bad_email:
         follow.request_follow(cycle, project, "not-an-address")
     assert bad_email.value.status == 422
+
+
+def test_authors_of_the_ideas_behind_a_funded_project_are_offered_to_follow_it(app_context):
+    from pbvote.models import Account, Project, Proposal, ProposalProjectLink
+    from pbvote.services.publication import published_results
+    from tests.delivery_helpers import people, published_cycle
+
+    with write_intent():
+        cycle = published_cycle()
+        accounts = people()
+        author = accounts["resident"]
+        funded = {item["project"] for item in records.funded_projects(
+            json.loads(published_results(cycle).results_json))}
+        project = db.session.scalar(select(Project).where(Project.cycle_id == cycle.id,
+                                                          Project.code.in_(funded)))
+        idea = Proposal(cycle_id=cycle.id, author_id=author.id, title="Lights please",
+                        description="Dark street", category="street_lighting", location="Here",
+                        status="accepted")
+        db.session.add(idea)
+        db.session.flush()
+        db.session.add(ProposalProjectLink(project_id=project.id, proposal_id=idea.id))
+        db.session.flush()
+        records.open_delivery(cycle, accounts["admin"])
+        offered = db.session.scalar(select(FollowSubscription).where(
+            FollowSubscription.email == db.session.get(Account, author.id).email))
+        assert offered is not None and offered.status == "pending"
+        assert offered.project_code == project.code
+        mail = db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.recipient == author.email)).first()
+        assert "/follow/confirm?token=" in mail.body
