@@ -64,11 +64,18 @@ def _safe_url() -> str:
               help="Voter-roll entries to create.")
 @with_appcontext
 def demo(voters: int) -> None:
-    """Seed the demo cycle "Safer Streets 2027" (slug safer-streets-2027)."""
+    """Seed the demo cycle "Safer Streets 2027" (slug safer-streets-2027), and the earlier,
+    published "Safer Streets 2026" (safer-streets-2026) with its delivery record."""
     from pbvote.services.demo import demo_exists, seed_demo
 
     saved = Path(current_app.instance_path) / DEMO_CREDENTIALS_FILE
     with write_intent():
+        from pbvote.services.delivery.demo import delivery_demo_exists, seed_delivery_demo
+
+        if not delivery_demo_exists():
+            seed_delivery_demo()
+            db.session.commit()
+            click.echo("Seeded 'Safer Streets 2026', published, with its delivery record.")
         if demo_exists():
             click.echo("The demo cycle already exists; nothing changed.")
             if saved.exists():

@@ -2,6 +2,13 @@
 from pbvote.models import revision  # noqa: F401 - registers the flush hook
 from pbvote.models.account import ROLES, STAFF_ROLES, Account, RecoveryCode
 from pbvote.models.cycle import PHASE_KINDS, Cycle, District, Phase, Project
+from pbvote.models.delivery import (
+    DeliveryEditor,
+    FollowSubscription,
+    SurveyAnswered,
+    SurveyResponse,
+    SurveyRound,
+)
 from pbvote.models.in_person import (
     DeskRollAddition,
     KioskPass,
@@ -34,4 +41,5 @@ __all__ = [
     "EmailSignInCode", "OutboxMessage",
     "DeskRollAddition", "KioskPass", "PaperAudit", "PaperAuditFinding", "PaperEntry",
     "PaperSerial", "ContentTranslation", "Job",
+    "DeliveryEditor", "FollowSubscription", "SurveyAnswered", "SurveyResponse", "SurveyRound",
 ]

@@ -66,6 +66,10 @@ def register_blueprints(app) -> None:
 
     app.register_blueprint(jobs.bp)
     jobs.install(app)
+    from pbvote.web import delivery, delivery_staff, delivery_survey
+
+    for blueprint in (delivery.bp, delivery.api, delivery_staff.bp, delivery_survey.bp):
+        app.register_blueprint(blueprint)
     app.before_request(guards.enforce_access)
     from pbvote.web import limits
 

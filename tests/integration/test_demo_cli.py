@@ -38,10 +38,14 @@ def test_demo_then_cast_random_then_count(app, runner):
         cycle = get_cycle("safer-streets-2027")
         assert len(cycle.districts) == 3
         assert {d.ballot_kind for d in cycle.districts} == {"knapsack", "approval", "ranked"}
-        projects = db.session.scalar(select(func.count()).select_from(Project))
+        # the demo also seeds the earlier, published cycle 2026: count this one's rows only
+        projects = db.session.scalar(select(func.count()).select_from(Project).where(
+            Project.cycle_id == cycle.id))
         assert 10 <= projects <= 15
-        assert db.session.scalar(select(func.count()).select_from(Ballot)) == 45
-        assert db.session.scalar(select(func.count()).select_from(Participation)) == 45
+        assert db.session.scalar(select(func.count()).select_from(Ballot).where(
+            Ballot.cycle_id == cycle.id)) == 45
+        assert db.session.scalar(select(func.count()).select_from(Participation).where(
+            Participation.cycle_id == cycle.id)) == 45
         assert verify_stored_chain(cycle.chain_id).ok
         for district in cycle.districts:
             outcome = count_district(district)

@@ -42,6 +42,17 @@ ADMIN_PAGE = {"anonymous": 302, "voter": 302, "resident": 403,
 RESIDENT_PAGE = {"anonymous": 302, "voter": 302, "resident": 200,
                  "staff": 403, "auditor": 403, "admin": 403}
 
+#: require_roles("staff", "admin", "auditor"): the delivery pages, which auditors read too
+DELIVERY_PAGE = {"anonymous": 302, "voter": 302, "resident": 403,
+                 "staff": 200, "auditor": 200, "admin": 200}
+#: the delivery changes: an account that is not a delivery editor of the cycle (a staff account
+#: without the grant, an auditor) is refused by the service with 403
+DELIVERY_POSTS = ("open_tracking", "grant_editor", "revoke_editor", "open_round", "close_round",
+                  "moderate", "upload_values", "confirm_values", "project_status",
+                  "project_progress", "project_money", "project_responsible",
+                  "project_milestone", "project_update", "project_indicator", "project_value")
+DELIVERY_REFUSED = {**DELIVERY_PAGE, "staff": 403, "auditor": 403}
+
 #: endpoint → role → status of a GET
 EXPECTED: dict[str, dict[str, int]] = {
     "static": EVERYONE_200,
@@ -187,6 +198,25 @@ EXPECTED: dict[str, dict[str, int]] = {
     "in_person_audit.reconciliation": AUDIT_PAGE,
     "in_person_audit.paper_audit": AUDIT_PAGE,  # voting open: explains it starts at close
     "in_person_audit.finding": POST_ONLY,
+    # delivery after the vote: the test cycle is not published, so nothing is tracked (404);
+    # a confirmation page shows its button for any token, which only the POST checks
+    "delivery.index": _same(404),
+    "delivery.district": _same(404),
+    "delivery.project": _same(404),
+    "delivery.bundle": _same(404),
+    "delivery.photo": _same(404),
+    "delivery.follow_project": POST_ONLY,
+    "delivery.confirm_follow": EVERYONE_200,
+    "delivery.confirm_follow_post": EVERYONE_200,  # the same address as the GET page
+    "delivery.unsubscribe": _same(404),  # no such token
+    "delivery.unsubscribe_post": _same(404),
+    "delivery_api.delivery_json": _same(404),
+    "delivery_api.delivery_csv": _same(404),
+    "delivery_staff.overview": DELIVERY_PAGE,
+    "delivery_staff.project": {**DELIVERY_PAGE, "staff": 404, "auditor": 404, "admin": 404},
+    **{f"delivery_staff.{name}": POST_ONLY for name in DELIVERY_POSTS},
+    "delivery_survey.answer": {**RESIDENT_PAGE, "resident": 404},  # no such round
+    "delivery_survey.answer_post": {**RESIDENT_PAGE, "resident": 404},
 }
 
 #: an admin action on VALUES["account_id"], which does not exist
@@ -270,6 +300,19 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "paper.adjudicate": {**STAFF_PAGE, "staff": 404, "admin": 404},
     "in_person_audit.paper_audit": {**AUDIT_PAGE, "auditor": 409, "admin": 409},  # still open
     "in_person_audit.finding": {**AUDIT_PAGE, "auditor": 409, "admin": 409},  # not started
+    "delivery.follow_project": _same(404),  # not tracked
+    "delivery.confirm_follow_post": _same(404),  # no token
+    "delivery.unsubscribe_post": _same(404),
+    # admins may edit: not published (409), nothing tracked (404) or an empty form (422)
+    "delivery_staff.open_tracking": {**DELIVERY_REFUSED, "admin": 409},
+    "delivery_staff.grant_editor": {**DELIVERY_REFUSED, "admin": 422},
+    "delivery_staff.revoke_editor": {**DELIVERY_REFUSED, "admin": 404},
+    "delivery_staff.upload_values": {**DELIVERY_REFUSED, "admin": 422},  # no file
+    "delivery_staff.confirm_values": {**DELIVERY_REFUSED, "admin": 422},
+    **{f"delivery_staff.{name}": {**DELIVERY_REFUSED, "admin": 404}
+       for name in DELIVERY_POSTS if name.startswith("project_")
+       or name in ("open_round", "close_round", "moderate")},
+    "delivery_survey.answer_post": {**RESIDENT_PAGE, "resident": 404},
 }
 #: these end the session, so they are posted last
 SESSION_ENDING = ("vote.leave", "auth.logout", "resident_auth.sign_out")
@@ -279,7 +322,8 @@ VALUES = {"job_id": "a" * 32, "slug": "test-cycle", "district_slug": "approval",
           "filename": "css/pbvote.css",
           "token": "no-such-invitation", "account_id": 999999, "receipt": "ABCDE-12345",
           "code": "AP-A", "name": "0123456789abcdef0123456789abcdef.png",
-          "run_id": 999999, "proposal_id": 999999, "batch": 999999, "serial": "AP-NONE-XXXX"}
+          "run_id": 999999, "proposal_id": 999999, "batch": 999999, "serial": "AP-NONE-XXXX",
+          "round_id": 999999, "response_id": "0" * 32}
 
 
 def _url(app, rule) -> str:

@@ -64,5 +64,9 @@ def verify_files(files: dict[str, bytes], chain: list[dict] | None = None,
 def verify_path(bundle: str | Path, chain: str | Path | None = None,
                 receipt_key: str | None = None) -> Report:
     files = read_bundle_files(bundle)
+    from pbvote.audit.verify.delivery import is_delivery_bundle, verify_delivery
+
+    if is_delivery_bundle(files):  # a delivery bundle carries its own (delivery) chain
+        return verify_delivery(files)
     entries = read_chain_export(chain) if chain is not None else None
     return verify_files(files, entries, receipt_key)
