@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -10,10 +11,21 @@ from sqlalchemy import select
 from pbvote.audit.chain import canonical_json
 from pbvote.infra.db import utcnow
 from pbvote.infra.extensions import db
-from pbvote.models import ContentTranslation, Cycle, District, Phase, Project
+from pbvote.models import (
+    AccessCode,
+    ContentTranslation,
+    Cycle,
+    District,
+    Participation,
+    Phase,
+    Project,
+    RollEntry,
+)
+from pbvote.rules import eligibility
 from pbvote.services import log
 from pbvote.services.roll import RollPerson, add_roll_entry, issue_access_codes
 from pbvote.services.setup import freeze_if_due
+from pbvote.services.voting import access_code_hash, roll_match_hashes
 
 DEMO_SLUG = "safer-streets-2027"
 
@@ -193,3 +205,40 @@ def seed_demo(voters: int = 50, now: dt.datetime | None = None,
     freeze_if_due(cycle, now)
     db.session.flush()
     return credentials
+
+
+_CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
+_ROLL_LINE = re.compile(r"^  \S+ +(?P<last>[^;]+); (?P<born>\d{4}-\d\d-\d\d); [^;]+; "
+                        r"(?P<roll>R\d+)$")
+
+
+def credentials_with_status(text: str) -> str:
+    """The saved credentials with every code used or voided and every resident who voted
+    since the demo was seeded marked so: a repeat of `./run serve` must not offer them."""
+    cycle = db.session.scalar(select(Cycle).where(Cycle.slug == DEMO_SLUG))
+    if cycle is None:
+        return text
+    voted = select(Participation.identity_hash).where(Participation.cycle_id == cycle.id)
+
+    def code_status(match: re.Match) -> str:
+        status = db.session.scalar(select(AccessCode.status).where(
+            AccessCode.cycle_id == cycle.id,
+            AccessCode.code_hash == access_code_hash(
+                eligibility.normalise_access_code(match.group(0)))))
+        if status == "used":
+            return f"{match.group(0)} (used)"
+        if status == "voided":
+            return f"{match.group(0)} (void)"
+        return match.group(0)
+
+    lines = []
+    for line in text.splitlines():
+        if found := _ROLL_LINE.match(line):
+            _, by_number = roll_match_hashes(found["last"], dt.date.fromisoformat(found["born"]),
+                                             found["roll"])
+            if db.session.scalar(select(RollEntry.id).where(
+                    RollEntry.cycle_id == cycle.id, RollEntry.roll_number_match_hash == by_number,
+                    RollEntry.identity_hash.in_(voted))) is not None:
+                line += " (voted)"
+        lines.append(_CODE.sub(code_status, line))
+    return "\n".join(lines)
