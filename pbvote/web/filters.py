@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
+from fractions import Fraction
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -36,6 +38,14 @@ def _formatted_money(amount: int, currency: str, locale_name: str) -> str:
                                    currency_digits=False, locale=locale)
 
 
+def money_cents(amount: Fraction, currency: str = "USD") -> str:
+    """A share of a unit (an equal-shares payment) to the cent, grouped like whole amounts:
+    $39,910.71 / 39.910,71 US$. Exact to Decimal, rounded half-even; never a float."""
+    locale = get_locale() or Locale.parse("en")
+    cents = (Decimal(amount.numerator) / Decimal(amount.denominator)).quantize(Decimal("0.01"))
+    return numbers.format_currency(cents, currency, locale=locale)
+
+
 def local_datetime(moment, timezone: str = "UTC") -> str:
     # Babel's own functions: Flask-Babel's would convert the local time back to its default
     # zone (UTC), showing UTC clock times under a "times are in <cycle zone>" note.
@@ -50,7 +60,7 @@ def phase_label(kind: str | None) -> str:
 
 
 def ballot_rules(design: ballots.BallotDesign, currency: str = "USD") -> str:
-    return ballots.describe(design, numbers.get_currency_symbol(currency, locale=get_locale()))
+    return ballots.describe(design, currency)
 
 
 def register(app) -> None:

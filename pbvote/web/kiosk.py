@@ -190,7 +190,8 @@ def ballot():
             abort(400)
         selections, reasons = ballots.parse_form(design, request.form)
         if not reasons:
-            reasons = ballots.validate_ballot(design, district.project_costs(), selections)
+            reasons = ballots.validate_ballot(design, district.project_costs(), selections,
+                                              currency=cycle.currency)
         if not reasons:
             state["pending"] = ballots.selections_to_json(design, selections)
             _save(state)

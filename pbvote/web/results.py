@@ -7,15 +7,14 @@ from fractions import Fraction
 from flask import Blueprint, Response, render_template, url_for
 from flask_babel import get_locale, gettext
 
-from pbvote.i18n_hook import format_fixed, format_number
+from pbvote.i18n_hook import format_number
 from pbvote.models import ResultsSnapshot
 from pbvote.rules import charts
 from pbvote.rules.results_reading import DistrictResult, read_district, scored
 from pbvote.services import publication
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import NotFound
-from pbvote.tally.exact import fmt_approx
-from pbvote.web.filters import money
+from pbvote.web.filters import money, money_cents
 from pbvote.web.guards import allow_anyone, set_policy
 
 bp = Blueprint("results", __name__, url_prefix="/cycles/<slug>")
@@ -30,8 +29,7 @@ _PAGE_CACHE_LIMIT = 32
 def money_text(amount, currency: str) -> str:
     """Whole amounts as the site's money filter shows them; shares of a unit to the cent."""
     if isinstance(amount, Fraction) and amount.denominator != 1:
-        whole = money(0, currency)
-        return whole.replace("0", format_fixed(fmt_approx(amount, 2)), 1)
+        return money_cents(amount, currency)
     return money(int(amount), currency)
 
 
@@ -51,7 +49,7 @@ def prepare_results(results: dict) -> dict:
             gettext("%(district)s: %(label)s per project", district=district.name, label=label),
             gettext("Horizontal bars, one per project, longest for the most %(label)s. "
                     "Funded projects are marked 'funded' and hatched.", label=label),
-            [charts.Bar(p.title, p.score, scored(p.score_text, district.score_label),
+            [charts.Bar(p.title, p.score, scored(p.score_text, district.score_label, p.score),
                         highlighted=p.funded, tag=gettext("funded")) for p in ranked])
         spend_charts[district.slug] = charts.bar_chart(
             gettext("%(district)s: money spent and left of the budget", district=district.name),

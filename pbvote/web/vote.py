@@ -157,7 +157,8 @@ def ballot():
             abort(400)
         selections, reasons = ballots.parse_form(design, request.form)
         if not reasons:
-            reasons = ballots.validate_ballot(design, g.district.project_costs(), selections)
+            reasons = ballots.validate_ballot(design, g.district.project_costs(), selections,
+                                              currency=g.cycle.currency)
         if not reasons:
             session["pending"] = ballots.selections_to_json(design, selections)
             return redirect(url_for("vote.review"))

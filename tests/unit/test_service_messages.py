@@ -142,7 +142,8 @@ def untranslated(path: Path) -> list[str]:
     return sorted(set(found))
 
 
-@pytest.mark.parametrize("path", SERVICES + OTHER_SOURCES, ids=lambda p: str(p.relative_to(ROOT / "pbvote")))
+@pytest.mark.parametrize("path", SERVICES + OTHER_SOURCES,
+                         ids=lambda p: str(p.relative_to(ROOT / "pbvote")))
 def test_user_facing_messages_are_translated(path):
     assert untranslated(path) == []
 
