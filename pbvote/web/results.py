@@ -45,13 +45,13 @@ def prepare_results(results: dict) -> dict:
     for district in districts:
         ranked = sorted(district.projects, key=lambda p: (-p.score, p.title))
         label = gettext(district.score_label)  # "votes" / "points", marked in rules.results_reading
-        score_charts[district.slug] = charts.bar_chart(
+        score_charts[district.slug] = charts.responsive_bar_chart(
             gettext("%(district)s: %(label)s per project", district=district.name, label=label),
             gettext("Horizontal bars, one per project, longest for the most %(label)s. "
                     "Funded projects are marked 'funded' and hatched.", label=label),
             [charts.Bar(p.title, p.score, scored(p.score_text, district.score_label, p.score),
                         highlighted=p.funded, tag=gettext("funded")) for p in ranked])
-        spend_charts[district.slug] = charts.bar_chart(
+        spend_charts[district.slug] = charts.responsive_bar_chart(
             gettext("%(district)s: money spent and left of the budget", district=district.name),
             gettext("Budget %(budget)s; funded projects cost %(spent)s; %(left)s is left.",
                     budget=cash(district.budget), spent=cash(district.total_cost),
@@ -61,7 +61,7 @@ def prepare_results(results: dict) -> dict:
                         cash(district.total_cost), highlighted=True, tag=gettext("spent")),
              charts.Bar(gettext("Left over"), district.leftover, cash(district.leftover))],
             scale_max=district.budget)
-    turnout_chart = charts.bar_chart(
+    turnout_chart = charts.responsive_bar_chart(
         gettext("Turnout by district"),
         gettext("Horizontal bars, one per district: the share of eligible people who took part."),
         [charts.Bar(d.name, Fraction(d.turnout_fraction) if d.turnout_fraction else 0,

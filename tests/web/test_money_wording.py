@@ -3,6 +3,7 @@ too, and shares of a unit are grouped like whole amounts."""
 from __future__ import annotations
 
 import html
+import re
 from fractions import Fraction
 
 import pytest
@@ -37,3 +38,19 @@ def test_raw_rule_parameters_only_in_the_auditors_section(client, published):  #
     assert "Parameters:" not in page
     assert "tie_seed=" not in public and "<code>tie_seed</code>" not in public
     assert "<code>tie_seed</code>" in auditors and "Seed for the lot" in auditors
+
+
+def test_results_page_jumps_to_each_district_and_draws_phone_sized_charts(client,
+                                                                           published):  # noqa: F811
+    page = client.get(f"/cycles/{published['slug']}/results").text
+    nav = page[page.index('<nav class="district-jump"'):]
+    nav = nav[:nav.index("</nav>")]
+    sections = re.findall(r'<section class="district results-district" '
+                          r'aria-labelledby="(results-[\w-]+)"', page)
+    assert sections and all(f'href="#{anchor}"' in nav for anchor in sections)
+    assert all(f'id="{anchor}"' in page for anchor in sections)
+    # every chart comes as a wide drawing and a phone one, 340 units wide: its 14-unit
+    # text is drawn at about 14 px on a 375 px screen instead of about 7
+    wide = re.findall(r'<svg [^>]*class="chart chart-wide"', page)
+    narrow = re.findall(r'<svg [^>]*class="chart chart-narrow"[^>]*viewBox="0 0 (\d+) ', page)
+    assert wide and len(narrow) == len(wide) and {int(w) for w in narrow} == {340}
