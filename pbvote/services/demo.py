@@ -22,7 +22,7 @@ from pbvote.models import (
     RollEntry,
 )
 from pbvote.rules import eligibility
-from pbvote.services import log
+from pbvote.services import demo_content, log
 from pbvote.services.roll import RollPerson, add_roll_entry, issue_access_codes
 from pbvote.services.setup import freeze_if_due
 from pbvote.services.voting import access_code_hash, roll_match_hashes
@@ -134,6 +134,21 @@ class DemoCredentials:
         return "\n".join(lines)
 
 
+def add_demo_translations(cycle: Cycle) -> None:
+    """The cycle's description and its projects' texts in Spanish and Chinese."""
+    rows = [ContentTranslation(object_type="cycle", object_id=cycle.id, locale=locale,
+                               field="description", text=text)
+            for locale, text in demo_content.CYCLE_DESCRIPTIONS.get(cycle.slug, {}).items()]
+    for district in cycle.districts:
+        for project in district.projects:
+            texts = demo_content.project_texts(project.code, SPANISH_TITLES.get(project.code, ""))
+            rows += [ContentTranslation(object_type="project", object_id=project.id,
+                                        locale=locale, field=name, text=text)
+                     for locale, fields in texts.items() for name, text in fields.items()
+                     if text]
+    db.session.add_all(rows)
+
+
 def demo_exists() -> bool:
     return db.session.scalar(select(Cycle.id).where(Cycle.slug == DEMO_SLUG)) is not None
 
@@ -168,11 +183,7 @@ def seed_demo(voters: int = 50, now: dt.datetime | None = None,
         cycle.districts.append(district)
     db.session.add(cycle)
     db.session.flush()
-    db.session.add_all(
-        ContentTranslation(object_type="project", object_id=project.id, locale="es",
-                           field="title", text=SPANISH_TITLES[project.code])
-        for district in cycle.districts for project in district.projects
-        if project.code in SPANISH_TITLES)
+    add_demo_translations(cycle)
 
     credentials = DemoCredentials()
     postcodes = {d[0]: d[6] for d in DISTRICTS}

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from pbvote.audit.chain import canonical_json
 from pbvote.infra.db import utcnow
 from pbvote.infra.extensions import db
-from pbvote.models import Account, Cycle, District, Phase
-from pbvote.services import log
+from pbvote.models import Account, ContentTranslation, Cycle, District, Phase
+from pbvote.services import demo_content, log
 from pbvote.services.proposals import residents as ideas
 
 IDEAS_SLUG = "safer-streets-2028"
@@ -72,6 +72,10 @@ def seed_ideas_demo(districts: list[tuple], now: dt.datetime | None = None) -> C
                                         **ballot))
     db.session.add(cycle)
     db.session.flush()
+    db.session.add_all(
+        ContentTranslation(object_type="cycle", object_id=cycle.id, locale=locale,
+                           field="description", text=text)
+        for locale, text in demo_content.CYCLE_DESCRIPTIONS[IDEAS_SLUG].items())
     log.record_action(chain.id, "cycle.created", "demo", {"cycle": cycle.slug})
     accounts = [_resident(email) for email in RESIDENTS]
     for author, district, category, title, text, location, cost, supporters in IDEAS:

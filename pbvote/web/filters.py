@@ -12,6 +12,7 @@ from flask_babel import get_locale, gettext
 
 from pbvote.i18n_hook import N_
 from pbvote.rules import ballots
+from pbvote.rules.proposals import DEFAULT_CATEGORIES
 
 PHASE_LABELS = {
     "intake": N_("Idea collection"),
@@ -63,7 +64,14 @@ def ballot_rules(design: ballots.BallotDesign, currency: str = "USD") -> str:
     return ballots.describe(design, currency)
 
 
+def category_label(category: str) -> str:
+    """An idea category in the reader's language when it is one of the default list (staff's
+    own categories are content and read as entered)."""
+    return gettext(category) if category in DEFAULT_CATEGORIES else category
+
+
 def register(app) -> None:
+    app.add_template_filter(category_label, "category_label")
     app.add_template_filter(ballot_rules, "ballot_rules")
     app.add_template_filter(money, "money")
     app.add_template_filter(local_datetime, "local_datetime")

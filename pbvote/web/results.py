@@ -11,7 +11,7 @@ from pbvote.i18n_hook import format_number
 from pbvote.models import ResultsSnapshot
 from pbvote.rules import charts
 from pbvote.rules.results_reading import DistrictResult, read_district, scored
-from pbvote.services import publication
+from pbvote.services import publication, translations
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import NotFound
 from pbvote.web.filters import money, money_cents
@@ -33,9 +33,16 @@ def money_text(amount, currency: str) -> str:
     return money(int(amount), currency)
 
 
-def prepare_results(results: dict) -> dict:
-    """Everything the results templates show, from a results document (snapshot or draft)."""
+def prepare_results(results: dict, titles: dict[str, str] | None = None) -> dict:
+    """Everything the results templates show, from a results document (snapshot or draft);
+    `titles` (project code → title in the reader's language) replaces the stored titles,
+    which are the originals the count recorded."""
     currency = results["cycle"]["currency"]
+    if titles:
+        results = {**results, "districts": [
+            {**d, "projects": [{**p, "title": titles.get(p["id"], p["title"])}
+                               for p in d["projects"]]}
+            for d in results["districts"]]}
 
     def cash(amount) -> str:
         return money_text(amount, currency)
@@ -78,10 +85,12 @@ def prepare_results(results: dict) -> dict:
 
 
 def snapshot_page_data(snapshot: ResultsSnapshot) -> dict:
-    key = (snapshot.results_hash, str(get_locale()))
+    # translations may be added after publication: they are part of the key
+    titles = translations.project_titles(snapshot.cycle_id, str(get_locale()))
+    key = (snapshot.results_hash, str(get_locale()), tuple(sorted(titles.items())))
     data = _PAGE_CACHE.get(key)
     if data is None:
-        data = prepare_results(json.loads(snapshot.results_json))
+        data = prepare_results(json.loads(snapshot.results_json), titles)
         if len(_PAGE_CACHE) >= _PAGE_CACHE_LIMIT:
             _PAGE_CACHE.pop(next(iter(_PAGE_CACHE)))
         _PAGE_CACHE[key] = data
