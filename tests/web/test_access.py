@@ -48,6 +48,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "public.index": EVERYONE_200,
     "public.cycle": EVERYONE_200,
     "public.favicon": EVERYONE_200,
+    "public.project": EVERYONE_200,
     "i18n.switch": _same(303),  # sets the language cookie and goes back (home by default)
     "vote.start": EVERYONE_200,
     "vote.verify": EVERYONE_200,
