@@ -11,17 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable
 
 _hooks: dict[str, Callable | None] = {"gettext": None, "ngettext": None, "number": None,
-                                      "ordinal": None, "decimal_symbol": None}
+                                      "ordinal": None, "decimal_symbol": None, "money": None}
 
 
 def install(gettext: Callable[[str], str] | None,
             ngettext: Callable[[str, str, int], str] | None = None,
             number: Callable[[int], str] | None = None,
             ordinal: Callable[[int], str | None] | None = None,
-            decimal_symbol: Callable[[], str | None] | None = None) -> None:
+            decimal_symbol: Callable[[], str | None] | None = None,
+            money: Callable[[int, str], str | None] | None = None) -> None:
     """Route later calls through the app's translator (None restores plain English)."""
     _hooks.update(gettext=gettext, ngettext=ngettext, number=number, ordinal=ordinal,
-                  decimal_symbol=decimal_symbol)
+                  decimal_symbol=decimal_symbol, money=money)
 
 
 def _call(name: str, *args):
@@ -55,6 +56,16 @@ def n_(singular: str, plural: str, count: int, /, **params: object) -> str:
 def format_number(value: int) -> str:
     formatted = _call("number", value)
     return f"{value:,}" if formatted is None else formatted
+
+
+def format_currency(amount: int, currency: str) -> str:
+    """Whole units of an ISO 4217 currency ("USD") in the reader's pattern ("$400,000",
+    "400.000 US$"); outside the app the code follows the grouped number ("400,000 USD")."""
+    formatted = _call("money", amount, currency)
+    if formatted is not None:
+        return formatted
+    sign = "-" if amount < 0 else ""
+    return f"{sign}{format_number(abs(amount))} {currency}"
 
 
 def decimal_symbol() -> str:

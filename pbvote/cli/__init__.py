@@ -18,8 +18,9 @@ DEMO_CREDENTIALS_FILE = "demo-credentials.txt"
 
 def register_commands(app) -> None:
     from pbvote.cli.accounts import create_admin
+    from pbvote.cli.serve import serve
 
-    for command in (init_db, demo, cast_random, create_admin):
+    for command in (init_db, demo, cast_random, create_admin, serve):
         app.cli.add_command(command)
     from pbvote.cli.results import COMMANDS as RESULTS_COMMANDS
 
@@ -64,22 +65,34 @@ def _safe_url() -> str:
               help="Voter-roll entries to create.")
 @with_appcontext
 def demo(voters: int) -> None:
-    """Seed the demo cycle "Safer Streets 2027" (slug safer-streets-2027), and the earlier,
-    published "Safer Streets 2026" (safer-streets-2026) with its delivery record."""
-    from pbvote.services.demo import demo_exists, seed_demo
+    """Seed the demo cycles: "Safer Streets 2027" (slug safer-streets-2027, voting open),
+    the earlier, published "Safer Streets 2026" with its delivery record, and "Safer Streets
+    2028", collecting ideas."""
+    seed_or_show_demo(voters)
+
+
+def seed_or_show_demo(voters: int) -> None:
+    """Seed the demo once and print what to try; a repeat prints the saved credentials with
+    those used since marked as used."""
+    from pbvote.services.delivery.demo import delivery_demo_exists, seed_delivery_demo
+    from pbvote.services.demo import DISTRICTS, credentials_with_status, demo_exists, seed_demo
+    from pbvote.services.demo_ideas import ideas_demo_exists, seed_ideas_demo
 
     saved = Path(current_app.instance_path) / DEMO_CREDENTIALS_FILE
     with write_intent():
-        from pbvote.services.delivery.demo import delivery_demo_exists, seed_delivery_demo
-
         if not delivery_demo_exists():
             seed_delivery_demo()
             db.session.commit()
             click.echo("Seeded 'Safer Streets 2026', published, with its delivery record.")
+        if not ideas_demo_exists():  # also added to a demo seeded before it existed
+            seed_ideas_demo(DISTRICTS)
+            db.session.commit()
+            click.echo("Seeded 'Safer Streets 2028', collecting ideas now: sign in with any "
+                       "email address; the code is in the development outbox (/dev/outbox).")
         if demo_exists():
             click.echo("The demo cycle already exists; nothing changed.")
             if saved.exists():
-                click.echo(saved.read_text())
+                click.echo(credentials_with_status(saved.read_text()))
             return
         credentials = seed_demo(voters=voters)
         db.session.commit()

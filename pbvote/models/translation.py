@@ -8,8 +8,10 @@ from pbvote.infra.extensions import db
 
 #: object types that carry translations, and the fields that may be translated
 TRANSLATABLE_FIELDS: dict[str, tuple[str, ...]] = {
-    "project": ("title", "summary", "description"),
+    "project": ("title", "summary", "description", "location"),
     "proposal": ("title", "description"),
+    #: the cycle's introduction on its public page
+    "cycle": ("description",),
 }
 
 
@@ -48,11 +50,12 @@ def _forget_translations(object_type: str):
 
 
 def _register_cleanup() -> None:
-    from pbvote.models.cycle import Project
+    from pbvote.models.cycle import Cycle, Project
     from pbvote.models.proposal import Proposal
 
     event.listen(Project, "after_delete", _forget_translations("project"))
     event.listen(Proposal, "after_delete", _forget_translations("proposal"))
+    event.listen(Cycle, "after_delete", _forget_translations("cycle"))
 
 
 _register_cleanup()

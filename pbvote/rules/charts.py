@@ -40,18 +40,35 @@ def _clip(label: str, limit: int) -> str:
     return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
 
 
+#: the phone variant's width: drawn at about its own size on a 375 px screen, so its 14-unit
+#: text reads at about 14 px there (the wide chart, shrunk to fit, read at 7 px)
+NARROW_WIDTH = 340
+
+
+def responsive_bar_chart(title: str, description: str, bars: list[Bar], *,
+                         scale_max: int | Fraction | None = None) -> str:
+    """The wide chart for large screens and a narrow one for phones; the stylesheet shows
+    one of them (the other is display: none, so screen readers meet one chart too)."""
+    return (bar_chart(title, description, bars, scale_max=scale_max, css_class="chart-wide")
+            + bar_chart(title, description, bars, scale_max=scale_max, width=NARROW_WIDTH,
+                        narrow=True, css_class="chart-narrow"))
+
+
 def bar_chart(title: str, description: str, bars: list[Bar], *,
               scale_max: int | Fraction | None = None,
-              width: int = 640, label_chars: int = 34) -> str:
-    """Horizontal bars, one row each: label above, bar and value below."""
+              width: int = 640, label_chars: int = 34, narrow: bool = False,
+              css_class: str = "") -> str:
+    """Horizontal bars, one row each: label above, bar and value below (narrow: the value
+    on a line of its own under the bar, which then takes the whole width)."""
     chart_id = f"chart-{next(_ids)}"
-    row_height, bar_height, top = 46, 18, 8
-    bar_left, value_room = 4, 190
+    row_height, bar_height, top = (64 if narrow else 46), 18, 8
+    bar_left, value_room = 4, (4 if narrow else 190)
     bar_span = width - bar_left - value_room
     largest = max([b.value for b in bars] + [scale_max or 0, 0])
     height = top + row_height * max(len(bars), 1) + 4
+    classes = f"chart {css_class}".strip()
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="{classes}" role="img" '
         f'viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc">',
         f'<title id="{chart_id}-title">{_text(title)}</title>',
@@ -75,12 +92,13 @@ def bar_chart(title: str, description: str, bars: list[Bar], *,
         parts.append(
             f'<g class="chart-row{" chart-row-highlighted" if bar.highlighted else ""}">'
             f'<text x="{bar_left}" y="{y + 13}" fill="{INK}" font-size="14">'
-            f'{_text(_clip(bar.label, label_chars * 2))}</text>'
+            f'{_text(_clip(bar.label, (label_chars if narrow else label_chars * 2)))}</text>'
             f'<rect x="{bar_left}" y="{y + 19}" width="{bar_span}" height="{bar_height}" '
             f'fill="{TRACK}"/>'
             f'<rect class="chart-bar" x="{bar_left}" y="{y + 19}" width="{bar_width}" '
             f'height="{bar_height}" fill="{fill}" stroke="{INK}" stroke-width="1"/>'
-            f'<text x="{bar_left + bar_span + 8}" y="{y + 33}" fill="{INK}" font-size="14" '
+            f'<text x="{bar_left if narrow else bar_left + bar_span + 8}" '
+            f'y="{y + (55 if narrow else 33)}" fill="{INK}" font-size="14" '
             f'font-weight="{"700" if bar.highlighted else "400"}">{_text(value_text)}</text>'
             f'</g>')
     parts.append("</svg>")

@@ -222,8 +222,8 @@ def amount_problems(amount: int, field: str) -> list[Reason]:
 
 # English: content (the starting list staff edit; ideas store the category as chosen)
 DEFAULT_CATEGORIES: tuple[str, ...] = (
-    "Street lighting", "Youth spaces", "Safe routes to school", "Parks and public space",
-    "Traffic calming", "Community programmes")
+    N_("Street lighting"), N_("Youth spaces"), N_("Safe routes to school"),
+    N_("Parks and public space"), N_("Traffic calming"), N_("Community programmes"))
 CATEGORY_MAX = 80
 MAX_CATEGORIES = 40
 

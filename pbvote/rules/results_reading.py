@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from pbvote.i18n_hook import N_, _, format_fixed, format_number, ordinal_text, translate
+from pbvote.i18n_hook import N_, _, format_fixed, format_number, n_, ordinal_text, translate
 from pbvote.tally import Instance, Outcome, explain, parse_exact
 from pbvote.tally.exact import fmt_approx, fmt_exact
 from pbvote.tally.explain import tie_reason
@@ -40,12 +40,14 @@ def ordinal(n: int) -> str:
     return ordinal_text(n, f"{n}{suffix}")
 
 
-def scored(text: str, label: str) -> str:
-    """"9 points" / "3 votes" (the label as the results document stores it)."""
+def scored(text: str, label: str, value: int | Fraction | None = None) -> str:
+    """"9 points" / "1 vote" (the label as the results document stores it); `value` picks
+    the plural form (a fraction of a point reads as plural)."""
+    count = value if isinstance(value, int) else (2 if value is not None else 0)
     if label == "points":
-        return _("%(score)s points", score=text)
+        return n_("%(score)s point", "%(score)s points", count, score=text)
     if label == "votes":
-        return _("%(score)s votes", score=text)
+        return n_("%(score)s vote", "%(score)s votes", count, score=text)
     return f"{text} {label}"
 
 
@@ -90,6 +92,8 @@ class DistrictResult:
     leftover: int | Fraction
     trace_lines: list[str]
     tie_lines: list[str]
+    #: (name, value, meaning) of the rule's parameters, for the auditors' section
+    parameters: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def _outcome_from_dict(data: dict) -> Outcome:
@@ -108,13 +112,29 @@ def _outcome_from_dict(data: dict) -> Outcome:
                    notes=data.get("notes", []))
 
 
-def trace_lines(district: dict) -> list[str]:
-    """The round-by-round count, as the tally engine's own explanation renders it."""
+def trace_lines(district: dict, parameters: bool = False) -> list[str]:
+    """The round-by-round count, as the tally engine's own explanation renders it; the rule's
+    raw parameters only with `parameters` (the auditors' trace page)."""
     outcome = _outcome_from_dict(district["outcome"])
     instance = Instance.from_plain(budget=district["budget"], projects=[
         {"id": p["id"], "cost": p["cost"], "name": p["title"]} for p in district["projects"]])
-    text = explain(outcome, instance)
+    text = explain(outcome, instance, parameters=parameters)
     return [line for line in text.splitlines() if line.strip()]
+
+
+def parameter_rows(rule: str, params: dict) -> list[tuple[str, str, str]]:
+    """(name, value as counted, what it means) for the auditors' section of the results."""
+    spec = RULES.get(rule)
+    described = spec.params if spec else {}
+    return [(name, _param_text(value),
+             translate(described[name][1]) if name in described else "")
+            for name, value in sorted(params.items())]
+
+
+def _param_text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "none" if value is None else str(value)
 
 
 def read_district(district: dict, money: Money) -> DistrictResult:
@@ -146,7 +166,8 @@ def read_district(district: dict, money: Money) -> DistrictResult:
         turnout_fraction=turnout["fraction"] if turnout else None,
         projects=projects, funded=[by_id[pid] for pid in selected if pid in by_id],
         total_cost=exact(outcome["total_cost"]), leftover=exact(outcome["leftover_budget"]),
-        trace_lines=trace_lines(district), tie_lines=_tie_lines(outcome, by_id))
+        trace_lines=trace_lines(district), tie_lines=_tie_lines(outcome, by_id),
+        parameters=parameter_rows(district["rule"], district["params"]))
 
 
 def _name(pid: str, by_id: dict[str, ProjectResult]) -> str:
@@ -179,7 +200,7 @@ def why(project: ProjectResult, outcome: dict, by_id, label: str, money: Money) 
     trace = outcome["trace"]
     steps = [s for s in trace if s.get("project") == pid]
     kinds = {s["type"] for s in steps}
-    score = scored(project.score_text, label)
+    score = scored(project.score_text, label, project.score)
     label_text = translate(label)
     comparison = next((s for s in trace if s["type"] == "comparison"), None)
 
@@ -200,11 +221,14 @@ def why(project: ProjectResult, outcome: dict, by_id, label: str, money: Money) 
                                "added with that money because it had the most %(label)s of the "
                                "projects that still fitted.", label=label_text))
         elif kind == "phragmen_round":
-            sentences.append(_(
+            sentences.append(n_(
+                "It was funded in round %(round)s: its cost (%(cost)s) fell on its "
+                "%(num)s supporter, whose load stayed lower than any other project would "
+                "make it (%(load)s).",
                 "It was funded in round %(round)s: sharing its cost (%(cost)s) among its "
-                "%(supporters)s supporters kept their largest load lower than any other "
-                "project would (%(load)s).", round=step["round"],
-                cost=_amount(step["cost"], money), supporters=format_number(step["supporters"]),
+                "%(num)s supporters kept their largest load lower than any other "
+                "project would (%(load)s).", step["supporters"], round=step["round"],
+                cost=_amount(step["cost"], money),
                 load=format_fixed(fmt_approx(exact(step["load"]), 4))))
         elif kind == "phragmen_stop":
             sentences.append(_(
@@ -214,11 +238,13 @@ def why(project: ProjectResult, outcome: dict, by_id, label: str, money: Money) 
     mes = any(s["type"] == "mes_start" for s in trace)
     if mes and not kinds & {"mes_round", "completion", "withdrawn", "no_support"}:
         if not project.funded or (comparison and comparison["use_greedy"]):
-            sentences.append(_(
-                "With %(score)s from %(supporters)s supporters, its supporters' equal shares "
+            sentences.append(n_(
+                "With %(score)s from %(num)s supporter, its supporter's equal share of the "
+                "budget was not enough to pay its cost of %(cost)s, once the projects funded "
+                "before it were paid for.",
+                "With %(score)s from %(num)s supporters, its supporters' equal shares "
                 "of the budget were not enough to pay its cost of %(cost)s together, once the "
-                "projects funded before it were paid for.", score=score,
-                supporters=format_number(project.supporters),
+                "projects funded before it were paid for.", project.supporters, score=score,
                 cost=_amount(project.cost, money)))
     phragmen = any(s["type"] in ("phragmen_round", "phragmen_stop") for s in trace)
     if (phragmen and not project.funded
@@ -280,10 +306,11 @@ def _mes_sentence(step: dict, money: Money) -> str:
         price = money(exact(step["payment"]))
     payers = []
     if full:
-        payers.append(_("%(n)s supporters paid %(price)s each", n=format_number(full),
-                        price=price))
+        payers.append(n_("%(num)s supporter paid %(price)s", "%(num)s supporters paid %(price)s "
+                         "each", full, price=price))
     if partial:
-        payers.append(_("%(n)s supporters paid all they had left", n=format_number(partial)))
+        payers.append(n_("%(num)s supporter paid all they had left",
+                         "%(num)s supporters paid all they had left", partial))
     return _("It was funded in round %(round)s of equal shares: its cost of %(cost)s was shared "
              "out; %(payers)s. It was the cheapest project per supporter at that point.",
              round=step["round"], cost=money(exact(step["cost"])),

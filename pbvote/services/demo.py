@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -10,10 +11,21 @@ from sqlalchemy import select
 from pbvote.audit.chain import canonical_json
 from pbvote.infra.db import utcnow
 from pbvote.infra.extensions import db
-from pbvote.models import ContentTranslation, Cycle, District, Phase, Project
-from pbvote.services import log
+from pbvote.models import (
+    AccessCode,
+    ContentTranslation,
+    Cycle,
+    District,
+    Participation,
+    Phase,
+    Project,
+    RollEntry,
+)
+from pbvote.rules import eligibility
+from pbvote.services import demo_content, log
 from pbvote.services.roll import RollPerson, add_roll_entry, issue_access_codes
 from pbvote.services.setup import store_manifest
+from pbvote.services.voting import access_code_hash, roll_match_hashes
 
 DEMO_SLUG = "safer-streets-2027"
 
@@ -122,6 +134,21 @@ class DemoCredentials:
         return "\n".join(lines)
 
 
+def add_demo_translations(cycle: Cycle) -> None:
+    """The cycle's description and its projects' texts in Spanish and Chinese."""
+    rows = [ContentTranslation(object_type="cycle", object_id=cycle.id, locale=locale,
+                               field="description", text=text)
+            for locale, text in demo_content.CYCLE_DESCRIPTIONS.get(cycle.slug, {}).items()]
+    for district in cycle.districts:
+        for project in district.projects:
+            texts = demo_content.project_texts(project.code, SPANISH_TITLES.get(project.code, ""))
+            rows += [ContentTranslation(object_type="project", object_id=project.id,
+                                        locale=locale, field=name, text=text)
+                     for locale, fields in texts.items() for name, text in fields.items()
+                     if text]
+    db.session.add_all(rows)
+
+
 def demo_exists() -> bool:
     return db.session.scalar(select(Cycle.id).where(Cycle.slug == DEMO_SLUG)) is not None
 
@@ -156,11 +183,7 @@ def seed_demo(voters: int = 50, now: dt.datetime | None = None,
         cycle.districts.append(district)
     db.session.add(cycle)
     db.session.flush()
-    db.session.add_all(
-        ContentTranslation(object_type="project", object_id=project.id, locale="es",
-                           field="title", text=SPANISH_TITLES[project.code])
-        for district in cycle.districts for project in district.projects
-        if project.code in SPANISH_TITLES)
+    add_demo_translations(cycle)
 
     credentials = DemoCredentials()
     postcodes = {d[0]: d[6] for d in DISTRICTS}
@@ -196,3 +219,40 @@ def seed_demo(voters: int = 50, now: dt.datetime | None = None,
         "how": "by date", "cycle": cycle.slug, "manifest_hash": cycle.manifest_hash})
     db.session.flush()
     return credentials
+
+
+_CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
+_ROLL_LINE = re.compile(r"^  \S+ +(?P<last>[^;]+); (?P<born>\d{4}-\d\d-\d\d); [^;]+; "
+                        r"(?P<roll>R\d+)$")
+
+
+def credentials_with_status(text: str) -> str:
+    """The saved credentials with every code used or voided and every resident who voted
+    since the demo was seeded marked so: a repeat of `./run serve` must not offer them."""
+    cycle = db.session.scalar(select(Cycle).where(Cycle.slug == DEMO_SLUG))
+    if cycle is None:
+        return text
+    voted = select(Participation.identity_hash).where(Participation.cycle_id == cycle.id)
+
+    def code_status(match: re.Match) -> str:
+        status = db.session.scalar(select(AccessCode.status).where(
+            AccessCode.cycle_id == cycle.id,
+            AccessCode.code_hash == access_code_hash(
+                eligibility.normalise_access_code(match.group(0)))))
+        if status == "used":
+            return f"{match.group(0)} (used)"
+        if status == "voided":
+            return f"{match.group(0)} (void)"
+        return match.group(0)
+
+    lines = []
+    for line in text.splitlines():
+        if found := _ROLL_LINE.match(line):
+            _, by_number = roll_match_hashes(found["last"], dt.date.fromisoformat(found["born"]),
+                                             found["roll"])
+            if db.session.scalar(select(RollEntry.id).where(
+                    RollEntry.cycle_id == cycle.id, RollEntry.roll_number_match_hash == by_number,
+                    RollEntry.identity_hash.in_(voted))) is not None:
+                line += " (voted)"
+        lines.append(_CODE.sub(code_status, line))
+    return "\n".join(lines)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from pbvote.i18n_hook import _, format_number
 from pbvote.infra.extensions import db
-from pbvote.models import ContentTranslation, Project, Proposal
+from pbvote.models import ContentTranslation, Cycle, Project, Proposal
 from pbvote.models.translation import TRANSLATABLE_FIELDS
 from pbvote.rules.ballots import Reason
 from pbvote.services import log
@@ -17,7 +17,7 @@ from pbvote.services.errors import DomainError
 #: locales a translation may be entered for (the original text is English)
 TRANSLATION_LOCALES: tuple[str, ...] = ("es", "zh_Hans")
 #: longest text per field, as on the objects themselves
-MAX_LENGTH = {"title": 200, "summary": 500, "description": 20000}
+MAX_LENGTH = {"title": 200, "summary": 500, "description": 20000, "location": 300}
 
 
 class TranslationRefused(DomainError):
@@ -31,6 +31,8 @@ def object_type_of(obj: object) -> str | None:
         return "project"
     if isinstance(obj, Proposal):
         return "proposal"
+    if isinstance(obj, Cycle):
+        return "cycle"
     return None
 
 
@@ -57,13 +59,26 @@ def translated_text(obj: object, field: str, locale: str,
     original = getattr(obj, field)
     if locale not in TRANSLATION_LOCALES:
         return original
-    if cache is None:
+    if cache is None or object_type == "cycle":  # one cycle per page: one query
         return translations_of(object_type, obj.id).get((locale, field)) or original
     fetched = (object_type, "cycle", obj.cycle_id)
     if fetched not in cache:
         cache.update(_translations_in_cycle(object_type, obj.cycle_id))
         cache[fetched] = True
     return cache.get((object_type, obj.id), {}).get((locale, field)) or original
+
+
+def project_titles(cycle_id: int, locale: str) -> dict[str, str]:
+    """Project code → title in `locale`, for the cycle's translated projects (the results
+    document stores the titles as counted, in the original language)."""
+    if locale not in TRANSLATION_LOCALES:
+        return {}
+    rows = db.session.execute(
+        select(Project.code, ContentTranslation.text)
+        .join(Project, Project.id == ContentTranslation.object_id)
+        .where(ContentTranslation.object_type == "project", ContentTranslation.field == "title",
+               ContentTranslation.locale == locale, Project.cycle_id == cycle_id))
+    return {code: text for code, text in rows if text}
 
 
 def _translations_in_cycle(object_type: str, cycle_id: int) -> dict:

@@ -285,7 +285,8 @@ def cast_ballot(voter: VerifiedVoter, selections, *, channel: str = "online", si
         raise NotEligible(_("This ballot does not belong to this cycle."))
     _require_voting_open(cycle, now)
     design = district.ballot_design()
-    reasons = ballots.validate_ballot(design, district.project_costs(), selections)
+    reasons = ballots.validate_ballot(design, district.project_costs(), selections,
+                                      currency=cycle.currency)
     if reasons:
         raise BallotRejected(reasons)
     stored_selections = ballots.selections_to_json(design, selections)
@@ -323,7 +324,8 @@ def record_in_person_ballot(cycle: Cycle, district: District, selections, *, cha
     if district.cycle_id != cycle.id:
         raise NotEligible(_("This ballot does not belong to this cycle."))
     design = district.ballot_design()
-    reasons = ballots.validate_ballot(design, district.project_costs(), selections)
+    reasons = ballots.validate_ballot(design, district.project_costs(), selections,
+                                      currency=cycle.currency)
     if reasons:
         raise BallotRejected(reasons)
     return _append_ballot(cycle, district, ballots.selections_to_json(design, selections),

@@ -81,7 +81,9 @@ def _approx(x, places: int) -> str:
     return format_fixed(fmt_approx(x, places))
 
 
-def explain(outcome, instance=None) -> str:
+def explain(outcome, instance=None, parameters: bool = True) -> str:
+    """The count in words; without `parameters` the rule's name and raw parameters are left
+    out (the public results page explains them in words and gives them to auditors apart)."""
     def name(pid):
         if instance is not None and pid in instance.by_id and instance.by_id[pid].name:
             return f"{pid} ({instance.by_id[pid].name})"
@@ -89,8 +91,10 @@ def explain(outcome, instance=None) -> str:
 
     lines = [_("Rule: %(rule)s", rule=outcome.rule),
              _("Parameters: %(params)s",
-               params=", ".join(f"{k}={v}" for k, v in sorted(outcome.params.items()))),
-             _("Budget: %(budget)s", budget=_money(outcome.budget)), ""]
+               params=", ".join(f"{k}={v}" for k, v in sorted(outcome.params.items())))]
+    if not parameters:
+        lines = []
+    lines += [_("Budget: %(budget)s", budget=_money(outcome.budget)), ""]
     for note in outcome.notes:
         lines.append(_("Note: %(note)s", note=translate(note)))
     for step in outcome.trace:

@@ -78,7 +78,7 @@ def trace(slug: str):
     from pbvote.rules.results_reading import trace_lines  # the results page's rendering of a trace
 
     results = json.loads(snapshot.results_json)
-    districts = [{"entry": d, "lines": trace_lines(d),
+    districts = [{"entry": d, "lines": trace_lines(d, parameters=True),
                   "trace_json": json.dumps(d["outcome"]["trace"], indent=1, ensure_ascii=False),
                   "ties_json": json.dumps(d["outcome"]["ties"], indent=1, ensure_ascii=False)}
                  for d in results["districts"]]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from decimal import Decimal
+from fractions import Fraction
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -11,6 +13,7 @@ from flask_babel import get_locale, gettext
 
 from pbvote.i18n_hook import N_
 from pbvote.rules import ballots
+from pbvote.rules.proposals import DEFAULT_CATEGORIES
 
 PHASE_LABELS = {
     "intake": N_("Idea collection"),
@@ -37,6 +40,14 @@ def _formatted_money(amount: int, currency: str, locale_name: str) -> str:
                                    currency_digits=False, locale=locale)
 
 
+def money_cents(amount: Fraction, currency: str = "USD") -> str:
+    """A share of a unit (an equal-shares payment) to the cent, grouped like whole amounts:
+    $39,910.71 / 39.910,71 US$. Exact to Decimal, rounded half-even; never a float."""
+    locale = get_locale() or Locale.parse("en")
+    cents = (Decimal(amount.numerator) / Decimal(amount.denominator)).quantize(Decimal("0.01"))
+    return numbers.format_currency(cents, currency, locale=locale)
+
+
 def local_datetime(moment, timezone: str = "UTC") -> str:
     # Babel's own functions: Flask-Babel's would convert the local time back to its default
     # zone (UTC), showing UTC clock times under a "times are in <cycle zone>" note.
@@ -53,7 +64,13 @@ def phase_label(kind: str | None) -> str:
 
 
 def ballot_rules(design: ballots.BallotDesign, currency: str = "USD") -> str:
-    return ballots.describe(design, numbers.get_currency_symbol(currency, locale=get_locale()))
+    return ballots.describe(design, currency)
+
+
+def category_label(category: str) -> str:
+    """An idea category in the reader's language when it is one of the default list (staff's
+    own categories are content and read as entered)."""
+    return gettext(category) if category in DEFAULT_CATEGORIES else category
 
 
 BALLOT_KIND_NAMES = {"approval": N_("approval"), "knapsack": N_("knapsack"),
@@ -69,6 +86,7 @@ def register(app) -> None:
 
     app.add_template_filter(rule_title, "rule_title")
     app.add_template_filter(ballot_kind_name, "ballot_kind_name")
+    app.add_template_filter(category_label, "category_label")
     app.add_template_filter(ballot_rules, "ballot_rules")
     app.add_template_filter(money, "money")
     app.add_template_filter(local_datetime, "local_datetime")

@@ -42,6 +42,7 @@ def install(app) -> None:
 
     from pbvote import i18n_hook
     from pbvote.infra.extensions import babel
+    from pbvote.web.filters import money
 
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES",
                           str(Path(__file__).resolve().parent.parent / "translations"))
@@ -52,7 +53,8 @@ def install(app) -> None:
                               if has_request_context() else None),
         lambda value: format_decimal(value) if has_request_context() else None,
         lambda n: ordinal_for_locale(n) if has_request_context() else None,
-        lambda: get_decimal_symbol(get_locale()) if has_request_context() else None)
+        lambda: get_decimal_symbol(get_locale()) if has_request_context() else None,
+        lambda amount, currency: money(amount, currency) if has_request_context() else None)
 
 
 def ordinal_for_locale(n: int) -> str | None:

@@ -44,6 +44,9 @@ set_policy(bp.name, require_roles("staff", "admin"))
 KIOSK_KEY = "kiosk"
 MAX_PIN_FAILURES = 5
 PIN_LENGTHS = range(4, 9)
+#: endpoints outside the kiosk a kiosk session still reaches: files, the icon, and the
+#: language switcher (which only sets a cookie and sends the voter back to a local page)
+KIOSK_ALSO_REACHES = frozenset({None, "static", "public.favicon", "i18n.switch"})
 
 
 @bp.before_app_request
@@ -52,7 +55,7 @@ def _stay_in_kiosk():
     if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
         return None  # no session: reading it would only add "Vary: Cookie" to the response
     if session.get(KIOSK_KEY) and request.blueprint != bp.name \
-            and request.endpoint not in (None, "static"):
+            and request.endpoint not in KIOSK_ALSO_REACHES:
         return redirect(url_for("kiosk.home"))
     return None
 
@@ -176,7 +179,7 @@ def unlock():
     kiosk_pass = in_person.get_waiting_pass(cycle, request.form.get("pass_id", ""))
     if kiosk_pass.site != state["site"]:
         raise in_person.InPersonRefused(gettext("This pass is for another site."))
-    state["pass_id"] = kiosk_pass.id
+    state.update(pass_id=kiosk_pass.id, receipt=None)
     _save(state)
     return redirect(url_for("kiosk.ballot"))
 
@@ -209,7 +212,8 @@ def ballot():
             abort(400)
         selections, reasons = ballots.parse_form(design, request.form)
         if not reasons:
-            reasons = ballots.validate_ballot(design, district.project_costs(), selections)
+            reasons = ballots.validate_ballot(design, district.project_costs(), selections,
+                                              currency=cycle.currency)
         if not reasons:
             state["pending"] = ballots.selections_to_json(design, selections)
             _save(state)
@@ -262,14 +266,24 @@ def cast():
 
 @bp.get("/done")
 def done():
-    """The receipt, once; then back to the locked start screen."""
+    """The receipt, until the voter says they are done: nothing sends them away while they
+    copy it (a timed refresh would take the only copy from a slow reader)."""
     state = _state()
     if not state or not state.get("receipt"):
         return redirect(url_for("kiosk.home"))
-    receipt = state["receipt"]
-    state["receipt"] = None
-    _save(state)
-    return render_template("kiosk/done.html", cycle=_cycle(state), receipt=receipt)
+    return render_template("kiosk/done.html", cycle=_cycle(state), receipt=state["receipt"],
+                           form=CsrfOnlyForm())
+
+
+@bp.post("/done")
+def finish():
+    """The voter is done: forget the receipt and lock the kiosk for the next voter."""
+    _require_csrf()
+    state = _state()
+    if state:
+        state["receipt"] = None
+        _save(state)
+    return redirect(url_for("kiosk.home"))
 
 
 @bp.post("/leave")

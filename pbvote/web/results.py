@@ -7,16 +7,15 @@ from fractions import Fraction
 from flask import Blueprint, Response, render_template, url_for
 from flask_babel import get_locale, gettext
 
-from pbvote.i18n_hook import format_fixed, format_number
+from pbvote.i18n_hook import format_number
 from pbvote.models import ResultsSnapshot
 from pbvote.rules import charts
 from pbvote.rules.results_insight import percent_text, read_insight
 from pbvote.rules.results_reading import DistrictResult, read_district, scored
-from pbvote.services import publication
+from pbvote.services import publication, translations
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import NotFound
-from pbvote.tally.exact import fmt_approx
-from pbvote.web.filters import money
+from pbvote.web.filters import money, money_cents
 from pbvote.web.guards import allow_anyone, set_policy
 
 bp = Blueprint("results", __name__, url_prefix="/cycles/<slug>")
@@ -31,14 +30,20 @@ _PAGE_CACHE_LIMIT = 32
 def money_text(amount, currency: str) -> str:
     """Whole amounts as the site's money filter shows them; shares of a unit to the cent."""
     if isinstance(amount, Fraction) and amount.denominator != 1:
-        whole = money(0, currency)
-        return whole.replace("0", format_fixed(fmt_approx(amount, 2)), 1)
+        return money_cents(amount, currency)
     return money(int(amount), currency)
 
 
-def prepare_results(results: dict) -> dict:
-    """Everything the results templates show, from a results document (snapshot or draft)."""
+def prepare_results(results: dict, titles: dict[str, str] | None = None) -> dict:
+    """Everything the results templates show, from a results document (snapshot or draft);
+    `titles` (project code → title in the reader's language) replaces the stored titles,
+    which are the originals the count recorded."""
     currency = results["cycle"]["currency"]
+    if titles:
+        results = {**results, "districts": [
+            {**d, "projects": [{**p, "title": titles.get(p["id"], p["title"])}
+                               for p in d["projects"]]}
+            for d in results["districts"]]}
 
     def cash(amount) -> str:
         return money_text(amount, currency)
@@ -48,13 +53,13 @@ def prepare_results(results: dict) -> dict:
     for district in districts:
         ranked = sorted(district.projects, key=lambda p: (-p.score, p.title))
         label = gettext(district.score_label)  # "votes" / "points", marked in rules.results_reading
-        score_charts[district.slug] = charts.bar_chart(
+        score_charts[district.slug] = charts.responsive_bar_chart(
             gettext("%(district)s: %(label)s per project", district=district.name, label=label),
             gettext("Horizontal bars, one per project, longest for the most %(label)s. "
                     "Funded projects are marked 'funded' and hatched.", label=label),
-            [charts.Bar(p.title, p.score, scored(p.score_text, district.score_label),
+            [charts.Bar(p.title, p.score, scored(p.score_text, district.score_label, p.score),
                         highlighted=p.funded, tag=gettext("funded")) for p in ranked])
-        spend_charts[district.slug] = charts.bar_chart(
+        spend_charts[district.slug] = charts.responsive_bar_chart(
             gettext("%(district)s: money spent and left of the budget", district=district.name),
             gettext("Budget %(budget)s; funded projects cost %(spent)s; %(left)s is left.",
                     budget=cash(district.budget), spent=cash(district.total_cost),
@@ -64,7 +69,7 @@ def prepare_results(results: dict) -> dict:
                         cash(district.total_cost), highlighted=True, tag=gettext("spent")),
              charts.Bar(gettext("Left over"), district.leftover, cash(district.leftover))],
             scale_max=district.budget)
-    turnout_chart = charts.bar_chart(
+    turnout_chart = charts.responsive_bar_chart(
         gettext("Turnout by district"),
         gettext("Horizontal bars, one per district: the share of eligible people who took part."),
         [charts.Bar(d.name, Fraction(d.turnout_fraction) if d.turnout_fraction else 0,
@@ -133,10 +138,12 @@ def _insight_charts(district: DistrictResult, insight, cash) -> dict[str, str]:
 
 
 def snapshot_page_data(snapshot: ResultsSnapshot) -> dict:
-    key = (snapshot.results_hash, str(get_locale()))
+    # translations may be added after publication: they are part of the key
+    titles = translations.project_titles(snapshot.cycle_id, str(get_locale()))
+    key = (snapshot.results_hash, str(get_locale()), tuple(sorted(titles.items())))
     data = _PAGE_CACHE.get(key)
     if data is None:
-        data = prepare_results(json.loads(snapshot.results_json))
+        data = prepare_results(json.loads(snapshot.results_json), titles)
         if len(_PAGE_CACHE) >= _PAGE_CACHE_LIMIT:
             _PAGE_CACHE.pop(next(iter(_PAGE_CACHE)))
         _PAGE_CACHE[key] = data

@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_login import current_user
 
 from pbvote.infra.db import utcnow
 from pbvote.infra.extensions import db
-from pbvote.services import publication
+from pbvote.services import publication, translations
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
 from pbvote.web.forms.vote import CsrfOnlyForm
@@ -35,7 +36,8 @@ def _run_page(cycle, run, status: int = 200, message: str | None = None):
     return render_template(
         "staff_results/run.html", cycle=cycle, run=run, form=CsrfOnlyForm(), message=message,
         snapshot=publication.published_results(cycle), private=True,
-        **prepare_results(results)), status
+        **prepare_results(results, translations.project_titles(cycle.id, str(get_locale())))), \
+        status
 
 
 @bp.get("")

@@ -29,8 +29,9 @@ from pbvote.web.guards import scope_to_cycle, set_policy
 bp = Blueprint("vote", __name__, url_prefix="/cycles/<slug>/vote")
 
 VERIFIED_SESSION_SECONDS = 45 * 60
-#: endpoints anyone may open; every other endpoint here needs a verified voter
-OPEN_ENDPOINTS = frozenset({"vote.start", "vote.verify", "vote.receipt"})
+#: endpoints anyone may open; every other endpoint here needs a verified voter. Leaving only
+#: ends the session, so the receipt page's "Done" (after which no voter is verified) works.
+OPEN_ENDPOINTS = frozenset({"vote.start", "vote.verify", "vote.receipt", "vote.leave"})
 
 scope_to_cycle(bp, voting.voting_cycle)
 
@@ -181,7 +182,8 @@ def ballot():
             abort(400)
         selections, reasons = ballots.parse_form(design, request.form)
         if not reasons:
-            reasons = ballots.validate_ballot(design, g.district.project_costs(), selections)
+            reasons = ballots.validate_ballot(design, g.district.project_costs(), selections,
+                                              currency=g.cycle.currency)
         if not reasons:
             # the choices stay on the server: the session (which names the voter) holds
             # only a random token for them

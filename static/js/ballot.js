@@ -57,7 +57,49 @@
       say(left >= 0 ? "sayPoints" : "sayTooManyPoints", shown);
   }
 
-  var update = { knapsack: updateKnapsack, approval: updateApproval, cumulative: updatePoints }[kind];
+  // Ranked: a choice given to two projects is said at once (live region) and both selects
+  // are marked, each naming the clash in its own message.
+  function updateRanks() {
+    var counter = document.getElementById("rank-counter");
+    var selects = Array.prototype.slice.call(form.querySelectorAll("select[name^='rank_']"));
+    var holders = {};
+    selects.forEach(function (select) {
+      if (select.value) { (holders[select.value] = holders[select.value] || []).push(select); }
+    });
+    var clashes = [];
+    selects.forEach(function (select) {
+      var message = document.getElementById(select.id + "-error");
+      var clash = select.value && holders[select.value].length > 1;
+      if (message) {
+        message.hidden = !clash;
+        message.textContent = clash ? say("sayRankConflict", { n: number.format(parseInt(select.value, 10)) }) : "";
+      }
+      if (clash) {
+        select.setAttribute("aria-invalid", "true");
+        if (message) { select.setAttribute("aria-describedby", message.id); }
+      } else {
+        select.removeAttribute("aria-invalid");
+        select.removeAttribute("aria-describedby");
+      }
+    });
+    Object.keys(holders).sort().forEach(function (rank) {
+      if (holders[rank].length > 1) {
+        var names = holders[rank].map(function (select) {
+          var label = form.querySelector("label[for='" + select.id + "'] strong");
+          return label ? label.textContent : select.id;
+        });
+        clashes.push(say("sayRankTwice", { n: number.format(parseInt(rank, 10)), projects: names.join(", ") }));
+      }
+    });
+    if (counter) {
+      var text = clashes.length ? clashes.join(" ") : (Object.keys(holders).length ? form.dataset.sayRanksFine : "");
+      if (counter.textContent !== text) { counter.textContent = text; }
+      counter.classList.toggle("over", clashes.length > 0);
+    }
+  }
+
+  var update = { knapsack: updateKnapsack, approval: updateApproval, cumulative: updatePoints,
+                 ranked: updateRanks }[kind];
   if (update) {
     form.addEventListener("change", update);
     form.addEventListener("input", update);

@@ -26,8 +26,22 @@ def _verify_with_code(session, made, district: str, code_index: int = 0) -> None
     expect(page.get_by_role("heading", level=1)).to_contain_text("Your ballot")
 
 
+#: the selects' left edges, one per project (equal when they line up)
+SELECT_LEFTS = ("[...document.querySelectorAll('select[name^=rank_]')]"
+                ".map(s => Math.round(s.getBoundingClientRect().left))")
+
+
 def test_ranked_ballot_by_keyboard_only(app, people):
     made = _open_cycle(app)
+    with app.app_context(), write_intent():
+        from sqlalchemy import update
+
+        from pbvote.models import Project
+
+        # titles of different lengths made the selects zig-zag down the page (issue #17)
+        db.session.execute(update(Project).where(Project.code == "RA-B").values(
+            title="Project B, with a much longer title that wraps at phone width"))
+        db.session.commit()
     session = people()
     page = session.page
     _verify_with_code(session, made, "ranked")
@@ -42,6 +56,18 @@ def test_ranked_ballot_by_keyboard_only(app, people):
     page.keyboard.press("ArrowDown")  # B: choice 2 again
     page.keyboard.press("Tab")
     page.keyboard.press("ArrowDown")  # C: choice 1
+    # said at once, and both clashing choices marked; C is fine
+    expect(page.locator("#rank-counter")).to_contain_text(
+        "Choice 2 is given to more than one project: Project A, Project B")
+    for code in "AB":
+        expect(page.locator(f"#rank-RA-{code}")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator(f"#rank-RA-{code}-error")).to_have_text(
+            "Choice 2 is also given to another project.")
+    assert page.locator("#rank-RA-C").get_attribute("aria-invalid") is None
+    for width in (1280, 375):  # the selects line up instead of zig-zagging
+        page.set_viewport_size({"width": width, "height": 900})
+        assert len(set(page.evaluate(SELECT_LEFTS))) == 1, (width, page.evaluate(SELECT_LEFTS))
+    page.set_viewport_size({"width": 1280, "height": 900})
     _tab_until(page, "Review my ballot")
     page.keyboard.press("Enter")
     summary = page.locator("#error-summary")

@@ -71,3 +71,71 @@ def test_the_demo_letter_and_the_roll_details_are_one_vote(app, runner):
         with pytest.raises(AlreadyVoted):
             voting.verify_by_roll(cycle, district, resident.group(2),
                                   dt.date.fromisoformat(resident.group(3)), resident.group(4))
+
+
+def test_serve_prints_the_port_it_serves_and_shows_the_outbox(app, runner, monkeypatch):
+    served = {}
+    monkeypatch.setattr(type(app), "run", lambda self, **kw: served.update(kw))
+    app.testing = False  # as `./run serve` runs: no test or debug mode
+    result = runner.invoke(args=["serve", "--port", "5099", "--voters", "6"])
+    assert result.exit_code == 0, result.output
+    assert served["port"] == 5099 and served["host"] == "127.0.0.1"
+    assert "http://127.0.0.1:5099" in result.output and ":5000" not in result.output
+    # the demo's residents sign in by an emailed code: on the development backend the
+    # outbox is shown, and the command says where
+    assert "http://127.0.0.1:5099/dev/outbox" in result.output
+    assert app.test_client().get("/dev/outbox").status_code == 200
+
+
+def test_a_repeated_serve_marks_codes_and_residents_used_since(app, runner, monkeypatch):
+    monkeypatch.setattr(type(app), "run", lambda self, **kw: None)
+    first = runner.invoke(args=["serve", "--voters", "6"])
+    assert first.exit_code == 0, first.output
+    codes = re.findall(r"^  (\w[\w-]*) +([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})  ", first.output,
+                       re.MULTILINE)
+    district_slug, code = codes[0]
+    with app.app_context(), write_intent():
+        cycle = get_cycle("safer-streets-2027")
+        district = cycle.district_by_slug(district_slug)
+        voter = voting.verify_by_code(cycle, district, code)
+        voting.cast_ballot(voter, random_selections(district.ballot_design(),
+                                                    district.project_costs(), random.Random(1)))
+        db.session.commit()
+    again = runner.invoke(args=["serve", "--voters", "6"])
+    assert again.exit_code == 0, again.output
+    assert f"{code} (used)" in again.output
+    assert again.output.count("(used)") == 1
+    # the roll letter's resident has not voted
+    assert "(voted)" not in again.output
+
+
+def test_the_demo_has_a_cycle_collecting_ideas_a_newcomer_can_join(app, runner):
+    seeded = runner.invoke(args=["demo", "--voters", "6"])
+    assert seeded.exit_code == 0, seeded.output
+    assert "/dev/outbox" in seeded.output
+    client = app.test_client()
+    board = client.get("/cycles/safer-streets-2028/ideas")
+    assert board.status_code == 200
+    assert "Walking bus to Eastside Primary" in board.text
+    with app.app_context():
+        from pbvote.models import Proposal, ProposalSupport
+        from pbvote.services.proposals.intake import intake_open
+
+        assert intake_open(get_cycle("safer-streets-2028"))
+        assert db.session.scalar(select(func.count()).select_from(Proposal)) == 5
+        assert db.session.scalar(select(func.count()).select_from(ProposalSupport)) == 10
+    # a newcomer signs in by an emailed code and can send an idea
+    page = client.get("/sign-in")
+    from tests.conftest import csrf_token
+
+    client.post("/sign-in", data={"csrf_token": csrf_token(page.text),
+                                  "email": "newcomer@example.org", "next": ""})
+    outbox = client.get("/dev/outbox").text
+    code = re.search(r"\b(\d{6})\b", outbox.split("newcomer@example.org", 1)[1]).group(1)
+    entered = client.post("/sign-in/code", data={"csrf_token": csrf_token(page.text),
+                                                 "code": code})
+    assert entered.status_code == 302, entered.text
+    new_idea = client.get("/cycles/safer-streets-2028/ideas/new")
+    assert new_idea.status_code == 200
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 0 and "2028" not in again.output  # seeded once

@@ -506,7 +506,7 @@ def test_parse_ranks_duplicate_rank() -> None:
     selections, reasons = parse_form(ranked(), {"rank_park": "1", "rank_bikes": "1"})
     assert selections is None
     reason = only(reasons, "duplicate_rank")
-    assert reason.field == "ballot"
+    assert reason.field == "rank_park"  # the first of the two, so the summary links to it
     assert reason.message == "You gave rank 1 to 2 projects; each rank may be used only once."
 
 

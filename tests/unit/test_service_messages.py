@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-#: demo.py seeds a demonstration cycle: its texts are content (like staff-entered projects)
-#: and its summary is printed by the CLI, so it is not scanned
-SERVICES = sorted(p for p in (ROOT / "pbvote" / "services").rglob("*.py") if p.name != "demo.py")
+#: demo*.py seed the demonstration cycles: their texts are content (like staff-entered projects
+#: and residents' ideas) and their summary is printed by the CLI, so they are not scanned
+SERVICES = sorted(p for p in (ROOT / "pbvote" / "services").rglob("*.py")
+                  if not p.name.startswith("demo"))
 #: the pure rules whose reasons services pass on, and the web layer's own refusals
 RULES = ROOT / "pbvote" / "rules"
 OTHER_SOURCES = sorted((RULES / "ballots").glob("*.py")) + [RULES / f"{name}.py" for name in (

@@ -58,6 +58,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     "static": EVERYONE_200,
     "public.index": EVERYONE_200,
     "public.cycle": EVERYONE_200,
+    "public.favicon": EVERYONE_200,
+    "public.project": EVERYONE_200,
     "i18n.switch": _same(303),  # sets the language cookie and goes back (home by default)
     "vote.start": EVERYONE_200,
     "vote.verify": EVERYONE_200,
@@ -188,6 +190,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "kiosk.review": {**STAFF_PAGE, "staff": 302, "admin": 302},
     "kiosk.cast": POST_ONLY,
     "kiosk.done": {**STAFF_PAGE, "staff": 302, "admin": 302},
+    "kiosk.finish": {**STAFF_PAGE, "staff": 302, "admin": 302},  # GET is kiosk.done
     "kiosk.leave": POST_ONLY,
     "kiosk.exit_kiosk": POST_ONLY,
     "paper.index": STAFF_PAGE,
@@ -294,6 +297,7 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "kiosk.ballot": {**STAFF_PAGE, "staff": 302, "admin": 302},
     "kiosk.cast": {**STAFF_PAGE, "staff": 302, "admin": 302},
     "kiosk.leave": {**STAFF_PAGE, "staff": 302, "admin": 302},
+    "kiosk.finish": {**STAFF_PAGE, "staff": 302, "admin": 302},
     "kiosk.exit_kiosk": {**STAFF_PAGE, "staff": 302, "admin": 302},
     "paper.print_batch": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no count
     "paper.enter": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no serial

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pbvote.i18n_hook import _, format_number, n_
+from pbvote.i18n_hook import _, format_currency, format_number, n_
 
 BALLOT_KINDS: tuple[str, ...] = ("approval", "knapsack", "ranked", "cumulative")
 
@@ -36,7 +36,10 @@ class Reason:
 
 
 def format_money(amount: int, currency: str = "") -> str:
-    """``400000 -> "400,000"``; with ``currency="$"`` -> ``"$400,000"``."""
+    """``400000 -> "400,000"``; with ``currency="$"`` -> ``"$400,000"``; with an ISO code
+    (``"USD"``) the reader's own pattern, through the app's hook (``"400.000 US$"``)."""
+    if len(currency) == 3 and currency.isascii() and currency.isupper():
+        return format_currency(amount, currency)
     sign = "-" if amount < 0 else ""
     return f"{sign}{currency}{format_number(abs(amount))}"
 

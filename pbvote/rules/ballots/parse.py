@@ -168,9 +168,11 @@ def _parse_ranks(design: BallotDesign, form: Any) -> tuple[Selections | None, li
         by_rank.setdefault(rank, []).append(project_id)
     for rank in sorted(by_rank):
         if len(by_rank[rank]) > 1:
+            # the field of the first project holding it: the summary's link lands there and
+            # the ballot marks every project that holds the rank
             reasons.append(
                 Reason(
-                    "ballot",
+                    RANK_FIELD_PREFIX + by_rank[rank][0],
                     "duplicate_rank",
                     _("You gave rank %(rank)s to %(count)s projects; each rank may be used only "
                       "once.", rank=rank, count=len(by_rank[rank])),

@@ -20,7 +20,7 @@ from pbvote.models import Account, Cycle, District, Phase, Project
 from pbvote.services import log, publication, voting
 from pbvote.services.delivery import outcomes, records, survey
 from pbvote.services.roll import issue_access_codes
-from pbvote.services.setup import freeze_if_due
+from pbvote.services.setup import store_manifest
 
 SLUG = "safer-streets-2026"
 # (slug, name, budget, projects: (code, title, cost, ballots naming it))
@@ -141,7 +141,10 @@ def seed_delivery_demo(now: dt.datetime | None = None) -> Cycle:
     db.session.flush()
     log.record_action(chain.id, "cycle.created", "demo", {"cycle": cycle.slug})
     opened = now - 400 * day + dt.timedelta(hours=1)
-    freeze_if_due(cycle, opened)
+    # scheduled as a real cycle is: the manifest frozen and logged when voting opened
+    store_manifest(cycle)
+    log.record_action(chain.id, "voting.opened", "demo", {
+        "how": "by date", "cycle": cycle.slug, "manifest_hash": cycle.manifest_hash})
     _cast(cycle, opened, rng)
     first, second = DemoActor(-1, "demo admin A"), DemoActor(-2, "demo admin B")
     counted = now - 385 * day

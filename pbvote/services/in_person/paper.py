@@ -127,7 +127,8 @@ def reading(district: District, outcome: str, selections=None, reason: str = "")
             raise _bad_input(_("Give the reason this ballot is spoiled or invalid."))
         return PaperReading(outcome, "", reason)
     design = district.ballot_design()
-    problems = ballots.validate_ballot(design, district.project_costs(), selections)
+    problems = ballots.validate_ballot(design, district.project_costs(), selections,
+                                      currency=district.cycle.currency)
     if problems:
         raise InPersonRefused(_("The paper ballot as entered breaks the ballot rules. If the "
                                 "paper really says this, enter it as invalid with a reason."),

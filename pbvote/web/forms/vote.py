@@ -1,10 +1,37 @@
 from __future__ import annotations
 
+from flask_babel import get_locale
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, StringField
+from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from pbvote.rules.dates import parse_typed_date
 from pbvote.web.i18n import lazy_gettext as _l
+
+
+class TypedDateField(StringField):
+    """A date typed in a text box: the ISO form or the reader's own order, as the hint says.
+
+    Not <input type=date>: its pattern follows the browser (mm/dd/yyyy in US English) and
+    would contradict any hint; a text box reads the same with and without JavaScript."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("render_kw", {}).update(autocomplete="bday", spellcheck="false")
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist):
+        self.raw_data = valuelist
+        self.typed = valuelist[0].strip() if valuelist else ""
+        self.data = None
+        if self.typed:
+            self.data = parse_typed_date(self.typed, str(get_locale()))
+            if self.data is None:
+                raise ValueError(_l("Not a valid date: write it like the example."))
+
+    def _value(self):
+        if getattr(self, "typed", None):
+            return self.typed
+        return self.data.isoformat() if self.data else ""
 
 
 class RollCheckForm(FlaskForm):
@@ -12,8 +39,11 @@ class RollCheckForm(FlaskForm):
     last_name = StringField(_l("Last name"), validators=[DataRequired(), Length(max=100)])
     # InputRequired, not DataRequired: a date typed but unreadable must say so, not that
     # nothing was typed (DataRequired replaces the parse error with "required")
-    birth_date = DateField(_l("Date of birth"), validators=[InputRequired()],
-                           description=_l("For example 1984-03-27."))
+    birth_date = TypedDateField(
+        _l("Date of birth"), validators=[InputRequired()],
+        description=_l("For example 1984-03-27 (year-month-day) or 03/27/1984 "
+                       "(month/day/year)."),
+        render_kw={"placeholder": _l("YYYY-MM-DD")})
     postcode_or_roll = StringField(
         _l("Postcode or voter-roll number"), validators=[DataRequired(), Length(max=40)],
         description=_l("Your postcode as on the roll, or the roll number on your letter."))
