@@ -113,7 +113,7 @@ class Profile:
     """
 
     def __init__(self, instance: Instance, ballot_type: str, groups: Iterable[tuple[Any, int]],
-                 max_length: int | None = None):
+                 max_length: int | None = None, _checked: bool = False):
         if ballot_type not in BALLOT_TYPES:
             raise TallyInputError(f"unknown ballot type {ballot_type!r}; use one of {BALLOT_TYPES}")
         self.instance = instance
@@ -123,7 +123,7 @@ class Profile:
         self.max_length = max_length  # ballot length for Borda (ordinal); META max_length
         self._cache: dict = {}          # derived views; a Profile is not modified after construction
         known = instance.by_id
-        for ballot, _ in self.groups:
+        for ballot, _ in ([] if _checked else self.groups):   # approval() checked them already
             for pid in self._ids(ballot):
                 if pid not in known:
                     raise TallyInputError(f"a ballot names unknown project {pid!r}")
@@ -134,11 +134,15 @@ class Profile:
         """Each ballot is a set (or any iterable) of approved project ids; also knapsack and choose-1."""
         with gc_paused():
             counts = Counter(map(frozenset, ballots))  # C speed; ids are checked once per distinct ballot
-        for ballot in counts:
-            for pid in ballot:
-                if not isinstance(pid, str):
-                    raise TallyInputError(f"project ids in ballots must be strings, got {pid!r}")
-        return cls(instance, "approval", counts.items())
+            known = instance.by_id.keys()               # string ids only
+            if not all(map(known.__ge__, counts)):      # C speed too; the slow loop only names the culprit
+                for ballot in counts:
+                    for pid in ballot:
+                        if not isinstance(pid, str):
+                            raise TallyInputError(f"project ids in ballots must be strings, got {pid!r}")
+                        if pid not in known:
+                            raise TallyInputError(f"a ballot names unknown project {pid!r}")
+            return cls(instance, "approval", counts.items(), _checked=True)
 
     @classmethod
     def ordinal(cls, instance: Instance, ballots: Iterable[Sequence[str]],

@@ -84,7 +84,8 @@ def _groups(value) -> tuple[tuple[str, ...], ...] | None:
 
 COERCE = {
     "skip": _bool, "density": _bool, "exhaustive": _bool, "integral": _bool,
-    "utilitarian_completion": _bool, "min_score": _opt_number, "increment": to_number,
+    "utilitarian_completion": _bool, "add1_if_all_fit": _bool, "first_at_budget": _bool,
+    "increment_unit": str, "exhaustive_over": str, "min_score": _opt_number, "increment": to_number,
     "ties": str, "tie_seed": str, "scoring_fn": str, "utilities": str, "completion": str,
     "comparison": str, "on_unaffordable": str, "tie_break": str, "exclusive": _groups,
 }
@@ -96,13 +97,18 @@ META_KEYS = {"min_score": "min_project_score_threshold", "exclusive": "exclusive
 #: Parameters added after outcomes were first published: left out of ``Outcome.params`` when
 #: they have their default, so that re-counting an earlier published outcome gives the same
 #: JSON (the default is the behaviour those outcomes had).
-QUIET_DEFAULTS = {"tie_break": DEFAULT_ORDER, "exclusive": None}
+QUIET_DEFAULTS = {"tie_break": DEFAULT_ORDER, "exclusive": None,
+                  # add1 variants (rules/equal_shares.py ADD1_VARIANT_DEFAULTS)
+                  "increment_unit": "voter", "exhaustive_over": "all", "add1_if_all_fit": False,
+                  "first_at_budget": False}
 
 CHOICES = {
     "ties": ("lot", "error"),
     "tie_break": tuple(ORDERS),
     "utilities": ("cost", "cardinality"),
     "completion": ("none", "add1"),
+    "increment_unit": ("voter", "total", "percent"),
+    "exhaustive_over": ("all", "supported"),
     "comparison": ("none", "satisfaction", "exclusion_ratio"),
     "on_unaffordable": ("stop", "skip"),
 }
@@ -239,6 +245,16 @@ MES_PARAMS = {
     "exhaustive": (True, N_("add1: stop as soon as no further project fits in the budget.")),
     "integral": (True, N_("add1: start from a per-voter budget rounded down to a whole currency unit.")),
     "increment": (1, N_("add1: how much each voter's budget rises per step (currency units).")),
+    "increment_unit": ("voter", N_("add1: what the increment is counted in: 'voter' (currency units "
+                                "per voter), 'total' (currency units added to the whole budget) or "
+                                "'percent' (percent of the budget added to the whole budget).")),
+    "exhaustive_over": ("all", N_("add1: which projects the exhaustive stop looks at: 'all' (any "
+                               "project that still fits, as equalshares.net) or 'supported' (only "
+                               "projects someone voted for, as pabutools).")),
+    "add1_if_all_fit": (False, N_("add1: raise the budgets even when every project together fits "
+                               "in the budget (as pabutools).")),
+    "first_at_budget": (False, N_("add1: the first outcome is the count at the real budget; the raise "
+                               "then continues from the rounded-down start (as Pabulib's checker).")),
     "utilitarian_completion": (False, N_("Afterwards, spend what is left on the most-voted projects that "
                                       "still fit.")),
     "comparison": ("none", N_("Comparison step: 'none', 'satisfaction' (each voter compares how many of "
@@ -255,6 +271,12 @@ _register(RuleSpec(
     "left), cheapest per supporter first. This gives groups of voters a share of the budget in "
     "proportion to their size."),
     _mes_runner("equalshares"), MES_PARAMS, ALL_BALLOTS))
+_register(RuleSpec(
+    "equalshares-comparison",
+    N_("Method of Equal Shares without completion, then a comparison with the greedy outcome: if "
+    "more voters are better off (more of their projects funded) under greedy, greedy is used."),
+    _mes_runner("equalshares-comparison"),
+    {**MES_PARAMS, "comparison": ("satisfaction", MES_PARAMS["comparison"][1])}, ALL_BALLOTS))
 _register(RuleSpec(
     "equalshares/add1",
     N_("Method of Equal Shares with the add1 completion (as on equalshares.net and in Pabulib): if "

@@ -24,6 +24,8 @@ in order of a lower bound (prices never fall during a run), as in equalshares.ne
 """
 from __future__ import annotations
 
+from collections import Counter
+
 from ..exact import Rational as Q
 from ..exact import normalize
 from ..instance import Instance, Profile
@@ -52,15 +54,26 @@ class _MesProblem:
         total_util = [0] * len(projects)
         fundable_index = {projects[i].id: i for i in fundable}
         if self.approval:  # fast path: no utilities to carry, every approval counts 1
+            every = len(fundable) == len(projects)
+            getter = fundable_index.__getitem__
+            supporters = self.supporters
+            weights, items = self.weights, self.items
             for ballot, weight in profile.groups:
-                kept = tuple(fundable_index[pid] for pid in ballot if pid in fundable_index)
+                kept = tuple(map(getter, ballot)) if every else tuple(
+                    fundable_index[pid] for pid in ballot if pid in fundable_index)
                 if not kept:
                     continue
-                self.weights.append(weight)
-                self.items.append(kept)
+                g = len(weights)
+                weights.append(weight)
+                items.append(kept)
                 for c in kept:
                     total_util[c] += weight
-            self._view_key, self._view = None, None
+                    supporters[c].append(g)
+            if every and "supporters" not in profile._cache:
+                # every project can be funded: the supporter counts are the ones just made
+                # (saves the profile a pass over all ballots for the tie-breaker)
+                profile._cache["supporters"] = {projects[c].id: total_util[c] for c in range(len(projects))}
+            self._view_key, self._view = frozenset(), None
         else:
             for weight, pairs in profile.utilities(scoring_fn):
                 kept = [(fundable_index[pid], Q(u)) for pid, u in pairs if pid in fundable_index]
@@ -90,23 +103,31 @@ class _MesProblem:
     def _approval_view(self, per_voter):
         """Approval ballots reduced to the projects the supporters can afford at the start of a
         run with ``per_voter`` each (no other project can ever be funded in that run), then
-        regrouped: fewer distinct ballots, fewer approvals to update. Kept for the next add1 step."""
+        regrouped: fewer distinct ballots, shorter supporter lists. A view made for a larger
+        budget serves too (its extra projects are never priced): one is made with half as much
+        again, and kept for the next add1 steps."""
         key = tuple(c for c in self.candidates if self.total_util[c] * per_voter >= self.cost[c])
-        if key != self._view_key:
-            relevant = set(key)
+        if self._view is not None and self._view_key.issuperset(key):
+            return (key, *self._view)
+        wider = per_voter * 3 / 2
+        relevant = {c for c in self.candidates if self.total_util[c] * wider >= self.cost[c]}
+        if len(relevant) == len(self.candidates):   # nothing to leave out: the ballots as they are
+            weights, items, supporters = self.weights, self.items, self.supporters
+        else:
             regrouped: dict = {}
-            for items, w in zip(self.items, self.weights):
-                kept = tuple(c for c in items if c in relevant)
+            for its, w in zip(self.items, self.weights):
+                kept = tuple(filter(relevant.__contains__, its))
                 if kept:
                     regrouped[kept] = regrouped.get(kept, 0) + w
             items = list(regrouped)
             weights = list(regrouped.values())
-            supporters: list[list[int]] = [[] for _ in self.cost]
+            supporters = [[] for _ in self.cost]
             for g, kept in enumerate(items):
                 for c in kept:
                     supporters[c].append(g)
-            self._view_key, self._view = key, (key, weights, items, supporters)
-        return self._view
+        self._view_key = frozenset(relevant)
+        self._view = (weights, items, supporters, *_split_by_weight(supporters, weights))
+        return (key, *self._view)
 
     # ------------------------------------------------------------------------------------
     def run(self, per_voter, ties: TieBreaker, spend_limit=None, want_trace=False):
@@ -116,23 +137,35 @@ class _MesProblem:
         cost, scale = self.cost, self.scale
         budget_of = [Q(per_voter)]                 # class id -> money left per voter
         if approval:
-            candidates, weights, items, supporters = self._approval_view(budget_of[0])
-            counts = [{} for _ in cost]
-            for c in candidates:
-                counts[c][0] = self.total_util[c]
+            # approval: a project's voters per budget class are counted when it is priced
+            # (C-speed Counter over its supporter groups), not kept up to date for every project
+            candidates, weights, items, supporters, ones, heavy = self._approval_view(budget_of[0])
+            counts = None
         else:
-            candidates, weights, items, supporters = self.candidates, self.weights, self.items, self.supporters
+            candidates, weights = self.candidates, self.weights
             counts = [dict(d) for d in self.initial_counts]
         class_weight = {0: self.n_voters}           # non-empty classes -> voters (incl. those not counted)
         group_class = [0] * len(weights)            # group -> budget class (-1: no money left)
         remaining = {c: Q(0) for c in candidates}   # candidate -> lower bound on its rank
         winners, spent, rounds = [], Q(0), []
+        class_counts: dict = {}
+        alive: dict = {}    # approval: a project's single-voter groups that still have money, once pruned
         while remaining:
             best_rank, best, best_price = None, [], {}
             for c in sorted(remaining, key=remaining.__getitem__):
                 if best_rank is not None and remaining[c] > best_rank:
                     break  # prices only rise, so c cannot beat the best this round
-                price = self._price(c, counts[c], budget_of)
+                if approval:
+                    single = alive.get(c) or ones[c]
+                    at = Counter(map(group_class.__getitem__, single))
+                    for g, w in heavy[c]:
+                        at[group_class[g]] += w
+                    if at.pop(-1, 0) * 2 > len(single):   # mostly voters with no money left:
+                        alive[c] = [g for g in single if group_class[g] >= 0]   # leave them out from now on
+                    class_counts[c] = at
+                    price = self._price(c, at, budget_of)
+                else:
+                    price = self._price(c, counts[c], budget_of)
                 if price is None:
                     del remaining[c]  # supporters cannot afford it; they never will
                     continue
@@ -154,8 +187,8 @@ class _MesProblem:
             if spend_limit is not None and spent > spend_limit:
                 return None, spent, rounds
             if approval:
-                step = self._charge_approval(chosen, price, counts, budget_of, class_weight, group_class,
-                                             remaining, weights, items, supporters[chosen], want_trace)
+                step = self._charge_approval(price, class_counts[chosen], budget_of, class_weight, group_class,
+                                             supporters[chosen], want_trace)
             else:
                 step = self._charge(chosen, price, counts, budget_of, class_weight, group_class, remaining,
                                     want_trace)
@@ -194,13 +227,12 @@ class _MesProblem:
                 break
         return left / util
 
-    def _charge_approval(self, c, price, counts, budget_of, class_weight, group_class, remaining,
-                         weights, items, supporters, want_trace):
-        """Supporters of c pay ``price`` each (or all they have); they move to new budget classes
-        (or drop out at zero) and the per-class counts of the projects they approve follow."""
+    def _charge_approval(self, price, at, budget_of, class_weight, group_class, supporters, want_trace):
+        """Supporters of the winner (``at``: its voters per budget class) pay ``price`` each, or all
+        they have; they move to new budget classes, or drop out (-1) at zero."""
         new_class: dict = {}
         full = partial = 0
-        for k, w in counts[c].items():
+        for k, w in at.items():
             b = budget_of[k]
             if b > price:
                 budget_of.append(b - price)
@@ -213,22 +245,9 @@ class _MesProblem:
             class_weight[k] -= w
             if not class_weight[k]:
                 del class_weight[k]
+        new_class[-1] = -1
         for g in supporters:
-            old = group_class[g]
-            if old < 0:
-                continue
-            nk = group_class[g] = new_class[old]
-            w = weights[g]
-            for p in items[g]:
-                if p in remaining:
-                    d = counts[p]
-                    left = d[old] - w
-                    if left:
-                        d[old] = left
-                    else:
-                        del d[old]
-                    if nk >= 0:
-                        d[nk] = d.get(nk, 0) + w
+            group_class[g] = new_class[group_class[g]]
         if not want_trace:
             return {}
         return {"full_payers": full, "partial_payers": partial, "payment": normalize(price),
@@ -301,6 +320,13 @@ class _MesProblem:
         return step
 
 
+def _split_by_weight(supporters, weights):
+    """Per project: its single-voter supporter groups, and its (group, weight) pairs for the rest."""
+    ones = [[g for g in sup if weights[g] == 1] for sup in supporters]
+    heavy = [[(g, weights[g]) for g in sup if weights[g] != 1] for sup in supporters]
+    return ones, heavy
+
+
 def _budget_summary(budget_of, class_weight, n_voters):
     with_money = {k: w for k, w in class_weight.items() if budget_of[k] > 0}
     total = sum((budget_of[k] * w for k, w in with_money.items()), Q(0))
@@ -314,58 +340,100 @@ def _budget_summary(budget_of, class_weight, n_voters):
     }
 
 
-def _is_exhaustive(instance: Instance, selected_ids, spent) -> bool:
+def _is_exhaustive(instance: Instance, selected_ids, spent, among=None) -> bool:
+    """No further project fits. ``among``: only these project ids count (pabutools asks about
+    supported projects only; equalshares.net about every project)."""
     chosen = set(selected_ids)
     return not any(p.selectable and p.id not in chosen and spent + p.cost <= instance.budget
-                   for p in instance.projects)
+                   and (among is None or p.id in among) for p in instance.projects)
+
+
+#: add1 completion variants beyond ``exhaustive``/``integral``/``increment``, with the default
+#: (equalshares.net's reference code, which reproduces the official outcomes); recorded in
+#: ``Outcome.params`` and in the ``mes_start`` trace step only when not the default.
+ADD1_VARIANT_DEFAULTS = {"increment_unit": "voter", "exhaustive_over": "all",
+                         "add1_if_all_fit": False, "first_at_budget": False}
+
+
+def _add1_step(params, budget, n):
+    """How much the *total* budget rises per add1 step."""
+    unit, inc = params.get("increment_unit", "voter"), Q(params["increment"])
+    if inc <= 0:
+        raise ValueError("increment must be positive")
+    if unit == "voter":
+        return inc * n
+    if unit == "total":
+        return inc
+    return Q(budget) * inc / 100     # percent of the budget
+
+
+def _add1(problem: _MesProblem, instance: Instance, params: dict, make_ties, trace: list):
+    """The add1 completion: returns the total budget of the accepted run."""
+    budget, n, ids = instance.budget, problem.n_voters, problem.pids
+    step_total = _add1_step(params, budget, n)
+    among = ({ids[c] for c in problem.candidates} if params.get("exhaustive_over", "all") == "supported"
+             else None)
+
+    def outcome_at(total, limit=None):
+        winners, spent, _ = problem.run(Q(total) / n, make_ties(), spend_limit=limit)
+        return winners, spent
+
+    start = Q((budget // n) * n if params["integral"] else budget)
+    if params.get("first_at_budget"):
+        accepted = Q(budget)          # the count at the real budget, then raised from the start
+        winners, spent = outcome_at(accepted)
+    else:
+        accepted = start
+        winners, spent = outcome_at(start)
+    used = start
+    exhaustive = _is_exhaustive(instance, [ids[c] for c in winners], spent, among)
+    trace.append({"type": "add1", "step": 0, "per_voter": normalize(accepted / n),
+                  "selected": [ids[c] for c in winners], "total_cost": normalize(spent),
+                  "exhaustive": exhaustive, "result": "start"})
+    step_no = 0
+    while not (params["exhaustive"] and exhaustive):
+        if len(winners) == len(problem.candidates):
+            # every supported project is already funded: more money cannot change anything
+            # (equalshares.net would loop forever here when an unsupported project still fits)
+            trace.append({"type": "add1_skipped", "reason": "every supported project is already funded"})
+            break
+        step_no += 1
+        used = used + step_total
+        nxt, nxt_spent = outcome_at(used, budget)
+        if nxt is None:
+            trace.append({"type": "add1", "step": step_no, "per_voter": normalize(used / n),
+                          "total_cost_at_least": normalize(nxt_spent), "result": "overspends"})
+            break
+        accepted, winners, spent = used, nxt, nxt_spent
+        exhaustive = _is_exhaustive(instance, [ids[c] for c in winners], spent, among)
+        trace.append({"type": "add1", "step": step_no, "per_voter": normalize(used / n),
+                      "selected": [ids[c] for c in winners], "total_cost": normalize(spent),
+                      "exhaustive": exhaustive, "result": "accepted"})
+    return accepted
 
 
 def equal_shares(instance: Instance, profile: Profile, params: dict, rule_name: str = "equalshares") -> Outcome:
     scoring_fn = params.get("scoring_fn")
     problem = _MesProblem(instance, profile, params["utilities"], scoring_fn)
     supporters = profile.supporters()
-    ties = TieBreaker(instance, supporters, params["ties"], params["tie_seed"],
-                         params.get("tie_break", "lowest-cost"))
+
+    def make_ties():
+        return TieBreaker(instance, supporters, params["ties"], params["tie_seed"],
+                          params.get("tie_break", "lowest-cost"))
+
+    ties = make_ties()
     budget, n = instance.budget, profile.num_voters
     trace: list[dict] = []
     ids = problem.pids
+    variant = {k: params[k] for k, d in ADD1_VARIANT_DEFAULTS.items() if k in params and params[k] != d}
 
+    all_fit = sum(p.cost for p in instance.projects if p.selectable) <= budget
     if n == 0:
         winners, spent, rounds, per_voter, used_budget = [], 0, [], 0, budget
-    elif params["completion"] == "add1" and sum(p.cost for p in instance.projects if p.selectable) > budget:
-        used_budget = (budget // n) * n if params["integral"] else budget
-        increment = params["increment"]
-        if increment <= 0:
-            raise ValueError("increment must be positive")
-        # Tie records of abandoned add1 steps are not part of the outcome.
-        step_ties = TieBreaker(instance, supporters, params["ties"], params["tie_seed"],
-                         params.get("tie_break", "lowest-cost"))
-        winners, spent, _ = problem.run(Q(used_budget) / n, step_ties)
-        step_no = 0
-        exhaustive = _is_exhaustive(instance, [ids[c] for c in winners], spent)
-        trace.append({"type": "add1", "step": 0, "per_voter": normalize(Q(used_budget) / n),
-                      "selected": [ids[c] for c in winners], "total_cost": normalize(spent),
-                      "exhaustive": exhaustive, "result": "start"})
-        while not (params["exhaustive"] and exhaustive):
-            if len(winners) == len(problem.candidates):
-                # every supported project is already funded: more money cannot change anything
-                # (equalshares.net would loop forever here when an unsupported project still fits)
-                trace.append({"type": "add1_skipped", "reason": "every supported project is already funded"})
-                break
-            step_no += 1
-            next_budget = used_budget + n * increment
-            step_ties = TieBreaker(instance, supporters, params["ties"], params["tie_seed"],
-                         params.get("tie_break", "lowest-cost"))
-            nxt, nxt_spent, _ = problem.run(Q(next_budget) / n, step_ties, spend_limit=budget)
-            if nxt is None:
-                trace.append({"type": "add1", "step": step_no, "per_voter": normalize(Q(next_budget) / n),
-                              "total_cost_at_least": normalize(nxt_spent), "result": "overspends"})
-                break
-            used_budget, winners, spent = next_budget, nxt, nxt_spent
-            exhaustive = _is_exhaustive(instance, [ids[c] for c in winners], spent)
-            trace.append({"type": "add1", "step": step_no, "per_voter": normalize(Q(used_budget) / n),
-                          "selected": [ids[c] for c in winners], "total_cost": normalize(spent),
-                          "exhaustive": exhaustive, "result": "accepted"})
+    elif params["completion"] == "add1" and (not all_fit or params.get("add1_if_all_fit")):
+        # Tie records of the add1 steps are not part of the outcome: the accepted run is
+        # counted again below, in detail, with the outcome's tie-breaker.
+        used_budget = _add1(problem, instance, params, make_ties, trace)
         per_voter = Q(used_budget) / n
         winners, spent, rounds = problem.run(per_voter, ties, want_trace=True)  # the accepted run, in detail
     else:
@@ -376,8 +444,11 @@ def equal_shares(instance: Instance, profile: Profile, params: dict, rule_name: 
         winners, spent, rounds = problem.run(per_voter, ties, want_trace=True)
 
     trace = _merge_add1_steps(trace)
-    trace.insert(0, {"type": "mes_start", "voters": n, "per_voter": normalize(per_voter) if n else 0,
-                     "budget_used": normalize(Q(used_budget)), "utilities": problem.utilities})
+    start = {"type": "mes_start", "voters": n, "per_voter": normalize(per_voter) if n else 0,
+             "budget_used": normalize(Q(used_budget)), "utilities": problem.utilities}
+    if variant and params["completion"] == "add1":
+        start["add1_variant"] = variant
+    trace.insert(0, start)
     trace.extend(rounds)
     selected = [ids[c] for c in winners]
     total = normalize(spent) if n else 0
