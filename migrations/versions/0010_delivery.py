@@ -10,7 +10,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0010_delivery'
-down_revision = '0009_code_identity'
+down_revision = '0010_hardening'
 branch_labels = None
 depends_on = None
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0010_hardening'
-down_revision = '0009_code_identity'
+down_revision = '0011_cycle_archive'
 branch_labels = None
 depends_on = None
 
