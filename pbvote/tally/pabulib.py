@@ -303,7 +303,9 @@ def _number(text: str) -> Number:
         raise ValueError(f"is {len(text)} characters long; a number here has at most {MAX_NUMBER_CHARS}")
     try:
         value = parse_exact(text)
-    except (ValueError, ZeroDivisionError):
+    except (ValueError, ZeroDivisionError) as exc:
+        if str(exc).startswith("exponent out of range"):  # a number, but far too large to hold
+            raise ValueError(f"has an exponent beyond the bound (at most {MAX_EXPONENT})") from None
         raise ValueError("is not a number") from None
     return value
 
