@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from .exact import Number, fmt_exact, parse_exact
+from .exact import MAX_EXPONENT, Number, fmt_exact, parse_exact
 from .instance import WITHDRAWN_COST, Instance, Profile, Project, TallyInputError, ordinal_points
 
 SECTIONS = ("META", "PROJECTS", "VOTES")
