@@ -144,7 +144,7 @@ def test_hostile_files_give_a_clear_error_and_no_traceback(tmp_path):
         "unknown.pb": (SMALL.format(a=1, b=0, c=1).replace("3;a,c", "3;a,zz").encode(),
                        "unknown.pb:15:3: voter '3' votes for project 'zz', which is not in PROJECTS"),
         "huge.pb": (SMALL.format(a=1, b=0, c=1).replace("budget;100", "budget;1e999999999").encode(),
-                    "huge.pb:3:8: META budget '1e999999999' is not a number"),
+                    "huge.pb:3:8: META budget '1e999999999' has an exponent beyond the bound (at most 100)"),
         "wide.pb": (SMALL.format(a=1, b=0, c=1).replace("1;a,b\n", "1;a,b" + ";x" * 100_000 + "\n").encode(),
                     "wide.pb:13:7: VOTES row has 100002 fields but the header has 2"),
         "truncated.pb": (SMALL.format(a=1, b=0, c=1).split("VOTES")[0].encode(), "truncated.pb: missing VOTES"),
