@@ -20,3 +20,12 @@ accesslog = os.environ.get("PBVOTE_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("PBVOTE_LOG_LEVEL", "warning")
 proc_name = "pbvote"
+
+
+def child_exit(server, worker):
+    # Prometheus multiprocess mode (PROMETHEUS_MULTIPROC_DIR): drop an exited worker's live
+    # gauges; its counters stay in the totals.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -17,6 +17,7 @@ ENVIRONMENT_KEYS = {
     # the job queue on Redis (RQ); unset, jobs use the database
     "PBVOTE_REDIS_URL": "JOBS_REDIS_URL",
     "PBVOTE_JOBS_BACKEND": "JOBS_BACKEND",
+    "PBVOTE_METRICS_TOKEN": "METRICS_TOKEN",
 }
 
 

@@ -58,9 +58,11 @@ def register_blueprints(app) -> None:
     i18n.register_globals(app)
     app.register_blueprint(content_translations.bp)
     content_translations.register_globals(app)
-    from pbvote.web import health, jobs
+    from pbvote.web import health, jobs, metrics
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
+    metrics.install(app)
     app.register_blueprint(jobs.bp)
     jobs.install(app)
     app.before_request(guards.enforce_access)
