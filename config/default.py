@@ -46,3 +46,6 @@ JOB_RESULT_MAX_AGE_SECONDS = 86400
 METRICS_ENABLED = True
 METRICS_ALLOWED_ADDRESSES = ("127.0.0.1", "::1")
 METRICS_TOKEN = None
+# "text" (development) or "json": one JSON object per log line (production).
+LOG_FORMAT = "text"
+LOG_LEVEL = "INFO"

@@ -21,6 +21,19 @@ errorlog = "-"
 loglevel = os.environ.get("PBVOTE_LOG_LEVEL", "warning")
 proc_name = "pbvote"
 
+if os.environ.get("PBVOTE_LOG_FORMAT") == "json":
+    # gunicorn's own lines as JSON too (pbvote/infra/logs.py formats the app's)
+    logconfig_dict = {
+        "version": 1, "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "pbvote.infra.logs.json_formatter"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json",
+                                "stream": "ext://sys.stderr"}},
+        "loggers": {"gunicorn.error": {"handlers": ["stderr"], "level": "INFO",
+                                       "propagate": False},
+                    "gunicorn.access": {"handlers": ["stderr"], "level": "INFO",
+                                        "propagate": False}},
+    }
+
 
 def child_exit(server, worker):
     # Prometheus multiprocess mode (PROMETHEUS_MULTIPROC_DIR): drop an exited worker's live

@@ -25,8 +25,9 @@ def create_app(config_name: str | None = None, **overrides: Any):
     )
     _load_config(app, config_name or os.environ.get("PBVOTE_CONFIG", "default"), overrides)
 
-    from pbvote.infra import extensions
+    from pbvote.infra import extensions, logs
 
+    logs.configure(app.config)
     extensions.init_app(app)
 
     from pbvote.web import register_blueprints
