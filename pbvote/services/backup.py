@@ -97,6 +97,7 @@ def backup(destination: str | Path) -> BackupResult:
         elif engine == "postgresql":
             name, facts = "database.pgdump", _backup_postgres(url, folder / "database.pgdump")
         else:
+            # English: only the backup and restore commands show this
             raise BackupError(f"Backups support SQLite and PostgreSQL, not {engine}.")
         _archive_instance(Path(current_app.instance_path), folder / INSTANCE_ARCHIVE)
         files = {item: {"sha256": _sha256(folder / item), "bytes": (folder / item).stat().st_size}
@@ -106,6 +107,7 @@ def backup(destination: str | Path) -> BackupResult:
                     **facts, "files": files}
         _write_new(folder / METADATA, json.dumps(metadata, indent=2, sort_keys=True) + "\n")
     except OSError as error:
+        # English: only the backup and restore commands show this
         raise BackupError(f"Could not write the backup to {folder}: {error.strerror or error}. "
                           "Nothing usable was written; free space or fix permissions and run "
                           "the backup again into a new folder.") from error
@@ -114,6 +116,7 @@ def backup(destination: str | Path) -> BackupResult:
 
 def _prepare_destination(folder: Path) -> None:
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        # English: only the backup and restore commands show this
         raise BackupError(f"{folder} exists and is not an empty folder; back up into a new one.")
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -121,6 +124,7 @@ def _prepare_destination(folder: Path) -> None:
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as error:
+        # English: only the backup and restore commands show this
         raise BackupError(f"Cannot write to {folder}: {error.strerror or error}.") from error
 
 
@@ -174,6 +178,7 @@ def _backup_postgres(url: str, target: Path) -> dict:
     finally:
         engine.dispose()
     if done.returncode != 0:
+        # English: only the backup and restore commands show this
         raise BackupError(f"pg_dump failed: {done.stderr.strip()[:500]}")
     os.chmod(target, 0o600)
     return facts
@@ -198,20 +203,26 @@ def read_metadata(folder: Path) -> dict:
     try:
         metadata = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
+        # English: only the backup and restore commands show this
         raise BackupError(f"{folder} is not a pbvote backup: it has no {METADATA}.") from error
     except (OSError, ValueError) as error:
+        # English: only the backup and restore commands show this
         raise BackupError(f"{path} cannot be read: the backup is damaged.") from error
     if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        # English: only the backup and restore commands show this
         raise BackupError(f"{path} is not a backup this version of pbvote can read.")
     for name, expected in (metadata.get("files") or {}).items():
         item = folder / name
         if not item.is_file():
+            # English: only the backup and restore commands show this
             raise BackupError(f"The backup is incomplete: {name} is missing.")
         if item.stat().st_size != expected.get("bytes") or _sha256(item) != expected.get(
                 "sha256"):
+            # English: only the backup and restore commands show this
             raise BackupError(f"The backup is damaged: {name} does not match its checksum "
                               "(truncated or changed). Restore another backup.")
     if set(metadata.get("files") or {}) != {metadata.get("database_file"), INSTANCE_ARCHIVE}:
+        # English: only the backup and restore commands show this
         raise BackupError("The backup's metadata does not list its files; it is damaged.")
     return metadata
 
@@ -225,13 +236,16 @@ def restore(source: str | Path) -> dict:
     url = current_app.config["SQLALCHEMY_DATABASE_URI"]
     engine = _engine_name(url)
     if metadata["engine"] != engine:
+        # English: only the backup and restore commands show this
         raise BackupError(f"This is a {metadata['engine']} backup; the configured database is "
                           f"{engine}. Restore it into a {metadata['engine']} database.")
     known = _known_revisions()
     if not set(metadata["schema_revision"]) <= known:
+        # English: only the backup and restore commands show this
         raise BackupError("The backup comes from a newer version of pbvote (schema "
                           f"{', '.join(metadata['schema_revision'])}); upgrade pbvote first.")
     if inspect(db.engine).get_table_names():
+        # English: only the backup and restore commands show this
         raise BackupError("The configured database is not empty; restore only into a new, "
                           "empty database.")
     db.engine.dispose()
@@ -249,6 +263,7 @@ def restore(source: str | Path) -> dict:
                 facts = snapshot_facts(session)
         for key in ("chains", "counts", "schema_revision"):
             if facts[key] != metadata[key]:
+                # English: only the backup and restore commands show this
                 raise BackupError(f"The restored database does not match the backup's {key}; "
                                   "the backup is damaged. Nothing was restored.")
     except BaseException:
@@ -300,6 +315,7 @@ def _restore_postgres(dump: Path, url: str) -> None:
          "--dbname", _libpq_url(url), str(dump)],
         capture_output=True, text=True, timeout=3600)
     if done.returncode != 0:
+        # English: only the backup and restore commands show this
         raise BackupError(f"pg_restore failed: {done.stderr.strip()[:500]}")
 
 
