@@ -49,3 +49,5 @@ METRICS_TOKEN = None
 # "text" (development) or "json": one JSON object per log line (production).
 LOG_FORMAT = "text"
 LOG_LEVEL = "INFO"
+# Reverse proxies in front of the app whose X-Forwarded-For / -Proto it believes (nginx: 1).
+TRUSTED_PROXIES = 0

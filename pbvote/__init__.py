@@ -39,10 +39,24 @@ def create_app(config_name: str | None = None, **overrides: Any):
 
     init_jobs(app)
 
+    _trust_proxies(app)
+
     from pbvote.cli import register_commands
 
     register_commands(app)
     return app
+
+
+def _trust_proxies(app) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies (PBVOTE_TRUSTED_PROXIES; nginx in production),
+    take the client's address and scheme from the headers the nearest proxy set: the last
+    X-Forwarded-For value, which the proxy appended itself, so an address a client writes
+    into its own X-Forwarded-For is not believed. 0 (the default) trusts no header."""
+    count = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if count > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
 
 def _load_config(app, config_name: str, overrides: dict[str, Any]) -> None:

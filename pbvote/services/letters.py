@@ -244,10 +244,13 @@ class _Step:
 
 
 def _insert_code_sql() -> str:
-    dialect = db.session.get_bind().dialect
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    return (f"INSERT INTO access_code (cycle_id, district_id, code_hash, status, roll_entry_id) "
-            f"VALUES ({marker}, {marker}, {marker}, 'unused', {marker})")
+    if db.session.get_bind().dialect.paramstyle == "qmark":  # sqlite3
+        return _INSERT_CODE.replace("%s", "?")
+    return _INSERT_CODE  # psycopg
+
+
+_INSERT_CODE = ("INSERT INTO access_code (cycle_id, district_id, code_hash, status, roll_entry_id) "
+                "VALUES (%s, %s, %s, 'unused', %s)")
 
 
 def _nobody_left(district: District | None) -> str:
