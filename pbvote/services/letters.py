@@ -249,6 +249,7 @@ def _insert_code_sql() -> str:
     return _INSERT_CODE  # psycopg
 
 
+# English: SQL, not a message
 _INSERT_CODE = ("INSERT INTO access_code (cycle_id, district_id, code_hash, status, roll_entry_id) "
                 "VALUES (%s, %s, %s, 'unused', %s)")
 
