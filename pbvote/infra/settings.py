@@ -20,6 +20,8 @@ ENVIRONMENT_KEYS = {
     "PBVOTE_METRICS_TOKEN": "METRICS_TOKEN",
     "PBVOTE_LOG_FORMAT": "LOG_FORMAT",
     "PBVOTE_TRUSTED_PROXIES": "TRUSTED_PROXIES",
+    # how long a job's worker may go silent before another takes the job over
+    "PBVOTE_JOB_LEASE_SECONDS": "JOB_LEASE_SECONDS",
 }
 
 
