@@ -28,6 +28,7 @@ if os.environ.get("PBVOTE_LOG_FORMAT") == "json":
         "formatters": {"json": {"()": "pbvote.infra.logs.json_formatter"}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json",
                                 "stream": "ext://sys.stderr"}},
+        "root": {"level": "INFO", "handlers": ["stderr"]},
         "loggers": {"gunicorn.error": {"handlers": ["stderr"], "level": "INFO",
                                        "propagate": False},
                     "gunicorn.access": {"handlers": ["stderr"], "level": "INFO",
