@@ -83,6 +83,23 @@ def _register_error_pages(app) -> None:
                           "Go back, reload the page and try again.")
         return render_template("errors/message.html", title=message, reasons=[], status=400), 400
 
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(RedisConnectionError)
+    def service_unavailable(error):
+        # the database or Redis cannot be reached: a clear page, not a 500; the pools
+        # reconnect by themselves (pool_pre_ping) once it is back
+        app.logger.warning("service unavailable: %s", type(error).__name__)
+        message = gettext("The service is briefly unavailable. Please try again in a minute; "
+                          "nothing you sent was stored.")
+        response = app.make_response((render_template(
+            "errors/message.html", title=message, reasons=[], status=503), 503))
+        response.headers["Retry-After"] = "30"
+        return response
+
     for status, message in [(400, N_("The request could not be understood.")),
                             (403, N_("You do not have access to this page.")),
                             (404, N_("This page does not exist.")),

@@ -51,3 +51,11 @@ def test_readiness_fails_when_the_database_is_unreachable(tmp_path, monkeypatch)
     answer = client.get("/readyz")
     assert answer.status_code == 503
     assert answer.json == {"status": "not ready", "checks": {"database": "unreachable"}}
+
+
+def test_pages_answer_503_with_a_clear_page_when_the_database_is_down(tmp_path, monkeypatch):
+    monkeypatch.setenv("PBVOTE_INSTANCE_PATH", str(tmp_path))
+    app = create_app("testing", SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/x")
+    answer = app.test_client().get("/")
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "30"
+    assert "briefly unavailable" in answer.text and "127.0.0.1:1" not in answer.text
