@@ -52,3 +52,11 @@ JOB_POLL_SECONDS = 1.0
 JOB_TIMEOUT_SECONDS = 3600
 # Result files can hold access codes in clear: deleted this long after the job ends.
 JOB_RESULT_MAX_AGE_SECONDS = 86400
+# Prometheus metrics at /metrics: readable from these addresses, or with the bearer token
+# PBVOTE_METRICS_TOKEN; anyone else gets 404. Under gunicorn set PROMETHEUS_MULTIPROC_DIR.
+METRICS_ENABLED = True
+METRICS_ALLOWED_ADDRESSES = ("127.0.0.1", "::1")
+METRICS_TOKEN = None
+# "text" (development) or "json": one JSON object per log line (production).
+LOG_FORMAT = "text"
+LOG_LEVEL = "INFO"

@@ -26,3 +26,27 @@ def on_starting(server):
     """Tell the app how many workers will serve it (the workers fork from here and inherit
     it), so that production refuses per-process rate limits with more than one."""
     os.environ["PBVOTE_WORKERS"] = str(server.cfg.workers)
+
+
+if os.environ.get("PBVOTE_LOG_FORMAT") == "json":
+    # gunicorn's own lines as JSON too (pbvote/infra/logs.py formats the app's)
+    logconfig_dict = {
+        "version": 1, "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "pbvote.infra.logs.json_formatter"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json",
+                                "stream": "ext://sys.stderr"}},
+        "root": {"level": "INFO", "handlers": ["stderr"]},
+        "loggers": {"gunicorn.error": {"handlers": ["stderr"], "level": "INFO",
+                                       "propagate": False},
+                    "gunicorn.access": {"handlers": ["stderr"], "level": "INFO",
+                                        "propagate": False}},
+    }
+
+
+def child_exit(server, worker):
+    # Prometheus multiprocess mode (PROMETHEUS_MULTIPROC_DIR): drop an exited worker's live
+    # gauges; its counters stay in the totals.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

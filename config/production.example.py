@@ -27,3 +27,5 @@ RESIDENT_SIGN_IN_RATE_LIMIT = "10/minute"
 # on the database's job table. Either way run `pbvote worker` (config/pbvote-worker.service);
 # the app servers run no worker thread.
 JOBS_EMBEDDED_WORKER = False
+# One JSON object per log line, for the journal or a log collector.
+LOG_FORMAT = "json"

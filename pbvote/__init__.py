@@ -29,7 +29,8 @@ def create_app(config_name: str | None = None, **overrides: Any):
     if proxies > 0:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
-        # the address of the resident, not of the proxy: rate limits are per address
+        # the address of the resident, not of the proxy: rate limits are per address. Only the
+        # value the nearest proxy appended is believed, never one a client wrote itself.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     from pbvote.web.converters import DatabaseIdConverter
@@ -37,8 +38,9 @@ def create_app(config_name: str | None = None, **overrides: Any):
     # before any blueprint adds a rule: every <int:…> in a URL is a database id
     app.url_map.converters["int"] = DatabaseIdConverter
 
-    from pbvote.infra import extensions
+    from pbvote.infra import extensions, logs
 
+    logs.configure(app.config)
     extensions.init_app(app)
 
     from pbvote.web import register_blueprints

@@ -39,6 +39,10 @@ def register_commands(app) -> None:
     from pbvote.cli.worker import worker
 
     app.cli.add_command(worker)
+    from pbvote.cli.backup import backup_command, restore_command
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 def _fail(message: str) -> None:

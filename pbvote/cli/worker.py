@@ -18,7 +18,8 @@ from pbvote.services.jobs import runner
 def worker(burst: bool) -> None:
     """Run queued jobs (access-code letters, mail) until stopped (SIGTERM or Ctrl-C)."""
     app = current_app._get_current_object()
-    logging.basicConfig(level=logging.INFO)
+    if (app.config.get("LOG_FORMAT") or "text") != "json":
+        logging.basicConfig(level=logging.INFO)
     backend = jobs.backend_name(app.config)
     jobs.load_job_kinds()
     click.echo(f"pbvote worker: {backend} backend" + (" (burst)" if burst else ""))

@@ -19,6 +19,10 @@ ENVIRONMENT_KEYS = {
     # the job queue on Redis (RQ); unset, jobs use the database
     "PBVOTE_REDIS_URL": "JOBS_REDIS_URL",
     "PBVOTE_JOBS_BACKEND": "JOBS_BACKEND",
+    "PBVOTE_METRICS_TOKEN": "METRICS_TOKEN",
+    "PBVOTE_LOG_FORMAT": "LOG_FORMAT",
+    # how long a job's worker may go silent before another takes the job over
+    "PBVOTE_JOB_LEASE_SECONDS": "JOB_LEASE_SECONDS",
 }
 
 

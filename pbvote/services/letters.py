@@ -32,7 +32,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import exists, func, select
 
-from pbvote.i18n_hook import _, n_
+from pbvote.i18n_hook import _
 from pbvote.infra.db import for_update
 from pbvote.infra.extensions import db
 from pbvote.models import AccessCode, Cycle, District, Participation, RollEntry
@@ -173,9 +173,11 @@ def _roll_letters(ctx: jobs.JobContext, payload: dict) -> str:
         files.mark(CSV_NAME, out_csv)
     finally:
         out_csv.close()
-    ctx.add_file(CSV_NAME, _("All codes as CSV (for a mail merge)"), done)
+    # labels are shown in each viewer's language by the job page: the file's kind and the
+    # district's name are stored, not text in the language of whoever started the job
+    ctx.add_file(CSV_NAME, "")
     ctx.step(done, state)
-    return n_("%(num)s letter printed.", "%(num)s letters printed.", done)
+    return ""
 
 
 def _district_letters(ctx, cycle, district, oldest, files, out_csv, state, done,
@@ -208,8 +210,7 @@ def _district_letters(ctx, cycle, district, oldest, files, out_csv, state, done,
         out.close()
     count = counts.get(district.slug, 0)
     if count:
-        ctx.add_file(name, _("Letters for %(district)s (print-ready HTML)",
-                             district=district.name), count)
+        ctx.add_file(name, district.name, count)
     ctx.step(done, state)
     return done
 
@@ -243,10 +244,14 @@ class _Step:
 
 
 def _insert_code_sql() -> str:
-    dialect = db.session.get_bind().dialect
-    marker = "?" if dialect.paramstyle == "qmark" else "%s"
-    return (f"INSERT INTO access_code (cycle_id, district_id, code_hash, status, roll_entry_id) "
-            f"VALUES ({marker}, {marker}, {marker}, 'unused', {marker})")
+    if db.session.get_bind().dialect.paramstyle == "qmark":  # sqlite3
+        return _INSERT_CODE.replace("%s", "?")
+    return _INSERT_CODE  # psycopg
+
+
+# English: SQL, not a message
+_INSERT_CODE = ("INSERT INTO access_code (cycle_id, district_id, code_hash, status, roll_entry_id) "
+                "VALUES (%s, %s, %s, 'unused', %s)")
 
 
 def _nobody_left(district: District | None) -> str:

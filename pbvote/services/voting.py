@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from pbvote.audit.chain import canonical_json, receipt_from_entry_hash
 from pbvote.i18n_hook import _
+from pbvote.infra import metrics
 from pbvote.infra.db import WRITE_INTENT, for_update, utcnow
 from pbvote.infra.extensions import db
 from pbvote.models import AccessCode, Ballot, Cycle, District, Participation, RollEntry
@@ -178,6 +179,23 @@ def _already_participated(cycle_id: int, district_id: int, identity_hash: str) -
         "cycle_id": cycle_id, "district_id": district_id, "identity_hash": identity_hash}))
 
 
+def _count_refusals(verify):
+    """Count each refused voter check by its reason code (metrics: no personal data)."""
+    import functools
+
+    @functools.wraps(verify)
+    def counted(*args, **kwargs):
+        try:
+            return verify(*args, **kwargs)
+        except (NotEligible, AlreadyVoted, VotingClosed) as refused:
+            reasons = getattr(refused, "reasons", None) or []
+            code = getattr(reasons[0], "code", "") if reasons else ""
+            metrics.refusal(code or type(refused).__name__)
+            raise
+    return counted
+
+
+@_count_refusals
 def verify_by_roll(cycle: Cycle, district: District, last_name: str, birth_date: dt.date,
                    postcode_or_roll: str, now: dt.datetime | None = None) -> VerifiedVoter:
     now = now or utcnow()
@@ -220,6 +238,7 @@ def access_code_hash(normalised_code: str) -> str:
     return keyed_hash(ACCESS_CODE_PURPOSE, normalised_code)
 
 
+@_count_refusals
 def verify_by_code(cycle: Cycle, district: District, code: str,
                    now: dt.datetime | None = None) -> VerifiedVoter:
     now = now or utcnow()
@@ -362,6 +381,7 @@ def _append_ballot(cycle: Cycle, district: District, stored_selections, channel:
             break
         # A 50-bit receipt collided with a stored one: draw a new ballot id.
     log.write_claimed(claimed, "ballot", text, digest)
+    metrics.ballot_cast(db.session(), channel)
     return CastReceipt(receipt, claimed.position, digest)
 
 

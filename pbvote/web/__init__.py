@@ -62,8 +62,11 @@ def register_blueprints(app) -> None:
     i18n.register_globals(app)
     app.register_blueprint(content_translations.bp)
     content_translations.register_globals(app)
-    from pbvote.web import jobs
+    from pbvote.web import health, jobs, metrics
 
+    app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
+    metrics.install(app)
     app.register_blueprint(jobs.bp)
     jobs.install(app)
     from pbvote.web import delivery, delivery_staff, delivery_survey
@@ -90,6 +93,23 @@ def _register_error_pages(app) -> None:
         message = gettext("This form has expired or was changed outside this site. "
                           "Go back, reload the page and try again.")
         return render_template("errors/message.html", title=message, reasons=[], status=400), 400
+
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(RedisConnectionError)
+    def service_unavailable(error):
+        # the database or Redis cannot be reached: a clear page, not a 500; the pools
+        # reconnect by themselves (pool_pre_ping) once it is back
+        app.logger.warning("service unavailable: %s", type(error).__name__)
+        message = gettext("The service is briefly unavailable. Please try again in a minute; "
+                          "nothing you sent was stored.")
+        response = app.make_response((render_template(
+            "errors/message.html", title=message, reasons=[], status=503), 503))
+        response.headers["Retry-After"] = "30"
+        return response
 
     for status, message in [(400, N_("The request could not be understood.")),
                             (403, N_("You do not have access to this page.")),

@@ -89,6 +89,11 @@ EXPECTED: dict[str, dict[str, int]] = {
     "auth.logout": POST_ONLY,
     "auth.accept_invitation": _same(404),  # VALUES has no valid token
     "staff.dashboard": STAFF_PAGE,
+    "health.healthz": EVERYONE_200,
+    "health.readyz": EVERYONE_200,
+    # the test client calls from 127.0.0.1, an allowed scraper address (test_metrics.py
+    # shows everyone else gets 404)
+    "metrics.scrape": EVERYONE_200,
     # a job's progress and files: staff only; VALUES["job_id"] names no job
     "jobs.show": {**STAFF_PAGE, "staff": 404, "admin": 404},
     "jobs.show_json": {**STAFF_PAGE, "staff": 404, "admin": 404},

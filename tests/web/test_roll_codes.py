@@ -106,7 +106,8 @@ def test_staff_issue_letters_for_a_district_then_the_rest_of_the_roll(app, staff
     found = re.findall(r'<p class="letter-code"><code>([0-9A-Z-]+)</code>', letters)
     assert len(found) == 1  # the district's other entry is ten years old
     assert '<p class="letter-to">=Sam Tester</p>' in letters
-    assert "1 letter printed." in page.text
+    assert "<strong>Done</strong>: 1 of 1" in page.text
+    assert "Letters for Approval (print-ready HTML)</a> (1 letter)" in page.text
     rows = list(csv.reader(io.StringIO(files["access-codes.csv"])))
     assert rows == [MAIL_MERGE_HEADER,
                     [made.slug, "approval", "Approval", "'=Sam Tester", "1980-01-01", found[0]]]
