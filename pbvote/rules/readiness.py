@@ -55,6 +55,8 @@ class Readiness:
     transition: str
     blockers: tuple[Finding, ...] = ()
     warnings: tuple[Finding, ...] = ()
+    #: the step has already been taken (its blockers then say why it cannot be again)
+    done: bool = False
 
     @property
     def ready(self) -> bool:
@@ -156,7 +158,7 @@ def open_voting(s: CycleSnapshot) -> Readiness:
     if s.frozen:
         blockers.append(Finding("already_frozen", _(
             "Voting is already scheduled or open; the settings are frozen."), _overview(s)))
-        return Readiness("open", tuple(blockers))
+        return Readiness("open", tuple(blockers), done=True)
     reasons = setup_rules.configuration_problems(
         s.settings, list(s.phases), s.eligibility,
         [(d.settings, len(d.projects)) for d in s.districts])
@@ -206,7 +208,8 @@ def close_voting(s: CycleSnapshot) -> Readiness:
         "scheduled": _("Voting is scheduled but has not started yet."),
         "closed": _("Voting has already closed."),
     }[state]
-    return Readiness("close", (Finding(f"voting_{state}", message, _overview(s)),))
+    return Readiness("close", (Finding(f"voting_{state}", message, _overview(s)),),
+                     done=state == "closed")
 
 
 # ----- count -----------------------------------------------------------------------------------
@@ -238,7 +241,7 @@ def _n_pending(number: int) -> str:
 
 
 def count(s: CycleSnapshot) -> Readiness:
-    return Readiness("count", tuple(_count_blockers(s)))
+    return Readiness("count", tuple(_count_blockers(s)), done=s.published)
 
 
 # ----- publication -----------------------------------------------------------------------------
@@ -261,7 +264,8 @@ def request_publication(s: CycleSnapshot) -> Readiness:
                                             "publish."), _link("staff_results.overview",
                                                                slug=s.slug)))
     blockers += _bundle_blocker(s)
-    return Readiness("request", tuple(blockers))
+    return Readiness("request", tuple(blockers),
+                     done=s.published or s.requested_run is not None)
 
 
 def confirm_publication(s: CycleSnapshot) -> Readiness:
@@ -271,7 +275,7 @@ def confirm_publication(s: CycleSnapshot) -> Readiness:
             "No administrator has asked to publish a tally run yet."),
             _link("staff_results.overview", slug=s.slug)))
     blockers += _bundle_blocker(s)
-    return Readiness("confirm", tuple(blockers))
+    return Readiness("confirm", tuple(blockers), done=s.published)
 
 
 CHECKS: dict[str, Callable[[CycleSnapshot], Readiness]] = {

@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from pbvote.infra.db import utcnow
 from pbvote.infra.extensions import db
-from pbvote.services import publication, translations
+from pbvote.services import publication, transitions, translations
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
 from pbvote.web.forms.vote import CsrfOnlyForm
@@ -40,18 +40,27 @@ def _run_page(cycle, run, status: int = 200, message: str | None = None):
         status
 
 
-@bp.get("")
-def overview(slug: str):
-    cycle = _closed_cycle(slug)
+def _overview(cycle, status: int = 200, message: str | None = None):
     return render_template("staff_results/overview.html", cycle=cycle, form=CsrfOnlyForm(),
                            runs=publication.list_tally_runs(cycle),
-                           snapshot=publication.published_results(cycle), now=utcnow())
+                           snapshot=publication.published_results(cycle), now=utcnow(),
+                           count_readiness=transitions.readiness_of(cycle, "count"),
+                           message=message), status
+
+
+@bp.get("")
+def overview(slug: str):
+    return _overview(_closed_cycle(slug))
 
 
 @bp.post("/tally")
 def run_tally(slug: str):
     cycle = _closed_cycle(slug)
-    run = publication.run_tally(cycle, current_user)
+    try:
+        run = publication.run_tally(cycle, current_user)
+    except transitions.TransitionRefused as error:
+        db.session.rollback()
+        return _overview(get_cycle(slug), error.status, error.message)
     return redirect(url_for("staff_results.run", slug=slug, run_id=run.id))
 
 

@@ -84,3 +84,17 @@ def test_clerk_fixes_each_blocker_from_the_overview_then_opens_voting(app, peopl
     with app.app_context():
         cycle = get_cycle(SLUG)
         assert cycle.voting_open(utcnow()) and cycle.manifest_json
+
+    # An administrator sees the form to extend voting; a later end with a reason is published.
+    admin = sign_in_staff(app, people, "admin")
+    admin.page.goto(f"/staff/cycles/{SLUG}/")
+    expect(admin.page.locator("form.extend-voting")).to_be_visible()
+    admin.check("overview while voting is open (admin)", screenshots=True)
+    admin.page.locator("[name=ends_at]").fill(_local(utcnow() + dt.timedelta(days=9)))
+    admin.page.locator("[name=reason]").fill("The library was closed for two days.")
+    admin.page.locator("#extend-confirm").check()
+    admin.page.locator("form.extend-voting button[type=submit]").click()
+    expect(admin.page.get_by_text("The library was closed for two days.")).to_be_visible()
+    admin.page.goto(f"/cycles/{SLUG}")
+    expect(admin.page.get_by_text("Voting was extended")).to_be_visible()
+    admin.check("public cycle page after an extension")

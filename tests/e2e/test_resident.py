@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from pbvote.infra.db import utcnow, write_intent
 from pbvote.infra.extensions import db
 from pbvote.models import Account, Cycle
-from pbvote.services import publication
+from pbvote.services import publication, setup
 from tests.proposal_helpers import code_from_outbox, make_intake_cycle, png_bytes
 from tests.staff_helpers import make_account
 
@@ -27,6 +27,7 @@ def _open_voting_now(app, cycle_id: int) -> None:
         intake.starts_at, intake.ends_at = now - dt.timedelta(days=3), now - dt.timedelta(days=2)
         voting = cycle.phase_window("voting")
         voting.starts_at, voting.ends_at = now - dt.timedelta(hours=1), now + dt.timedelta(days=1)
+        setup.store_manifest(cycle)  # staff scheduled voting; only a scheduled cycle opens
         db.session.commit()
 
 

@@ -93,8 +93,8 @@ def test_publication_is_refused_when_the_bundle_would_fail_the_verifier(app):
                                           "Two sheets were taken from the stack by mistake.",
                                           "staff")
             run = publication.run_tally(cycle, _account(first))
+            run_id = run.id  # read before the commit expires it (no read under write intent)
             db.session.commit()
-            run_id = run.id
         before = fingerprint(app)
         with write_intent():
             cycle = db.session.get(Cycle, made.cycle_id)
@@ -119,8 +119,8 @@ def test_confirmation_runs_the_verifier_on_the_published_bytes_and_undoes_on_fai
             cycle = db.session.get(Cycle, made.cycle_id)
             run = publication.run_tally(cycle, _account(staff))
             publication.request_publication(cycle, run, _account(admin))
+            run_id = run.id  # read before the commit expires it (no read under write intent)
             db.session.commit()
-            run_id = run.id
         seen = []
         real = verify.verify_files
 

@@ -105,6 +105,9 @@ def test_close_only_while_open():
     assert codes(readiness.close_voting(snapshot())) == ["voting_draft"]
     assert readiness.close_voting(snapshot(frozen=True, start=NOW - DAY)).ready
     assert codes(readiness.close_voting(snapshot(frozen=True))) == ["voting_scheduled"]
+    closed = readiness.close_voting(snapshot(frozen=True, start=NOW - 3 * DAY, end=NOW - DAY))
+    assert closed.done and not closed.ready  # taken already: shown as done, never again
+    assert readiness.open_voting(snapshot(frozen=True)).done
 
 
 DISTRICTS = st.builds(

@@ -180,3 +180,34 @@ def test_a_reconciliation_note_is_logged_and_unblocks_the_count(app, staff):
         entry = db.session.scalar(select(LogEntry.entry_json).where(
             LogEntry.kind == "reconciliation.explained"))
         assert "A test sheet was entered." in entry
+
+
+def test_a_refused_count_says_why_on_the_page_with_links_and_counts_nothing(app, staff):
+    from pbvote.models import TallyRun
+    from pbvote.services import in_person, setup
+    from pbvote.services.in_person import reading
+
+    with app.app_context():
+        first = make_account("staff")[0]
+        with write_intent():
+            made = make_cycle()
+            cycle = db.session.get(Cycle, made.cycle_id)
+            batch = in_person.print_serials(cycle, "approval", "Library", 1,
+                                            db.session.get(Account, first))
+            [serial] = [r.serial for r in in_person.batch_serials(cycle, batch)]
+            setup.close_voting(cycle, "staff")
+            in_person.enter_paper_ballot(cycle, serial, reading(
+                cycle.district_by_slug("approval"), "valid", ("AP-A",)),
+                db.session.get(Account, first))
+            db.session.commit()
+    page = staff.get(f"/staff/cycles/{made.slug}/results")
+    assert "wait for the second entry" in page.text
+    before = fingerprint(app)
+    refused = staff.post(f"/staff/cycles/{made.slug}/results/tally",
+                         data={"csrf_token": csrf_token(page.text)})
+    assert refused.status_code == 409
+    assert "Run the count is not possible yet" in refused.text
+    assert f'href="/staff/cycles/{made.slug}/paper/enter"' in refused.text
+    assert not changed_tables(before, fingerprint(app))
+    with app.app_context():
+        assert db.session.scalar(select(TallyRun.id)) is None
