@@ -23,7 +23,7 @@ def test_no_setting_is_shown_by_its_engine_name_or_as_a_literal():
         for setting in rule.settings:
             assert setting.label != setting.name and "_" not in setting.label
             assert setting.name != "tie_seed"
-            for value, label in setting.options:
+            for _value, label in setting.options:
                 assert label not in ("True", "False", "None")
 
 
