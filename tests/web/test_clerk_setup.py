@@ -60,7 +60,7 @@ def test_counting_rules_are_chosen_by_plain_name_with_labelled_settings(app, sta
     assert "Most votes first" in page.text
     assert "Equal Shares (proportional), spending the whole budget" in page.text
     assert "Recommended for knapsack ballots" in page.text
-    assert re.search(r'value="greedy" checked', page.text)  # approval's recommended rule
+    assert not re.search(r'name="tally_rule"[^>]* checked', page.text)  # none preselected
     assert "JSON" not in page.text and "{&#34;" not in page.text and '{"' not in page.text
     assert 'name="tally_params"' not in page.text
     assert '<label for="param-1-min_score">Fewest votes (or points) a project needs' in page.text
@@ -78,6 +78,7 @@ def test_counting_rules_are_chosen_by_plain_name_with_labelled_settings(app, sta
                                              "utilitarian_completion": True}
     edit = staff.get(f"{BASE}/safer-streets-2030/districts/old-town")
     assert re.search(r'<option value="cardinality" selected>', edit.text)
+    # no rule chosen: the one recommended for the ballot type
     bare = post(staff, path, {"name": "North", "budget": "100", "ballot_kind": "knapsack",
                               "min_spend_percent": "0", "min_choices": "0"})
     assert bare.status_code == 302

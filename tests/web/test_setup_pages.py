@@ -188,7 +188,10 @@ def test_k_larger_than_the_projects_and_overlapping_phases(app, staff):
 
 def test_project_and_roll_upload_forms_link_their_errors(app, staff, open_cycle):
     slug = open_cycle.slug
-    project = post(staff, f"{BASE}/{slug}/districts/approval/projects/new",
+    with app.app_context(), write_intent():
+        make_cycle("draft-cycle", voting="not_yet")  # a frozen cycle shows no new-project form
+        db.session.commit()
+    project = post(staff, f"{BASE}/draft-cycle/districts/approval/projects/new",
                    {"code": "", "title": "Benches", "cost": "a lot"})
     checked = assert_linked_summary(project, ["code", "cost"])
     assert checked.by_id["title"].get("value") == "Benches"

@@ -36,8 +36,8 @@ def _district_form(district: District | None) -> DistrictForm:
     form = DistrictForm(obj=district if request.method == "GET" and district else None)
     form.tally_rule.choices = [SelectChoice(rule.name, rule.title)
                                for rule in counting_choices.rule_choices()]
-    if request.method == "GET" and district is None:
-        form.tally_rule.data = counting_choices.RECOMMENDED_RULE["approval"]
+    # a new district preselects no rule: saved without a choice, it gets the rule
+    # recommended for the ballot type it was given (the form cannot know that type yet)
     return form
 
 
