@@ -54,7 +54,12 @@ class ForbiddenCharacter(DomainError):
     def __init__(self, field: str, character: str):
         message = forbidden_character_message(character)
         super().__init__(message, 422, [Reason(field, "control_character",
-                                               f"{field}: {message}")])
+                                               f"{_readable(field)}: {message}")])
+
+
+def _readable(field: str) -> str:
+    """A form field's name as a person reads it: "roll-last_name" → "last name"."""
+    return field.rpartition("-")[2].replace("_", " ").strip() or field
 
 
 def limit_for(endpoint: str | None) -> FormLimit:
