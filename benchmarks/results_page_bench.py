@@ -1,4 +1,5 @@
-"""Benchmark: the public results page with 100,000 ballots, against a trivial page.
+"""Benchmark: the public results page (with its explanations) and the turnout dashboard with
+100,000 ballots (the issue's target: 300,000, `--ballots 300000`), against a trivial page.
 
     .venv/bin/python benchmarks/results_page_bench.py                  # SQLite in a temp dir
     .venv/bin/python benchmarks/results_page_bench.py --ballots 20000 --requests 100
@@ -9,8 +10,11 @@ Seeds the demo cycle with a roll a little larger than --ballots, writes that man
 ballots in bulk (each with its participation, a correctly chained log entry and its receipt,
 exactly as cast_ballot would store them, only in batches), closes voting, counts, publishes
 with two admins, then times GET requests through the WSGI app in this process: the results
-page, the results document and the home page as the trivial baseline. Prints mean, median
-and p95 per page, plus the time of the count and of the first (uncached) results request.
+page, the results document, the public turnout page (the dashboard's figures, suppressed),
+the results workbook and the home page as the trivial baseline. Prints mean, median and p95
+per page and each page's p95 as a multiple of the trivial page's, plus the time of the count
+and of the first (uncached) results request, and how much computing the explanations
+(pbvote.tally.analysis) adds to counting each district.
 A PostgreSQL database given with --database-url is emptied first.
 """
 from __future__ import annotations
@@ -177,6 +181,24 @@ def main() -> None:
             size = len(snapshot.results_json)
             db.session.commit()
 
+    with app.app_context():
+        from pbvote.services.tally import district_election
+        from pbvote.tally import run_rule
+        from pbvote.tally.analysis import analyse
+
+        explain_rows = []
+        for district in get_cycle(DEMO_SLUG).districts:
+            election = district_election(district)
+            began = time.perf_counter()
+            outcome = run_rule(election.instance, election.profile, election.rule,
+                               election.params)
+            count_s = time.perf_counter() - began
+            began = time.perf_counter()
+            analyse(election.instance, election.profile, outcome)
+            explain_s = time.perf_counter() - began
+            explain_rows.append((district.name, election.rule, count_s, explain_s))
+        db.session.rollback()
+
     client = app.test_client()
     first = time.perf_counter()
     assert client.get(f"/cycles/{DEMO_SLUG}/results").status_code == 200
@@ -184,6 +206,8 @@ def main() -> None:
     pages = {
         "results page": f"/cycles/{DEMO_SLUG}/results",
         "results.json": f"/cycles/{DEMO_SLUG}/results.json",
+        "turnout (public)": f"/cycles/{DEMO_SLUG}/turnout",
+        "results.xlsx": f"/cycles/{DEMO_SLUG}/results.xlsx",
         "home page (trivial)": "/",
     }
     measured = {name: _timings(client, path, args.requests) for name, path in pages.items()}
@@ -195,8 +219,18 @@ def main() -> None:
     print(f"first results request (parses the snapshot, renders): {first_ms:.1f} ms")
     print(f"{'page':<22}{'mean ms':>10}{'median ms':>11}{'p95 ms':>9}{'bytes':>9}   "
           f"({args.requests} requests each)")
+    trivial = measured["home page (trivial)"]["p95"]
     for name, m in measured.items():
-        print(f"{name:<22}{m['mean']:>10.2f}{m['median']:>11.2f}{m['p95']:>9.2f}{m['bytes']:>9,}")
+        print(f"{name:<22}{m['mean']:>10.2f}{m['median']:>11.2f}{m['p95']:>9.2f}{m['bytes']:>9,}"
+              f"   p95 {m['p95'] / trivial:.1f}× the trivial page")
+    print(f"{'district':<12}{'rule':<20}{'count s':>9}{'explain s':>11}{'added':>8}")
+    for name, rule, count_s, explain_s in explain_rows:
+        print(f"{name:<12}{rule:<20}{count_s:>9.2f}{explain_s:>11.2f}"
+              f"{100 * explain_s / count_s:>7.0f}%")
+    total_count = sum(r[2] for r in explain_rows)
+    total_explain = sum(r[3] for r in explain_rows)
+    print(f"explanations add {100 * total_explain / total_count:.0f}% to the count "
+          f"({total_explain:.2f} s on {total_count:.2f} s)")
 
 
 if __name__ == "__main__":

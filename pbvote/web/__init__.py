@@ -19,6 +19,7 @@ def register_blueprints(app) -> None:
         admin,
         audit,
         auth,
+        exports,
         filters,
         guards,
         public,
@@ -35,6 +36,7 @@ def register_blueprints(app) -> None:
     app.register_blueprint(staff_results.bp)
     app.register_blueprint(turnout.staff_bp)
     app.register_blueprint(turnout.public_bp)
+    app.register_blueprint(exports.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(admin.bp)

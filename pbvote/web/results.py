@@ -167,6 +167,29 @@ def page(slug: str):
                            private=False, **snapshot_page_data(snapshot))
 
 
+@bp.get("/results.xlsx")
+def workbook(slug: str):
+    """The published results as a spreadsheet: a sheet per district and its count round by
+    round (pbvote.services.exports)."""
+    from pbvote.services import exports
+
+    _, snapshot = _snapshot_or_404(slug)
+    response = Response(exports.results_workbook(json.loads(snapshot.results_json),
+                                                     snapshot.results_hash),
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response.headers["Content-Disposition"] = f'attachment; filename="{slug}-results.xlsx"'
+    return response
+
+
+@bp.get("/results/report")
+def report(slug: str):
+    """A printable report for council and press: the results page's content with the
+    turnout, charts and the verification fingerprints, laid out for paper (print CSS)."""
+    cycle, snapshot = _snapshot_or_404(slug)
+    return render_template("results/report.html", cycle=cycle, snapshot=snapshot,
+                           private=False, **snapshot_page_data(snapshot))
+
+
 @bp.get("/results.json")
 def document(slug: str):
     """The snapshot's results document, for auditors' tools (also /api/v1/…/results)."""

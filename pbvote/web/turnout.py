@@ -86,7 +86,7 @@ def _view(cycle, data: dict, public: dict | None) -> dict:
                           "eligible": eligible,
                           "percent": _percent(took, eligible) if shown_took is not None else None})
     district_chart = charts.bar_chart(
-        gettext("Turnout by district"),
+        gettext("Share of eligible people who took part, by district"),
         gettext("Horizontal bars, one per district: the share of eligible people who took part."),
         [charts.Bar(r["name"], Fraction(r["percent"]) if r["percent"] else 0,
                     gettext("%(percent)s %%", percent=r["percent"]) if r["percent"] else "–")

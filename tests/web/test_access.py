@@ -153,6 +153,11 @@ EXPECTED: dict[str, dict[str, int]] = {
     # the live turnout dashboard reads participation only: staff, auditors and admins
     "staff_turnout.dashboard": {**STAFF_PAGE, "auditor": 200},
     "turnout.page": _same(404),  # public once voting has closed
+    "results.workbook": _same(404),  # not published
+    "results.report": _same(404),
+    "exports.ideas_csv": STAFF_PAGE,
+    "exports.ideas_xlsx": STAFF_PAGE,
+    "exports.roll_status_csv": STAFF_PAGE,
     "turnout.csv_download": _same(404),
     "staff_results.request_publication": POST_ONLY,
     "staff_results.confirm_publication": POST_ONLY,
