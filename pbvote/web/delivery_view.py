@@ -43,30 +43,29 @@ def spend_chart(project: dict, currency: str) -> str:
         gettext("Cost %(cost)s; committed %(committed)s; spent %(spent)s.",
                 cost=money(project["cost"], currency),
                 committed=money(project["committed"], currency),
-                spent=money(project["spent"], currency)), bars, width=560, label_chars=28)
+                spent=money(project["spent"], currency)), bars, width=420, label_chars=24)
 
 
 def indicator_chart(indicator: dict) -> str:
+    """Before and after bars; values as numbers (the unit is in the chart's title, so long
+    units never crowd the value column)."""
     from pbvote.i18n_hook import format_fixed
-
-    def shown(value: str) -> str:
-        return f"{format_fixed(value)} {indicator['unit']}"
 
     baseline = indicator["baseline"]
     bars = [charts.Bar(gettext("Before (%(period)s)", period=baseline["period"]),
-                       _number(baseline["value"]), shown(baseline["value"]))]
+                       _number(baseline["value"]), format_fixed(baseline["value"]))]
     for period in indicator["followup_periods"]:
         value = indicator["values"].get(period)
         if value is not None:
             bars.append(charts.Bar(gettext("After (%(period)s)", period=period),
-                                   _number(value["value"]), shown(value["value"]),
-                                   highlighted=True, tag=gettext("after")))
+                                   _number(value["value"]), format_fixed(value["value"])))
     parts = [gettext("%(period)s: %(value)s", period=b.label, value=b.value_text) for b in bars]
     return charts.bar_chart(
-        gettext("%(name)s, before and after", name=indicator["name"]),
+        gettext("%(name)s, before and after", name=indicator["name"]) +
+        f" ({indicator['unit']})",
         gettext("Source: %(source)s. Area: %(area)s.", source=indicator["source"],
                 area=indicator["area"]) + " " + "; ".join(parts) + ".",
-        bars, width=560, label_chars=28)
+        bars, width=420, label_chars=24)
 
 
 def project_view(project: dict, state: dict, currency: str) -> dict:
@@ -110,7 +109,7 @@ def surveys_view(state: dict, district: str | None = None) -> list[dict]:
                 figures["question"], gettext("Answers of %(n)s residents, from very unsafe to "
                                              "very safe.", n=figures["responses"]),
                 [charts.Bar(gettext(SURVEY_LABELS[i + 1]), count, str(count))
-                 for i, count in enumerate(figures["answers"])], width=560, label_chars=28)
+                 for i, count in enumerate(figures["answers"])], width=420, label_chars=24)
         shown.append({**figures, "chart": chart})
     return shown
 

@@ -226,3 +226,34 @@ def test_follow_by_email_confirm_and_unsubscribe_over_http(app, setup):
     _post(editor, f"/staff/cycles/{slug}/delivery/projects/{code}/update", {"text": "Again"})
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == count
+
+
+def test_admin_grants_an_editor_and_the_editor_runs_a_survey_round_over_http(app, setup):
+    admin = _signed_in(app, setup["admin"])
+    slug = setup["slug"]
+    base = f"/staff/cycles/{slug}/delivery"
+    newcomer = make_account_in(app, "staff")
+    assert _post(admin, f"{base}/editors", {"email": "nobody@example.org"}).status_code == 422
+    assert _post(admin, f"{base}/editors", {"email": newcomer[1]}).status_code == 303
+    assert newcomer[1] in admin.get(base).text
+    editor = _signed_in(app, newcomer)
+    assert _post(editor, f"{base}/surveys", {"district": "approval", "label": ""}).status_code \
+        == 422
+    assert _post(editor, f"{base}/surveys", {"district": "knapsack",
+                                             "label": "Spring"}).status_code == 303
+    with app.app_context():
+        cycle = db.session.scalar(select(Cycle).where(Cycle.slug == slug))
+        round_ = next(r for r in survey.list_rounds(cycle) if r.label == "Spring")
+        resident = db.session.get(Account, setup["resident"][0])
+        with write_intent():
+            survey.answer(cycle, round_.id, resident, "3", "Needs more lights")
+            db.session.commit()
+        pending = survey.pending_comments(cycle)[0][0].id
+    assert "Needs more lights" in editor.get(base).text  # staff see it before moderation
+    public = app.test_client().get(f"/cycles/{slug}/delivery")
+    assert "Needs more lights" not in public.text
+    assert _post(editor, f"{base}/comments/{pending}", {"decision": "publish"}).status_code == 303
+    assert _post(editor, f"{base}/comments/{pending}", {"decision": "publish"}).status_code == 409
+    assert _post(editor, f"{base}/surveys/{round_.id}/close").status_code == 303
+    page = app.test_client().get(f"/cycles/{slug}/delivery").text
+    assert "Only 1 resident answered" in page and "Needs more lights" not in page
