@@ -48,6 +48,10 @@ EXPECTED: dict[str, dict[str, int]] = {
     "public.index": EVERYONE_200,
     "public.cycle": EVERYONE_200,
     "public.favicon": EVERYONE_200,
+    "about.how_it_works": EVERYONE_200,
+    "about.accessibility": EVERYONE_200,
+    "about.privacy": EVERYONE_200,
+    "about.contact": EVERYONE_200,
     "public.project": EVERYONE_200,
     "i18n.switch": _same(303),  # sets the language cookie and goes back (home by default)
     "vote.start": EVERYONE_200,
