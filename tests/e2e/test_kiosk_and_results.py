@@ -103,3 +103,25 @@ def test_the_staff_accounts_page_does_not_scroll_sideways_on_a_phone_in_spanish(
     wide = page.evaluate(WIDER_THAN_THE_SCREEN)
     assert wide == [], "; ".join(wide)
     page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_project_how_it_works_and_statement_pages_pass_axe_with_and_without_javascript(
+        app, people):
+    with app.app_context(), write_intent():
+        made = make_cycle(codes_per_district=1)
+        db.session.commit()
+    for options in ({}, {"java_script_enabled": False}):
+        session = people(**options)
+        page = session.page
+        page.goto(f"/cycles/{made.slug}")
+        page.get_by_role("link", name="Project A").first.click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Project A")
+        session.check("project page", screenshots=not options)
+        page.goto(f"/cycles/{made.slug}")
+        page.get_by_role("link", name="How the count works").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("How the count works")
+        session.check("how the count works", screenshots=not options)
+        for name in ("Accessibility statement", "Privacy notice", "Contact"):
+            page.get_by_role("contentinfo").get_by_role("link", name=name).click()
+            expect(page.get_by_role("heading", level=1)).to_have_text(name)
+            session.check(name)
