@@ -135,3 +135,13 @@ def test_the_demo_has_a_cycle_collecting_ideas_a_newcomer_can_join(app, runner):
     assert new_idea.status_code == 200
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0 and "2028" not in again.output  # seeded once
+
+
+def test_the_demo_projects_show_as_cards_with_their_own_images(app, runner):
+    assert runner.invoke(args=["demo", "--voters", "6"]).exit_code == 0
+    client = app.test_client()
+    page = client.get("/cycles/safer-streets-2027").text
+    images = re.findall(r'<li class="project-card">\s*<img src="(/media/projects/[^"]+)"', page)
+    assert len(images) == 14 and len(set(images)) == 14
+    image = client.get(images[0])
+    assert image.status_code == 200 and image.data[:8] == b"\x89PNG\r\n\x1a\n"
