@@ -71,11 +71,13 @@ def test_the_demo_letter_and_the_roll_details_are_one_vote(app, runner):
 
 def test_serve_prints_the_port_it_serves_and_shows_the_outbox(app, runner, monkeypatch):
     served = {}
-    monkeypatch.setattr(type(app), "run", lambda self, **kw: served.update(kw))
+    monkeypatch.setattr("pbvote.cli.serve.run_simple",
+                        lambda host, port, application, **kw: served.update(
+                            host=host, port=port, app=application))
     app.testing = False  # as `./run serve` runs: no test or debug mode
     result = runner.invoke(args=["serve", "--port", "5099", "--voters", "6"])
     assert result.exit_code == 0, result.output
-    assert served["port"] == 5099 and served["host"] == "127.0.0.1"
+    assert served["port"] == 5099 and served["host"] == "127.0.0.1" and served["app"] is app
     assert "http://127.0.0.1:5099" in result.output and ":5000" not in result.output
     # the demo's residents sign in by an emailed code: on the development backend the
     # outbox is shown, and the command says where
@@ -84,7 +86,7 @@ def test_serve_prints_the_port_it_serves_and_shows_the_outbox(app, runner, monke
 
 
 def test_a_repeated_serve_marks_codes_and_residents_used_since(app, runner, monkeypatch):
-    monkeypatch.setattr(type(app), "run", lambda self, **kw: None)
+    monkeypatch.setattr("pbvote.cli.serve.run_simple", lambda *args, **kw: None)
     first = runner.invoke(args=["serve", "--voters", "6"])
     assert first.exit_code == 0, first.output
     codes = re.findall(r"^  (\w[\w-]*) +([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})  ", first.output,
