@@ -61,6 +61,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "vote.receipt": _same(302),  # no receipt in this session
     "vote.cast": POST_ONLY,
     "vote.leave": POST_ONLY,
+    "vote.email_receipt": POST_ONLY,
     "board.index": EVERYONE_200,
     "board.district": EVERYONE_200,
     "board.receipts_text": EVERYONE_200,
@@ -189,6 +190,7 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "vote.ballot": {**_same(302), "voter": 422},  # an empty ballot breaks the minimum
     "vote.cast": _same(302),  # nothing pending: back to the ballot (or the start)
     "vote.leave": _same(302),
+    "vote.email_receipt": _same(302),  # no receipt in this session
     "board.check": _same(422),  # no receipt typed
     "auth.login": {"anonymous": 422, "voter": 422, "resident": 422,
                    "staff": 302, "auditor": 302, "admin": 302},
