@@ -2,6 +2,7 @@
 from pbvote.models import revision  # noqa: F401 - registers the flush hook
 from pbvote.models.account import ROLES, STAFF_ROLES, Account, RecoveryCode
 from pbvote.models.cycle import PHASE_KINDS, Cycle, District, Phase, Project
+from pbvote.models.discussion import Comment, CommentReport
 from pbvote.models.in_person import (
     DeskRollAddition,
     KioskPass,
@@ -25,6 +26,7 @@ from pbvote.models.translation import ContentTranslation
 from pbvote.models.voting import Ballot, Participation
 
 __all__ = [
+    "Comment", "CommentReport",
     "ROLES", "STAFF_ROLES", "Account", "RecoveryCode",
     "PHASE_KINDS", "Cycle", "District", "Phase", "Project", "Chain", "LogEntry",
     "AccessCode", "RollEntry", "Ballot", "Participation", "ResultsSnapshot", "TallyRun",

@@ -122,6 +122,9 @@ def test_the_demo_has_a_cycle_collecting_ideas_a_newcomer_can_join(app, runner):
         assert intake_open(get_cycle("safer-streets-2028"))
         assert db.session.scalar(select(func.count()).select_from(Proposal)) == 5
         assert db.session.scalar(select(func.count()).select_from(ProposalSupport)) == 10
+        from pbvote.models import Comment
+
+        assert db.session.scalar(select(func.count()).select_from(Comment)) == 4
     # a newcomer signs in by an emailed code and can send an idea
     page = client.get("/sign-in")
     from tests.conftest import csrf_token

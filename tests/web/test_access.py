@@ -145,6 +145,10 @@ EXPECTED: dict[str, dict[str, int]] = {
     "my_ideas.edit": {**RESIDENT_PAGE, "resident": 404},
     "my_ideas.answer": POST_ONLY,
     "my_ideas.support": POST_ONLY,
+    "discussion.post": POST_ONLY,
+    "discussion.report": POST_ONLY,
+    "moderation.queue": STAFF_PAGE,
+    "moderation.decide": POST_ONLY,
     "review.queue": STAFF_PAGE,
     "review.detail": {**STAFF_PAGE, "staff": 404, "admin": 404},
     "review.change_status": POST_ONLY,
@@ -236,6 +240,9 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "my_ideas.edit": {**RESIDENT_PAGE, "resident": 404},
     "my_ideas.answer": {**RESIDENT_PAGE, "resident": 404},
     "my_ideas.support": {**RESIDENT_PAGE, "resident": 404},
+    "discussion.post": _same(404),  # no such idea
+    "discussion.report": _same(404),
+    "moderation.decide": {**STAFF_PAGE, "staff": 404, "admin": 404},  # no such comment
     "review.change_status": {**STAFF_PAGE, "staff": 404, "admin": 404},
     "review.merge": {**STAFF_PAGE, "staff": 404, "admin": 404},
     "review.hide": {**STAFF_PAGE, "staff": 404, "admin": 404},
@@ -266,7 +273,8 @@ TOKENLESS_POST = 400  # CSRF is checked before access
 VALUES = {"slug": "test-cycle", "district_slug": "approval", "filename": "css/pbvote.css",
           "token": "no-such-invitation", "account_id": 999999, "receipt": "ABCDE-12345",
           "code": "AP-A", "name": "0123456789abcdef0123456789abcdef.png",
-          "run_id": 999999, "proposal_id": 999999, "batch": 999999, "serial": "AP-NONE-XXXX"}
+          "run_id": 999999, "proposal_id": 999999, "comment_id": 999999,
+          "batch": 999999, "serial": "AP-NONE-XXXX"}
 
 
 def _url(app, rule) -> str:
