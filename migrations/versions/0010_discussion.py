@@ -1,4 +1,5 @@
-"""discussion: residents' comments on ideas, and reports of comments for staff moderation
+"""discussion: residents' comments on ideas, reports of comments for staff moderation, and a
+support threshold at which an idea enters staff review
 
 Revision ID: 0010_discussion
 Revises: 0009_code_identity
@@ -13,6 +14,8 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('intake_settings', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('support_threshold', sa.Integer(), nullable=True))
     op.create_table(
         'comment',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -56,3 +59,5 @@ def downgrade():
     op.drop_index('ix_comment_author_created', table_name='comment')
     op.drop_index(op.f('ix_comment_proposal_id'), table_name='comment')
     op.drop_table('comment')
+    with op.batch_alter_table('intake_settings', schema=None) as batch_op:
+        batch_op.drop_column('support_threshold')

@@ -66,7 +66,8 @@ def detail(slug: str, proposal_id: int, error: str | None = None, typed: dict | 
         supported=signed_in_resident and proposals.has_supported(proposal.id, current_user.id),
         signed_in_resident=signed_in_resident, projects=proposals.projects_of(proposal),
         comments=discussion.visible_comments(proposal), comment_form=CsrfOnlyForm(),
-        comment_error=error, typed=typed or {})
+        comment_error=error, typed=typed or {},
+        threshold=proposals.intake_config(cycle).support_threshold)
 
 
 def may_see_photo(proposal: Proposal) -> bool:

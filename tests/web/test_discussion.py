@@ -2,6 +2,8 @@
 with a public reason and the author is told; bad input gets a clear 4xx and loses nothing."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -124,3 +126,44 @@ def test_report_then_staff_hide_with_a_public_reason_and_the_author_is_told(app,
     assert "Personal attack" in told.body
     assert kept == "You are all idiots"  # hidden, not lost
     assert "No comment is waiting" in staff.get(f"/staff/cycles/{slug}/moderation/").text
+
+
+def test_an_idea_with_enough_supports_enters_staff_review_with_a_progress_bar(app, client,
+                                                                              idea):
+    with app.app_context(), write_intent():
+        from pbvote.services.proposals import save_intake_settings
+
+        cycle = db.session.scalar(select(Cycle))
+        staff = make_account("staff")[0]
+        from pbvote.models import Account
+
+        refused = None
+        try:
+            save_intake_settings(cycle, db.session.get(Account, staff), "Parks and public space",
+                                 "", "zero")
+        except Exception as error:  # noqa: BLE001 - the refusal is what is tested
+            refused = error
+        assert refused is not None and refused.status == 422
+        db.session.rollback()
+        save_intake_settings(cycle, db.session.get(Account, staff),
+                             "Parks and public space", "", "2")
+        db.session.commit()
+    page = client.get(idea).text
+    assert "0 of 2 supports needed for staff review" in page and "<progress" in page
+    for email in ("one@example.org", "two@example.org"):
+        supporter = app.test_client()
+        sign_in_by_email(supporter, email)
+        detail = supporter.get(idea).text
+        action = re.search(r'<form method="post" action="([^"]+/support)"', detail).group(1)
+        assert supporter.post(action, data={
+            "csrf_token": csrf_token(detail)}).status_code in (302, 303)
+    page = client.get(idea).text
+    assert "2 of 2 supports needed for staff review" in page
+    assert "Enough residents support it" in page
+    with app.app_context():
+        from pbvote.models import Proposal
+
+        assert db.session.scalar(select(Proposal.status)) == "under_review"
+        told = db.session.scalars(select(OutboxMessage).where(
+            OutboxMessage.recipient == "author@example.org")).all()[-1]
+    assert "the threshold for staff review" in told.body
