@@ -125,3 +125,37 @@ def test_project_how_it_works_and_statement_pages_pass_axe_with_and_without_java
             page.get_by_role("contentinfo").get_by_role("link", name=name).click()
             expect(page.get_by_role("heading", level=1)).to_have_text(name)
             session.check(name)
+
+
+def test_a_resident_discusses_an_idea_in_the_demo_by_keyboard_and_reports_a_comment(
+        app, people, runner):
+    assert runner.invoke(args=["demo", "--voters", "6"]).exit_code == 0
+    session = people()
+    page = session.page
+    page.goto("/cycles/safer-streets-2028/ideas")
+    page.get_by_role("link", name=re.compile("Walking bus")).click()
+    expect(page.locator("#support-progress")).to_have_attribute("max", "5")
+    session.check("idea with discussion", screenshots=True)
+    # sign in by email code from the development outbox
+    page.get_by_role("link", name="Sign in with your email to comment").click()
+    page.locator("input[name=email]").fill("walker@example.org")
+    page.locator("input[name=email]").press("Enter")
+    outbox = session.context.new_page()
+    outbox.goto("/dev/outbox")
+    code = re.search(r"\b(\d{6})\b", outbox.content().split("walker@example.org", 1)[1])[1]
+    outbox.close()
+    page.locator("#code").fill(code)
+    page.locator("#code").press("Enter")
+    page.goto("/cycles/safer-streets-2028/ideas")
+    page.get_by_role("link", name=re.compile("Walking bus")).click()
+    page.locator("#comment-body").fill("I can help on Mondays.")
+    page.locator("#comment-body").press("Tab")
+    page.keyboard.press("Enter")  # the "Post the comment" button, by keyboard
+    expect(page.get_by_text("Your comment is posted.")).to_be_visible()
+    expect(page.locator(".comment").last).to_contain_text("I can help on Mondays.")
+    first = page.locator(".comment details.report").first
+    first.locator("summary").click()
+    first.locator("input[name=reason]").fill("Off topic")
+    first.locator("button").click()
+    expect(page.get_by_text("Thank you: staff will look at this comment.")).to_be_visible()
+    session.check("idea after a comment and a report")
