@@ -60,3 +60,14 @@ METRICS_TOKEN = None
 # "text" (development) or "json": one JSON object per log line (production).
 LOG_FORMAT = "text"
 LOG_LEVEL = "INFO"
+# The city's participatory-budgeting office, shown on the contact, accessibility and privacy
+# pages that every page's footer links to. A city sets its own (the demo's is fictional).
+PB_OFFICE = {
+    "name": "Riverton Participatory Budgeting Office",
+    "email": "pb@riverton.example",
+    "phone": "+1 555 0100",
+    "address": "City Hall, 1 Main Street, Riverton",
+    "hours": "Monday to Friday, 9:00 to 17:00",
+    # how long participation records are kept after a cycle's results are published
+    "retention_days": 365,
+}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from werkzeug.serving import run_simple
 
 from pbvote.infra.extensions import db
 
@@ -34,4 +35,5 @@ def serve(host: str, port: int, voters: int) -> None:
         click.echo(f"Email (sign-in codes) is not sent in development: read it at "
                    f"{address}/dev/outbox")
     click.echo(f"Serving pbvote at {address} (Ctrl-C stops it)")
-    current_app.run(host=host, port=port, debug=False, use_reloader=False)
+    # werkzeug's server directly: Flask ignores app.run() inside its own CLI
+    run_simple(host, port, current_app._get_current_object(), threaded=True)

@@ -9,6 +9,7 @@ from pbvote.models.delivery import (
     SurveyResponse,
     SurveyRound,
 )
+from pbvote.models.discussion import Comment, CommentReport
 from pbvote.models.in_person import (
     DeskRollAddition,
     KioskPass,
@@ -33,6 +34,7 @@ from pbvote.models.translation import ContentTranslation
 from pbvote.models.voting import Ballot, Participation, PendingBallot
 
 __all__ = [
+    "Comment", "CommentReport",
     "ROLES", "STAFF_ROLES", "Account", "RecoveryCode",
     "PHASE_KINDS", "Cycle", "District", "Phase", "Project", "Chain", "LogEntry",
     "AccessCode", "RollEntry", "Ballot", "Participation", "PendingBallot", "ResultsSnapshot",

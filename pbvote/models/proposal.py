@@ -37,6 +37,8 @@ class IntakeSettings(db.Model):
         list(DEFAULT_CATEGORIES)))
     #: ideas one account may send in this cycle; None = no limit
     max_per_person: Mapped[int | None] = mapped_column(Integer)
+    #: supports at which a submitted idea enters staff review by itself; None = never
+    support_threshold: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (CheckConstraint("max_per_person IS NULL OR max_per_person > 0",
                                       name="positive_limit"),)

@@ -61,6 +61,9 @@ TRANSITIONS: tuple[Transition, ...] = (
                      "not_feasible")),
 )
 _BY_EDGE: dict[tuple[str, str], Transition] = {(t.source, t.target): t for t in TRANSITIONS}
+#: steps that also happen by themselves: enough residents support a submitted idea (the
+#: cycle's support threshold), and it enters staff review
+AUTOMATIC: dict[tuple[str, str], str] = {("submitted", "under_review"): "supporters"}
 
 #: text limits, in characters
 TITLE_MAX = 120
@@ -110,7 +113,8 @@ def transition_problems(current: str, request: TransitionRequest) -> list[Reason
                        _("An idea that is %(current)s cannot become %(target)s. Possible next "
                          "steps: %(allowed)s.", current=_lower_label(current),
                          target=_lower_label(request.target), allowed=allowed))]
-    if transition.actor != request.actor:
+    if transition.actor != request.actor \
+            and AUTOMATIC.get((current, request.target)) != request.actor:
         if transition.actor == "author":
             return [Reason("status", "wrong_actor",
                            _("Only the idea's author can make an idea %(target)s.",

@@ -22,7 +22,7 @@ from pbvote.models import (
     RollEntry,
 )
 from pbvote.rules import eligibility
-from pbvote.services import demo_content, log
+from pbvote.services import demo_content, demo_images, log
 from pbvote.services.roll import RollPerson, add_roll_entry, issue_access_codes
 from pbvote.services.setup import store_manifest
 from pbvote.services.voting import access_code_hash, roll_match_hashes
@@ -177,7 +177,8 @@ def seed_demo(voters: int = 50, now: dt.datetime | None = None,
         district.projects = [
             Project(cycle=cycle, code=code, title=title, category=category, cost=cost,
                     summary=summary,
-                    description=summary, location=location, position=i)
+                    description=summary, location=location, position=i,
+                    image_name=demo_images.project_image(category))
             for i, (code, title, category, cost, summary, location) in enumerate(projects)
         ]
         cycle.districts.append(district)

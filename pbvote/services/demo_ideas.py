@@ -6,17 +6,20 @@ Seeded with a few residents' ideas and supports, sent through the same services 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from sqlalchemy import select
 
 from pbvote.audit.chain import canonical_json
 from pbvote.infra.db import utcnow
 from pbvote.infra.extensions import db
-from pbvote.models import Account, ContentTranslation, Cycle, District, Phase
-from pbvote.services import demo_content, log
+from pbvote.models import Account, ContentTranslation, Cycle, District, IntakeSettings, Phase
+from pbvote.rules.proposals import DEFAULT_CATEGORIES
+from pbvote.services import demo_content, discussion, log
 from pbvote.services.proposals import residents as ideas
 
 IDEAS_SLUG = "safer-streets-2028"
+SUPPORT_THRESHOLD = 5
 
 #: demo residents who sent ideas (fictional; example.org never receives mail)
 RESIDENTS = ["amara.okafor@example.org", "li.wei@example.org", "lucia.hernandez@example.org",
@@ -42,6 +45,15 @@ IDEAS = [
     (4, "old-town", "Community programmes", "Neighbours' first-aid evenings",
      "Free first-aid courses in the library, four evenings a year, so that more people can "
      "help before an ambulance arrives.", "Old Town Library", "6000", []),
+]
+
+
+#: (idea index, author index, comment)
+COMMENTS = [
+    (0, 2, "Yes please: I walk my dog there every evening and use my phone as a torch."),
+    (0, 4, "Could the lights be warm white? The towpath has bats in summer."),
+    (2, 3, "I would volunteer on Tuesdays and Thursdays."),
+    (1, 0, "A roof would help, but please keep it open so it does not become hidden."),
 ]
 
 
@@ -77,13 +89,20 @@ def seed_ideas_demo(districts: list[tuple], now: dt.datetime | None = None) -> C
                            field="description", text=text)
         for locale, text in demo_content.CYCLE_DESCRIPTIONS[IDEAS_SLUG].items())
     log.record_action(chain.id, "cycle.created", "demo", {"cycle": cycle.slug})
+    # five supports send an idea to staff review: the ideas show how far they are
+    db.session.add(IntakeSettings(cycle_id=cycle.id, categories_json=json.dumps(
+        list(DEFAULT_CATEGORIES)), max_per_person=None, support_threshold=SUPPORT_THRESHOLD))
     accounts = [_resident(email) for email in RESIDENTS]
+    sent = []
     for author, district, category, title, text, location, cost, supporters in IDEAS:
         idea = ideas.submit(cycle, accounts[author], {
             "title": title, "description": text, "category": category, "district": district,
             "location": location, "cost_estimate": cost}, now=now)
+        sent.append(idea)
         for supporter in supporters:
             ideas.support(idea, accounts[supporter])
+    for idea_index, author, text in COMMENTS:
+        discussion.post_comment(sent[idea_index], accounts[author], text, now=now)
     db.session.flush()
     return cycle
 

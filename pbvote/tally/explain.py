@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from pbvote.i18n_hook import N_, _, decimal_symbol, format_fixed, format_number, translate
+from pbvote.i18n_hook import N_, _, decimal_symbol, format_fixed, format_number, n_, translate
 
 from .exact import fmt_approx, fmt_exact
 
@@ -200,14 +200,18 @@ def _greedy_line(step, name) -> str:
 
 
 def _mes_round_line(step, name) -> str:
-    if step["utilities"] != "cardinal":
-        pays = _("each of its %(payers)s supporters pays %(payment)s",
-                 payers=format_number(step["full_payers"]), payment=_approx(step["payment"], 2))
-    else:
-        pays = _("supporters pay %(price)s per point", price=_approx(step["price_per_point"], 4))
+    parts = []
+    if step["utilities"] == "cardinal":
+        parts.append(_("supporters pay %(price)s per point",
+                       price=_approx(step["price_per_point"], 4)))
+    elif step["full_payers"]:  # none when every supporter pays all they have left
+        parts.append(n_("%(num)s supporter pays %(payment)s",
+                        "each of its %(num)s supporters pays %(payment)s", step["full_payers"],
+                        payment=_approx(step["payment"], 2)))
     if step.get("partial_payers"):
-        pays += _(", %(payers)s supporters pay all they have left",
-                  payers=format_number(step["partial_payers"]))
+        parts.append(n_("%(num)s supporter pays all they have left",
+                        "%(num)s supporters pay all they have left", step["partial_payers"]))
+    pays = ", ".join(parts)
     after = step["budgets_after"]
     return _("Round %(round)s: %(project)s (cost %(cost)s) is funded with %(votes)s effective "
              "votes; %(pays)s. Afterwards %(voters)s voters have money left, %(left)s in all.",

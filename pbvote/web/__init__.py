@@ -61,6 +61,11 @@ def register_blueprints(app) -> None:
     from pbvote.web import content_translations
 
     app.register_blueprint(i18n.bp)
+    from pbvote.web import about, discussion
+
+    app.register_blueprint(about.bp)
+    app.register_blueprint(discussion.bp)
+    app.register_blueprint(discussion.staff_bp)
     i18n.register_globals(app)
     app.register_blueprint(content_translations.bp)
     content_translations.register_globals(app)

@@ -43,6 +43,16 @@ def translated(obj: object, field: str) -> str:
     return translated_text(obj, field, str(get_locale() or "en"), cache)
 
 
+def untranslated(obj: object, field: str) -> bool:
+    """Template global: True when the reader's language is not the original's and `field`
+    has no translation, so the page can say it shows the original."""
+    locale = str(get_locale() or "en")
+    if locale not in TRANSLATION_LOCALES or not getattr(obj, field, ""):
+        return False
+    original = getattr(obj, field)
+    return translated(obj, field) == original
+
+
 def submitted_texts(form: MultiDict) -> dict[tuple[str, str], str]:
     """(locale, field) → text for every translation field posted, supported or not, so the
     service refuses a locale or field it does not translate instead of it being dropped."""
@@ -103,3 +113,4 @@ def proposal(slug: str, proposal_id: int):
 
 def register_globals(app) -> None:
     app.jinja_env.globals["translated"] = translated
+    app.jinja_env.globals["untranslated"] = untranslated

@@ -11,6 +11,7 @@ from pbvote.models import Proposal
 from pbvote.rules import proposals as rules
 from pbvote.services import images, proposals
 from pbvote.services.cycles import get_cycle
+from pbvote.web.forms.vote import CsrfOnlyForm
 from pbvote.web.guards import allow_anyone, set_policy
 
 bp = Blueprint("ideas", __name__)
@@ -51,7 +52,9 @@ def board(slug: str):
 
 
 @bp.get("/cycles/<slug>/ideas/<int:proposal_id>")
-def detail(slug: str, proposal_id: int):
+def detail(slug: str, proposal_id: int, error: str | None = None, typed: dict | None = None):
+    from pbvote.services import discussion
+
     cycle = get_cycle(slug)
     proposal = proposals.get_proposal(proposal_id)
     if proposal.cycle_id != cycle.id or not proposals.publicly_visible(proposal):
@@ -61,7 +64,10 @@ def detail(slug: str, proposal_id: int):
         "ideas/detail.html", cycle=cycle, proposal=proposal,
         supports=proposals.support_count(proposal.id),
         supported=signed_in_resident and proposals.has_supported(proposal.id, current_user.id),
-        signed_in_resident=signed_in_resident, projects=proposals.projects_of(proposal))
+        signed_in_resident=signed_in_resident, projects=proposals.projects_of(proposal),
+        comments=discussion.visible_comments(proposal), comment_form=CsrfOnlyForm(),
+        comment_error=error, typed=typed or {},
+        threshold=proposals.intake_config(cycle).support_threshold)
 
 
 def may_see_photo(proposal: Proposal) -> bool:

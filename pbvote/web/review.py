@@ -169,14 +169,16 @@ def settings(slug: str):
     cycle = get_cycle(slug)
     config = proposals.intake_config(cycle)
     form = {"categories": "\n".join(config.categories),
-            "max_per_person": str(config.max_per_person or "")}
+            "max_per_person": str(config.max_per_person or ""),
+            "support_threshold": str(config.support_threshold or "")}
     reasons, status, saved = [], 200, False
     if request.method == "POST":
         form = {"categories": request.form.get("categories", ""),
-                "max_per_person": request.form.get("max_per_person", "")}
+                "max_per_person": request.form.get("max_per_person", ""),
+                "support_threshold": request.form.get("support_threshold", "")}
         try:
             proposals.save_intake_settings(cycle, _me(), form["categories"],
-                                           form["max_per_person"])
+                                           form["max_per_person"], form["support_threshold"])
         except proposals.ProposalRefused as refused:
             reasons, status = refused.reasons, refused.status
         else:

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from pbvote.infra.db import reads_only, utcnow
 from pbvote.infra.extensions import limiter
 from pbvote.rules import ballots, eligibility
-from pbvote.services import pending, voting
+from pbvote.services import pending, took_part, voting
 from pbvote.services.errors import AlreadyVoted, BallotRejected, DomainError, NotEligible
 from pbvote.services.keys import keyed_hash
 from pbvote.web.forms.vote import AccessCodeForm, CsrfOnlyForm, RollCheckForm
@@ -31,7 +31,8 @@ bp = Blueprint("vote", __name__, url_prefix="/cycles/<slug>/vote")
 VERIFIED_SESSION_SECONDS = 45 * 60
 #: endpoints anyone may open; every other endpoint here needs a verified voter. Leaving only
 #: ends the session, so the receipt page's "Done" (after which no voter is verified) works.
-OPEN_ENDPOINTS = frozenset({"vote.start", "vote.verify", "vote.receipt", "vote.leave"})
+OPEN_ENDPOINTS = frozenset({"vote.start", "vote.verify", "vote.receipt", "vote.leave",
+                            "vote.email_receipt"})
 
 scope_to_cycle(bp, voting.voting_cycle)
 
@@ -247,7 +248,35 @@ def receipt():
     if not data or data.get("cycle_slug") != g.cycle.slug:
         return redirect(url_for("public.cycle", slug=g.cycle.slug))
     return render_template("vote/receipt.html", cycle=g.cycle, receipt=data["code"],
-                           district_name=data["district"])
+                           district_name=data["district"], emailed=data.get("emailed"),
+                           form=CsrfOnlyForm())
+
+
+@bp.post("/receipt/email")
+@limiter.limit("10/hour", methods=["POST"])
+def email_receipt():
+    """"You took part": the receipt code by email, once per receipt, never the choices."""
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+    data = session.get("receipt")
+    if not data or data.get("cycle_slug") != g.cycle.slug:
+        return redirect(url_for("public.cycle", slug=g.cycle.slug))
+    if data.get("emailed"):
+        error, status = _("The confirmation was already sent to %(email)s.",
+                          email=data["emailed"]), 409
+    else:
+        try:
+            data["emailed"] = took_part.send_confirmation(
+                g.cycle, data["district"], data["code"], request.form.get("email", ""))
+        except DomainError as refused:
+            error, status = refused.message, refused.status
+        else:
+            session["receipt"] = data
+            return redirect(url_for("vote.receipt"))
+    return render_template("vote/receipt.html", cycle=g.cycle, receipt=data["code"],
+                           district_name=data["district"], emailed=data.get("emailed"),
+                           form=CsrfOnlyForm(), email_error=error,
+                           email_typed=request.form.get("email", "")), status
 
 
 @bp.post("/leave")

@@ -103,3 +103,59 @@ def test_the_staff_accounts_page_does_not_scroll_sideways_on_a_phone_in_spanish(
     wide = page.evaluate(WIDER_THAN_THE_SCREEN)
     assert wide == [], "; ".join(wide)
     page.set_viewport_size({"width": 1280, "height": 900})
+
+
+def test_project_how_it_works_and_statement_pages_pass_axe_with_and_without_javascript(
+        app, people):
+    with app.app_context(), write_intent():
+        made = make_cycle(codes_per_district=1)
+        db.session.commit()
+    for options in ({}, {"java_script_enabled": False}):
+        session = people(**options)
+        page = session.page
+        page.goto(f"/cycles/{made.slug}")
+        page.get_by_role("link", name="Project A").first.click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Project A")
+        session.check("project page", screenshots=not options)
+        page.goto(f"/cycles/{made.slug}")
+        page.get_by_role("link", name="How the count works").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("How the count works")
+        session.check("how the count works", screenshots=not options)
+        for name in ("Accessibility statement", "Privacy notice", "Contact"):
+            page.get_by_role("contentinfo").get_by_role("link", name=name).click()
+            expect(page.get_by_role("heading", level=1)).to_have_text(name)
+            session.check(name)
+
+
+def test_a_resident_discusses_an_idea_in_the_demo_by_keyboard_and_reports_a_comment(
+        app, people, runner):
+    assert runner.invoke(args=["demo", "--voters", "6"]).exit_code == 0
+    session = people()
+    page = session.page
+    page.goto("/cycles/safer-streets-2028/ideas")
+    page.get_by_role("link", name=re.compile("Walking bus")).click()
+    expect(page.locator("#support-progress")).to_have_attribute("max", "5")
+    session.check("idea with discussion", screenshots=True)
+    # sign in by email code from the development outbox
+    page.get_by_role("link", name="Sign in with your email to comment").click()
+    page.locator("input[name=email]").fill("walker@example.org")
+    page.locator("input[name=email]").press("Enter")
+    outbox = session.context.new_page()
+    outbox.goto("/dev/outbox")
+    code = re.search(r"\b(\d{6})\b", outbox.content().split("walker@example.org", 1)[1])[1]
+    outbox.close()
+    page.locator("#code").fill(code)
+    page.locator("#code").press("Enter")
+    page.goto("/cycles/safer-streets-2028/ideas")
+    page.get_by_role("link", name=re.compile("Walking bus")).click()
+    page.locator("#comment-body").fill("I can help on Mondays.")
+    page.locator("#comment-body").press("Tab")
+    page.keyboard.press("Enter")  # the "Post the comment" button, by keyboard
+    expect(page.get_by_text("Your comment is posted.")).to_be_visible()
+    expect(page.locator(".comment").last).to_contain_text("I can help on Mondays.")
+    first = page.locator(".comment details.report").first
+    first.locator("summary").click()
+    first.locator("input[name=reason]").fill("Off topic")
+    first.locator("button").click()
+    expect(page.get_by_text("Thank you: staff will look at this comment.")).to_be_visible()
+    session.check("idea after a comment and a report")

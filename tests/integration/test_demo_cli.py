@@ -75,11 +75,13 @@ def test_the_demo_letter_and_the_roll_details_are_one_vote(app, runner):
 
 def test_serve_prints_the_port_it_serves_and_shows_the_outbox(app, runner, monkeypatch):
     served = {}
-    monkeypatch.setattr(type(app), "run", lambda self, **kw: served.update(kw))
+    monkeypatch.setattr("pbvote.cli.serve.run_simple",
+                        lambda host, port, application, **kw: served.update(
+                            host=host, port=port, app=application))
     app.testing = False  # as `./run serve` runs: no test or debug mode
     result = runner.invoke(args=["serve", "--port", "5099", "--voters", "6"])
     assert result.exit_code == 0, result.output
-    assert served["port"] == 5099 and served["host"] == "127.0.0.1"
+    assert served["port"] == 5099 and served["host"] == "127.0.0.1" and served["app"] is app
     assert "http://127.0.0.1:5099" in result.output and ":5000" not in result.output
     # the demo's residents sign in by an emailed code: on the development backend the
     # outbox is shown, and the command says where
@@ -88,7 +90,7 @@ def test_serve_prints_the_port_it_serves_and_shows_the_outbox(app, runner, monke
 
 
 def test_a_repeated_serve_marks_codes_and_residents_used_since(app, runner, monkeypatch):
-    monkeypatch.setattr(type(app), "run", lambda self, **kw: None)
+    monkeypatch.setattr("pbvote.cli.serve.run_simple", lambda *args, **kw: None)
     first = runner.invoke(args=["serve", "--voters", "6"])
     assert first.exit_code == 0, first.output
     codes = re.findall(r"^  (\w[\w-]*) +([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})  ", first.output,
@@ -124,6 +126,9 @@ def test_the_demo_has_a_cycle_collecting_ideas_a_newcomer_can_join(app, runner):
         assert intake_open(get_cycle("safer-streets-2028"))
         assert db.session.scalar(select(func.count()).select_from(Proposal)) == 5
         assert db.session.scalar(select(func.count()).select_from(ProposalSupport)) == 10
+        from pbvote.models import Comment
+
+        assert db.session.scalar(select(func.count()).select_from(Comment)) == 4
     # a newcomer signs in by an emailed code and can send an idea
     page = client.get("/sign-in")
     from tests.conftest import csrf_token
@@ -139,3 +144,13 @@ def test_the_demo_has_a_cycle_collecting_ideas_a_newcomer_can_join(app, runner):
     assert new_idea.status_code == 200
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0 and "2028" not in again.output  # seeded once
+
+
+def test_the_demo_projects_show_as_cards_with_their_own_images(app, runner):
+    assert runner.invoke(args=["demo", "--voters", "6"]).exit_code == 0
+    client = app.test_client()
+    page = client.get("/cycles/safer-streets-2027").text
+    images = re.findall(r'<li class="project-card">\s*<img src="(/media/projects/[^"]+)"', page)
+    assert len(images) == 14 and len(set(images)) == 14
+    image = client.get(images[0])
+    assert image.status_code == 200 and image.data[:8] == b"\x89PNG\r\n\x1a\n"

@@ -59,6 +59,10 @@ EXPECTED: dict[str, dict[str, int]] = {
     "public.index": EVERYONE_200,
     "public.cycle": EVERYONE_200,
     "public.favicon": EVERYONE_200,
+    "about.how_it_works": EVERYONE_200,
+    "about.accessibility": EVERYONE_200,
+    "about.privacy": EVERYONE_200,
+    "about.contact": EVERYONE_200,
     "public.project": EVERYONE_200,
     "i18n.switch": _same(303),  # sets the language cookie and goes back (home by default)
     "vote.start": EVERYONE_200,
@@ -68,6 +72,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "vote.receipt": _same(302),  # no receipt in this session
     "vote.cast": POST_ONLY,
     "vote.leave": POST_ONLY,
+    "vote.email_receipt": POST_ONLY,
     "board.index": EVERYONE_200,
     "board.district": EVERYONE_200,
     "board.receipts_text": EVERYONE_200,
@@ -175,6 +180,10 @@ EXPECTED: dict[str, dict[str, int]] = {
     "my_ideas.edit": {**RESIDENT_PAGE, "resident": 404},
     "my_ideas.answer": POST_ONLY,
     "my_ideas.support": POST_ONLY,
+    "discussion.post": POST_ONLY,
+    "discussion.report": POST_ONLY,
+    "moderation.queue": STAFF_PAGE,
+    "moderation.decide": POST_ONLY,
     "review.queue": STAFF_PAGE,
     "review.detail": {**STAFF_PAGE, "staff": 404, "admin": 404},
     "review.change_status": POST_ONLY,
@@ -240,6 +249,7 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "vote.ballot": {**_same(302), "voter": 422},  # an empty ballot breaks the minimum
     "vote.cast": _same(302),  # nothing pending: back to the ballot (or the start)
     "vote.leave": _same(302),
+    "vote.email_receipt": _same(302),  # no receipt in this session
     "board.check": _same(422),  # no receipt typed
     "auth.login": {"anonymous": 422, "voter": 422, "resident": 422,
                    "staff": 302, "auditor": 302, "admin": 302},
@@ -291,6 +301,9 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "my_ideas.edit": {**RESIDENT_PAGE, "resident": 404},
     "my_ideas.answer": {**RESIDENT_PAGE, "resident": 404},
     "my_ideas.support": {**RESIDENT_PAGE, "resident": 404},
+    "discussion.post": _same(404),  # no such idea
+    "discussion.report": _same(404),
+    "moderation.decide": {**STAFF_PAGE, "staff": 404, "admin": 404},  # no such comment
     "review.change_status": {**STAFF_PAGE, "staff": 404, "admin": 404},
     "review.merge": {**STAFF_PAGE, "staff": 404, "admin": 404},
     "review.hide": {**STAFF_PAGE, "staff": 404, "admin": 404},
@@ -336,8 +349,8 @@ VALUES = {"job_id": "a" * 32, "slug": "test-cycle", "district_slug": "approval",
           "filename": "css/pbvote.css",
           "token": "no-such-invitation", "account_id": 999999, "receipt": "ABCDE-12345",
           "code": "AP-A", "name": "0123456789abcdef0123456789abcdef.png",
-          "run_id": 999999, "proposal_id": 999999, "batch": 999999, "serial": "AP-NONE-XXXX",
-          "round_id": 999999, "response_id": "0" * 32}
+          "run_id": 999999, "proposal_id": 999999, "comment_id": 999999, "batch": 999999,
+          "serial": "AP-NONE-XXXX", "round_id": 999999, "response_id": "0" * 32}
 
 
 def _url(app, rule) -> str:

@@ -54,3 +54,11 @@ def test_the_demo_reads_complete_in_each_language(client, demo, locale):
     board = html.unescape(client.get("/cycles/safer-streets-2028/ideas").text)
     categories = re.findall(r'<option value="[^"]+"[^>]*>([^<]+)</option>', board)
     assert "Street lighting" not in categories and "Youth spaces" not in categories
+
+
+def test_an_untranslated_project_says_it_shows_the_original(client, made):
+    client.set_cookie("pbvote_lang", "es")
+    page = html.unescape(client.get(f"/cycles/{made.slug}/projects/AP-A").text)
+    assert "No hay traducción de este proyecto a su idioma" in page
+    client.set_cookie("pbvote_lang", "en")
+    assert "No translation" not in client.get(f"/cycles/{made.slug}/projects/AP-A").text

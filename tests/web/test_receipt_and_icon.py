@@ -34,3 +34,29 @@ def test_the_site_has_an_icon_linked_from_its_pages(client, made):
     assert icon.status_code == 200
     assert icon.mimetype == "image/vnd.microsoft.icon" and icon.data[:4] == b"\0\0\1\0"
     assert 'rel="icon" href="/favicon.ico"' in client.get(f"/cycles/{made.slug}").text
+
+
+def test_you_took_part_email_says_only_that_and_the_receipt(app, client, made):
+    from pbvote.models import OutboxMessage
+
+    assert _verify_by_roll(client, made, "approval").status_code == 302
+    assert _submit_ballot(client, made, BALLOT_FORMS["approval"]).status_code == 302
+    receipt_url = _cast(client, made).location
+    page = client.get(receipt_url).text
+    url = f"/cycles/{made.slug}/vote/receipt/email"
+    bad = client.post(url, data={"csrf_token": csrf_token(page), "email": "<script>@x"})
+    assert bad.status_code == 422 and "Enter an email address like" in bad.text
+    sent = client.post(url, data={"csrf_token": csrf_token(page), "email": "Me@Example.org"})
+    assert sent.status_code == 302
+    shown = client.get(receipt_url).text
+    assert "We sent your receipt code to me@example.org" in shown
+    again = client.post(url, data={"csrf_token": csrf_token(shown), "email": "other@x.org"})
+    assert again.status_code == 409
+    with app.app_context():
+        messages = db.session.scalars(select(OutboxMessage)).all()
+        receipt = db.session.scalar(select(Ballot.receipt))
+    mine = [m for m in messages if m.recipient == "me@example.org"]
+    assert len(mine) == 1 and receipt in mine[0].body
+    for code in ("AP-A", "AP-B", "Project A", "Project B"):  # never the choices
+        assert code not in mine[0].body and code not in mine[0].subject
+    assert not [m for m in messages if m.recipient == "other@x.org"]

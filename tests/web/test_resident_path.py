@@ -125,14 +125,14 @@ def test_refusals_are_clear_4xx(app, client, made):
 
 
 @pytest.mark.parametrize("typed, message", [
-    ("27/03/1984", "Not a valid date value."),
+    ("27/03/1984", "Not a valid date: write it like the example."),  # month 27 in US order
     ("", "This field is required."),
 ])
 def test_a_birth_date_typed_wrong_says_why(client, made, typed, message):
     refused = _verify_by_roll(client, made, "approval", **{"roll-birth_date": typed})
     assert refused.status_code == 422
     assert message in refused.text
-    other = "This field is required." if typed else "Not a valid date value."
+    other = "This field is required." if typed else "Not a valid date"
     assert other not in refused.text
 
 
@@ -142,7 +142,7 @@ def test_an_unreadable_birth_date_is_explained_in_spanish(client, made):
     client.set_cookie(LANGUAGE_COOKIE, "es")
     refused = _verify_by_roll(client, made, "approval", **{"roll-birth_date": "1984-13-45"})
     assert refused.status_code == 422
-    assert "No es una fecha válida." in refused.text
+    assert "No es una fecha válida: escríbala como en el ejemplo." in refused.text
 
 
 def test_ballot_pages_need_verification(client, made):

@@ -19,17 +19,19 @@ from pbvote.services.proposals.common import IntakeClosed, ProposalRefused
 class IntakeConfig:
     categories: list[str]
     max_per_person: int | None
+    support_threshold: int | None = None
 
 
 def intake_config(cycle: Cycle) -> IntakeConfig:
     row = db.session.get(IntakeSettings, cycle.id)
     if row is None:
         return IntakeConfig(list(rules.DEFAULT_CATEGORIES), None)
-    return IntakeConfig(row.categories, row.max_per_person)
+    return IntakeConfig(row.categories, row.max_per_person, row.support_threshold)
 
 
 def save_intake_settings(cycle: Cycle, staff: Account, categories_text: str,
-                         max_per_person_text: str) -> IntakeConfig:
+                         max_per_person_text: str,
+                         support_threshold_text: str = "") -> IntakeConfig:
     categories = rules.parse_category_lines(categories_text)
     reasons = rules.category_list_problems(categories)
     limit = rules.parse_amount(max_per_person_text)
@@ -39,6 +41,12 @@ def save_intake_settings(cycle: Cycle, staff: Account, categories_text: str,
         limit = None
     elif limit is not None and limit > 10_000:
         reasons.append(Reason("max_per_person", "limit_too_large", _("Enter a smaller limit.")))
+    threshold = rules.parse_amount(support_threshold_text or "")
+    if isinstance(threshold, Reason) or (threshold is not None and not 0 < threshold <= 100_000):
+        reasons.append(Reason("support_threshold", "threshold_invalid",
+                              _("Enter the number of supports as a whole number from 1 to "
+                                "100,000, or leave it empty.")))
+        threshold = None
     if reasons:
         raise ProposalRefused(reasons)
     before = intake_config(cycle)
@@ -48,6 +56,7 @@ def save_intake_settings(cycle: Cycle, staff: Account, categories_text: str,
         db.session.add(row)
     row.categories_json = json.dumps(categories)
     row.max_per_person = limit or None
+    row.support_threshold = threshold or None
     db.session.flush()
     after = intake_config(cycle)
     if after != before:

@@ -147,6 +147,18 @@ def support(proposal: Proposal, account: Account) -> None:
     except IntegrityError:  # the same account, twice at once
         raise DomainError(_("You already support this idea; each account supports an idea "
                             "once."), 409) from None
+    supports = support_count(proposal.id)
     log.record_action(proposal.cycle.chain_id, "proposal.supported", _actor_label(account), {
-        "cycle": proposal.cycle.slug, "idea": proposal.id,
-        "supports": support_count(proposal.id)})
+        "cycle": proposal.cycle.slug, "idea": proposal.id, "supports": supports})
+    threshold = intake_config(proposal.cycle).support_threshold
+    if threshold and supports >= threshold and proposal.status == "submitted":
+        # enough neighbours back it: it enters staff review without waiting for staff
+        message = _("%(supports)s residents support it, the threshold for staff review.",
+                    supports=supports)
+        before = _move(proposal, account, rules.TransitionRequest("under_review", "supporters"),
+                       message)
+        _record(proposal, "proposal.status_changed", account, before,
+                {"from": "submitted", "to": "under_review", "supports": supports,
+                 "threshold": threshold})
+        _email_author(proposal, _("under review"), [message, _(
+            "Staff now review it; you can no longer change it.")])

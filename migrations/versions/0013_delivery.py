@@ -1,7 +1,7 @@
 """delivery after the vote: editors per cycle, perception survey, follow subscriptions
 
-Revision ID: 0010_delivery
-Revises: 0009_code_identity
+Revision ID: 0013_delivery
+Revises: 0012_hardening
 Create Date: 2026-12-06 03:23:21.098607
 
 """
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0010_delivery'
-down_revision = '0010_hardening'
+revision = '0013_delivery'
+down_revision = '0012_hardening'
 branch_labels = None
 depends_on = None
 

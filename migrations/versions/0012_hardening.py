@@ -1,15 +1,15 @@
 """receipts keyed with a per-cycle secret; the identity key's fingerprint per cycle; pending
 ballots kept on the server, apart from the voter's identity
 
-Revision ID: 0010_hardening
-Revises: 0009_code_identity
+Revision ID: 0012_hardening
+Revises: 0011_cycle_archive
 """
 import secrets
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0010_hardening'
+revision = '0012_hardening'
 down_revision = '0011_cycle_archive'
 branch_labels = None
 depends_on = None

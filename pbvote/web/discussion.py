@@ -1,0 +1,104 @@
+"""Comments on ideas and their reports (anyone may report), and staff's moderation queue.
+
+Policy: anyone reaches these routes; posting needs a signed-in resident (checked in the view,
+which sends others to sign in); the queue is for staff (its own blueprint below)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from pbvote.infra.extensions import limiter
+from pbvote.services import discussion, proposals
+from pbvote.services.cycles import get_cycle
+from pbvote.services.errors import DomainError
+from pbvote.services.keys import keyed_hash
+from pbvote.web.forms.vote import CsrfOnlyForm
+from pbvote.web.guards import allow_anyone, require_roles, set_policy
+
+bp = Blueprint("discussion", __name__)
+set_policy(bp.name, allow_anyone)
+staff_bp = Blueprint("moderation", __name__, url_prefix="/staff/cycles/<slug>/moderation")
+set_policy(staff_bp.name, require_roles("staff", "admin"))
+
+
+def _idea(slug: str, proposal_id: int):
+    cycle = get_cycle(slug)
+    idea = proposals.get_proposal(proposal_id)
+    if idea.cycle_id != cycle.id or not proposals.publicly_visible(idea):
+        abort(404)
+    return cycle, idea
+
+
+def _back(cycle, idea):
+    return redirect(url_for("ideas.detail", slug=cycle.slug, proposal_id=idea.id) + "#comments")
+
+
+@bp.post("/cycles/<slug>/ideas/<int:proposal_id>/comments")
+@limiter.limit("30/hour", methods=["POST"])
+def post(slug: str, proposal_id: int):
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+    cycle, idea = _idea(slug, proposal_id)
+    if not (current_user.is_authenticated and current_user.has_role("resident")):
+        return redirect(url_for("resident_auth.sign_in", next=request.path.rsplit("/", 1)[0]))
+    try:
+        discussion.post_comment(idea, current_user, request.form.get("body", ""))
+    except DomainError as refused:
+        return _detail_again(cycle, idea, refused, body=request.form.get("body", ""))
+    flash(_("Your comment is posted."), "success")
+    return _back(cycle, idea)
+
+
+@bp.post("/cycles/<slug>/ideas/<int:proposal_id>/comments/<int:comment_id>/report")
+@limiter.limit("20/hour", methods=["POST"])
+def report(slug: str, proposal_id: int, comment_id: int):
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+    cycle, idea = _idea(slug, proposal_id)
+    comment = discussion.get_comment(comment_id)
+    if comment.proposal_id != idea.id:
+        abort(404)
+    who = (f"account:{current_user.id}" if current_user.is_authenticated
+           else f"address:{request.remote_addr}")
+    try:
+        discussion.report_comment(comment, keyed_hash("comment-report", who),
+                                  request.form.get("reason", ""))
+    except DomainError as refused:
+        return _detail_again(cycle, idea, refused, reported=comment.id)
+    flash(_("Thank you: staff will look at this comment."), "success")
+    return _back(cycle, idea)
+
+
+def _detail_again(cycle, idea, refused: DomainError, **typed):
+    from pbvote.web.ideas import detail
+
+    response = detail(cycle.slug, idea.id, error=refused.message, typed=typed)
+    return response, refused.status
+
+
+@staff_bp.get("/")
+def queue(slug: str):
+    cycle = get_cycle(slug)
+    return render_template("discussion/queue.html", cycle=cycle, form=CsrfOnlyForm(),
+                           reported=discussion.open_reports(cycle.id))
+
+
+@staff_bp.post("/<int:comment_id>")
+def decide(slug: str, comment_id: int):
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+    cycle = get_cycle(slug)
+    comment = discussion.get_comment(comment_id)
+    if comment.cycle_id != cycle.id:
+        abort(404)
+    hide = request.form.get("decision") == "hide"
+    try:
+        discussion.moderate(comment, current_user, hide, request.form.get("reason", ""))
+    except DomainError as refused:
+        return render_template("discussion/queue.html", cycle=cycle, form=CsrfOnlyForm(),
+                               reported=discussion.open_reports(cycle.id),
+                               error=refused.message, error_comment=comment.id), refused.status
+    flash(_("The comment is hidden; its author was told why.") if hide
+          else _("The comment stays; the reports are closed."), "success")
+    return redirect(url_for("moderation.queue", slug=slug))
