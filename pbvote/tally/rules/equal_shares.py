@@ -156,12 +156,14 @@ class _MesProblem:
                 if best_rank is not None and remaining[c] > best_rank:
                     break  # prices only rise, so c cannot beat the best this round
                 if approval:
-                    single = alive.get(c) or ones[c]
+                    single, several = alive.get(c) or (ones[c], heavy[c])
                     at = Counter(map(group_class.__getitem__, single))
-                    for g, w in heavy[c]:
+                    for g, w in several:
                         at[group_class[g]] += w
-                    if at.pop(-1, 0) * 2 > len(single):   # mostly voters with no money left:
-                        alive[c] = [g for g in single if group_class[g] >= 0]   # leave them out from now on
+                    dead = at.pop(-1, 0)
+                    if dead and dead * 4 > len(single) + len(several):   # many have no money left:
+                        alive[c] = ([g for g in single if group_class[g] >= 0],   # leave them out
+                                    [(g, w) for g, w in several if group_class[g] >= 0])
                     class_counts[c] = at
                     price = self._price(c, at, budget_of)
                 else:
@@ -202,18 +204,17 @@ class _MesProblem:
         """Price per unit of utility at which c's supporters can pay for it, or None."""
         cost = self.cost[c]
         if self.approval:
-            entries = [(budget_of[k], w) for k, w in counts.items()]
-            if sum((b * w for b, w in entries), Q(0)) < cost:
-                return None
-            entries.sort(key=lambda e: e[0])
-            left, payers = cost, sum(w for _, w in entries)
-            for b, w in entries:
+            # poorest class first; a class whose money is below the equal share of what is left
+            # pays all it has. If every class does, even all their money is short: unaffordable.
+            left, payers = cost, sum(counts.values())
+            for k in sorted(counts, key=budget_of.__getitem__):
+                b, w = budget_of[k], counts[k]
                 if left > b * payers:      # equal share left/payers exceeds b: they pay all they have
                     left -= b * w
                     payers -= w
                 else:
-                    break
-            return left / payers
+                    return left / payers
+            return None
         entries = [(budget_of[k], u, w) for (k, u), w in counts.items()]
         if sum((b * w for b, _, w in entries), Q(0)) < cost:
             return None
