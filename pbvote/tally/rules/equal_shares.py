@@ -25,6 +25,7 @@ in order of a lower bound (prices never fall during a run), as in equalshares.ne
 from __future__ import annotations
 
 from collections import Counter
+from itertools import chain
 
 from ..exact import Rational as Q
 from ..exact import normalize
@@ -56,24 +57,28 @@ class _MesProblem:
         if self.approval:  # fast path: no utilities to carry, every approval counts 1
             every = len(fundable) == len(projects)
             getter = fundable_index.__getitem__
-            supporters = self.supporters
             weights, items = self.weights, self.items
             for ballot, weight in profile.groups:
                 kept = tuple(map(getter, ballot)) if every else tuple(
                     fundable_index[pid] for pid in ballot if pid in fundable_index)
-                if not kept:
-                    continue
-                g = len(weights)
-                weights.append(weight)
-                items.append(kept)
-                for c in kept:
-                    total_util[c] += weight
-                    supporters[c].append(g)
+                if kept:
+                    weights.append(weight)
+                    items.append(kept)
+            # approvals per project: single-voter groups counted at C speed, the others by weight
+            for c, k in Counter(chain.from_iterable(
+                    [it for it, w in zip(items, weights) if w == 1])).items():
+                total_util[c] += k
+            for it, w in zip(items, weights):
+                if w != 1:
+                    for c in it:
+                        total_util[c] += w
+            self.supporters = None      # built when a run needs every ballot as it is
             if every and "supporters" not in profile._cache:
                 # every project can be funded: the supporter counts are the ones just made
                 # (saves the profile a pass over all ballots for the tie-breaker)
                 profile._cache["supporters"] = {projects[c].id: total_util[c] for c in range(len(projects))}
             self._view_key, self._view = frozenset(), None
+            self.widen = Q(1)      # add1 sets 3/2: one view serves several steps
         else:
             for weight, pairs in profile.utilities(scoring_fn):
                 kept = [(fundable_index[pid], Q(u)) for pid, u in pairs if pid in fundable_index]
@@ -104,15 +109,21 @@ class _MesProblem:
         """Approval ballots reduced to the projects the supporters can afford at the start of a
         run with ``per_voter`` each (no other project can ever be funded in that run), then
         regrouped: fewer distinct ballots, shorter supporter lists. A view made for a larger
-        budget serves too (its extra projects are never priced): one is made with half as much
-        again, and kept for the next add1 steps."""
+        budget serves too (its extra projects are never priced): for add1 one is made with half
+        as much again (``widen``), and kept for the next steps."""
         key = tuple(c for c in self.candidates if self.total_util[c] * per_voter >= self.cost[c])
         if self._view is not None and self._view_key.issuperset(key):
             return (key, *self._view)
-        wider = per_voter * 3 / 2
+        wider = per_voter * self.widen
         relevant = {c for c in self.candidates if self.total_util[c] * wider >= self.cost[c]}
         if len(relevant) == len(self.candidates):   # nothing to leave out: the ballots as they are
-            weights, items, supporters = self.weights, self.items, self.supporters
+            weights, items = self.weights, self.items
+            if self.supporters is None:
+                self.supporters = [[] for _ in self.cost]
+                for g, kept in enumerate(items):
+                    for c in kept:
+                        self.supporters[c].append(g)
+            supporters = self.supporters
         else:
             regrouped: dict = {}
             for its, w in zip(self.items, self.weights):
@@ -374,6 +385,8 @@ def _add1(problem: _MesProblem, instance: Instance, params: dict, make_ties, tra
     step_total = _add1_step(params, budget, n)
     among = ({ids[c] for c in problem.candidates} if params.get("exhaustive_over", "all") == "supported"
              else None)
+
+    problem.widen = Q(3, 2)
 
     def outcome_at(total, limit=None):
         winners, spent, _ = problem.run(Q(total) / n, make_ties(), spend_limit=limit)
