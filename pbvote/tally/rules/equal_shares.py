@@ -18,9 +18,13 @@ completion spends the rest, and the comparison step falls back to the greedy out
 more voters prefer it.
 
 Speed: identical ballots are grouped; voters are further grouped into *budget classes* (all
-voters of a class have the same money left, because they have paid for the same projects),
-so pricing a project touches a handful of classes, not its supporters; projects are priced
-in order of a lower bound (prices never fall during a run), as in equalshares.net.
+voters of a class have the same money left, because they have paid for the same projects).
+Approval ballots: a project's voters per class are counted only when it is priced (a C-speed
+``Counter`` over its supporter groups; groups with no money left are dropped once they are a
+quarter), so a payment only moves the payers' groups to their new classes; ballots are first
+reduced to the projects the run can fund and regrouped. Projects are priced in order of a
+lower bound (prices never fall during a run), as in equalshares.net. Affordability and the
+price come from one pass over the classes, poorest first. All arithmetic is exact.
 """
 from __future__ import annotations
 
