@@ -198,6 +198,7 @@ def main(argv=None) -> int:
                   f"{ours['peak_bytes'] / theirs['peak_bytes']:>6.0%}  "
                   f"{'yes' if same else 'NO'} ({len(ours['selected'])} projects)")
         print(f"(baseline: a process holding just the plain ballots peaks at {mb(ours['baseline_bytes'])})")
+        print("goal: MES and MES+add1 at least 50x faster than pabutools, identical outcomes")
         if args.greedy_ballots:
             big = measure("pbvote", "greedy", path, args.greedy_ballots, runs=args.repeat)
             print(f"\npbvote greedy on {args.greedy_ballots:,} ballots: {big['seconds']:.2f} s wall, "

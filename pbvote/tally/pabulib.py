@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -36,6 +37,42 @@ class PabulibError(ValueError):
             if column:
                 where += f":{column}"
         super().__init__(f"{where}: {problem}")
+
+
+class Rows(Sequence):
+    """The rows of a large section (VOTES), kept compactly: a tuple of cells and the line number
+    per row, about half the memory of a dict per row. Read, each row is a dict of column -> text
+    with ``_line``, like the rows of PROJECTS."""
+
+    __slots__ = ("columns", "_rows")
+
+    def __init__(self, columns: list[str], rows: Iterable[dict[str, str]] = ()):
+        self.columns = list(columns)
+        self._rows: list[tuple] = []
+        for row in rows:
+            self.add([row.get(c, "") for c in self.columns], int(row.get("_line", 0)))
+
+    def add(self, cells: list[str], line: int) -> None:
+        self._rows.append((*cells, line))
+
+    def _dict(self, row: tuple) -> dict[str, str]:
+        record = dict(zip(self.columns, row))
+        record["_line"] = str(row[-1])
+        return record
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._dict(r) for r in self._rows[index]]
+        return self._dict(self._rows[index])
+
+    def __iter__(self):
+        return map(self._dict, self._rows)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and len(self) == len(other) and all(a == b for a, b in zip(self, other))
 
 
 @dataclass
@@ -103,7 +140,20 @@ def read_pabulib(path: str | Path, strict: bool = True) -> PabulibFile:
         raise PabulibError(line, f"the file is not UTF-8 text: byte 0x{data[offset]:02x} cannot start or "
                                  "continue a UTF-8 character (save the file as UTF-8)", str(path),
                            column) from None
-    return parse_pabulib(text, str(path), strict=strict)
+    # Memory stays a small multiple of the file's size: the bytes go once decoded, the text once
+    # split into lines (a hostile file must not be held several times over).
+    del data
+    lines = _lines_of(text)
+    del text
+    return _parse_lines(lines, str(path), strict)
+
+
+def _lines_of(text: str) -> list[str]:
+    lines = text.split("\n")
+    for n, line in enumerate(lines):
+        if line.endswith("\r"):
+            lines[n] = line[:-1]
+    return lines
 
 
 def _split_row(lines: list[str], i: int, source: str, strict: bool, warnings: list[str]):
@@ -194,10 +244,10 @@ def parse_pabulib(text: str, source: str = "<pb>", strict: bool = True) -> Pabul
     - ``"Odkupmy" i my``: the cell is read as plain text up to the next ``;`` (quotes kept);
       listed in ``PabulibFile.warnings``.
     """
-    lines = text.split("\n")
-    for n, line in enumerate(lines):
-        if line.endswith("\r"):
-            lines[n] = line[:-1]
+    return _parse_lines(_lines_of(text), source, strict)
+
+
+def _parse_lines(lines: list[str], source: str, strict: bool) -> PabulibFile:
     section = None
     header: list[str] | None = None
     meta: dict[str, str] = {}
@@ -232,8 +282,10 @@ def parse_pabulib(text: str, source: str = "<pb>", strict: bool = True) -> Pabul
                 dup = next(n for n, c in enumerate(header) if c in header[:n])
                 raise PabulibError(line, f"{section} header repeats the column '{header[dup]}'", source,
                                    _column(row, starts, dup))
-            if section != "META":
+            if section == "PROJECTS":
                 tables[section] = (header, [])
+            elif section == "VOTES":
+                tables[section] = (header, Rows(header))
             continue
         if len(row) != len(header):
             col = _column(row, starts, min(len(row), len(header)))
@@ -246,15 +298,19 @@ def parse_pabulib(text: str, source: str = "<pb>", strict: bool = True) -> Pabul
             meta[key] = row[1].strip()
             meta_lines[key] = line
             continue
-        record = {col: cell.strip() for col, cell in zip(header, row)}
-        ident = record[header[0]]
+        cells = [cell.strip() for cell in row]
+        ident = cells[0]
         if not ident:
             raise PabulibError(line, f"empty {header[0]}", source, 1)
         if ident in seen_ids[section]:
             raise PabulibError(line, f"{header[0]} '{ident}' appears twice", source, 1)
         seen_ids[section].add(ident)
-        record["_line"] = str(line)
-        tables[section][1].append(record)
+        if section == "VOTES":
+            tables[section][1].add(cells, line)
+        else:
+            record = dict(zip(header, cells))
+            record["_line"] = str(line)
+            tables[section][1].append(record)
 
     for name in SECTIONS:
         if name not in sections_seen:
@@ -365,8 +421,23 @@ def _build_profile(pb: PabulibFile, instance: Instance) -> Profile:
             except TallyInputError as exc:
                 raise PabulibError(pb._meta_lines.get("scoring_fn"), f"META scoring_fn: {exc}", pb.source,
                                    _meta_col("scoring_fn")) from None
-    ballots = []
-    duplicates = []
+    duplicates: list[dict] = []
+    pb.duplicates = duplicates
+    ballots = _ballots(pb, kind, known, max_length, points_cover, duplicates)
+    try:
+        if kind == "ordinal":
+            return Profile.ordinal(instance, ballots, max_length=max_length)
+        return Profile.from_plain(instance, kind, ballots)
+    except PabulibError:
+        raise             # a ballot's own problem, already naming its line
+    except (TallyInputError, ValueError) as exc:
+        raise PabulibError(None, str(exc), pb.source) from None
+
+
+def _ballots(pb: PabulibFile, kind: str, known, max_length, points_cover, duplicates: list[dict]):
+    """The ballots, one at a time (the profile groups them as they come: the whole list of
+    ballots is never held next to the rows it is made from)."""
+    canonical = {pid: pid for pid in known}
     for row in pb.votes:
         line = int(row["_line"])
         ids = _split(row["vote"])
@@ -375,9 +446,10 @@ def _build_profile(pb: PabulibFile, instance: Instance) -> Profile:
             if pid not in known:
                 raise PabulibError(line, f"voter '{voter}' votes for project '{pid}', which is not in PROJECTS",
                                    pb.source, _cell_column(pb, line, "vote", pb.vote_columns))
+        ids = [canonical[pid] for pid in ids]   # the project's own id string, not a copy per ballot
         repeated = len(set(ids)) != len(ids)
         if repeated:
-            twice = sorted({pid for pid in ids if ids.count(pid) > 1})
+            twice = sorted(pid for pid, times in Counter(ids).items() if times > 1)   # linear, not ids.count
             if pb.strict:
                 raise PabulibError(line, f"voter '{voter}' lists project(s) {', '.join(twice)} more than once "
                                          "(strict mode; without it an approval counts once and points are summed)",
@@ -400,9 +472,9 @@ def _build_profile(pb: PabulibFile, instance: Instance) -> Profile:
                 summed: dict = {}
                 for pid, v in zip(ids, values):
                     summed[pid] = summed.get(pid, 0) + v
-                ballots.append(summed)
+                yield summed
             else:
-                ballots.append(dict(zip(ids, values)))
+                yield dict(zip(ids, values))
         else:
             if repeated:
                 ids = list(dict.fromkeys(ids))   # first occurrence (best place of a ranking) kept
@@ -414,14 +486,7 @@ def _build_profile(pb: PabulibFile, instance: Instance) -> Profile:
                            else f"META scoring_fn gives points to {points_cover} places")
                     raise PabulibError(line, f"voter '{voter}' ranks {len(ids)} projects but {why}", pb.source,
                                        _cell_column(pb, line, "vote", pb.vote_columns))
-            ballots.append(ids)
-    pb.duplicates = duplicates
-    try:
-        if kind == "ordinal":
-            return Profile.ordinal(instance, ballots, max_length=max_length)
-        return Profile.from_plain(instance, kind, ballots)
-    except (TallyInputError, ValueError) as exc:
-        raise PabulibError(None, str(exc), pb.source) from None
+            yield ids
 
 
 # ----- writing ------------------------------------------------------------------------------

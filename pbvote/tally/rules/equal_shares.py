@@ -18,13 +18,18 @@ completion spends the rest, and the comparison step falls back to the greedy out
 more voters prefer it.
 
 Speed: identical ballots are grouped; voters are further grouped into *budget classes* (all
-voters of a class have the same money left, because they have paid for the same projects),
-so pricing a project touches a handful of classes, not its supporters; projects are priced
-in order of a lower bound (prices never fall during a run), as in equalshares.net.
+voters of a class have the same money left, because they have paid for the same projects).
+Approval ballots: a project's voters per class are counted only when it is priced (a C-speed
+``Counter`` over its supporter groups; groups with no money left are dropped once they are a
+quarter), so a payment only moves the payers' groups to their new classes; ballots are first
+reduced to the projects the run can fund and regrouped. Projects are priced in order of a
+lower bound (prices never fall during a run), as in equalshares.net. Affordability and the
+price come from one pass over the classes, poorest first. All arithmetic is exact.
 """
 from __future__ import annotations
 
 from collections import Counter
+from itertools import chain
 
 from ..exact import Rational as Q
 from ..exact import normalize
@@ -56,24 +61,28 @@ class _MesProblem:
         if self.approval:  # fast path: no utilities to carry, every approval counts 1
             every = len(fundable) == len(projects)
             getter = fundable_index.__getitem__
-            supporters = self.supporters
             weights, items = self.weights, self.items
             for ballot, weight in profile.groups:
                 kept = tuple(map(getter, ballot)) if every else tuple(
                     fundable_index[pid] for pid in ballot if pid in fundable_index)
-                if not kept:
-                    continue
-                g = len(weights)
-                weights.append(weight)
-                items.append(kept)
-                for c in kept:
-                    total_util[c] += weight
-                    supporters[c].append(g)
+                if kept:
+                    weights.append(weight)
+                    items.append(kept)
+            # approvals per project: single-voter groups counted at C speed, the others by weight
+            for c, k in Counter(chain.from_iterable(
+                    [it for it, w in zip(items, weights) if w == 1])).items():
+                total_util[c] += k
+            for it, w in zip(items, weights):
+                if w != 1:
+                    for c in it:
+                        total_util[c] += w
+            self.supporters = None      # built when a run needs every ballot as it is
             if every and "supporters" not in profile._cache:
                 # every project can be funded: the supporter counts are the ones just made
                 # (saves the profile a pass over all ballots for the tie-breaker)
                 profile._cache["supporters"] = {projects[c].id: total_util[c] for c in range(len(projects))}
             self._view_key, self._view = frozenset(), None
+            self.widen = Q(1)      # add1 sets 3/2: one view serves several steps
         else:
             for weight, pairs in profile.utilities(scoring_fn):
                 kept = [(fundable_index[pid], Q(u)) for pid, u in pairs if pid in fundable_index]
@@ -104,15 +113,21 @@ class _MesProblem:
         """Approval ballots reduced to the projects the supporters can afford at the start of a
         run with ``per_voter`` each (no other project can ever be funded in that run), then
         regrouped: fewer distinct ballots, shorter supporter lists. A view made for a larger
-        budget serves too (its extra projects are never priced): one is made with half as much
-        again, and kept for the next add1 steps."""
+        budget serves too (its extra projects are never priced): for add1 one is made with half
+        as much again (``widen``), and kept for the next steps."""
         key = tuple(c for c in self.candidates if self.total_util[c] * per_voter >= self.cost[c])
         if self._view is not None and self._view_key.issuperset(key):
             return (key, *self._view)
-        wider = per_voter * 3 / 2
+        wider = per_voter * self.widen
         relevant = {c for c in self.candidates if self.total_util[c] * wider >= self.cost[c]}
         if len(relevant) == len(self.candidates):   # nothing to leave out: the ballots as they are
-            weights, items, supporters = self.weights, self.items, self.supporters
+            weights, items = self.weights, self.items
+            if self.supporters is None:
+                self.supporters = [[] for _ in self.cost]
+                for g, kept in enumerate(items):
+                    for c in kept:
+                        self.supporters[c].append(g)
+            supporters = self.supporters
         else:
             regrouped: dict = {}
             for its, w in zip(self.items, self.weights):
@@ -156,12 +171,14 @@ class _MesProblem:
                 if best_rank is not None and remaining[c] > best_rank:
                     break  # prices only rise, so c cannot beat the best this round
                 if approval:
-                    single = alive.get(c) or ones[c]
+                    single, several = alive.get(c) or (ones[c], heavy[c])
                     at = Counter(map(group_class.__getitem__, single))
-                    for g, w in heavy[c]:
+                    for g, w in several:
                         at[group_class[g]] += w
-                    if at.pop(-1, 0) * 2 > len(single):   # mostly voters with no money left:
-                        alive[c] = [g for g in single if group_class[g] >= 0]   # leave them out from now on
+                    dead = at.pop(-1, 0)
+                    if dead and dead * 4 > len(single) + len(several):   # many have no money left:
+                        alive[c] = ([g for g in single if group_class[g] >= 0],   # leave them out
+                                    [(g, w) for g, w in several if group_class[g] >= 0])
                     class_counts[c] = at
                     price = self._price(c, at, budget_of)
                 else:
@@ -202,18 +219,17 @@ class _MesProblem:
         """Price per unit of utility at which c's supporters can pay for it, or None."""
         cost = self.cost[c]
         if self.approval:
-            entries = [(budget_of[k], w) for k, w in counts.items()]
-            if sum((b * w for b, w in entries), Q(0)) < cost:
-                return None
-            entries.sort(key=lambda e: e[0])
-            left, payers = cost, sum(w for _, w in entries)
-            for b, w in entries:
+            # poorest class first; a class whose money is below the equal share of what is left
+            # pays all it has. If every class does, even all their money is short: unaffordable.
+            left, payers = cost, sum(counts.values())
+            for k in sorted(counts, key=budget_of.__getitem__):
+                b, w = budget_of[k], counts[k]
                 if left > b * payers:      # equal share left/payers exceeds b: they pay all they have
                     left -= b * w
                     payers -= w
                 else:
-                    break
-            return left / payers
+                    return left / payers
+            return None
         entries = [(budget_of[k], u, w) for (k, u), w in counts.items()]
         if sum((b * w for b, _, w in entries), Q(0)) < cost:
             return None
@@ -373,6 +389,8 @@ def _add1(problem: _MesProblem, instance: Instance, params: dict, make_ties, tra
     step_total = _add1_step(params, budget, n)
     among = ({ids[c] for c in problem.candidates} if params.get("exhaustive_over", "all") == "supported"
              else None)
+
+    problem.widen = Q(3, 2)
 
     def outcome_at(total, limit=None):
         winners, spent, _ = problem.run(Q(total) / n, make_ties(), spend_limit=limit)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from pabutools.election import Cost_Sat
 from pabutools.rules import method_of_equal_shares
@@ -49,7 +49,12 @@ def test_iterated_mes_matches_pabutools_voter_budget_increment(case, increment):
 @given(elections(), st.sampled_from([1, 3, 10, Fraction(5, 2)]), st.booleans())
 def test_budget_increase_matches_pabutools_exhaustion_by_budget_increase(case, step, stop_when_exhaustive):
     """pabutools' ``exhaustion_by_budget_increase``: the whole budget rises by ``step`` per
-    round; with ``exhaustive_stop=False`` it rises until the next round overspends."""
+    round; with ``exhaustive_stop=False`` it rises until the next round overspends.
+
+    One documented difference is left out: pabutools also gives up once the raised budget passes
+    ``budget x (voters + 1)`` (its ``budget_bound``) and keeps the outcome before; we have no such
+    bound (budget 1, two voters, one supports a project costing 1: it is funded at a total of 4,
+    past pabutools' bound of 3)."""
     inst, prof, ballots, seed = case
     pinst, pprof, tie = to_pabutools(inst, ballots, seed, prof)
     theirs = names(exhaustion_by_budget_increase(
@@ -58,6 +63,7 @@ def test_budget_increase_matches_pabutools_exhaustion_by_budget_increase(case, s
     ours = run_rule(inst, prof, "equalshares/add1",
                     {**PABUTOOLS_EXHAUSTION, "increment": step, "exhaustive": stop_when_exhaustive,
                      "tie_seed": seed})
+    assume(ours.trace[0]["budget_used"] <= inst.budget * (len(ballots) + 1))
     assert ours.selected == theirs
 
 
@@ -73,6 +79,7 @@ def test_percent_increment_matches_pabutools_default_budget_step(case, stop_when
     ours = run_rule(inst, prof, "equalshares/add1",
                     {**PABUTOOLS_EXHAUSTION, "increment_unit": "percent", "increment": 1,
                      "exhaustive": stop_when_exhaustive, "tie_seed": seed})
+    assume(ours.trace[0]["budget_used"] <= inst.budget * (len(ballots) + 1))   # pabutools' bound, as above
     assert ours.selected == theirs
 
 
