@@ -26,6 +26,9 @@ RULE_TITLES: dict[str, str] = {
     "greedy-density": N_("Best value: votes per unit of cost first"),
     "greedy-threshold": N_("Most votes first, with a minimum number of votes"),
     "greedy-no-skip": N_("Most votes first, stopping at the first project that does not fit"),
+    "greedy-exclusive": N_("Most votes first, at most one project of each exclusive group"),
+    "equalshares-comparison": N_("Equal Shares without completion, checked against most votes "
+                                 "first"),
 }
 
 #: the rule recommended (and preselected) for each ballot type
@@ -49,6 +52,12 @@ PARAM_LABELS: dict[str, str] = {
     "utilitarian_completion": N_("Then spend what is left on the most-voted projects that fit"),
     "comparison": N_("Compare with the most-votes-first outcome"),
     "on_unaffordable": N_("When the chosen project does not fit"),
+    "exclusive": N_("Projects that exclude each other (codes separated by commas, groups by |)"),
+    "tie_break": N_("Which tied project comes first"),
+    "increment_unit": N_("Unit of each raise of the voters' shares"),
+    "exhaustive_over": N_("Spend money left over until no project fits, counting"),
+    "add1_if_all_fit": N_("Raise the shares even when every project fits"),
+    "first_at_budget": N_("Count first at the real budget"),
 }
 
 #: labels of the choices a setting offers
@@ -64,12 +73,21 @@ CHOICE_LABELS: dict[tuple[str, str], str] = {
     ("comparison", "exclusion_ratio"): N_("By whether any of each voter's projects is funded"),
     ("on_unaffordable", "stop"): N_("End the count"),
     ("on_unaffordable", "skip"): N_("Consider only projects that still fit"),
+    ("tie_break", "lowest-cost"): N_("The cheaper one"),
+    ("tie_break", "highest-cost"): N_("The more expensive one"),
+    ("tie_break", "most-votes"): N_("The one with more votes"),
+    ("tie_break", "lot"): N_("A lot drawn from the cycle's seed"),
+    ("increment_unit", "voter"): N_("Currency units per voter"),
+    ("increment_unit", "total"): N_("Currency units in total"),
+    ("increment_unit", "percent"): N_("Percent of the budget"),
+    ("exhaustive_over", "all"): N_("Every project"),
+    ("exhaustive_over", "supported"): N_("Only projects someone voted for"),
     ("scoring_fn", "borda"): N_("Borda: on a top-3 ballot 3, 2 and 1 points"),
     ("scoring_fn", "dowdall"): N_("Dowdall: 1, 1/2, 1/3, …"),
 }
 YES_NO = {"true": N_("Yes"), "false": N_("No")}
 BOOLEAN_PARAMS = frozenset({"skip", "density", "exhaustive", "integral",
-                            "utilitarian_completion"})
+                            "utilitarian_completion", "add1_if_all_fit", "first_at_budget"})
 #: settings that are not the district's to choose (the seed is the cycle's)
 HIDDEN_PARAMS = frozenset({"tie_seed"})
 ENGINE_BALLOT_TYPE = {"approval": "approval", "knapsack": "approval", "ranked": "ordinal",

@@ -97,7 +97,9 @@ def refuse_control_characters() -> None:
 
 
 def install(app) -> None:
-    app.url_value_preprocessor(limit_request_body)
+    # first of the URL preprocessors: the image forms (web.uploads) and the roll upload
+    # (web.setup) raise their own byte limit after this one has set the default
+    app.url_value_preprocessors.setdefault(None, []).insert(0, limit_request_body)
     # first of the before_request hooks, before CSRFProtect's: a form refused for its
     # content needs no token check, and nothing later sees the character
     app.before_request_funcs.setdefault(None, []).insert(0, refuse_control_characters)

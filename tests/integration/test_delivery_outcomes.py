@@ -131,9 +131,9 @@ def test_one_answer_per_resident_and_nothing_links_answer_to_account(tracked):
         survey.answer(cycle, round_.id, resident, "5")
     assert again.value.status == 409
     assert db.session.scalar(select(func.count()).select_from(SurveyResponse)) == 1
-    columns = {c["name"] for c in inspect(db.engine).get_columns("survey_response")}
+    columns = {c["name"] for c in inspect(db.session.connection()).get_columns("survey_response")}
     assert columns == {"id", "round_id", "answer", "comment", "comment_status", "answered_on"}
-    assert {c["name"] for c in inspect(db.engine).get_columns("survey_answered")} == \
+    assert {c["name"] for c in inspect(db.session.connection()).get_columns("survey_answered")} == \
         {"round_id", "account_id"}
     response = db.session.scalar(select(SurveyResponse))
     assert isinstance(response.answered_on, dt.date) and len(response.id) == 32

@@ -52,12 +52,19 @@ def _count(model, cycle):
                              .where(model.cycle_id == cycle.id))
 
 
+def _apply(cycle, path):
+    """Apply a roll import, confirming the removals its preview names (the test cycle's own
+    entries, replaced by the two people of _roll)."""
+    removed = roll_import.plan_import(cycle, path).removed
+    return roll_import.apply_import(cycle, path, "staff", confirmed_removals=removed)
+
+
 def test_a_rotated_identity_key_cannot_make_a_voter_vote_twice(made, tmp_path, monkeypatch):
     from flask import current_app
 
     with write_intent():
         cycle = get_cycle(made.slug)
-        roll_import.apply_import(cycle, _roll(tmp_path), "staff")
+        _apply(cycle, _roll(tmp_path))
         db.session.commit()
         assert cycle.identity_key_fingerprint
     with write_intent():
@@ -88,7 +95,7 @@ def test_a_rotated_identity_key_cannot_make_a_voter_vote_twice(made, tmp_path, m
     monkeypatch.setitem(current_app.config, "IDENTITY_HMAC_KEY", "test-identity-key")
     with write_intent():
         cycle = get_cycle(made.slug)
-        plan = roll_import.apply_import(cycle, _roll(tmp_path), "staff")
+        plan = _apply(cycle, _roll(tmp_path))
         assert (plan.added, plan.kept_voted) == (0, 0) and plan.unchanged == 2
         with pytest.raises(DomainError, match="already been cast"):
             _vote_as_lee(cycle)
@@ -100,13 +107,13 @@ def test_before_anyone_votes_a_new_key_replaces_the_old_one(made, tmp_path, monk
 
     with write_intent():
         cycle = get_cycle(made.slug)
-        roll_import.apply_import(cycle, _roll(tmp_path), "staff")
+        _apply(cycle, _roll(tmp_path))
         db.session.commit()
         first = cycle.identity_key_fingerprint
     monkeypatch.setitem(current_app.config, "IDENTITY_HMAC_KEY", "another-identity-key-0123456789")
     with write_intent():
         cycle = get_cycle(made.slug)
-        roll_import.apply_import(cycle, _roll(tmp_path), "staff")
+        _apply(cycle, _roll(tmp_path))
         db.session.commit()
         assert cycle.identity_key_fingerprint not in (None, first)
     with write_intent():

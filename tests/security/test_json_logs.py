@@ -1,4 +1,5 @@
-"""Production logs are one JSON object per line (LOG_FORMAT = "json"), and the secret scan of
+"""ASVS 4.0.3 V7.1.1, V7.1.2 (no credentials or other sensitive data in logs) for production's
+log format: logs are one JSON object per line (LOG_FORMAT = "json"), and the secret scan of
 tests/security/log_capture.py runs over those lines: the paths that handle secrets (resident
 email sign-in, a failed staff sign-in, letters with access codes, mail through the queue)
 leave none in them."""
@@ -29,11 +30,20 @@ def json_lines():
     stream = io.StringIO()
     logger = logging.getLogger("pbvote")
     level, propagate = logger.level, logger.propagate
+    # Alembic's fileConfig (a migration run earlier in the session) disables every logger
+    # that existed then; production configures logging once, before any of that
+    ours = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)
+            if name == "pbvote" or name.startswith("pbvote.")]
+    disabled = [one for one in ours if one.disabled]
+    for one in disabled:
+        one.disabled = False
     handler = logs.configure({"LOG_FORMAT": "json", "LOG_LEVEL": "DEBUG"}, stream)
     yield stream
     logger.removeHandler(handler)
     logger.setLevel(level)
     logger.propagate = propagate
+    for one in disabled:
+        one.disabled = True
 
 
 def _parsed(stream) -> list[dict]:

@@ -56,8 +56,11 @@ def test_residents_comment_in_plain_text_and_markup_stays_inert(app, client, ide
     signed_out = _post(client, idea, "Hello")
     assert signed_out.status_code == 302 and "/sign-in" in signed_out.location
     sign_in_by_email(client, "neighbour@example.org")
-    assert _post(client, idea, "a\x00b").status_code == 400  # refused before any view
-    posted = _post(client, idea, XSS[0] + "\x07\u202e\n\n\n\nsecond line")
+    assert _post(client, idea, "a\x00b").status_code == 422  # refused, naming the field
+    # other control characters and a right-to-left override are refused too (issue #21, 9)
+    assert _post(client, idea, XSS[0] + "\x07\u202e second line").status_code == 422
+    assert _count(app, Comment) == 0
+    posted = _post(client, idea, XSS[0] + "\n\n\n\nsecond line")
     assert posted.status_code == 302
     page = client.get(idea).text
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page

@@ -9,6 +9,7 @@ from pbvote.audit.verify.layout import (
     PAPER_AUDIT_FILE,
     REQUIRED_FILES,
     SUMS_FILE,
+    TRANSITIONS_FILE,
     pabulib_file_name,
 )
 from pbvote.audit.verify.reading import parse_sums, read_text
@@ -44,11 +45,12 @@ def check_sums(state: State) -> str:
 
 
 def _expected_files(state: State) -> set[str]:
-    """The files a bundle may hold: the required ones, the optional paper audit and one
-    Pabulib file per district of the manifest."""
+    """The files a bundle may hold: the required ones, the optional paper audit and voting
+    extensions, and one Pabulib file per district of the manifest."""
     try:
         manifest = json.loads(state.files[MANIFEST_FILE].decode("utf-8"))["manifest"]
         slugs = [str(d["slug"]) for d in manifest["districts"]]
     except (KeyError, TypeError, ValueError, AttributeError, RecursionError):
         raise CheckFailed(f"{MANIFEST_FILE} does not list the districts") from None
-    return {*REQUIRED_FILES, PAPER_AUDIT_FILE, *(pabulib_file_name(slug) for slug in slugs)}
+    return {*REQUIRED_FILES, PAPER_AUDIT_FILE, TRANSITIONS_FILE,
+            *(pabulib_file_name(slug) for slug in slugs)}
