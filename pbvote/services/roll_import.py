@@ -20,6 +20,10 @@ count's "eligible people" depend on it; RollClosed, 409); the preview names who 
 changed (with the fields that change) and removed, a page at a time; and an import that
 removes more than a tenth of the stored entries is applied only when the caller states the
 number removed (RemovalNotConfirmed, 409).
+
+Why one module of this length: checking and applying share one streaming pass over the
+file (`_run_unbuffered`), whose batches, hashing and counts must stay in step; the
+preview's lists (roll_preview.py) and the upload stash (roll_stash.py) live apart.
 """
 from __future__ import annotations
 

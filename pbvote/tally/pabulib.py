@@ -7,6 +7,10 @@ Every column is kept as text so a file can be written back unchanged; the
 :class:`~pbvote.tally.instance.Instance` and :class:`~pbvote.tally.instance.Profile`
 are built from it with exact numbers. A project whose cost is 999999999 is withdrawn.
 Problems raise :class:`PabulibError` naming the line.
+
+Why one module of this length: the line splitter, the section readers and the error
+messages share the file's positions (line numbers, column starts, the source name), and
+every error must name them; split apart, that state would travel between modules.
 """
 from __future__ import annotations
 

@@ -25,6 +25,10 @@ quarter), so a payment only moves the payers' groups to their new classes; ballo
 reduced to the projects the run can fund and regrouped. Projects are priced in order of a
 lower bound (prices never fall during a run), as in equalshares.net. Affordability and the
 price come from one pass over the classes, poorest first. All arithmetic is exact.
+
+Why one module of this length: the rule and its add1 completion variants run the same
+exact-arithmetic loop with shared state (each voter's budget, the prices paid); the
+variants differ in a few lines of it, which is clearer side by side than across files.
 """
 from __future__ import annotations
 
