@@ -51,10 +51,11 @@ def test_ranked_ballot_by_keyboard_only(app, people):
     _tab_until(page, "#rank-RA-A", by="id")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")  # A: choice 2
-    page.keyboard.press("Tab")
+    # each project's "more about" link sits between the selects
+    _tab_until(page, "#rank-RA-B", by="id")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")  # B: choice 2 again
-    page.keyboard.press("Tab")
+    _tab_until(page, "#rank-RA-C", by="id")
     page.keyboard.press("ArrowDown")  # C: choice 1
     # said at once, and both clashing choices marked; C is fine
     expect(page.locator("#rank-counter")).to_contain_text(
