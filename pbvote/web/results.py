@@ -105,7 +105,7 @@ def _insight_charts(district: DistrictResult, insight, cash) -> dict[str, str]:
                                insight.effective_support[p.id])),
                            highlighted=p.funded, tag=gettext("funded"))
                 for p in district.projects if p.id in insight.effective_support]
-        out["support"] = charts.bar_chart(
+        out["support"] = charts.responsive_bar_chart(
             gettext("%(district)s: effective support per project", district=district.name),
             gettext("Horizontal bars, one per project: the share of its cost its supporters "
                     "could pay when it came closest to being funded; 100 percent is enough. "
@@ -117,7 +117,7 @@ def _insight_charts(district: DistrictResult, insight, cash) -> dict[str, str]:
     if not district.rule.startswith("greedy"):
         rows.append(charts.Bar(gettext("Under plain greedy"), insight.none_funded_greedy,
                                format_number(insight.none_funded_greedy)))
-    out["none_funded"] = charts.bar_chart(
+    out["none_funded"] = charts.responsive_bar_chart(
         gettext("%(district)s: voters with none of their projects funded", district=district.name),
         gettext("%(none)s of %(voters)s voters under this rule.",
                 none=format_number(insight.none_funded),
@@ -128,7 +128,7 @@ def _insight_charts(district: DistrictResult, insight, cash) -> dict[str, str]:
     share_bars.append(charts.Bar(gettext("Equal share"), insight.equal_share,
                                  cash(insight.equal_share), highlighted=True,
                                  tag=gettext("reference")))
-    out["shares"] = charts.bar_chart(
+    out["shares"] = charts.responsive_bar_chart(
         gettext("%(district)s: average share of the money, by the project supported",
                 district=district.name),
         gettext("Horizontal bars, one per project: the average money spent on projects its "

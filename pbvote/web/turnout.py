@@ -85,13 +85,13 @@ def _view(cycle, data: dict, public: dict | None) -> dict:
         band_rows.append({"name": column_label("age", band), "took": shown_took,
                           "eligible": eligible,
                           "percent": _percent(took, eligible) if shown_took is not None else None})
-    district_chart = charts.bar_chart(
+    district_chart = charts.responsive_bar_chart(
         gettext("Share of eligible people who took part, by district"),
         gettext("Horizontal bars, one per district: the share of eligible people who took part."),
         [charts.Bar(r["name"], Fraction(r["percent"]) if r["percent"] else 0,
                     gettext("%(percent)s %%", percent=r["percent"]) if r["percent"] else "–")
          for r in eligible_rows], scale_max=100)
-    band_chart = charts.bar_chart(
+    band_chart = charts.responsive_bar_chart(
         gettext("Turnout by age band"),
         gettext("Horizontal bars, one per age band: the share of eligible people of that age "
                 "who took part; hidden where fewer than 10 people are involved."),
@@ -101,7 +101,7 @@ def _view(cycle, data: dict, public: dict | None) -> dict:
          for r in band_rows], scale_max=100)
     day_totals = [(day, sum(c.get(day, 0) for c in data["by_day"].values()))
                   for day in data["days"]]
-    day_chart = charts.bar_chart(
+    day_chart = charts.responsive_bar_chart(
         gettext("Participation by day"),
         gettext("Horizontal bars, one per day of voting: how many people took part that day."),
         [charts.Bar(day, n if not public or public["day"]["cells"][TOTAL][day] is not None
