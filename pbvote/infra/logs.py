@@ -26,9 +26,11 @@ def configure(config, stream=None) -> logging.Handler | None:
     if (config.get("LOG_FORMAT") or "text") != "json":
         return None
     logger = logging.getLogger("pbvote")
-    for existing in logger.handlers:
+    for existing in list(logger.handlers):
         if existing.get_name() == _HANDLER_NAME:
-            return existing
+            if stream is None or getattr(existing, "stream", None) is stream:
+                return existing
+            logger.removeHandler(existing)  # another stream asked for: it replaces the old
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(json_formatter())
