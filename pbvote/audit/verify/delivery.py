@@ -23,8 +23,9 @@ import json
 
 from pbvote.audit import delivery as rules
 from pbvote.audit.chain import ChainEntry, verify_chain
-from pbvote.audit.verify.reading import BundleError, parse_sums, read_json, read_text
-from pbvote.audit.verify.report import CheckFailed, CheckResult, Report
+from pbvote.audit.verify.reading import parse_sums, read_json, read_text
+from pbvote.audit.verify.report import CheckFailed, Report
+from pbvote.audit.verify.run import run_checks
 
 REQUIRED = ("delivery.json", "delivery.csv", "delivery-chain.jsonl", "delivery_head.txt",
             "results.json", "survey-responses.csv")
@@ -177,18 +178,4 @@ CHECKS = [("delivery-files", check_files), ("delivery-chain", check_chain),
 def verify_delivery(files: dict[str, bytes]) -> Report:
     state = DeliveryState(files)
     report = Report()
-    for name, step in CHECKS:
-        try:
-            detail = step(state)
-        except CheckFailed as failure:
-            report.checks.append(CheckResult(name, False, failure.detail))
-            break
-        except BundleError as error:
-            report.checks.append(CheckResult(name, False, str(error)))
-            break
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
-            report.checks.append(CheckResult(
-                name, False, f"malformed bundle content ({type(error).__name__}: {error})"))
-            break
-        report.checks.append(CheckResult(name, True, detail))
-    return report
+    return run_checks(CHECKS, state, report)

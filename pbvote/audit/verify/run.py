@@ -42,6 +42,13 @@ def verify_files(files: dict[str, bytes], chain: list[dict] | None = None,
     state = State(files, chain, receipt_key=receipt_key)
     report = Report(chain_checked=chain is not None)
     steps = BUNDLE_CHECKS + (CHAIN_CHECKS if chain is not None else [])
+    return run_checks(steps, state, report)
+
+
+def run_checks(steps, state, report: Report) -> Report:
+    """Run `steps` (name, check) in order on `state` until the first one fails; a failure,
+    unreadable input or malformed content in a file whose hash matched is named, never
+    raised. Shared by the results bundle and the delivery bundle."""
     for name, step in steps:
         try:
             detail = step(state)
