@@ -28,8 +28,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import current_app, render_template
-from flask_babel import force_locale
+from flask import render_template
 from sqlalchemy import exists, func, select
 
 from pbvote.i18n_hook import _
@@ -138,16 +137,12 @@ class _Files:
 @jobs.register(KIND)
 def roll_letters(ctx: jobs.JobContext) -> str:
     payload = ctx.payload
-    # Text is translated for the staff member who asked; pbvote's translation hook and
-    # Flask-Babel translate within a request, so the job gets one of its own.
-    with current_app.test_request_context("/"), force_locale(payload.get("locale") or "en"):
+    with jobs.in_requesters_language(payload):
         return _roll_letters(ctx, payload)
 
 
 def _roll_letters(ctx: jobs.JobContext, payload: dict) -> str:
-    cycle = db.session.get(Cycle, payload["cycle_id"])
-    if cycle is None:
-        raise jobs.JobFailed(_("The cycle no longer exists."))
+    cycle = jobs.cycle_of(payload)
     only = payload.get("district_id")
     districts = sorted(cycle.districts, key=lambda d: d.id)
     if only is not None:

@@ -7,9 +7,6 @@ exactly as it was; the last step commits the new roll together with the job's pr
 """
 from __future__ import annotations
 
-from flask import current_app
-from flask_babel import force_locale
-
 from pbvote.i18n_hook import _, n_
 from pbvote.infra.extensions import db
 from pbvote.models import Cycle
@@ -33,14 +30,12 @@ def enqueue_import(cycle: Cycle, token: str, mapping: dict, fingerprint: str,
 @jobs.register(KIND)
 def import_roll(ctx: jobs.JobContext) -> str:
     payload = ctx.payload
-    with current_app.test_request_context("/"), force_locale(payload.get("locale") or "en"):
+    with jobs.in_requesters_language(payload):
         return _import(ctx, payload)
 
 
 def _import(ctx: jobs.JobContext, payload: dict) -> str:
-    cycle = db.session.get(Cycle, payload["cycle_id"])
-    if cycle is None:
-        raise jobs.JobFailed(_("The cycle no longer exists."))
+    cycle = jobs.cycle_of(payload)
     scope = str(cycle.id)
     path = roll_import.stash_path(payload["token"], scope)
     if path is None:

@@ -29,6 +29,7 @@ import datetime as dt
 import json
 import secrets
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -75,6 +76,26 @@ def register(kind: str, *, max_attempts: int = 1, secret_payload: bool = False):
         REGISTRY[kind] = JobKind(kind, function, max_attempts, secret_payload)
         return function
     return decorate
+
+
+@contextmanager
+def in_requesters_language(payload: dict):
+    """Translate as the staff member who queued the job (payload "locale"): pbvote's
+    translation hook and Flask-Babel translate within a request, so a job gets one."""
+    from flask_babel import force_locale
+
+    with current_app.test_request_context("/"), force_locale(payload.get("locale") or "en"):
+        yield
+
+
+def cycle_of(payload: dict):
+    """The cycle a job works on (payload "cycle_id"); a clear failure if it was deleted."""
+    from pbvote.models import Cycle
+
+    cycle = db.session.get(Cycle, payload["cycle_id"])
+    if cycle is None:
+        raise JobFailed(_("The cycle no longer exists."))
+    return cycle
 
 
 def load_job_kinds() -> dict[str, JobKind]:
