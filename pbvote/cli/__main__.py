@@ -1,4 +1,4 @@
-"""`python -m pbvote.cli` runs the same commands as the `pbvote` script (for checkouts not installed)."""
+"""`python -m pbvote.cli` runs the `pbvote` commands from a checkout that is not installed."""
 from pbvote.cli import main
 
 main()
