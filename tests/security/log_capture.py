@@ -25,7 +25,8 @@ SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("an access code", re.compile(r"\b[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-"
                                   r"[0-9A-HJKMNP-TV-Z]{4}\b")),
     ("a TOTP secret", re.compile(r"\b[A-Z2-7]{32}\b")),
-    ("a one-time code (six digits)", re.compile(r"(?<![\d.:-])\d{6}(?![\d.:-])")),
+    # a code stands alone: six digits inside a hex name (a photo's digest) are not one
+    ("a one-time code (six digits)", re.compile(r"(?<![\w.:-])\d{6}(?![\w.:-])")),
     ("a recovery code", re.compile(r"\b[0-9A-Za-z]{5}-[0-9A-Za-z]{5}\b")),
     ("an invitation link", re.compile(r"/staff/invitation/[A-Za-z0-9_-]{20,}")),
     ("a roll surname from tests/factories.py", re.compile(r"\bTester\d\b")),

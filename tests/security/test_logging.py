@@ -40,7 +40,9 @@ def test_the_scanner_passes_ordinary_records():
     ordinary = [("pbvote.services.mail", "INFO",
                  "mail to a@example.org: Your sign-in code (kept in the development outbox)"),
                 ("pbvote", "ERROR", "Exception on /staff/cycles/test-cycle/ [GET]"),
-                ("sqlalchemy", "WARNING", "pool size 10 at 2026-11-21 14:33:01.123456")]
+                ("sqlalchemy", "WARNING", "pool size 10 at 2026-11-21 14:33:01.123456"),
+                ("werkzeug", "INFO", '"GET /cycles/c/delivery/photos/'
+                                     'c4e61625adcaf4b1ec575416fb5e610e.png HTTP/1.1" 200 -')]
     assert log_capture.scan(ordinary) == []
 
 
