@@ -172,3 +172,13 @@ def test_the_command_reports_and_repeats_safely(app, runner):
     second = runner.invoke(args=["enforce-retention"])
     assert second.exit_code == 0 and "old: nothing left to delete" in second.output
     assert "nothing was due" in second.output
+
+
+def test_a_retired_cycle_still_shows_its_published_pages(app, client):
+    now, cycles = _make_world(app)
+    with app.app_context(), write_intent():
+        retention.enforce(1, now=now, with_files=False)
+        db.session.commit()
+    for path in ("/cycles/old", "/cycles/old/results", "/cycles/old/turnout",
+                 "/cycles/old/board", "/cycles/old/results/bundle.zip"):
+        assert client.get(path).status_code == 200, path
