@@ -68,6 +68,8 @@ PB_OFFICE = {
     "phone": "+1 555 0100",
     "address": "City Hall, 1 Main Street, Riverton",
     "hours": "Monday to Friday, 9:00 to 17:00",
-    # how long participation records are kept after a cycle's results are published
+    # days after a cycle's results are published until `pbvote enforce-retention` deletes its
+    # voter roll and access codes and anonymises its participation records (the privacy page
+    # shows the same figure)
     "retention_days": 365,
 }

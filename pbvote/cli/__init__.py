@@ -43,6 +43,9 @@ def register_commands(app) -> None:
 
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
+    from pbvote.cli.retention import enforce_retention_command
+
+    app.cli.add_command(enforce_retention_command)
 
 
 def _fail(message: str) -> None:

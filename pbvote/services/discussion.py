@@ -1,5 +1,6 @@
-"""Discussion of ideas: residents comment, anyone reports a comment, staff hide it with a
-public reason and the author is told. Comments are never deleted: hiding keeps the text."""
+"""Discussion of ideas and ballot projects: residents comment, anyone reports a comment,
+staff hide it with a public reason and the author is told.
+Comments are never deleted: hiding keeps the text."""
 from __future__ import annotations
 
 import datetime as dt
@@ -10,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from pbvote.i18n_hook import _
 from pbvote.infra.db import for_update, utcnow
 from pbvote.infra.extensions import db
-from pbvote.models import Account, Comment, CommentReport, Proposal
+from pbvote.models import Account, Comment, CommentReport, Cycle, Project, Proposal
 from pbvote.rules import discussion as rules
 from pbvote.rules.ballots import Reason
 from pbvote.services import log, mail
@@ -30,13 +31,44 @@ def visible_comments(proposal: Proposal) -> list[Comment]:
                                    .order_by(Comment.created_at, Comment.id)))
 
 
+def visible_project_comments(project: Project) -> list[Comment]:
+    """Every comment on the ballot project in the order written; hidden ones carry their
+    reason."""
+    return list(db.session.scalars(select(Comment).where(Comment.project_id == project.id)
+                                   .order_by(Comment.created_at, Comment.id)))
+
+
 def post_comment(proposal: Proposal, author: Account, text: str,
                  now: dt.datetime | None = None) -> Comment:
+    _require_resident(author)
+    if not publicly_visible(proposal):
+        raise DomainError(_("This idea cannot be discussed."), 409)
+    comment = _write(author, text, now, cycle_id=proposal.cycle_id, proposal_id=proposal.id)
+    log.record_action(proposal.cycle.chain_id, "comment.posted", resident_label(author),
+                      {"idea": proposal.id, "comment": comment.id})
+    return comment
+
+
+def post_project_comment(project: Project, author: Account, text: str,
+                         now: dt.datetime | None = None) -> Comment:
+    """A comment on a ballot project, under the same rules as one on an idea (plain text,
+    length, the per-author rate limit); refused once the cycle is archived."""
+    _require_resident(author)
+    if project.cycle.archived_at is not None:
+        raise DomainError(_("This project cannot be discussed."), 409)
+    comment = _write(author, text, now, cycle_id=project.cycle_id, project_id=project.id)
+    log.record_action(project.cycle.chain_id, "comment.posted", resident_label(author),
+                      {"project": project.code, "comment": comment.id})
+    return comment
+
+
+def _require_resident(author: Account) -> None:
     if author.role != "resident":
         raise DomainError(_("Comments are written by residents, signed in with their email "
                             "address."), 403)
-    if not publicly_visible(proposal):
-        raise DomainError(_("This idea cannot be discussed."), 409)
+
+
+def _write(author: Account, text: str, now: dt.datetime | None, **target) -> Comment:
     body = rules.clean_comment(text)
     problems = rules.comment_problems(body)
     if problems:
@@ -51,12 +83,10 @@ def post_comment(proposal: Proposal, author: Account, text: str,
         raise CommentRefused([Reason("body", "comment_rate", _(
             "You have posted %(n)s comments in the last %(minutes)s minutes; please wait a "
             "little before posting again.", n=recent, minutes=rules.RATE_WINDOW_MINUTES))], 429)
-    comment = Comment(cycle_id=proposal.cycle_id, proposal_id=proposal.id, author_id=author.id,
-                      body=body, created_at=now, hidden=False, hidden_reason="")
+    comment = Comment(author_id=author.id, body=body, created_at=now, hidden=False,
+                      hidden_reason="", **target)
     db.session.add(comment)
     db.session.flush()
-    log.record_action(proposal.cycle.chain_id, "comment.posted", resident_label(author),
-                      {"idea": proposal.id, "comment": comment.id})
     return comment
 
 
@@ -112,12 +142,18 @@ def moderate(comment: Comment, staff: Account, hide: bool, reason_text: str) -> 
     if hide:
         comment.hidden, comment.hidden_reason = True, reason
         author = db.session.get(Account, comment.author_id)
+        if comment.project_id is not None:
+            project = db.session.get(Project, comment.project_id)
+            where = [_("Staff hid your comment on the ballot project %(code)s.",
+                       code=project.code),
+                     _("The reason, shown on the project's page: %(reason)s", reason=reason)]
+        else:
+            where = [_("Staff hid your comment on idea #%(idea)s.", idea=comment.proposal_id),
+                     _("The reason, shown on the idea's page: %(reason)s", reason=reason)]
         mail.send(author.email, _("Your comment was hidden"), "\n\n".join([
-            _("Staff hid your comment on idea #%(idea)s.", idea=comment.proposal_id),
-            _("The reason, shown on the idea's page: %(reason)s", reason=reason),
-            _("Your comment was: %(body)s", body=comment.body)]))
+            *where, _("Your comment was: %(body)s", body=comment.body)]))
     db.session.flush()
-    proposal = db.session.get(Proposal, comment.proposal_id)
-    log.record_action(proposal.cycle.chain_id, "comment.moderated", staff.label, {
+    cycle = db.session.get(Cycle, comment.cycle_id)
+    log.record_action(cycle.chain_id, "comment.moderated", staff.label, {
         "comment": comment.id, "before": before,
         "after": {"hidden": comment.hidden, "reason": comment.hidden_reason}})

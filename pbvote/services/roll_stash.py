@@ -26,7 +26,7 @@ def stash_upload(stream: io.IOBase, scope: str = "") -> str:
 
     `scope` (the cycle's id) is part of the file name, so the token opens the file only for
     the cycle it was uploaded to."""
-    _remove_old_stashes()
+    remove_old_stashes()
     token = secrets.token_urlsafe(24)
     target = _stash_file(token, scope)
     with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
@@ -62,8 +62,13 @@ def read_header(path: Path) -> list[str]:
         return []
 
 
-def _remove_old_stashes() -> None:
-    cutoff = time.time() - STASH_MAX_AGE_SECONDS
+def remove_old_stashes(now: float | None = None) -> int:
+    """Delete uploaded roll files older than a day (they hold the roll in clear); returns how
+    many. Each upload does it on the way, and `pbvote enforce-retention` daily."""
+    cutoff = (time.time() if now is None else now) - STASH_MAX_AGE_SECONDS
+    removed = 0
     for path in stash_folder().glob("*.csv"):
         if path.stat().st_mtime < cutoff:
             path.unlink(missing_ok=True)
+            removed += 1
+    return removed

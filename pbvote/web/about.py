@@ -35,7 +35,10 @@ def accessibility():
 
 @bp.get("/privacy")
 def privacy():
-    return render_template("about/privacy.html", office=_office())
+    from pbvote.services.retention import retention_days
+
+    return render_template("about/privacy.html", office=_office(),
+                           retention_days=retention_days(current_app.config))
 
 
 @bp.get("/contact")

@@ -1,4 +1,5 @@
-"""Comments on ideas and their reports (anyone may report), and staff's moderation queue.
+"""Comments on ideas and ballot projects, their reports (anyone may report), and staff's
+moderation queue.
 
 Policy: anyone reaches these routes; posting needs a signed-in resident (checked in the view,
 which sends others to sign in); the queue is for staff (its own blueprint below)."""
@@ -59,15 +60,70 @@ def report(slug: str, proposal_id: int, comment_id: int):
     comment = discussion.get_comment(comment_id)
     if comment.proposal_id != idea.id:
         abort(404)
-    who = (f"account:{current_user.id}" if current_user.is_authenticated
-           else f"address:{request.remote_addr}")
     try:
-        discussion.report_comment(comment, keyed_hash("comment-report", who),
+        discussion.report_comment(comment, keyed_hash("comment-report", _reporter()),
                                   request.form.get("reason", ""))
     except DomainError as refused:
         return _detail_again(cycle, idea, refused, reported=comment.id)
     flash(_("Thank you: staff will look at this comment."), "success")
     return _back(cycle, idea)
+
+
+def _project(slug: str, code: str):
+    from pbvote.web.public import find_project
+
+    cycle = get_cycle(slug)
+    return cycle, find_project(cycle, code)
+
+
+def _back_to_project(cycle, project):
+    return redirect(url_for("public.project", slug=cycle.slug, code=project.code) + "#comments")
+
+
+@bp.post("/cycles/<slug>/projects/<code>/comments")
+@limiter.limit("30/hour", methods=["POST"])
+def post_on_project(slug: str, code: str):
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+    cycle, project = _project(slug, code)
+    if not (current_user.is_authenticated and current_user.has_role("resident")):
+        return redirect(url_for("resident_auth.sign_in", next=request.path.rsplit("/", 1)[0]))
+    try:
+        discussion.post_project_comment(project, current_user, request.form.get("body", ""))
+    except DomainError as refused:
+        return _project_again(cycle, project, refused, body=request.form.get("body", ""))
+    flash(_("Your comment is posted."), "success")
+    return _back_to_project(cycle, project)
+
+
+@bp.post("/cycles/<slug>/projects/<code>/comments/<int:comment_id>/report")
+@limiter.limit("20/hour", methods=["POST"])
+def report_on_project(slug: str, code: str, comment_id: int):
+    if not CsrfOnlyForm().validate_on_submit():
+        abort(400)
+    cycle, project = _project(slug, code)
+    comment = discussion.get_comment(comment_id)
+    if comment.project_id != project.id:
+        abort(404)
+    try:
+        discussion.report_comment(comment, keyed_hash("comment-report", _reporter()),
+                                  request.form.get("reason", ""))
+    except DomainError as refused:
+        return _project_again(cycle, project, refused, reported=comment.id)
+    flash(_("Thank you: staff will look at this comment."), "success")
+    return _back_to_project(cycle, project)
+
+
+def _reporter() -> str:
+    return (f"account:{current_user.id}" if current_user.is_authenticated
+            else f"address:{request.remote_addr}")
+
+
+def _project_again(cycle, project, refused: DomainError, **typed):
+    from pbvote.web.public import project as project_page
+
+    response = project_page(cycle.slug, project.code, error=refused.message, typed=typed)
+    return response, refused.status
 
 
 def _detail_again(cycle, idea, refused: DomainError, **typed):

@@ -5,9 +5,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, render_template, send_from_directory, url_for
+from flask_login import current_user
 
 from pbvote.infra.db import utcnow
-from pbvote.models import Cycle
+from pbvote.models import Cycle, Project
 from pbvote.services import publication, transitions
 from pbvote.services.cycles import get_cycle, list_cycles
 from pbvote.web.guards import allow_anyone, set_policy
@@ -80,17 +81,24 @@ def favicon():
                                mimetype="image/vnd.microsoft.icon", max_age=86400)
 
 
-@bp.get("/cycles/<slug>/projects/<code>")
-def project(slug: str, code: str):
-    """One ballot project: its texts, cost, place and image, the ideas it came from, and once
-    results are published, how it fared and why."""
-    from pbvote.services import proposals, publication
-    from pbvote.web.results import snapshot_page_data
-
-    cycle = get_cycle(slug)
+def find_project(cycle: Cycle, code: str) -> Project:
+    """The cycle's ballot project with this code, else 404."""
     found = next((p for d in cycle.districts for p in d.projects if p.code == code), None)
     if found is None:
         abort(404)
+    return found
+
+
+@bp.get("/cycles/<slug>/projects/<code>")
+def project(slug: str, code: str, error: str | None = None, typed: dict | None = None):
+    """One ballot project: its texts, cost, place and image, the ideas it came from, once
+    results are published how it fared and why, and residents' discussion of it."""
+    from pbvote.services import discussion, proposals, publication
+    from pbvote.web.forms.vote import CsrfOnlyForm
+    from pbvote.web.results import snapshot_page_data
+
+    cycle = get_cycle(slug)
+    found = find_project(cycle, code)
     result = None
     snapshot = publication.published_results(cycle)
     if snapshot is not None:
@@ -98,4 +106,8 @@ def project(slug: str, code: str):
             result = next((p for p in district.projects if p.id == code), result)
     return render_template("public/project.html", cycle=cycle, project=found,
                            ideas=proposals.idea_links(cycle).get(found.id, []), result=result,
-                           voting_open=cycle.voting_open(utcnow()))
+                           voting_open=cycle.voting_open(utcnow()),
+                           comments=discussion.visible_project_comments(found),
+                           comment_form=CsrfOnlyForm(), comment_error=error, typed=typed or {},
+                           signed_in_resident=current_user.is_authenticated
+                           and current_user.has_role("resident"))

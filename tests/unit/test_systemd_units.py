@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-UNITS = {"pbvote-web.service": "pbvote-web@.service", "pbvote-worker.service": None}
+UNITS = {"pbvote-web.service": "pbvote-web@.service", "pbvote-worker.service": None,
+         "pbvote-retention.service": None, "pbvote-retention.timer": None}
+#: a timer is verified beside the service it starts
+COMPANIONS = {"pbvote-retention.timer": "pbvote-retention.service"}
 
 
 # ./run test installs systemd-analyze (Debian's systemd); a bare pytest on a machine without
@@ -21,16 +24,20 @@ UNITS = {"pbvote-web.service": "pbvote-web@.service", "pbvote-worker.service": N
 @pytest.mark.parametrize("unit", sorted(UNITS))
 def test_unit_verifies(unit, tmp_path):
     venv_bin = Path(sys.executable).parent
-    text = (ROOT / "config" / unit).read_text()
-    for needed in ("User=pbvote", "EnvironmentFile=/etc/pbvote/pbvote.env", "Restart=",
-                   "PBVOTE_INSTANCE_PATH=/var/lib/pbvote"):
-        assert needed in text
     env_file = tmp_path / "pbvote.env"
     env_file.write_text("PBVOTE_SECRET_KEY=x\n")
-    text = (text.replace("/opt/pbvote/.venv/bin", str(venv_bin))
-            .replace("/opt/pbvote", str(ROOT)).replace("/etc/pbvote/pbvote.env", str(env_file)))
+    for part in (unit, COMPANIONS.get(unit)):
+        if part is None:
+            continue
+        text = (ROOT / "config" / part).read_text()
+        if part.endswith(".service"):
+            for needed in ("User=pbvote", "EnvironmentFile=/etc/pbvote/pbvote.env", "Restart=",
+                           "PBVOTE_INSTANCE_PATH=/var/lib/pbvote"):
+                assert needed in text
+        text = (text.replace("/opt/pbvote/.venv/bin", str(venv_bin)).replace(
+            "/opt/pbvote", str(ROOT)).replace("/etc/pbvote/pbvote.env", str(env_file)))
+        (tmp_path / (UNITS[part] or part)).write_text(text)
     name = UNITS[unit] or unit
-    (tmp_path / name).write_text(text)
     target = tmp_path / (name.replace("@.", "@8001.") if "@." in name else name)
     if target.name != name:
         target.symlink_to(tmp_path / name)

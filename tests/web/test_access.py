@@ -182,6 +182,8 @@ EXPECTED: dict[str, dict[str, int]] = {
     "my_ideas.support": POST_ONLY,
     "discussion.post": POST_ONLY,
     "discussion.report": POST_ONLY,
+    "discussion.post_on_project": POST_ONLY,
+    "discussion.report_on_project": POST_ONLY,
     "moderation.queue": STAFF_PAGE,
     "moderation.decide": POST_ONLY,
     "review.queue": STAFF_PAGE,
@@ -303,6 +305,10 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "my_ideas.support": {**RESIDENT_PAGE, "resident": 404},
     "discussion.post": _same(404),  # no such idea
     "discussion.report": _same(404),
+    # project AP-A exists: an empty comment is refused (422) for a signed-in resident,
+    # everyone else is sent to sign in with their email; VALUES["comment_id"] does not exist
+    "discussion.post_on_project": {**_same(302), "resident": 422},
+    "discussion.report_on_project": _same(404),
     "moderation.decide": {**STAFF_PAGE, "staff": 404, "admin": 404},  # no such comment
     "review.change_status": {**STAFF_PAGE, "staff": 404, "admin": 404},
     "review.merge": {**STAFF_PAGE, "staff": 404, "admin": 404},
