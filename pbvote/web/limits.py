@@ -45,6 +45,18 @@ FORM_LIMITS = {
 }
 
 
+#: endpoints whose forms all derive from pbvote.web.forms.base.BaseForm (or that check their
+#: one text themselves) and show a control character as an error beside its field, with
+#: the form and 422; refuse_control_characters leaves them to it. Every other endpoint
+#: still gets the generic 422 page naming the field.
+FIELD_CHECKED_ENDPOINTS = frozenset({
+    "vote.verify",  # roll check and access code
+    "resident_auth.sign_in",  # the email address (rules.sign_in.email_problem)
+    "staff_setup.new_cycle",
+    "staff_setup.edit_cycle",
+})
+
+
 class FormTooLarge(DomainError):
     def __init__(self, message: str):
         super().__init__(message, 413)
@@ -88,7 +100,7 @@ def limit_request_body(endpoint, values) -> None:
 def refuse_control_characters() -> None:
     """Any submitted text with a control character is refused, naming the field (422):
     nothing reaches a service, the database or a log with one."""
-    if request.method not in BODY_METHODS:
+    if request.method not in BODY_METHODS or request.endpoint in FIELD_CHECKED_ENDPOINTS:
         return
     for name, value in request.form.items(multi=True):
         character = forbidden_character(value) or forbidden_character(name)
