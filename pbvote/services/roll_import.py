@@ -216,16 +216,21 @@ class _Stored(NamedTuple):
     id: int
     details_hash: str | None
     identity_hash: str
-    number_key_hash: str | None
+    #: the roll-number hash when loaded for a re-key, else only whether there is one
+    number_key_hash: str | bool | None
 
 
-def _load_stored(cycle: Cycle) -> tuple[dict[str, _Stored], dict[str, _Stored]]:
-    """(by roll key hash, by identity hash for entries without a key)."""
+def _load_stored(cycle: Cycle, number_hashes: bool = False
+                 ) -> tuple[dict[str, _Stored], dict[str, _Stored]]:
+    """(by roll key hash, by identity hash for entries without a key). The roll-number
+    hashes themselves only with `number_hashes` (a re-key needs them; otherwise whether an
+    entry has one is enough, and a million of them would cost 100 MB)."""
     by_key: dict[str, _Stored] = {}
     legacy: dict[str, _Stored] = {}
+    number = (RollEntry.roll_number_key_hash if number_hashes
+              else RollEntry.roll_number_key_hash.isnot(None))
     rows = db.session.execute(select(RollEntry.id, RollEntry.roll_key_hash,
-                                     RollEntry.details_hash, RollEntry.identity_hash,
-                                     RollEntry.roll_number_key_hash)
+                                     RollEntry.details_hash, RollEntry.identity_hash, number)
                               .where(RollEntry.cycle_id == cycle.id))
     for entry_id, key_hash, details_hash, identity_hash, number_key_hash in rows:
         stored = _Stored(entry_id, details_hash, identity_hash, number_key_hash)
@@ -407,7 +412,7 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
     names = {d.slug: d.name for d in cycle.districts}
     identities = _IdentityKeys(cycle.slug, districts)
     cycle_id = cycle.id
-    by_key, legacy = _load_stored(cycle)
+    by_key, legacy = _load_stored(cycle, number_hashes=rekey)
     by_number = _by_number(by_key, legacy) if rekey else None
     if rekey and by_number is None:
         raise RekeyNeedsRollNumbers()
@@ -498,7 +503,7 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
                             flush_inserts()
                     continue
                 seen.add(stored.id)
-                if apply and number_key_hash and stored.number_key_hash != number_key_hash:
+                if apply and number_key_hash and not stored.number_key_hash:
                     # entries imported before roll numbers were hashed under the cycle's key
                     to_backfill.append({"id": stored.id, "roll_number_key_hash": number_key_hash})
                 if stored.details_hash == details_hash:

@@ -200,3 +200,37 @@ def test_before_anyone_votes_a_new_key_replaces_the_old_one(made, tmp_path, monk
         _vote_as_lee(get_cycle(made.slug))
         db.session.commit()
     assert _count(Participation, get_cycle(made.slug)) == 1
+
+
+def test_entries_from_before_roll_number_hashes_get_them_at_the_next_import(
+        made, tmp_path, monkeypatch):
+    """An entry imported before roll numbers were hashed under the cycle's key (migration
+    0015) gets the hash at the next import with its own key; a rotation after that is
+    recovered like any other."""
+    from sqlalchemy import update
+
+    with write_intent():
+        cycle = get_cycle(made.slug)
+        _apply(cycle, _roll(tmp_path))
+        db.session.execute(update(RollEntry).where(RollEntry.cycle_id == cycle.id)
+                           .values(roll_number_key_hash=None))
+        db.session.commit()
+    with write_intent():
+        _vote_as_lee(get_cycle(made.slug))
+        db.session.commit()
+    with write_intent():
+        plan = roll_import.apply_import(get_cycle(made.slug), _roll(tmp_path), "staff")
+        assert plan.unchanged == 2
+        db.session.commit()
+    cycle = get_cycle(made.slug)
+    assert db.session.scalar(select(func.count()).select_from(RollEntry).where(
+        RollEntry.cycle_id == cycle.id, RollEntry.roll_number_key_hash.is_(None))) == 0
+    _rotate(monkeypatch, "a-rotated-secret-key-0123456789abcdef")
+    with write_intent():
+        plan = roll_import.apply_import(get_cycle(made.slug), _roll(tmp_path), "staff")
+        assert plan.rekeyed == 2
+        db.session.commit()
+    with write_intent():
+        with pytest.raises(DomainError, match="already been cast"):
+            _vote_as_lee(get_cycle(made.slug))
+        db.session.rollback()
