@@ -54,6 +54,9 @@ FIELD_CHECKED_ENDPOINTS = frozenset({
     "resident_auth.sign_in",  # the email address (rules.sign_in.email_problem)
     "staff_setup.new_cycle",
     "staff_setup.edit_cycle",
+    # the idea form, read field by field (web.forms.base.control_character_reasons)
+    "my_ideas.new",
+    "my_ideas.edit",
 })
 
 

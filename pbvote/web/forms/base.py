@@ -7,8 +7,11 @@ the field) stays the backstop for every other endpoint.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask_wtf import FlaskForm
 
+from pbvote.rules.ballots import Reason
 from pbvote.rules.text import forbidden_character, forbidden_character_message
 
 
@@ -20,6 +23,18 @@ def control_character_problem(field) -> str | None:
             if character is not None:
                 return forbidden_character_message(character)
     return None
+
+
+def control_character_reasons(values: Mapping[str, str]) -> list[Reason]:
+    """The same check for a form read field by field (the idea form): one reason per field
+    with a control character, for the page to show beside that field."""
+    reasons = []
+    for name, value in values.items():
+        character = forbidden_character(value or "")
+        if character is not None:
+            reasons.append(Reason(name, "control_character",
+                                  forbidden_character_message(character)))
+    return reasons
 
 
 class BaseForm(FlaskForm):
