@@ -16,7 +16,7 @@ from flask import abort, redirect, request, session, url_for
 from flask_login import current_user
 
 from pbvote.rules.sign_in import safe_next_path
-from pbvote.web.limits import FIELD_CHECKED_ENDPOINTS
+from pbvote.web.limits import checked_by_form
 
 Policy = Callable[[], object]
 _POLICIES: dict[str, Policy] = {}
@@ -50,10 +50,10 @@ def refuse_nul_bytes() -> None:
     """400 for a NUL character in the path, query or form: no person types one, and
     PostgreSQL refuses it in text, which would otherwise surface as a server error."""
     values = [request.path, *request.args.values()]
-    # a form that shows a control character as its field's error gets to say so itself
-    if request.method not in ("GET", "HEAD", "OPTIONS") \
-            and request.endpoint not in FIELD_CHECKED_ENDPOINTS:
-        values.extend(request.form.values())
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        # a form that shows a control character as its field's error gets to say so itself
+        values.extend(value for name, value in request.form.items(multi=True)
+                      if not checked_by_form(request.endpoint, name))
     if any("\x00" in value for value in values):
         abort(400)
 

@@ -145,6 +145,13 @@ def test_other_forms_still_refuse_control_characters_naming_the_field(app):
         "csrf_token": csrf_token(page.text), "email": "a\x00@example.org", "password": "x"})
     assert response.status_code == 422
     assert "<li>email: " in response.text and "U+0000" in response.text
+    # on a page whose form checks its own fields, a field it does not read is still refused
+    page = anonymous.get("/sign-in")
+    response = anonymous.post("/sign-in", data={"csrf_token": csrf_token(page.text),
+                                                "email": "ann@example.org",
+                                                "next": "/cycles\u202e"})
+    assert response.status_code == 422
+    assert "<li>next: " in response.text and "U+202E" in response.text
 
 
 def test_roll_csv_with_nul_is_refused_line_by_line(app, staff, open_cycle):
