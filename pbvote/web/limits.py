@@ -55,6 +55,9 @@ FIELD_CHECKED_ENDPOINTS: dict[str, tuple[str, ...] | None] = {
     "resident_auth.sign_in": ("email",),  # rules.sign_in.email_problem
     "staff_setup.new_cycle": None,
     "staff_setup.edit_cycle": None,
+    # the district's texts (its counting parameters are read outside the form)
+    "staff_setup.new_district": ("slug", "name", "description"),
+    "staff_setup.edit_district": ("slug", "name", "description"),
     # the idea form, read field by field (web.forms.base.control_character_reasons)
     "my_ideas.new": ("title", "description", "category", "district", "location",
                      "cost_estimate"),

@@ -120,6 +120,12 @@ def test_control_characters_are_field_errors_beside_the_field(app, staff, open_c
         "csrf_token": csrf_token(page.text), "name": "Test", "description": "a\u202eb"})
     assert response.status_code == 422
     assert "U+202E" in _field_error(response.text, "description")
+    page = staff.get("/staff/cycles/test-cycle/districts/new")
+    response = staff.post("/staff/cycles/test-cycle/districts/new", data={
+        "csrf_token": csrf_token(page.text), "name": "North\x1fside", "budget": "1000",
+        "ballot_kind": "approval"})
+    assert response.status_code == 422
+    assert "U+001F" in _field_error(response.text, "name")
 
     voter = app.test_client()
     page = voter.get("/cycles/test-cycle/vote/approval/verify")
