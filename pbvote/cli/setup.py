@@ -50,6 +50,8 @@ def _echo_plan(plan) -> None:
     click.echo(f"  removed:   {plan.removed}")
     click.echo(f"  unchanged: {plan.unchanged}")
     click.echo(f"  kept, already voted (never removed or changed): {plan.kept_voted}")
+    if plan.rekeyed:
+        click.echo(f"  found again by roll number under the new identity key: {plan.rekeyed}")
     if plan.codes_voided:
         click.echo(f"  unused access codes voided (entry removed or moved): {plan.codes_voided}")
 

@@ -1,6 +1,6 @@
 """Persistence only: columns, constraints and small derived properties."""
 from pbvote.models import revision  # noqa: F401 - registers the flush hook
-from pbvote.models.account import ROLES, STAFF_ROLES, Account, RecoveryCode
+from pbvote.models.account import ROLES, STAFF_ROLES, Account, RecoveryCode, StaffSignInFailure
 from pbvote.models.cycle import PHASE_KINDS, Cycle, District, Phase, Project
 from pbvote.models.delivery import (
     DeliveryEditor,
@@ -35,7 +35,7 @@ from pbvote.models.voting import Ballot, Participation, PendingBallot
 
 __all__ = [
     "Comment", "CommentReport",
-    "ROLES", "STAFF_ROLES", "Account", "RecoveryCode",
+    "ROLES", "STAFF_ROLES", "Account", "RecoveryCode", "StaffSignInFailure",
     "PHASE_KINDS", "Cycle", "District", "Phase", "Project", "Chain", "LogEntry",
     "AccessCode", "RollEntry", "Ballot", "Participation", "PendingBallot", "ResultsSnapshot",
     "TallyRun",

@@ -31,8 +31,11 @@ class Account(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     #: the last accepted TOTP timecode; a code for it or an earlier one is a replay
     totp_last_timecode: Mapped[int] = mapped_column(Integer, default=0)
-    #: consecutive failed password or TOTP attempts
+    #: consecutive failed password or TOTP attempts, from any address (shown to
+    #: administrators; the lockout itself counts per address, StaffSignInFailure)
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: the end of the latest lock of one address (shown to administrators); sign-in refuses
+    #: only the address that is locked, never the account everywhere
     locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: False after an administrator deactivates the account
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -73,6 +76,25 @@ class Account(UserMixin, db.Model):
     def label(self) -> str:
         """How the audit log names this account."""
         return f"{self.email} (#{self.id})"
+
+
+class StaffSignInFailure(db.Model):
+    """Failed staff sign-ins of one account from one client address: the lockout counts here,
+    so anyone who knows a staff member's email can lock out only their own address."""
+
+    __tablename__ = "staff_sign_in_failure"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("account.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    #: keyed hash of the client address (as ProxyFix gives it), not the address itself
+    client_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: consecutive failures from this address
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    #: sign-ins of this account from this address are refused until then
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    def is_locked(self, now: dt.datetime) -> bool:
+        return self.locked_until is not None and now < self.locked_until
 
 
 class RecoveryCode(db.Model):

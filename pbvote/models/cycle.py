@@ -66,6 +66,12 @@ class Cycle(db.Model):
     #: first one used (pbvote.services.identity_key): another key is refused, since it
     #: would make every person who voted a new, unvoted identity
     identity_key_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    #: secret HMAC key (hex) of the roll-number hash that re-imports match entries by
+    #: (RollEntry.roll_number_key_hash): made with the cycle and never changed, so a roll
+    #: re-imported after the identity key changed still finds the people who voted. Kept by
+    #: the server only, like receipt_key; it keys nothing but roll numbers.
+    roll_number_key: Mapped[str | None] = mapped_column(
+        String(64), default=lambda: secrets.token_hex(32))
 
     __table_args__ = (CheckConstraint("total_budget > 0", name="positive_budget"),)
 

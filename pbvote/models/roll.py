@@ -27,6 +27,9 @@ class RollEntry(db.Model):
     #: HMAC of the import's stable key (normalised roll number, else name|birth date|postcode);
     #: re-imports match rows by it. Empty for entries not made by the roll import.
     roll_key_hash: Mapped[str | None] = mapped_column(String(64))
+    #: HMAC of the normalised roll number under the cycle's own, fixed roll_number_key (not
+    #: the identity key): a re-import after an identity-key change matches entries by it
+    roll_number_key_hash: Mapped[str | None] = mapped_column(String(64))
     #: HMAC of all imported fields, to tell a changed row from an unchanged one on re-import
     details_hash: Mapped[str | None] = mapped_column(String(64))
     #: IN CLEAR on purpose: the name a help-desk clerk reads back to find a resident.

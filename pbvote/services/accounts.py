@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, select
 from pbvote.i18n_hook import N_, _, translate
 from pbvote.infra.db import for_update, utcnow
 from pbvote.infra.extensions import db
-from pbvote.models import STAFF_ROLES, Account, RecoveryCode
+from pbvote.models import STAFF_ROLES, Account, RecoveryCode, StaffSignInFailure
 from pbvote.rules import sign_in as rules
 from pbvote.services import log
 from pbvote.services.errors import DomainError, NotFound
@@ -222,29 +222,68 @@ def accept_invitation(token: str, password: str, now: dt.datetime | None = None)
 
 # ---------------------------------------------------------------- signing in
 
-def _unlock_if_expired(account: Account, now: dt.datetime) -> None:
-    if account.locked_until is not None and not account.is_locked(now):
-        account.locked_until = None
-        account.failed_attempts = 0
+# The lockout counts failures per account *and client address* (StaffSignInFailure): anyone
+# who knows a staff member's email can lock out only their own address, while the staff
+# member signs in from theirs. A lock stops new sign-ins only and never ends a session that
+# is already signed in. Account.failed_attempts and locked_until only summarise for the
+# administrators' page.
+
+def _client_hash(client: str) -> str:
+    return keyed_hash("staff-sign-in-client", client or "")
+
+
+def _failures_from(account: Account, client: str, now: dt.datetime,
+                   create: bool = False) -> StaffSignInFailure | None:
+    """This address's failure row for the account (locked for update), with an expired lock
+    lifted; None when there is none and `create` is false."""
+    row = db.session.scalar(for_update(select(StaffSignInFailure).where(
+        StaffSignInFailure.account_id == account.id,
+        StaffSignInFailure.client_hash == _client_hash(client))))
+    if row is None and create:
+        row = StaffSignInFailure(account_id=account.id, client_hash=_client_hash(client),
+                                 failures=0)
+        db.session.add(row)
+    if row is not None and row.locked_until is not None and not row.is_locked(now):
+        row.locked_until = None
+        row.failures = 0
+        if account.locked_until is not None and now >= account.locked_until:
+            account.locked_until = None
         _record("auth.unlocked", "system", {"account": account.label, "reason": "lock expired"})
+    return row
 
 
-def _register_failure(account: Account, stage: str, now: dt.datetime) -> None:
-    account.failed_attempts, locked_until = rules.after_failure(account.failed_attempts, now)
+def _locked_from(account: Account, client: str, now: dt.datetime) -> StaffSignInFailure | None:
+    row = _failures_from(account, client, now)
+    return row if row is not None and row.is_locked(now) else None
+
+
+def _register_failure(account: Account, stage: str, now: dt.datetime, client: str) -> None:
+    row = _failures_from(account, client, now, create=True)
+    account.failed_attempts += 1
+    row.failures, locked_until = rules.after_failure(row.failures or 0, now)
     _record("auth.login_failed", account.label, {
-        "account": account.label, "stage": stage, "consecutive_failures": account.failed_attempts})
+        "account": account.label, "stage": stage, "consecutive_failures": row.failures})
     if locked_until is not None:
-        account.locked_until = locked_until
-        # A lock stops new sign-ins only: anyone who knows the address can cause one, so
-        # it must not end the staff member's session that is already signed in.
+        row.locked_until = locked_until
+        account.locked_until = max(account.locked_until or locked_until, locked_until)
         _record("auth.locked", "system", {
             "account": account.label, "until": locked_until.isoformat(timespec="seconds"),
-            "after_failures": account.failed_attempts})
+            "after_failures": row.failures, "scope": "this account from one address"})
     db.session.flush()
 
 
-def check_password(email: str, password: str, now: dt.datetime | None = None) -> Account:
-    """The account when the password is right and the account may sign in; else SignInRefused.
+def _clear_failures(account: Account, client: str | None = None) -> None:
+    """Forget the failures from `client` (a successful sign-in), or from everywhere."""
+    statement = delete(StaffSignInFailure).where(StaffSignInFailure.account_id == account.id)
+    if client is not None:
+        statement = statement.where(StaffSignInFailure.client_hash == _client_hash(client))
+    db.session.execute(statement)
+
+
+def check_password(email: str, password: str, now: dt.datetime | None = None,
+                   client: str = "") -> Account:
+    """The account when the password is right and the account may sign in from `client` (the
+    client's address); else SignInRefused.
 
     The failure is flushed before raising: the caller commits it, so a refused attempt
     still counts towards the lockout and stays in the log.
@@ -256,17 +295,17 @@ def check_password(email: str, password: str, now: dt.datetime | None = None) ->
         _record("auth.login_failed", "anonymous",
                 {"stage": "password", "reason": "no such staff account"})
         raise SignInRefused()
-    _unlock_if_expired(account, now)
-    if not account.is_active or account.is_locked(now):
+    locked = _locked_from(account, client, now)
+    if not account.is_active or locked is not None:
         reason = "account deactivated" if not account.is_active else "account locked"
         _record("auth.login_refused", account.label, {"account": account.label, "reason": reason})
         # one hash either way, so timing tells a locked account from no other refusal
         if _password_matches(account.password_hash if account.is_active else None, password) \
                 and account.is_active:
-            raise AccountLocked(account.locked_until)
+            raise AccountLocked(locked.locked_until)
         raise SignInRefused()
     if not _password_matches(account.password_hash, password):
-        _register_failure(account, "password", now)
+        _register_failure(account, "password", now, client)
         raise SignInRefused()
     if _hasher().check_needs_rehash(account.password_hash):
         account.password_hash = hash_password(password)
@@ -274,27 +313,28 @@ def check_password(email: str, password: str, now: dt.datetime | None = None) ->
     return account
 
 
-def _usable_for_second_factor(account_id: int, now: dt.datetime) -> Account:
+def _usable_for_second_factor(account_id: int, now: dt.datetime, client: str) -> Account:
     account = get_account(account_id, lock=True)
-    _unlock_if_expired(account, now)
-    if not account.is_active or account.is_locked(now) or account.password_hash is None:
+    locked = _locked_from(account, client, now)
+    if not account.is_active or locked is not None or account.password_hash is None:
         _record("auth.login_refused", account.label, {
             "account": account.label, "stage": "second factor",
             "reason": "account deactivated" if not account.is_active else "account locked"})
-        if account.is_active and account.is_locked(now):
-            raise AccountLocked(account.locked_until)  # the password was right in this sign-in
+        if account.is_active and locked is not None:
+            raise AccountLocked(locked.locked_until)  # the password was right in this sign-in
         raise SignInRefused(CODE_REFUSED)
     return account
 
 
-def check_second_factor(account_id: int, code: str, at: float | None = None) -> str:
+def check_second_factor(account_id: int, code: str, at: float | None = None,
+                        client: str = "") -> str:
     """Accept a TOTP code (not replayed, ±1 step) or an unused recovery code.
 
     Returns "totp" or "recovery_code"; raises SignInRefused and counts a failure otherwise.
     """
     at = time.time() if at is None else at
     now = dt.datetime.fromtimestamp(at, dt.UTC)
-    account = _usable_for_second_factor(account_id, now)
+    account = _usable_for_second_factor(account_id, now, client)
     if account.totp_secret is None:
         raise SignInRefused(
             _("This account has no authenticator app yet; sign in again to set one up."))
@@ -314,9 +354,10 @@ def check_second_factor(account_id: int, code: str, at: float | None = None) -> 
             _record("auth.recovery_code_used", account.label, {
                 "account": account.label, "recovery_codes_left": unused_recovery_codes(account.id)})
             return "recovery_code"
-    _register_failure(account, "second factor", now)
-    if account.is_locked(now):
-        raise AccountLocked(account.locked_until)
+    _register_failure(account, "second factor", now, client)
+    locked = _locked_from(account, client, now)
+    if locked is not None:
+        raise AccountLocked(locked.locked_until)
     raise SignInRefused(CODE_REFUSED)
 
 
@@ -330,19 +371,19 @@ def unused_recovery_codes(account_id: int) -> int:
 
 
 def confirm_enrolment(account_id: int, secret: str, code: str,
-                      at: float | None = None) -> list[str]:
+                      at: float | None = None, client: str = "") -> list[str]:
     """Store the TOTP secret once the person proves their app shows its codes.
 
     Returns the new recovery codes in clear, for showing once; only their hashes are kept.
     """
     at = time.time() if at is None else at
     now = dt.datetime.fromtimestamp(at, dt.UTC)
-    account = _usable_for_second_factor(account_id, now)
+    account = _usable_for_second_factor(account_id, now, client)
     if account.totp_secret is not None:
         raise AccountConflict(_("This account already has an authenticator app."))
     timecode = rules.accepted_timecode(secret, code, at, account.totp_last_timecode)
     if timecode is None:
-        _register_failure(account, "enrolment", now)
+        _register_failure(account, "enrolment", now, client)
         raise SignInRefused(CODE_REFUSED)
     account.totp_secret = secret
     account.totp_last_timecode = timecode
@@ -361,11 +402,12 @@ def _replace_recovery_codes(account: Account) -> list[str]:
     return codes
 
 
-def complete_sign_in(account_id: int, second_factor: str) -> Account:
-    """Both factors passed: reset the failure count and start a new session key."""
+def complete_sign_in(account_id: int, second_factor: str, client: str = "") -> Account:
+    """Both factors passed: reset the failure count of this address and start a new session
+    key (another address that guessed stays locked)."""
     account = get_account(account_id, lock=True)
     account.failed_attempts = 0
-    account.locked_until = None
+    _clear_failures(account, client)
     account.session_key = _new_session_key()
     db.session.flush()
     _record("auth.login_succeeded", account.label, {"account": account.label,
@@ -373,8 +415,9 @@ def complete_sign_in(account_id: int, second_factor: str) -> Account:
     return account
 
 
-def record_reauthentication(account: Account, second_factor: str) -> None:
+def record_reauthentication(account: Account, second_factor: str, client: str = "") -> None:
     account.failed_attempts = 0
+    _clear_failures(account, client)
     db.session.flush()
     _record("auth.reauthenticated", account.label, {"account": account.label,
                                                      "second_factor": second_factor})
@@ -488,11 +531,14 @@ def reset_totp(admin: Account, account_id: int) -> Account:
 
 def unlock(admin: Account, account_id: int) -> Account:
     account = _staff_target(account_id)
-    if account.locked_until is None and account.failed_attempts == 0:
+    if account.locked_until is None and account.failed_attempts == 0 and not db.session.scalar(
+            select(func.count()).select_from(StaffSignInFailure)
+            .where(StaffSignInFailure.account_id == account.id)):
         raise AccountConflict(_("%(email)s is not locked.", email=account.email))
     before_failures = account.failed_attempts
     account.locked_until = None
     account.failed_attempts = 0
+    _clear_failures(account)
     db.session.flush()
     _record("auth.unlocked", admin.label, {"account": account.label, "reason": "administrator",
                                            "failures_before": before_failures})

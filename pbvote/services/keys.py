@@ -54,6 +54,16 @@ def identity_key_fingerprint() -> str:
     return cached[1]
 
 
+def identity_key_changed_after_votes(cycle) -> bool:
+    """Does the app's identity key differ from the one this cycle's people voted under?"""
+    from pbvote.models import Participation
+
+    stored = cycle.identity_key_fingerprint
+    return (stored is not None and stored != identity_key_fingerprint()
+            and bool(db.session.scalar(select(exists().where(
+                Participation.cycle_id == cycle.id)))))
+
+
 def check_identity_key(cycle, *, record: bool = False) -> None:
     """Refuse to hash identities for a cycle with a key other than the one its people
     voted under. ``record`` (staff writes: roll import, codes) stores the fingerprint when

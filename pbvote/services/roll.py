@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 from dataclasses import dataclass
 
 from pbvote.infra.extensions import db
@@ -31,6 +33,15 @@ def roll_identity_hash(cycle: Cycle, district: District, person: RollPerson) -> 
     return keyed_hash("identity", key)
 
 
+def roll_number_key_hash(cycle: Cycle, roll_number: str | None) -> str | None:
+    """The roll-number hash under the cycle's own fixed key (as the roll import makes it)."""
+    if not roll_number or not cycle.roll_number_key:
+        return None
+    key = hmac.new(cycle.roll_number_key.encode(), digestmod=hashlib.sha256)
+    key.update(f"roll-number-key\x1f{eligibility.normalise_postcode(roll_number)}".encode())
+    return key.hexdigest()
+
+
 def add_roll_entry(cycle: Cycle, district: District, person: RollPerson) -> RollEntry:
     check_identity_key(cycle, record=True)
     by_postcode, _ = roll_match_hashes(person.last_name, person.birth_date, person.postcode)
@@ -40,7 +51,8 @@ def add_roll_entry(cycle: Cycle, district: District, person: RollPerson) -> Roll
     entry = RollEntry(
         cycle_id=cycle.id, district_id=district.id, postcode_match_hash=by_postcode,
         roll_number_match_hash=by_number, birth_date=person.birth_date,
-        identity_hash=roll_identity_hash(cycle, district, person))
+        identity_hash=roll_identity_hash(cycle, district, person),
+        roll_number_key_hash=roll_number_key_hash(cycle, person.roll_number))
     db.session.add(entry)
     return entry
 

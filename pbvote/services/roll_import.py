@@ -28,6 +28,7 @@ preview's lists (roll_preview.py) and the upload stash (roll_stash.py) live apar
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import json
 import time
@@ -54,7 +55,12 @@ from pbvote.rules.roll_csv import (
 )
 from pbvote.services import log
 from pbvote.services.errors import DomainError
-from pbvote.services.keys import check_identity_key
+from pbvote.services.keys import (
+    IdentityKeyChanged,
+    check_identity_key,
+    identity_key_changed_after_votes,
+    identity_key_fingerprint,
+)
 from pbvote.services.roll_preview import Person, changed_people, removed_people
 from pbvote.services.roll_stash import (  # noqa: F401  (the web form's steps use them here)
     discard_stash,
@@ -149,6 +155,9 @@ class RollPlan:
     #: unused access codes voided because their entry was removed or changed district;
     #: known only once applied, so not part of counts() or the preview's fingerprint
     codes_voided: int = 0
+    #: entries found again by roll number after an identity-key change and rewritten under
+    #: the new key (those who voted keep their identity, district and birth date)
+    rekeyed: int = 0
 
     @property
     def ok(self) -> bool:
@@ -166,9 +175,12 @@ class RollPlan:
         return max(1, -(-getattr(self, kind) // PAGE_SIZE))
 
     def counts(self) -> dict:
-        return {"rows": self.rows, "added": self.added, "changed": self.changed,
-                "unchanged": self.unchanged, "removed": self.removed,
-                "kept_voted": self.kept_voted}
+        counts = {"rows": self.rows, "added": self.added, "changed": self.changed,
+                  "unchanged": self.unchanged, "removed": self.removed,
+                  "kept_voted": self.kept_voted}
+        if self.rekeyed:
+            counts["rekeyed"] = self.rekeyed
+        return counts
 
     def fingerprint(self) -> str:
         """Ties a confirmation to the preview the person saw."""
@@ -183,8 +195,9 @@ class _Hasher:
 
     BLOCK = 64
 
-    def __init__(self):
-        key = current_app.config["IDENTITY_HMAC_KEY"].encode("utf-8")
+    def __init__(self, key: str | None = None):
+        """With the app's identity key, or with `key` (the cycle's roll_number_key)."""
+        key = (key if key is not None else current_app.config["IDENTITY_HMAC_KEY"]).encode()
         if len(key) > self.BLOCK:
             key = hashlib.sha256(key).digest()
         key = key.ljust(self.BLOCK, b"\0")
@@ -203,22 +216,54 @@ class _Stored(NamedTuple):
     id: int
     details_hash: str | None
     identity_hash: str
+    #: the roll-number hash when loaded for a re-key, else only whether there is one
+    number_key_hash: str | bool | None
 
 
-def _load_stored(cycle: Cycle) -> tuple[dict[str, _Stored], dict[str, _Stored]]:
-    """(by roll key hash, by identity hash for entries without a key)."""
+def _load_stored(cycle: Cycle, number_hashes: bool = False
+                 ) -> tuple[dict[str, _Stored], dict[str, _Stored]]:
+    """(by roll key hash, by identity hash for entries without a key). The roll-number
+    hashes themselves only with `number_hashes` (a re-key needs them; otherwise whether an
+    entry has one is enough, and a million of them would cost 100 MB)."""
     by_key: dict[str, _Stored] = {}
     legacy: dict[str, _Stored] = {}
+    number = (RollEntry.roll_number_key_hash if number_hashes
+              else RollEntry.roll_number_key_hash.isnot(None))
     rows = db.session.execute(select(RollEntry.id, RollEntry.roll_key_hash,
-                                     RollEntry.details_hash, RollEntry.identity_hash)
+                                     RollEntry.details_hash, RollEntry.identity_hash, number)
                               .where(RollEntry.cycle_id == cycle.id))
-    for entry_id, key_hash, details_hash, identity_hash in rows:
-        stored = _Stored(entry_id, details_hash, identity_hash)
+    for entry_id, key_hash, details_hash, identity_hash, number_key_hash in rows:
+        stored = _Stored(entry_id, details_hash, identity_hash, number_key_hash)
         if key_hash is None:
             legacy[identity_hash] = stored
         else:
             by_key[key_hash] = stored
     return by_key, legacy
+
+
+class RekeyNeedsRollNumbers(IdentityKeyChanged):
+    """The identity key changed after people voted, and the roll cannot be matched by roll
+    number alone: without that the import could not tell who already voted."""
+
+    def __init__(self):
+        DomainError.__init__(self, _(
+            "The identity key changed since people voted in this cycle. A roll can then be "
+            "imported again only when every row of the file and every stored entry has a roll "
+            "number, by which the people who voted are found again; nothing was imported. Set "
+            "PBVOTE_IDENTITY_KEY back to the key this cycle was set up with, or import a file "
+            "with roll numbers."), 409)
+
+
+def _by_number(by_key: Mapping[str, _Stored], legacy: Mapping[str, _Stored]
+               ) -> dict[str, _Stored] | None:
+    """Stored entries by their roll-number hash under the cycle's fixed key; None when an
+    entry has none (made before roll numbers were hashed so, or without a roll number)."""
+    found: dict[str, _Stored] = {}
+    for stored in (*by_key.values(), *legacy.values()):
+        if stored.number_key_hash is None:
+            return None
+        found[stored.number_key_hash] = stored
+    return found
 
 
 def _voted_identities(cycle: Cycle) -> set[str]:
@@ -267,7 +312,7 @@ class _IdentityKeys:
 
 def _entry_values(cycle_id: int, district_id: int, district_slug: str, row: RollRow,
                   hasher: _Hasher, identities: _IdentityKeys, key_hash: str,
-                  details_hash: str) -> tuple:
+                  details_hash: str, number_key_hash: str | None) -> tuple:
     birth = row.birth_date.isoformat()
     number_hash = None
     if row.number_key:
@@ -276,11 +321,29 @@ def _entry_values(cycle_id: int, district_id: int, district_slug: str, row: Roll
     return (cycle_id, district_id,
             hasher("roll-postcode", f"{row.name_key}|{birth}|{row.postcode_key}"), number_hash,
             birth, hasher("identity", identities(row, district_slug, birth)), key_hash,
-            details_hash, row.display_name)
+            details_hash, row.display_name, number_key_hash)
+
+
+#: purpose label of RollEntry.roll_number_key_hash, under the cycle's roll_number_key
+NUMBER_KEY_PURPOSE = "roll-number-key"
+
+
+def _rekeyed(stored: _Stored, voted: bool, values: tuple) -> dict:
+    """The update of an entry found again by roll number after an identity-key change: every
+    hash under the new key; one who voted keeps the identity their participation holds, and
+    their district and birth date (nobody who voted is changed)."""
+    changes = dict(zip(INSERT_COLUMNS, values, strict=True))
+    del changes["cycle_id"]
+    changes["birth_date"] = dt.date.fromisoformat(changes["birth_date"])
+    if voted:
+        for kept in ("identity_hash", "district_id", "birth_date"):
+            del changes[kept]
+    return {"id": stored.id, **changes}
 
 
 INSERT_COLUMNS = ("cycle_id", "district_id", "postcode_match_hash", "roll_number_match_hash",
-                  "birth_date", "identity_hash", "roll_key_hash", "details_hash", "display_name")
+                  "birth_date", "identity_hash", "roll_key_hash", "details_hash", "display_name",
+                  "roll_number_key_hash")
 IDENTITY_AT = INSERT_COLUMNS.index("identity_hash")
 
 
@@ -334,7 +397,12 @@ def _in_page(plan: RollPlan, kind: str, index: int) -> bool:
 def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None, apply: bool,
                     progress: Progress | None,
                     pages: Mapping[str, int] | None = None) -> RollPlan:
-    check_identity_key(cycle, record=apply)
+    # After an identity-key change with people voted, only a roll matched by roll number
+    # (under the cycle's own fixed key) can tell who voted: "rekey" rewrites every matched
+    # entry's hashes under the new key and keeps the identity hash of those who voted.
+    rekey = identity_key_changed_after_votes(cycle)
+    if not rekey:
+        check_identity_key(cycle, record=apply)
     plan = RollPlan()
     plan.pages = {kind: max(1, int((pages or {}).get(kind) or 1)) for kind in LISTS}
     plan.people = {kind: [] for kind in LISTS}
@@ -344,8 +412,14 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
     names = {d.slug: d.name for d in cycle.districts}
     identities = _IdentityKeys(cycle.slug, districts)
     cycle_id = cycle.id
-    by_key, legacy = _load_stored(cycle)
+    by_key, legacy = _load_stored(cycle, number_hashes=rekey)
+    by_number = _by_number(by_key, legacy) if rekey else None
+    if rekey and by_number is None:
+        raise RekeyNeedsRollNumbers()
+    number_hasher = _Hasher(cycle.roll_number_key or "")
     voted = _voted_identities(cycle)
+    to_backfill: list[dict] = []
+    to_rekey_voted: list[dict] = []
     seen: set[int] = set()
     to_insert: list[dict] = []
     to_update: list[dict] = []
@@ -389,10 +463,29 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
                     continue  # keep reading to report every error, but stop writing
                 key_hash = hasher("roll-key", item.stable_key)
                 details_hash = hasher("roll-details", item.details)
-                stored = by_key.get(key_hash)
-                if stored is None and legacy:
+                number_key_hash = (number_hasher(NUMBER_KEY_PURPOSE, item.number_key)
+                                   if item.number_key else None)
+                if rekey:
+                    if number_key_hash is None:
+                        raise RekeyNeedsRollNumbers()
+                    stored = by_number.get(number_key_hash)
+                    if stored is not None:
+                        seen.add(stored.id)
+                        plan.rekeyed += 1
+                        if apply:
+                            has_voted = stored.identity_hash in voted
+                            (to_rekey_voted if has_voted else to_update).append(_rekeyed(
+                                stored, has_voted, _entry_values(
+                                    cycle_id, districts[item.district], item.district, item,
+                                    hasher, identities, key_hash, details_hash,
+                                    number_key_hash)))
+                        continue
+                else:
+                    stored = by_key.get(key_hash)
+                if stored is None and legacy and not rekey:
                     values = _entry_values(cycle_id, districts[item.district], item.district,
-                                           item, hasher, identities, key_hash, details_hash)
+                                           item, hasher, identities, key_hash, details_hash,
+                                           number_key_hash)
                     stored = legacy.get(values[IDENTITY_AT])
                 if stored is None:
                     if _in_page(plan, "added", plan.added):
@@ -405,11 +498,14 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
                     if apply:
                         to_insert.append(_entry_values(
                             cycle_id, districts[item.district], item.district, item, hasher,
-                            identities, key_hash, details_hash))
+                            identities, key_hash, details_hash, number_key_hash))
                         if len(to_insert) >= BATCH_ROWS:
                             flush_inserts()
                     continue
                 seen.add(stored.id)
+                if apply and number_key_hash and not stored.number_key_hash:
+                    # entries imported before roll numbers were hashed under the cycle's key
+                    to_backfill.append({"id": stored.id, "roll_number_key_hash": number_key_hash})
                 if stored.details_hash == details_hash:
                     plan.unchanged += 1
                 elif stored.identity_hash in voted:
@@ -425,7 +521,7 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
                     if apply:
                         values = dict(zip(INSERT_COLUMNS, _entry_values(
                             cycle_id, districts[item.district], item.district, item, hasher,
-                            identities, key_hash, details_hash), strict=True))
+                            identities, key_hash, details_hash, number_key_hash), strict=True))
                         del values["cycle_id"]
                         values["birth_date"] = item.birth_date
                         to_update.append({"id": stored.id, **values})
@@ -463,6 +559,17 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
             batch = to_update[start:start + BATCH_ROWS]
             plan.codes_voided += _void_codes_of_moving(batch)
             db.session.execute(update(RollEntry), batch)
+        for partial in (to_backfill, to_rekey_voted):
+            for start in range(0, len(partial), BATCH_ROWS):
+                db.session.execute(update(RollEntry), partial[start:start + BATCH_ROWS])
+        if rekey:
+            # every code's hash was made with the old key, so none can be found any more:
+            # void the unused ones, so the count of codes out there stays true
+            plan.codes_voided += db.session.execute(
+                update(AccessCode).where(AccessCode.cycle_id == cycle_id,
+                                         AccessCode.status == "unused")
+                .values(status="voided").execution_options(synchronize_session=False)).rowcount
+            cycle.identity_key_fingerprint = identity_key_fingerprint()
         if rebuild_indexes:
             for index in lookup_indexes:
                 index.create(connection)

@@ -16,6 +16,7 @@ from flask import abort, redirect, request, session, url_for
 from flask_login import current_user
 
 from pbvote.rules.sign_in import safe_next_path
+from pbvote.web.limits import checked_by_form
 
 Policy = Callable[[], object]
 _POLICIES: dict[str, Policy] = {}
@@ -50,7 +51,9 @@ def refuse_nul_bytes() -> None:
     PostgreSQL refuses it in text, which would otherwise surface as a server error."""
     values = [request.path, *request.args.values()]
     if request.method not in ("GET", "HEAD", "OPTIONS"):
-        values.extend(request.form.values())
+        # a form that shows a control character as its field's error gets to say so itself
+        values.extend(value for name, value in request.form.items(multi=True)
+                      if not checked_by_form(request.endpoint, name))
     if any("\x00" in value for value in values):
         abort(400)
 

@@ -45,6 +45,36 @@ FORM_LIMITS = {
 }
 
 
+#: endpoints whose forms derive from pbvote.web.forms.base.BaseForm (or check their texts
+#: with its control_character_reasons) and show a control character as an error beside its
+#: field, with the form and 422: endpoint → the field names (a name ending in "-" is a
+#: prefix) the form checks, or None for every field. refuse_control_characters leaves those
+#: fields to the form and still refuses any other with the generic 422 page naming it.
+FIELD_CHECKED_ENDPOINTS: dict[str, tuple[str, ...] | None] = {
+    "vote.verify": ("roll-", "code-"),  # roll check and access code
+    "resident_auth.sign_in": ("email",),  # rules.sign_in.email_problem
+    "staff_setup.new_cycle": None,
+    "staff_setup.edit_cycle": None,
+    # the district's texts (its counting parameters are read outside the form)
+    "staff_setup.new_district": ("slug", "name", "description"),
+    "staff_setup.edit_district": ("slug", "name", "description"),
+    # the idea form, read field by field (web.forms.base.control_character_reasons)
+    "my_ideas.new": ("title", "description", "category", "district", "location",
+                     "cost_estimate"),
+    "my_ideas.edit": ("title", "description", "category", "district", "location",
+                      "cost_estimate"),
+}
+
+
+def checked_by_form(endpoint: str | None, name: str) -> bool:
+    """Does this endpoint's form show a control character in field `name` beside it?"""
+    if endpoint not in FIELD_CHECKED_ENDPOINTS:
+        return False
+    names = FIELD_CHECKED_ENDPOINTS[endpoint]
+    return names is None or any(name == n or (n.endswith("-") and name.startswith(n))
+                                for n in names)
+
+
 class FormTooLarge(DomainError):
     def __init__(self, message: str):
         super().__init__(message, 413)
@@ -90,8 +120,10 @@ def refuse_control_characters() -> None:
     nothing reaches a service, the database or a log with one."""
     if request.method not in BODY_METHODS:
         return
+    endpoint = request.endpoint
     for name, value in request.form.items(multi=True):
-        character = forbidden_character(value) or forbidden_character(name)
+        character = forbidden_character(name) or (
+            None if checked_by_form(endpoint, name) else forbidden_character(value))
         if character is not None:
             raise ForbiddenCharacter(name, character)
 

@@ -13,6 +13,7 @@ from flask_login import current_user
 from pbvote.services import images, proposals
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
+from pbvote.web.forms.base import control_character_reasons
 from pbvote.web.guards import current_path, set_policy
 
 bp = Blueprint("my_ideas", __name__)
@@ -72,7 +73,10 @@ def new(slug: str):
     values, reasons, status = {}, [], 200
     if request.method == "POST":
         values = _fields()
+        reasons = control_character_reasons(values)
         try:
+            if reasons:
+                raise DomainError(reasons[0].message, 422, reasons)
             proposal = proposals.submit(cycle, me, values, _photo_upload())
         except DomainError as refused:
             if refused.status not in (409, 413, 415, 422):
@@ -106,7 +110,10 @@ def edit(proposal_id: int):
     reasons, status = [], 200
     if request.method == "POST":
         values = _fields()
+        reasons = control_character_reasons(values)
         try:
+            if reasons:
+                raise DomainError(reasons[0].message, 422, reasons)
             replaced = proposals.edit(proposal, _me(), values, _photo_upload(),
                                       remove_photo=request.form.get("remove_photo") == "1")
         except DomainError as refused:

@@ -80,6 +80,21 @@ def test_bad_submissions_come_back_with_messages_by_field(site):
         assert db.session.scalars(select(Proposal)).first() is None
 
 
+def test_control_characters_in_an_idea_are_errors_beside_their_fields(site):
+    """Before: a page of its own (the idea as typed was lost); the rules would even have
+    dropped the character silently had it got through."""
+    response = _send(site["resident"], title="Light the\u202e underpass",
+                     description="Dark at\x00 night")
+    assert response.status_code == 422
+    for field, code in (("title", "U+202E"), ("description", "U+0000")):
+        error = re.search(rf'<p class="error-message" id="{field}-error">(.*?)</p>',
+                          response.text, re.S)
+        assert error and code in error.group(1), field
+    assert 'value="Light the' in response.text  # what was typed comes back
+    with site["app"].app_context():
+        assert db.session.scalars(select(Proposal)).first() is None
+
+
 def test_the_error_summary_links_each_error_to_its_field(site):
     """As on the online ballot: the summary takes the focus, each error is a link to the
     field at fault, and that field points back at its error and hint."""

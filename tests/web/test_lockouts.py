@@ -129,6 +129,13 @@ def test_a_neighbour_cannot_lock_the_real_person_out(limited_app):
     assert _check(app, made, "approval", target, target.birth_date, "198.51.100.20") == 302
 
 
+def _staff_password(client, email, password, address):
+    client.environ_base["REMOTE_ADDR"] = address
+    page = client.get("/staff/login")
+    return client.post("/staff/login", data={"csrf_token": csrf_token(page.text),
+                                              "email": email, "password": password})
+
+
 def test_a_staff_lockout_does_not_end_the_open_session(app):
     with app.app_context():
         account = make_account("staff")
@@ -137,12 +144,49 @@ def test_a_staff_lockout_does_not_end_the_open_session(app):
     login(signed_in, email, password, secret)
     attacker = app.test_client()
     for _ in range(6):
-        page = attacker.get("/staff/login")
-        attacker.post("/staff/login", data={"csrf_token": csrf_token(page.text), "email": email,
-                                            "password": "wrong password, wrong"})
-    from pbvote.models import Account
+        _staff_password(attacker, email, "wrong password, wrong", "192.0.2.66")
+    from pbvote.models import Account, StaffSignInFailure
     with app.app_context():
         locked = db.session.scalar(db.select(Account).where(Account.email == email))
         assert locked.locked_until is not None
+        rows = db.session.scalars(db.select(StaffSignInFailure)
+                                  .where(StaffSignInFailure.account_id == locked.id)).all()
+        assert len(rows) == 1 and rows[0].locked_until is not None
     # before: the lock also ended this session
     assert signed_in.get("/staff/").status_code == 200
+
+
+def test_a_stranger_who_knows_the_email_locks_out_only_their_own_address(app):
+    with app.app_context():
+        _, email, password, secret = make_account("staff")
+    attacker = app.test_client()
+    for _ in range(20):  # far past the five that lock
+        assert _staff_password(attacker, email, "wrong password, wrong",
+                               "192.0.2.66").status_code == 401
+    # the attacker's address is locked, even with the right password
+    refused = _staff_password(attacker, email, password, "192.0.2.66")
+    assert refused.status_code == 401 and "is locked" in refused.text
+    # the staff member, from their own address, signs in (before: locked for 15 minutes,
+    # and again after each further five guesses, for as long as anyone kept guessing)
+    staff = app.test_client()
+    staff.environ_base["REMOTE_ADDR"] = "198.51.100.20"
+    login(staff, email, password, secret)
+    assert staff.get("/staff/").status_code == 200
+    # and that sign-in does not unlock the attacker's address
+    assert "is locked" in _staff_password(attacker, email, password, "192.0.2.66").text
+
+
+def test_no_sign_in_limit_per_email_from_many_addresses(limited_app):
+    """Before, /staff/login was also limited per email address: guesses from eleven addresses
+    took the staff member's own attempts away (429)."""
+    app = limited_app(SIGN_IN_RATE_LIMIT="10/minute")
+    with app.app_context():
+        _, email, password, secret = make_account("staff")
+    for i in range(12):
+        guesser = app.test_client()
+        assert _staff_password(guesser, email, "wrong password, wrong",
+                               f"10.0.0.{i + 1}").status_code == 401
+    staff = app.test_client()
+    staff.environ_base["REMOTE_ADDR"] = "198.51.100.20"
+    login(staff, email, password, secret)
+    assert staff.get("/staff/").status_code == 200

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from pbvote.rules.sign_in import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH
+from pbvote.web.forms.base import BaseForm
 from pbvote.web.i18n import lazy_gettext as _l
 
 CODE_DESCRIPTION = _l("The 6-digit code your authenticator app shows now, "
@@ -19,20 +19,20 @@ def _role_choices() -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in ROLE_CHOICES]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"),
                              validators=[DataRequired(), Length(max=PASSWORD_MAX_LENGTH)])
     next = HiddenField()
 
 
-class SecondFactorForm(FlaskForm):
+class SecondFactorForm(BaseForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20)],
                        description=CODE_DESCRIPTION)
     next = HiddenField()
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(BaseForm):
     code = StringField(_l("Code from your authenticator app"),
                        validators=[DataRequired(), Length(max=20)],
                        description=_l("Add the account to your app, then type the 6-digit "
@@ -40,7 +40,7 @@ class EnrolForm(FlaskForm):
     next = HiddenField()
 
 
-class ReauthForm(FlaskForm):
+class ReauthForm(BaseForm):
     password = PasswordField(_l("Password"),
                              validators=[DataRequired(), Length(max=PASSWORD_MAX_LENGTH)])
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=20)],
@@ -48,7 +48,7 @@ class ReauthForm(FlaskForm):
     next = HiddenField()
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(BaseForm):
     password = PasswordField(
         _l("New password"),
         validators=[DataRequired(), Length(max=PASSWORD_MAX_LENGTH)],
@@ -59,12 +59,12 @@ class SetPasswordForm(FlaskForm):
                                                                 _l("The two passwords differ."))])
 
 
-class InviteForm(FlaskForm):
+class InviteForm(BaseForm):
     email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254)])
     display_name = StringField(_l("Name"), validators=[Length(max=120)],
                                description=_l("How colleagues and the audit log see this person."))
     role = SelectField(_l("Role"), choices=_role_choices(), validators=[DataRequired()])
 
 
-class RoleForm(FlaskForm):
+class RoleForm(BaseForm):
     role = SelectField(_l("New role"), choices=_role_choices(), validators=[DataRequired()])

@@ -3,7 +3,6 @@ settings make sense together is pbvote.rules.setup' job, whose reasons land on t
 fields by name."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -22,6 +21,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from pbvote.rules.ballots import BALLOT_KINDS
 from pbvote.rules.eligibility import VERIFICATION_METHODS
 from pbvote.rules.setup import PHASE_ORDER
+from pbvote.web.forms.base import BaseForm
 from pbvote.web.i18n import lazy_gettext as _l
 
 METHOD_LABELS = {
@@ -44,7 +44,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class CycleForm(FlaskForm):
+class CycleForm(BaseForm):
     slug = StringField(_l("Web address name"), validators=[Optional(), Length(max=80)],
                        description=_l("Leave it empty to make it from the name (Safer Streets "
                                       "2027 gives safer-streets-2027). Lower-case letters, "
@@ -75,7 +75,7 @@ class CycleForm(FlaskForm):
     self_declared_allowed = BooleanField(_l("Allow self-declared residence"))
 
 
-class DistrictForm(FlaskForm):
+class DistrictForm(BaseForm):
     slug = StringField(_l("Web address name"), validators=[Optional(), Length(max=80)],
                        description=_l("Leave it empty to make it from the name."))
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
@@ -112,10 +112,10 @@ def _phase_fields() -> dict:
     return fields
 
 
-PhasesForm = type("PhasesForm", (FlaskForm,), _phase_fields())
+PhasesForm = type("PhasesForm", (BaseForm,), _phase_fields())
 
 
-class ProjectForm(FlaskForm):
+class ProjectForm(BaseForm):
     code = StringField(_l("Code"), validators=[InputRequired(), Length(max=40)],
                        description=_l("Short id on ballots and in the log, such as NB-1."))
     title = StringField(_l("Title"), validators=[InputRequired(), Length(max=200)])
@@ -130,12 +130,12 @@ class ProjectForm(FlaskForm):
     remove_image = BooleanField(_l("Remove the current image"))
 
 
-class RollUploadForm(FlaskForm):
+class RollUploadForm(BaseForm):
     file = FileField(_l("Voter-roll CSV file"),
                      description=_l("UTF-8 CSV with a header row. Dates as YYYY-MM-DD."))
 
 
-class RollConfirmForm(FlaskForm):
+class RollConfirmForm(BaseForm):
     fingerprint = HiddenField()
     #: the number of entries the import removes, typed again when it is more than a tenth
     confirm_removed = StringField(_l("Type the number of entries to remove"),
@@ -144,7 +144,7 @@ class RollConfirmForm(FlaskForm):
     expected_removed = HiddenField()
 
 
-class CodesForm(FlaskForm):
+class CodesForm(BaseForm):
     district = SelectField(_l("District"), validators=[InputRequired()], choices=[])
     count = IntegerField(_l("Number of codes"), validators=[InputRequired()], default=100)
 
@@ -152,21 +152,21 @@ class CodesForm(FlaskForm):
 ALL_DISTRICTS = "*"
 
 
-class RollCodesForm(FlaskForm):
+class RollCodesForm(BaseForm):
     #: ALL_DISTRICTS (never a slug) or a district's slug
     district = SelectField(_l("For the roll of"), validators=[InputRequired()], choices=[])
 
 
-class VoidCodeForm(FlaskForm):
+class VoidCodeForm(BaseForm):
     code = StringField(_l("Access code to void"), validators=[InputRequired(), Length(max=40)],
                        description=_l("As printed on the letter, for example 7K3M-Q9XD-2HPA."))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(BaseForm):
     confirm = BooleanField(_l("Yes, I am sure"), validators=[InputRequired()])
 
 
-class ExtendVotingForm(FlaskForm):
+class ExtendVotingForm(BaseForm):
     ends_at = DateTimeLocalField(_l("New end of voting"), format="%Y-%m-%dT%H:%M",
                                  validators=[InputRequired()])
     reason = TextAreaField(_l("Reason (published on the cycle page)"),
@@ -174,7 +174,7 @@ class ExtendVotingForm(FlaskForm):
     confirm = BooleanField(_l("Yes, I am sure"), validators=[InputRequired()])
 
 
-class ImbalanceNoteForm(FlaskForm):
+class ImbalanceNoteForm(BaseForm):
     site = HiddenField()
     district = HiddenField()
     note = TextAreaField(_l("What caused the difference"),

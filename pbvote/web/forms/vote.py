@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from flask_babel import get_locale
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from pbvote.rules.dates import parse_typed_date
+from pbvote.web.forms.base import BaseForm
 from pbvote.web.i18n import lazy_gettext as _l
 
 
@@ -34,7 +34,7 @@ class TypedDateField(StringField):
         return self.data.isoformat() if self.data else ""
 
 
-class RollCheckForm(FlaskForm):
+class RollCheckForm(BaseForm):
     method = HiddenField(default="roll")
     last_name = StringField(_l("Last name"), validators=[DataRequired(), Length(max=100)])
     # InputRequired, not DataRequired: a date typed but unreadable must say so, not that
@@ -49,12 +49,12 @@ class RollCheckForm(FlaskForm):
         description=_l("Your postcode as on the roll, or the roll number on your letter."))
 
 
-class AccessCodeForm(FlaskForm):
+class AccessCodeForm(BaseForm):
     method = HiddenField(default="code")
     code = StringField(_l("Access code"), validators=[DataRequired(), Length(max=40)],
                        description=_l("The 12-character code in your letter from the city, "
                                       "for example 7K3M-Q9XD-2HPA."))
 
 
-class CsrfOnlyForm(FlaskForm):
+class CsrfOnlyForm(BaseForm):
     """Ballot, review and cast forms: fields are read by pbvote.rules.ballots.parse_form."""

@@ -1,0 +1,48 @@
+"""The base of pbvote's forms: a submitted text with a control character is an error of its
+own field, shown beside it (422 with the form), not a page of its own.
+
+Endpoints whose forms all derive from BaseForm are listed in
+pbvote.web.limits.FIELD_CHECKED_ENDPOINTS; the app-wide refusal (a generic 422 page naming
+the field) stays the backstop for every other endpoint.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask_wtf import FlaskForm
+
+from pbvote.rules.ballots import Reason
+from pbvote.rules.text import forbidden_character, forbidden_character_message
+
+
+def control_character_problem(field) -> str | None:
+    """The message for the first control character in what was typed into `field`."""
+    for value in field.raw_data or ():
+        if isinstance(value, str):
+            character = forbidden_character(value)
+            if character is not None:
+                return forbidden_character_message(character)
+    return None
+
+
+def control_character_reasons(values: Mapping[str, str]) -> list[Reason]:
+    """The same check for a form read field by field (the idea form): one reason per field
+    with a control character, for the page to show beside that field."""
+    reasons = []
+    for name, value in values.items():
+        character = forbidden_character(value or "")
+        if character is not None:
+            reasons.append(Reason(name, "control_character",
+                                  forbidden_character_message(character)))
+    return reasons
+
+
+class BaseForm(FlaskForm):
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            problem = control_character_problem(field)
+            if problem is not None:
+                field.errors = [problem, *(e for e in field.errors if e != problem)]
+                valid = False
+        return valid
