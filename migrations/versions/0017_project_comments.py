@@ -2,13 +2,13 @@
 exactly one of the two
 
 Revision ID: 0017_project_comments
-Revises: 0014_discussion
+Revises: 0015_hardening
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0017_project_comments'
-down_revision = '0014_discussion'
+down_revision = "0015_hardening"
 branch_labels = None
 depends_on = None
 
