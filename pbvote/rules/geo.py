@@ -329,3 +329,30 @@ def bounds(polygons: Iterable[Polygon]) -> tuple[Point, Point] | None:
     if not lons:
         return None
     return Point(min(lats), min(lons)), Point(max(lats), max(lons))
+
+
+# ---------------------------------------------------------------------------
+# Tile servers
+
+def tile_source(url: str | None) -> str | None:
+    """The CSP source of a tile URL template ("https://{s}.tile.example.org/{z}/{x}/{y}.png"
+    gives "https://*.tile.example.org"), or None for no tiles. Raises ValueError for a
+    template the map cannot use safely: not https, no {z}/{x}/{y}, or a host with odd
+    characters."""
+    if not url:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme != "https":
+        raise ValueError("MAP_TILES must be an https:// URL")
+    if not all(key in url for key in ("{z}", "{x}", "{y}")):
+        raise ValueError("MAP_TILES must contain {z}, {x} and {y}")
+    host = parts.netloc
+    if host.startswith("{s}."):
+        host = "*." + host[4:]
+    allowed = set("abcdefghijklmnopqrstuvwxyz0123456789.-:")
+    name = host[2:] if host.startswith("*.") else host
+    if not name or not set(name.lower()) <= allowed or "@" in host:
+        raise ValueError("MAP_TILES has a host the map cannot allow: " + host)
+    return f"https://{host.lower()}"

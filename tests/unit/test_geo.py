@@ -170,3 +170,23 @@ def test_size_limits():
     assert "larger than" in geo.read_outlines(big, [])[1][0].message
     many = collection(*[feature("north", [RING])] * (geo.MAX_FEATURES + 1))
     assert "more than" in geo.read_outlines(many, ["north"])[1][0].message
+
+
+# --- tile servers -----------------------------------------------------------------------
+
+def test_tile_source_is_the_one_host_for_the_csp():
+    assert geo.tile_source(None) is None and geo.tile_source("") is None
+    assert geo.tile_source("https://tile.example.org/{z}/{x}/{y}.png") == \
+        "https://tile.example.org"
+    assert geo.tile_source("https://{s}.Tiles.example.org:8443/a/{z}/{x}/{y}.png") == \
+        "https://*.tiles.example.org:8443"
+
+
+@pytest.mark.parametrize("url", ["http://tile.example.org/{z}/{x}/{y}.png",
+                                 "https://tile.example.org/tiles.png",
+                                 "https://tile.example.org;script-src/{z}/{x}/{y}",
+                                 "https://user@tile.example.org/{z}/{x}/{y}",
+                                 "javascript:alert(1)//{z}{x}{y}"])
+def test_tile_source_refuses_unsafe_templates(url):
+    with pytest.raises(ValueError):
+        geo.tile_source(url)
