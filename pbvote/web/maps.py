@@ -58,7 +58,8 @@ def _map_policy(response):
 
 @bp.app_context_processor
 def _map_helpers():
-    return {"map_payload": map_payload}
+    # place_of: a project's or an idea's exact point (for its author or staff), or None
+    return {"map_payload": map_payload, "place_of": maps.point_of}
 
 
 def outline_features(cycle: Cycle, shapes: dict | None = None) -> list[dict]:

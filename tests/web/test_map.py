@@ -142,7 +142,12 @@ def test_an_idea_place_must_be_in_its_district_and_well_formed(site):
     assert far.status_code == 422 and "between -90 and 90" in far.text
     with site["app"].app_context():
         assert db.session.scalar(select(func.count()).select_from(Proposal)) == 0
-    assert _send_idea(site["resident"], point=HOME).status_code == 302
+    sent = _send_idea(site["resident"], point=HOME)
+    assert sent.status_code == 302
+    own = site["resident"].get(sent.headers["Location"])
+    assert "The place you picked: 40.704321, -74.006789" in own.text  # the author sees it
+    public = site["app"].test_client().get("/cycles/test-cycle/ideas/1")
+    assert "See it on the map" in public.text and "40.704321" not in public.text
     assert _send_idea(site["resident"], title="No place").status_code == 302  # optional
     with site["app"].app_context():
         rows = {p.title: (p.lat_e6, p.lon_e6) for p in db.session.scalars(select(Proposal))}
@@ -227,3 +232,22 @@ def test_the_map_page_works_for_a_cycle_without_places(client, app):
     assert page.status_code == 200 and "No project or idea has a place" in page.text
     assert 'id="map"' not in page.text  # nothing to draw: no empty map box
     assert client.get("/cycles/no-such-cycle/map").status_code == 404
+
+
+def test_the_author_changes_or_removes_the_place_of_an_idea(site):
+    _save_outlines(site)
+    sent = _send_idea(site["resident"], point=HOME)
+    edit_url = sent.headers["Location"].split("?")[0] + "/edit"
+    form = site["resident"].get(edit_url)
+    assert f'value="{HOME}"' in form.text
+    data = {**IDEA, "csrf_token": token(site["resident"], edit_url)}
+    wrong = site["resident"].post(edit_url, data={**data, "point": "40.705, -73.995"},
+                                  content_type="multipart/form-data")
+    assert wrong.status_code == 422
+    with site["app"].app_context():
+        assert db.session.scalar(select(Proposal.lat_e6)) == 40_704_321  # unchanged
+    cleared = site["resident"].post(edit_url, data={**data, "point": ""},
+                                    content_type="multipart/form-data")
+    assert cleared.status_code == 302
+    with site["app"].app_context():
+        assert db.session.execute(select(Proposal.lat_e6, Proposal.lon_e6)).one() == (None, None)
