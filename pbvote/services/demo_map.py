@@ -3,11 +3,13 @@
 place for most demo ideas. Programmes that cover a whole district have no single place."""
 from __future__ import annotations
 
-from pbvote import PROJECT_ROOT
+from pathlib import Path
+
 from pbvote.models import Cycle
 from pbvote.services import maps
 
-OUTLINES_FILE = PROJECT_ROOT / "static" / "demo" / "riverton-districts.geojson"
+OUTLINES_FILE = (Path(__file__).resolve().parents[2] / "static" / "demo"
+                 / "riverton-districts.geojson")
 
 #: project code → "lat, lon"
 PROJECT_POINTS = {
