@@ -89,3 +89,56 @@ def test_a_resident_picks_the_place_of_an_idea_on_the_map(app, people, runner):
         cycle = get_cycle("safer-streets-2028")
         northbank = maps.outlines(cycle)[cycle.district_by_slug("northbank").id]
         assert geo.in_outline(maps.point_of(idea), northbank)
+
+
+def test_staff_upload_outlines_see_errors_by_feature_then_a_preview(app, people, tmp_path):
+    import json
+
+    from pbvote.infra.db import write_intent
+    from pbvote.models import DistrictOutline
+    from tests.e2e.test_staff_and_auditor import sign_in_staff
+    from tests.factories import make_cycle
+
+    with app.app_context(), write_intent():
+        made = make_cycle(codes_per_district=1)
+        db.session.commit()
+    ring = [[-74.01, 40.70], [-74.00, 40.70], [-74.00, 40.71], [-74.01, 40.71], [-74.01, 40.70]]
+    bad = tmp_path / "bad.geojson"
+    bad.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"district": "nowhere"},
+         "geometry": {"type": "Polygon", "coordinates": [ring]}}]}))
+    good = tmp_path / "good.geojson"
+    good.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"district": "approval"},
+         "geometry": {"type": "Polygon", "coordinates": [ring]}}]}))
+    staff = sign_in_staff(app, people, "staff")
+    page = staff.page
+    page.goto(f"/staff/cycles/{made.slug}/map")
+    staff.check("map set-up")
+    # the upload pages answer a POST with a file, which cannot be sent again: the journey
+    # uploads in each language, chosen with the language switcher, and scans each page
+    for language in ("en", "es", "zh-Hans"):
+        if language != "en":
+            page.locator(f".language-switcher a[hreflang={language}]").click()
+            expect(page.locator("html")).to_have_attribute("lang", language)
+        page.locator("#outlines").set_input_files(str(bad))
+        page.locator("main form button[type=submit]").first.click()
+        expect(page.locator("#error-summary")).to_contain_text("1")
+        staff.axe("map set-up with errors", repeatable=False)
+        page.goto(f"/staff/cycles/{made.slug}/map")
+        page.locator("#outlines").set_input_files(str(good))
+        page.locator("main form button[type=submit]").first.click()
+        expect(page.locator("#preview-map")).to_be_visible()
+        staff.axe("map set-up preview", repeatable=False)
+        page.goto(f"/staff/cycles/{made.slug}/map")
+    page.locator(".language-switcher a[hreflang=en]").click()
+    page.locator("#outlines").set_input_files(str(good))
+    page.get_by_role("button", name="Upload and check").click()
+    expect(page.locator("#error-summary")).to_have_count(0)
+    staff.screenshots("map set-up preview")
+    with app.app_context():
+        assert db.session.scalar(select(DistrictOutline.id)) is None  # a preview stores nothing
+    page.get_by_role("button", name="Save these outlines").click()
+    expect(page.get_by_text("Saved the outlines of 1 districts.")).to_be_visible()
+    with app.app_context():
+        assert db.session.scalar(select(DistrictOutline.id)) is not None
