@@ -190,3 +190,22 @@ def test_tile_source_is_the_one_host_for_the_csp():
 def test_tile_source_refuses_unsafe_templates(url):
     with pytest.raises(ValueError):
         geo.tile_source(url)
+
+
+coordinate = st.integers(-1_000, 1_000)
+
+
+@given(coordinate, coordinate, coordinate, coordinate, coordinate, coordinate, coordinate,
+       coordinate)
+def test_point_in_triangle_agrees_with_the_sign_of_cross_products(ax, ay, bx, by, cx, cy, px,
+                                                                  py):
+    def cross(ox, oy, qx, qy, rx, ry):
+        return (qx - ox) * (ry - oy) - (qy - oy) * (rx - ox)
+
+    signs = [cross(ax, ay, bx, by, px, py), cross(bx, by, cx, cy, px, py),
+             cross(cx, cy, ax, ay, px, py)]
+    if cross(ax, ay, bx, by, cx, cy) == 0:
+        return  # a flat triangle: no area to be inside of
+    expected = all(s >= 0 for s in signs) or all(s <= 0 for s in signs)
+    triangle = (((ax, ay), (bx, by), (cx, cy), (ax, ay)),)
+    assert geo.in_polygon(Point(py, px), triangle) is expected
