@@ -73,3 +73,10 @@ PB_OFFICE = {
     # shows the same figure)
     "retention_days": 365,
 }
+
+# The map (pbvote/web/maps.py): a tile server's URL template, https only, such as
+# "https://tile.example.org/{z}/{x}/{y}.png" ("{s}" for subdomains is allowed), and the credit
+# its licence asks for (plain text). None: no tiles, only the district outlines and the points,
+# so the map loads nothing from another site. The map page's CSP allows that one tile host.
+MAP_TILES = None
+MAP_ATTRIBUTION = ""

@@ -29,3 +29,8 @@ RESIDENT_SIGN_IN_RATE_LIMIT = "10/minute"
 JOBS_EMBEDDED_WORKER = False
 # One JSON object per log line, for the journal or a log collector.
 LOG_FORMAT = "json"
+# The map's tiles: a tile server the city may use (https; its usage policy allows this site),
+# e.g. "https://tile.example.org/{z}/{x}/{y}.png", or PBVOTE_MAP_TILES. None draws the district
+# outlines and points only. The page's CSP then allows that one host for images.
+MAP_TILES = None
+MAP_ATTRIBUTION = ""  # e.g. "© OpenStreetMap contributors", as the tile licence asks

@@ -23,6 +23,9 @@ ENVIRONMENT_KEYS = {
     "PBVOTE_LOG_FORMAT": "LOG_FORMAT",
     # how long a job's worker may go silent before another takes the job over
     "PBVOTE_JOB_LEASE_SECONDS": "JOB_LEASE_SECONDS",
+    # the map's tile server, e.g. https://tile.example.org/{z}/{x}/{y}.png, and its credit
+    "PBVOTE_MAP_TILES": "MAP_TILES",
+    "PBVOTE_MAP_ATTRIBUTION": "MAP_ATTRIBUTION",
 }
 
 

@@ -1,7 +1,7 @@
 """Persistence only: columns, constraints and small derived properties."""
 from pbvote.models import revision  # noqa: F401 - registers the flush hook
 from pbvote.models.account import ROLES, STAFF_ROLES, Account, RecoveryCode, StaffSignInFailure
-from pbvote.models.cycle import PHASE_KINDS, Cycle, District, Phase, Project
+from pbvote.models.cycle import PHASE_KINDS, Cycle, District, DistrictOutline, Phase, Project
 from pbvote.models.delivery import (
     DeliveryEditor,
     FollowSubscription,
@@ -36,7 +36,8 @@ from pbvote.models.voting import Ballot, Participation, PendingBallot
 __all__ = [
     "Comment", "CommentReport",
     "ROLES", "STAFF_ROLES", "Account", "RecoveryCode", "StaffSignInFailure",
-    "PHASE_KINDS", "Cycle", "District", "Phase", "Project", "Chain", "LogEntry",
+    "PHASE_KINDS", "Cycle", "District", "DistrictOutline", "Phase", "Project", "Chain",
+    "LogEntry",
     "AccessCode", "RollEntry", "Ballot", "Participation", "PendingBallot", "ResultsSnapshot",
     "TallyRun",
     "IntakeSettings", "Proposal", "ProposalEvent", "ProposalProjectLink", "ProposalSupport",

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -200,6 +201,9 @@ class Project(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=0)
     #: random file name under instance/uploads/projects/, re-encoded without metadata
     image_name: Mapped[str | None] = mapped_column(String(64))
+    #: where the project is, in microdegrees (pbvote.rules.geo); a public place, shown as is
+    lat_e6: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    lon_e6: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     district: Mapped[District] = relationship(back_populates="projects")
     cycle: Mapped[Cycle] = relationship()
@@ -207,4 +211,24 @@ class Project(db.Model):
     __table_args__ = (
         UniqueConstraint("cycle_id", "code"),
         CheckConstraint("cost > 0", name="positive_cost"),
+        CheckConstraint("(lat_e6 IS NULL) = (lon_e6 IS NULL)", name="whole_point"),
     )
+
+
+class DistrictOutline(db.Model):
+    """A district's shape on the map, uploaded by staff as GeoJSON and checked
+    (pbvote.rules.geo.read_outlines). Not part of the ballot: changing it changes no manifest."""
+
+    __tablename__ = "district_outline"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"))
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id", ondelete="CASCADE"),
+                                             unique=True)
+    #: polygons as nested JSON lists of integer microdegrees, [lon, lat] as in GeoJSON
+    polygons: Mapped[str] = mapped_column(Text)
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    district: Mapped[District] = relationship()
+
+    __table_args__ = (Index("ix_district_outline_cycle_id", "cycle_id"),)

@@ -84,8 +84,13 @@ class Proposal(db.Model):
     hidden_reason: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: the exact place the author picked, in microdegrees (pbvote.rules.geo); shown to the
+    #: author and staff only; the public map shows it snapped to a coarse grid
+    lat_e6: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    lon_e6: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     __table_args__ = (
+        CheckConstraint("(lat_e6 IS NULL) = (lon_e6 IS NULL)", name="whole_point"),
         CheckConstraint(_STATUS_CHECK, name="known_status"),
         CheckConstraint("cost_estimate IS NULL OR cost_estimate > 0", name="positive_estimate"),
         CheckConstraint("staff_cost_estimate IS NULL OR staff_cost_estimate > 0",

@@ -22,7 +22,7 @@ from pbvote.models import (
     RollEntry,
 )
 from pbvote.rules import eligibility
-from pbvote.services import demo_content, demo_images, log
+from pbvote.services import demo_content, demo_images, demo_map, log
 from pbvote.services.roll import RollPerson, add_roll_entry, issue_access_codes
 from pbvote.services.setup import store_manifest
 from pbvote.services.voting import access_code_hash, roll_match_hashes
@@ -185,6 +185,8 @@ def seed_demo(voters: int = 50, now: dt.datetime | None = None,
     db.session.add(cycle)
     db.session.flush()
     add_demo_translations(cycle)
+    demo_map.add_outlines(cycle)
+    demo_map.place_projects(cycle)
 
     credentials = DemoCredentials()
     postcodes = {d[0]: d[6] for d in DISTRICTS}

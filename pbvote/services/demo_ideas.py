@@ -15,7 +15,7 @@ from pbvote.infra.db import utcnow
 from pbvote.infra.extensions import db
 from pbvote.models import Account, ContentTranslation, Cycle, District, IntakeSettings, Phase
 from pbvote.rules.proposals import DEFAULT_CATEGORIES
-from pbvote.services import demo_content, discussion, log
+from pbvote.services import demo_content, demo_map, discussion, log
 from pbvote.services.proposals import residents as ideas
 
 IDEAS_SLUG = "safer-streets-2028"
@@ -92,12 +92,14 @@ def seed_ideas_demo(districts: list[tuple], now: dt.datetime | None = None) -> C
     # five supports send an idea to staff review: the ideas show how far they are
     db.session.add(IntakeSettings(cycle_id=cycle.id, categories_json=json.dumps(
         list(DEFAULT_CATEGORIES)), max_per_person=None, support_threshold=SUPPORT_THRESHOLD))
+    demo_map.add_outlines(cycle)
     accounts = [_resident(email) for email in RESIDENTS]
     sent = []
     for author, district, category, title, text, location, cost, supporters in IDEAS:
         idea = ideas.submit(cycle, accounts[author], {
             "title": title, "description": text, "category": category, "district": district,
-            "location": location, "cost_estimate": cost}, now=now)
+            "location": location, "cost_estimate": cost,
+            "point": demo_map.IDEA_POINTS.get(title, "")}, now=now)
         sent.append(idea)
         for supporter in supporters:
             ideas.support(idea, accounts[supporter])

@@ -80,6 +80,9 @@ def register_blueprints(app) -> None:
 
     for blueprint in (delivery.bp, delivery.api, delivery_staff.bp, delivery_survey.bp):
         app.register_blueprint(blueprint)
+    from pbvote.web import maps
+
+    app.register_blueprint(maps.bp)
     app.before_request(guards.enforce_access)
     from pbvote.web import limits
 

@@ -42,6 +42,8 @@ FORM_LIMITS = {
     "content_translations.proposal": FormLimit(512 * 1024, 200),
     # the roll upload raises its byte limit for staff in its blueprint (web.setup)
     "staff_setup.roll_upload": FormLimit(64 * 1024, 50),
+    # district outlines: a GeoJSON file, then the same text sent back from the preview
+    "staff_setup.map_outlines": FormLimit(6 * 1024 * 1024, 10),
 }
 
 

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_login import current_user
 
-from pbvote.services import images, proposals
+from pbvote.services import images, maps, proposals
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
 from pbvote.web.forms.base import control_character_reasons
@@ -50,7 +50,8 @@ def _photo_upload():
 
 def _fields() -> dict:
     return {name: request.form.get(name, "") for name in
-            ("title", "description", "category", "district", "location", "cost_estimate")}
+            ("title", "description", "category", "district", "location", "cost_estimate",
+             "point")}
 
 
 def _errors_by_field(reasons) -> dict[str, list[str]]:
@@ -133,7 +134,8 @@ def edit(proposal_id: int):
                   "category": proposal.category,
                   "district": proposal.district.slug if proposal.district else "",
                   "location": proposal.location,
-                  "cost_estimate": str(proposal.cost_estimate or "")}
+                  "cost_estimate": str(proposal.cost_estimate or ""),
+                  "point": proposal.lat_e6 is not None and maps.point_of(proposal).as_text() or ""}
     config = proposals.intake_config(cycle)
     return render_template("my_ideas/form.html", cycle=cycle, values=values, reasons=reasons,
                            errors=_errors_by_field(reasons), categories=config.categories,

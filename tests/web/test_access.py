@@ -133,6 +133,10 @@ EXPECTED: dict[str, dict[str, int]] = {
     "staff_setup.roll_upload": STAFF_PAGE,
     "staff_setup.roll_preview": {**STAFF_PAGE, "staff": 404, "admin": 404},  # no such upload
     "staff_setup.codes": STAFF_PAGE,
+    "staff_setup.map_setup": STAFF_PAGE,
+    "staff_setup.map_outlines": POST_ONLY,
+    "staff_setup.map_points": POST_ONLY,
+    "maps.page": EVERYONE_200,
     "staff_setup.void_code": POST_ONLY,
     "staff_setup.roll_codes": POST_ONLY,
     "staff_setup.codes_export": {**STAFF_PAGE, "staff": 404, "admin": 404},  # no such export
@@ -281,6 +285,8 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "content_translations.proposal": {**STAFF_PAGE, "staff": 404, "admin": 404},
     "staff_setup.delete_project": {**STAFF_PAGE, "staff": 409, "admin": 409},
     "staff_setup.roll_upload": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no file
+    "staff_setup.map_outlines": {**STAFF_PAGE, "staff": 422, "admin": 422},  # no file
+    "staff_setup.map_points": {**STAFF_PAGE, "staff": 302, "admin": 302},  # nothing to change
     "staff_setup.roll_preview": {**STAFF_PAGE, "staff": 404, "admin": 404},
     "staff_setup.codes": {**STAFF_PAGE, "staff": 422, "admin": 422},
     "staff_setup.void_code": {**STAFF_PAGE, "staff": 422, "admin": 422},

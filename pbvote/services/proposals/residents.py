@@ -12,7 +12,8 @@ from pbvote.infra.extensions import db
 from pbvote.models import Account, Cycle, District, Proposal, ProposalSupport
 from pbvote.rules import proposals as rules
 from pbvote.rules.ballots import Reason
-from pbvote.services import images, log
+from pbvote.rules.geo import Point
+from pbvote.services import images, log, maps
 from pbvote.services.errors import DomainError
 from pbvote.services.proposals.common import (
     NotYours,
@@ -29,15 +30,19 @@ from pbvote.services.proposals.intake import _refuse_unless_intake, intake_confi
 from pbvote.services.proposals.reading import count_by_author, has_supported, support_count
 
 
-def _validated_draft(cycle: Cycle, fields: dict) -> tuple[rules.Draft, District]:
+def _validated_draft(cycle: Cycle, fields: dict) -> tuple[rules.Draft, District, Point | None]:
+    """`fields` may carry "point", the optional place as "lat, lon" (services.maps)."""
     draft, reasons = rules.draft_from(fields.get("title"), fields.get("description"),
                                       fields.get("category"), fields.get("district"),
                                       fields.get("location"), fields.get("cost_estimate"))
     reasons += rules.draft_problems(draft, intake_config(cycle).categories,
                                     [d.slug for d in cycle.districts])
+    point, point_reasons = maps.read_point(cycle, cycle.district_by_slug(draft.district or ""),
+                                           fields.get("point"))
+    reasons += point_reasons
     if reasons:
         raise ProposalRefused(reasons)
-    return draft, cycle.district_by_slug(draft.district)
+    return draft, cycle.district_by_slug(draft.district), point
 
 
 def _store_photo(photo) -> str | None:
@@ -57,7 +62,7 @@ def submit(cycle: Cycle, author: Account, fields: dict, photo=None,
     _refuse_unless_intake(cycle, now)
     if author.role != "resident":
         raise NotYours(_("Ideas are sent by residents, signed in with their email address."))
-    draft, district = _validated_draft(cycle, fields)
+    draft, district, point = _validated_draft(cycle, fields)
     # Lock the author's row so two quick submissions cannot both pass the limit.
     db.session.scalar(for_update(select(Account.id).where(Account.id == author.id)))
     over = rules.limit_problem(count_by_author(cycle, author),
@@ -71,6 +76,7 @@ def submit(cycle: Cycle, author: Account, fields: dict, photo=None,
                         location=draft.location, cost_estimate=draft.cost_estimate,
                         photo_name=photo_name, status="submitted", feasibility_note="",
                         hidden=False, hidden_reason="", created_at=moment, updated_at=moment)
+    maps.set_point(proposal, point)
     db.session.add(proposal)
     db.session.flush()
     _event(proposal, author, "submitted", to_status="submitted")
@@ -97,7 +103,7 @@ def edit(proposal: Proposal, author: Account, fields: dict, photo=None,
                                         _("Staff have started reviewing this idea, so it can no "
                                           "longer be changed."))])
     _refuse_unless_intake(proposal.cycle, now)
-    draft, district = _validated_draft(proposal.cycle, fields)
+    draft, district, point = _validated_draft(proposal.cycle, fields)
     before = _snapshot(proposal)
     new_photo = _store_photo(photo)
     replaced = None
@@ -107,8 +113,10 @@ def edit(proposal: Proposal, author: Account, fields: dict, photo=None,
     proposal.category, proposal.district = draft.category, district
     proposal.location, proposal.cost_estimate = draft.location, draft.cost_estimate
     proposal.updated_at = now or utcnow()
+    moved = maps.point_of(proposal) != point
+    maps.set_point(proposal, point)
     db.session.flush()
-    if _snapshot(proposal) != before:
+    if _snapshot(proposal) != before or moved:
         _event(proposal, author, "edited")
         _record(proposal, "proposal.edited", author, before)
     return replaced

@@ -105,6 +105,7 @@ def _require_csrf() -> None:
 
 # The pages, by part of the set-up; importing them adds their routes to bp.
 from pbvote.web.setup import ballot as _ballot  # noqa: E402,F401
+from pbvote.web.setup import map as _map  # noqa: E402,F401
 from pbvote.web.setup import roll as _roll  # noqa: E402,F401
 from pbvote.web.setup import settings as _settings  # noqa: E402,F401
 from pbvote.web.setup import transitions as _transitions  # noqa: E402,F401
