@@ -296,12 +296,19 @@ def build_bundle_files(cycle: Cycle, results_json: str) -> dict[str, bytes]:
     slugs = {d.id: d.slug for d in cycle.districts}
     ballots: dict[str, list] = {slug: [] for slug in slugs.values()}
     receipts: dict[str, list[str]] = {slug: [] for slug in slugs.values()}
+    # Ballots repeat: each distinct text is decoded once and its (never mutated) value shared,
+    # which the bundle's writers turn back into text once per distinct value too.
+    decoded: dict[str, object] = {}
     for district_id, selections, receipt in db.session.execute(
             select(Ballot.district_id, Ballot.selections, Ballot.receipt)
             .where(Ballot.cycle_id == cycle.id)):
         slug = slugs.get(district_id, f"district-{district_id}")
-        ballots.setdefault(slug, []).append(json.loads(selections))
+        value = decoded.get(selections)
+        if value is None:
+            value = decoded[selections] = json.loads(selections)
+        ballots.setdefault(slug, []).append(value)
         receipts.setdefault(slug, []).append(receipt)
+    del decoded
     participation: dict[str, dict[str, int]] = {slug: {} for slug in slugs.values()}
     for district_id, channel, count in db.session.execute(
             select(Participation.district_id, Participation.channel, func.count())

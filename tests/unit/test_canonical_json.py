@@ -48,3 +48,22 @@ def test_a_circular_value_is_refused():
     loop.append(loop)
     with pytest.raises(ValueError):
         canonical_json(loop)
+
+
+def test_the_bundles_pretty_json_is_json_dumps_with_an_indent():
+    from pbvote.audit.bundle import pretty_json
+
+    rng = random.Random(7)
+    shared = ["NB-1", "NB-2"]
+    for _ in range(3000):
+        value = _value(rng)
+        document = {"districts": {"b": [shared, value, shared], "a": [value, [], {}]},
+                    "deep": [[shared, [shared]], {"x": shared}], "v": value}
+        for candidate in (value, document, {"only": value}):
+            try:
+                expected = json.dumps(candidate, indent=2, sort_keys=True, ensure_ascii=False)
+            except TypeError:
+                continue
+            assert pretty_json(candidate) == expected
+    for odd in ({1: "a", 2: [1.5, None]}, {"k": {3: [shared]}}, ((shared,),), float("nan")):
+        assert pretty_json(odd) == json.dumps(odd, indent=2, sort_keys=True, ensure_ascii=False)
