@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,8 +113,12 @@ class ChainReport:
     problem: str | None = None
 
 
-def verify_chain(entries: Iterable[ChainEntry], expected_head: str | None = None) -> ChainReport:
-    """Check positions, links and hashes in order; stop at the first broken entry."""
+def verify_chain(entries: Iterable[ChainEntry], expected_head: str | None = None,
+                 on_entry: Callable[[ChainEntry, dict], None] | None = None) -> ChainReport:
+    """Check positions, links and hashes in order; stop at the first broken entry.
+
+    ``on_entry(entry, stored)``, if given, sees each entry that held, with its parsed JSON,
+    so a caller reading a long chain once need not parse it again."""
     previous = GENESIS_HASH
     count = 0
     for entry in entries:
@@ -134,6 +138,8 @@ def verify_chain(entries: Iterable[ChainEntry], expected_head: str | None = None
                                f"entry {entry.position}: content is not canonical or misplaced")
         if entry_hash(previous, entry.entry_json) != entry.entry_hash:
             return ChainReport(False, count, previous, f"entry {entry.position}: hash mismatch")
+        if on_entry is not None:
+            on_entry(entry, stored)
         previous = entry.entry_hash
         count += 1
     if expected_head is not None and expected_head != previous:
