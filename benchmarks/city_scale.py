@@ -1,7 +1,7 @@
 """A city-scale cycle, from closing voting to the standalone verifier, each step timed.
 
     .venv/bin/python benchmarks/city_scale.py [--engine sqlite|postgresql] [--ballots 300000]
-        [--keep-seed] [--profile STEP]
+        [--keep-seed] [--profile STEP ...]
 
 Builds a database by the migrations, seeds the demo cycle (three districts: knapsack,
 approval, ranked) with voting open, a roll of 1.5 x N people and N random valid ballots
@@ -24,7 +24,7 @@ machine may be shared.
 --keep-seed keeps the seeded database (a SQLite file, or a PostgreSQL database used as a
 template) under a name of its own (engine, N, schema revision) and reuses it on the next run
 with the same N, so repeated runs skip seeding. --profile STEP writes cProfile output of
-that step to city_scale-STEP.prof and prints its top functions.
+that step (the option may be repeated) to $TMPDIR/city_scale-STEP.prof and prints its top functions.
 """
 from __future__ import annotations
 
@@ -296,7 +296,7 @@ def _child(step: str, url: str, workdir: str, profile: bool) -> None:
 
         profiler = cProfile.Profile()
         result = profiler.runcall(_run_step, step, url, Path(workdir))
-        out = REPO / f"city_scale-{step}.prof"
+        out = Path(tempfile.gettempdir()) / f"city_scale-{step}.prof"
         profiler.dump_stats(out)
         stats = pstats.Stats(profiler, stream=sys.stderr)
         stats.sort_stats("cumulative").print_stats(35)
@@ -357,7 +357,8 @@ def main(argv=None) -> int:
     parser.add_argument("--keep-seed", action="store_true",
                         help="keep the seeded database and reuse it on the next run")
     parser.add_argument("--pg-server", default=DEFAULT_PG_SERVER)
-    parser.add_argument("--profile", choices=STEPS, help="cProfile this step")
+    parser.add_argument("--profile", choices=STEPS, action="append", default=[],
+                        help="cProfile this step (may be given more than once)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--seed-child", help=argparse.SUPPRESS)
     parser.add_argument("--profile-child", action="store_true", help=argparse.SUPPRESS)
@@ -409,7 +410,7 @@ def main(argv=None) -> int:
               f"{1:>10.1f}  {os.getloadavg()[0]:>12.2f}  {baseline['detail']}")
         total = 0.0
         for step in STEPS:
-            got = _measure(step, url, workdir, args.profile == step)
+            got = _measure(step, url, workdir, step in args.profile)
             total += got["seconds"]
             print(f"{step:<9} {got['seconds']:>8.2f} {got['peak'] / 2**20:>8.0f} "
                   f"{got['seconds'] / baseline['seconds']:>10.1f}  {os.getloadavg()[0]:>12.2f}  "
