@@ -59,8 +59,45 @@ class BundleInput:
     chain_length: int
 
 
+_PRETTY_OPTIONS = {"indent": 2, "sort_keys": True, "ensure_ascii": False}
+
+
 def _pretty(value: Any) -> bytes:
-    return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    """json.dumps(value, **_PRETTY_OPTIONS) + newline, as UTF-8: the same bytes, written faster."""
+    return (pretty_json(value) + "\n").encode("utf-8")
+
+
+def pretty_json(value: Any) -> str:
+    """Exactly ``json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False)``.
+
+    json.dumps with an indent runs the pure-Python encoder over every value, which for
+    ballots.json at city scale (hundreds of thousands of small lists) took seconds. Here
+    each dict and list with string keys is laid out the same way, and each other value, or
+    a value seen before at the same depth (the bundle shares one object per distinct
+    ballot), is written once by json.dumps and re-indented: inside JSON text a line break
+    only ever comes from the indent, so shifting every line is exact.
+    """
+    return _indented(value, 0, {})
+
+
+def _indented(value: Any, level: int, memo: dict) -> str:
+    key = (id(value), level)
+    found = memo.get(key)
+    if found is not None:
+        return found[0]
+    inner = "\n" + "  " * (level + 1)
+    if type(value) is dict and value and all(type(k) is str for k in value):
+        text = "{" + inner + ("," + inner).join(
+            json.dumps(k, ensure_ascii=False) + ": " + _indented(value[k], level + 1, memo)
+            for k in sorted(value)) + "\n" + "  " * level + "}"
+    elif type(value) is list and value:
+        text = "[" + inner + ("," + inner).join(
+            _indented(item, level + 1, memo) for item in value) + "\n" + "  " * level + "]"
+    else:
+        text = json.dumps(value, **_PRETTY_OPTIONS).replace("\n", "\n" + "  " * level)
+    if isinstance(value, (dict, list)):
+        memo[key] = (text, value)  # the value is kept so that its id is not reused meanwhile
+    return text
 
 
 def build_bundle(data: BundleInput, rng: secrets.SystemRandom | None = None) -> dict[str, bytes]:
@@ -100,9 +137,13 @@ def _ballots_csv(shuffled: dict[str, list]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
+    texts: dict[int, str] = {}  # by identity: a ballot value shared by many ballots is written once
     for slug, ballots in shuffled.items():
         for ballot in ballots:
-            writer.writerow([slug, ballot_text(ballot)])
+            text = texts.get(id(ballot))
+            if text is None:
+                text = texts[id(ballot)] = ballot_text(ballot)
+            writer.writerow([slug, text])
     return out.getvalue().encode("utf-8")
 
 

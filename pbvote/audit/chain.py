@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +20,46 @@ CROCKFORD_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 RECEIPT_LENGTH = 10  # 50 bits: short enough to read aloud, collisions retried at cast time
 
 
+#: json.dumps(value, **these) builds a new encoder, and a closure, on every call, which at
+#: city scale (a call per ballot and per chain entry, several times over) cost as much as
+#: the encoding. The C encoder json.dumps uses is made directly instead, with the same
+#: options and a fresh circular-reference guard per call; where it is missing (another
+#: Python) or writes anything else for the sample below, json.dumps is used as before.
+_CANONICAL_OPTIONS = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False,
+                      "allow_nan": False}
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, **_CANONICAL_OPTIONS)
+
+
+def _c_encoder():
+    from json import encoder
+
+    make = getattr(encoder, "c_make_encoder", None)
+    if make is None:
+        return None
+
+    def encode(value: Any) -> str:
+        return "".join(make({}, None, encoder.encode_basestring, None, ":", ",", True, False,
+                            False)(value, 0))
+
+    sample = {"position": 7, "kind": "ballot", "b": [1, -2.5, None, True, "é\u2028\"\n"],
+              "a": {"z": {}, "y": []}, "é": "x"}
+    try:
+        if encode(sample) == _dumps(sample) and encode("s") == _dumps("s"):
+            return encode
+    except (TypeError, ValueError):
+        pass
+    return None
+
+
+_encode = _c_encoder() or _dumps
+
+
 def canonical_json(value: Any) -> str:
     """One byte-exact JSON text per value: sorted keys, no spaces, UTF-8."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False)
+    return _encode(value)
 
 
 def entry_hash(previous_hash: str, entry_json: str) -> str:
@@ -77,8 +113,12 @@ class ChainReport:
     problem: str | None = None
 
 
-def verify_chain(entries: Iterable[ChainEntry], expected_head: str | None = None) -> ChainReport:
-    """Check positions, links and hashes in order; stop at the first broken entry."""
+def verify_chain(entries: Iterable[ChainEntry], expected_head: str | None = None,
+                 on_entry: Callable[[ChainEntry, dict], None] | None = None) -> ChainReport:
+    """Check positions, links and hashes in order; stop at the first broken entry.
+
+    ``on_entry(entry, stored)``, if given, sees each entry that held, with its parsed JSON,
+    so a caller reading a long chain once need not parse it again."""
     previous = GENESIS_HASH
     count = 0
     for entry in entries:
@@ -98,6 +138,8 @@ def verify_chain(entries: Iterable[ChainEntry], expected_head: str | None = None
                                f"entry {entry.position}: content is not canonical or misplaced")
         if entry_hash(previous, entry.entry_json) != entry.entry_hash:
             return ChainReport(False, count, previous, f"entry {entry.position}: hash mismatch")
+        if on_entry is not None:
+            on_entry(entry, stored)
         previous = entry.entry_hash
         count += 1
     if expected_head is not None and expected_head != previous:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pbvote.audit.chain import GENESIS_HASH
@@ -34,4 +34,8 @@ class LogEntry(db.Model):
     previous_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64))
 
-    __table_args__ = (UniqueConstraint("chain_id", "position"),)
+    __table_args__ = (
+        UniqueConstraint("chain_id", "position"),
+        # a chain's entries of one kind in order (its ballots, at reconciliation and export)
+        Index("ix_log_entry_chain_kind_position", "chain_id", "kind", "position"),
+    )

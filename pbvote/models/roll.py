@@ -42,6 +42,8 @@ class RollEntry(db.Model):
         UniqueConstraint("cycle_id", "identity_hash"),
         # a district's entries in roll order: letters for a whole roll walk it in steps
         Index("ix_roll_entry_cycle_district_id", "cycle_id", "district_id", "id"),
+        # covering: eligible people per district and age (the count and turnout figures)
+        Index("ix_roll_entry_cycle_district_birth_date", "cycle_id", "district_id", "birth_date"),
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pbvote.infra.extensions import db
@@ -32,6 +32,10 @@ class Participation(db.Model):
 
     __table_args__ = (
         UniqueConstraint("cycle_id", "district_id", "identity_hash"),
+        # covering indexes for the per-district and per-channel counts of a whole cycle
+        Index("ix_participation_cycle_channel_district_site", "cycle_id", "channel",
+              "district_id", "site"),
+        Index("ix_participation_cycle_district_channel", "cycle_id", "district_id", "channel"),
         {"sqlite_with_rowid": False},
     )
 
@@ -56,6 +60,8 @@ class Ballot(db.Model):
     __table_args__ = (
         UniqueConstraint("cycle_id", "receipt"),
         UniqueConstraint("cycle_id", "chain_position"),
+        # covering: ballots per district and channel, and a district's ballots
+        Index("ix_ballot_cycle_district_channel", "cycle_id", "district_id", "channel"),
         {"sqlite_with_rowid": False},
     )
 

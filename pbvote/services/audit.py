@@ -6,6 +6,7 @@ Read-only: nothing here writes to the database.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import tempfile
 from collections import Counter
@@ -296,12 +297,19 @@ def build_bundle_files(cycle: Cycle, results_json: str) -> dict[str, bytes]:
     slugs = {d.id: d.slug for d in cycle.districts}
     ballots: dict[str, list] = {slug: [] for slug in slugs.values()}
     receipts: dict[str, list[str]] = {slug: [] for slug in slugs.values()}
+    # Ballots repeat: each distinct text is decoded once and its (never mutated) value shared,
+    # which the bundle's writers turn back into text once per distinct value too.
+    decoded: dict[str, object] = {}
     for district_id, selections, receipt in db.session.execute(
             select(Ballot.district_id, Ballot.selections, Ballot.receipt)
             .where(Ballot.cycle_id == cycle.id)):
         slug = slugs.get(district_id, f"district-{district_id}")
-        ballots.setdefault(slug, []).append(json.loads(selections))
+        value = decoded.get(selections)
+        if value is None:
+            value = decoded[selections] = json.loads(selections)
+        ballots.setdefault(slug, []).append(value)
         receipts.setdefault(slug, []).append(receipt)
+    del decoded
     participation: dict[str, dict[str, int]] = {slug: {} for slug in slugs.values()}
     for district_id, channel, count in db.session.execute(
             select(Participation.district_id, Participation.channel, func.count())
@@ -392,7 +400,12 @@ def export(cycle: Cycle, outdir: str | Path, with_chain: bool = False) -> Export
         raise DomainError(_("%(outdir)s is not an empty directory; choose a new one.",
                             outdir=outdir), 409)
     files = bundle_files(cycle)  # refuses before publication, before anything is written
-    lines = list(chain_export_lines(cycle)) if with_chain else None
+    lines = None
+    if with_chain:
+        # streamed to the file, never held whole (a city's chain is hundreds of megabytes);
+        # the first line is taken now, so the embargo refuses before anything is written
+        stream = chain_export_lines(cycle)
+        lines = itertools.chain([line for line in itertools.islice(stream, 1)], stream)
     folder = bundle_folder_name(cycle)
     try:
         outdir.mkdir(parents=True, exist_ok=True)
@@ -402,7 +415,8 @@ def export(cycle: Cycle, outdir: str | Path, with_chain: bool = False) -> Export
         chain_path = None
         if lines is not None:
             chain_path = outdir / CHAIN_EXPORT_FILE
-            chain_path.write_text("".join(lines), encoding="utf-8")
+            with open(chain_path, "w", encoding="utf-8", newline="") as out:
+                out.writelines(lines)
     except OSError as error:
         raise DomainError(_("Cannot write to %(outdir)s: %(strerror)s.",
                             outdir=outdir, strerror=error.strerror), 409) from error

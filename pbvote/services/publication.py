@@ -216,15 +216,18 @@ def _turnout(participations: int, eligible: int) -> dict | None:
 
 def _counts_by_channel(model, district: District) -> dict[str, int]:
     rows = db.session.execute(select(model.channel, func.count()).where(
-        model.district_id == district.id).group_by(model.channel))
+        model.cycle_id == district.cycle_id, model.district_id == district.id)
+        .group_by(model.channel))
     return {channel: int(count) for channel, count in sorted(rows)}
 
 
 def _eligible_roll_size(cycle: Cycle, district: District, last_voting_day: dt.date) -> int:
     """Roll entries of the district old enough to vote on the last day of voting."""
-    birth_dates = db.session.scalars(select(RollEntry.birth_date).where(
-        RollEntry.district_id == district.id))
-    return sum(1 for born in birth_dates
+    by_birth_date = db.session.connection().execute(
+        select(RollEntry.birth_date, func.count()).where(
+            RollEntry.cycle_id == cycle.id, RollEntry.district_id == district.id)
+        .group_by(RollEntry.birth_date))  # covered by an index; one row per birth date
+    return sum(int(count) for born, count in by_birth_date
                if born <= last_voting_day and age_on(born, last_voting_day) >= cycle.minimum_age)
 
 

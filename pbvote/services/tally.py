@@ -34,7 +34,14 @@ def stored_selections(district: District) -> list:
     design = district.ballot_design()
     rows = db.session.scalars(select(Ballot.selections).where(Ballot.district_id == district.id)
                               .order_by(Ballot.id))
-    return [ballot_rules.selections_from_json(design, json.loads(text)) for text in rows]
+    decoded: dict[str, tuple] = {}  # a city's ballots repeat: decode each distinct text once
+    selections = []
+    for text in rows:
+        found = decoded.get(text)
+        if found is None:
+            found = decoded[text] = ballot_rules.selections_from_json(design, json.loads(text))
+        selections.append(found)
+    return selections
 
 
 def district_election(district: District, selections: list | None = None) -> DistrictElection:

@@ -65,7 +65,9 @@ def _compute(cycle: Cycle, on: dt.date) -> dict:
         District.cycle_id == cycle.id).order_by(District.position, District.id)).all()
     slug_of = {row.id: row.slug for row in districts}
     declared = case((DeskRollAddition.id.is_(None), 0), else_=1).label("declared")
-    cube = db.session.execute(
+    # Core rows (no ORM row processing): at city scale these are tens of thousands of rows
+    connection = db.session.connection()
+    cube = connection.execute(
         select(Participation.district_id, Participation.channel, Participation.voted_on,
                RollEntry.birth_date, declared, func.count())
         .select_from(Participation)
@@ -75,7 +77,7 @@ def _compute(cycle: Cycle, on: dt.date) -> dict:
         .where(Participation.cycle_id == cycle.id)
         .group_by(Participation.district_id, Participation.channel, Participation.voted_on,
                   RollEntry.birth_date, declared)).all()
-    roll = db.session.execute(
+    roll = connection.execute(
         select(RollEntry.district_id, RollEntry.birth_date, func.count())
         .where(RollEntry.cycle_id == cycle.id)
         .group_by(RollEntry.district_id, RollEntry.birth_date)).all()
@@ -88,16 +90,26 @@ def _compute(cycle: Cycle, on: dt.date) -> dict:
     by_channel: dict[str, dict[str, int]] = {slug: {} for slug in slug_of.values()}
     by_day: dict[str, dict[str, int]] = {slug: {} for slug in slug_of.values()}
     by_band: dict[str, dict[str, int]] = {slug: {} for slug in slug_of.values()}
+    bands: dict = {}  # birth date → age band (or None: not eligible), worked out once each
+
+    def band_of(born):
+        if born not in bands:
+            bands[born] = rules.age_band(born if born and born <= on else None, on)
+        return bands[born]
+
     for district_id, channel, day, born, is_declared, count in cube:
         slug = slug_of[district_id]
         channel = "self-declared" if is_declared else channel
         _add(by_channel[slug], channel, count)
         _add(by_day[slug], day.isoformat(), count)
-        _add(by_band[slug], rules.age_band(born if born and born <= on else None, on), count)
+        _add(by_band[slug], band_of(born), count)
     eligible_by_band: dict[str, dict[str, int]] = {slug: {} for slug in slug_of.values()}
+    old_enough: dict = {}
     for district_id, born, count in roll:
-        if born <= on and age_on(born, on) >= cycle.minimum_age:
-            _add(eligible_by_band[slug_of[district_id]], rules.age_band(born, on), count)
+        if born not in old_enough:
+            old_enough[born] = born <= on and age_on(born, on) >= cycle.minimum_age
+        if old_enough[born]:
+            _add(eligible_by_band[slug_of[district_id]], band_of(born), count)
     for district_id, count in codes:
         _add(eligible_by_band[slug_of[district_id]], rules.UNKNOWN_AGE, count)
     days = sorted({day for counts in by_day.values() for day in counts})

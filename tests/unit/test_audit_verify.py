@@ -525,3 +525,27 @@ def test_turnout_tables_that_show_a_small_cell_or_disagree_fail(files):
         del doc["turnout_tables"]
     report = verify.verify_files(_edit_json(files, "results.json", missing))
     assert failed_check(report) == "turnout-tables"
+
+
+def test_a_chain_export_with_a_line_separator_inside_an_entry_verifies(tmp_path):
+    """The export is JSON lines split on "\\n" only: U+2028 may stand unescaped in a staff
+    note (canonical JSON keeps it), and str.splitlines used to cut the entry there."""
+    from pbvote.audit import bundle as bundle_format
+
+    chain = make_chain()
+    last = chain[-1]
+    # (as the closing entry's kind: results_for counts the chain up to the closing entries)
+    text = canonical_json({"position": last["position"] + 1, "kind": "voting.closed",
+                           "data": {"actor": "staff", "note": "line\u2028separator\u2029too"}})
+    chain.append({"position": last["position"] + 1, "kind": "voting.closed", "entry_json": text,
+                  "previous_hash": last["entry_hash"],
+                  "entry_hash": entry_hash(last["entry_hash"], text)})
+    folder = tmp_path / "bundle"
+    bundle_format.write_directory(make_bundle(chain), folder)
+    export = tmp_path / "chain.jsonl"
+    export.write_text("".join(bundle_format.chain_export_line(
+        e["position"], e["kind"], e["entry_json"], e["previous_hash"], e["entry_hash"])
+        for e in chain), encoding="utf-8")
+    report = verify.verify_path(folder, export)
+    assert report.ok, report.text()
+    assert len(report.checks) == 13

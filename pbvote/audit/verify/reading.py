@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import zipfile
 import zlib
+from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -185,29 +186,56 @@ def parse_chain_head(text: str) -> tuple[str, int]:
     return parts[0], int(parts[1])
 
 
-def read_chain_export(path: str | Path) -> list[dict]:
-    """The chain export: JSON lines, one entry each, in order."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise BundleError(str(path), f"cannot read the chain export: {exc.strerror}") from None
-    except UnicodeDecodeError as exc:
-        raise BundleError(str(path), f"the chain export is not UTF-8 text (byte {exc.start})"
-                          ) from None
-    entries = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
+class ChainExportError(BundleError):
+    """The chain export cannot be read: raised while it is read, which, since the export is
+    read as a stream, may be in the middle of the checks; they pass it on (exit status 2)."""
+
+
+class ChainExport:
+    """The chain export: JSON lines, one entry each, in order, read as a stream each time
+    it is iterated, so a city's chain (hundreds of megabytes) is never held whole."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
         try:
-            record = json.loads(line)
-            entries.append({"position": int(record["position"]), "kind": str(record["kind"]),
-                            "entry_json": str(record["entry_json"]),
-                            "previous_hash": str(record["previous_hash"]),
-                            "entry_hash": str(record["entry_hash"])})
-        except (ValueError, KeyError, TypeError, RecursionError):
-            raise BundleError(str(path), f"line {number} is not a chain entry") from None
-    return entries
+            with open(self.path, "rb"):
+                pass
+        except OSError as exc:
+            raise ChainExportError(str(self.path),
+                                   f"cannot read the chain export: {exc.strerror}") from None
+
+    def __iter__(self) -> Iterator[dict]:
+        path = self.path
+        try:
+            # split on "\n" only: a line break inside an entry is escaped, but U+2028 and
+            # the like, which str.splitlines also splits on, may stand in a text as they are
+            with open(path, encoding="utf-8", newline="\n") as stream:
+                for number, line in enumerate(stream, start=1):
+                    if not line.strip():
+                        continue
+                    yield _chain_record(path, number, line)
+        except OSError as exc:
+            raise ChainExportError(str(path), f"cannot read the chain export: {exc.strerror}"
+                                   ) from None
+        except UnicodeDecodeError as exc:
+            raise ChainExportError(str(path), f"the chain export is not UTF-8 text "
+                                              f"(byte {exc.start})") from None
+
+
+def _chain_record(path: Path, number: int, line: str) -> dict:
+    try:
+        record = json.loads(line)
+        return {"position": int(record["position"]), "kind": str(record["kind"]),
+                "entry_json": str(record["entry_json"]),
+                "previous_hash": str(record["previous_hash"]),
+                "entry_hash": str(record["entry_hash"])}
+    except (ValueError, KeyError, TypeError, RecursionError):
+        raise ChainExportError(str(path), f"line {number} is not a chain entry") from None
+
+
+def read_chain_export(path: str | Path) -> ChainExport:
+    """The chain export at `path`, to iterate (each pass reads the file again)."""
+    return ChainExport(path)
 
 
 # A file whose hash matched but does not decode fails its check; it is not unreadable input.

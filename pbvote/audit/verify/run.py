@@ -1,6 +1,7 @@
 """Running the checks in order, stopping at the first that fails, and the entry points."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from pbvote.audit.verify.checks import State
@@ -18,7 +19,12 @@ from pbvote.audit.verify.checks.manifest import check_manifest
 from pbvote.audit.verify.checks.scores import check_scores
 from pbvote.audit.verify.checks.tally import check_tally
 from pbvote.audit.verify.checks.turnout_tables import check_turnout_tables
-from pbvote.audit.verify.reading import BundleError, read_bundle_files, read_chain_export
+from pbvote.audit.verify.reading import (
+    BundleError,
+    ChainExportError,
+    read_bundle_files,
+    read_chain_export,
+)
 from pbvote.audit.verify.report import CheckFailed, CheckResult, Report
 
 # A later check relies on what the earlier ones read, so the order is fixed.
@@ -33,7 +39,7 @@ CHAIN_CHECKS = [("chain-integrity", check_chain_integrity),
                 ("chain-channels", check_chain_channels)]
 
 
-def verify_files(files: dict[str, bytes], chain: list[dict] | None = None,
+def verify_files(files: dict[str, bytes], chain: Iterable[dict] | None = None,
                  receipt_key: str | None = None) -> Report:
     """Verify an in-memory bundle (file name → bytes) and optionally a chain export.
 
@@ -52,6 +58,8 @@ def run_checks(steps, state, report: Report) -> Report:
     for name, step in steps:
         try:
             detail = step(state)
+        except ChainExportError:
+            raise  # the chain export cannot be read: not a finding, the input is unusable
         except CheckFailed as failure:
             report.checks.append(CheckResult(name, False, failure.detail))
             break

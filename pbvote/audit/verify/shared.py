@@ -3,6 +3,8 @@ canonical ballot text, and the engine's instance, profile and parameters for a d
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from pbvote.audit.chain import canonical_json
@@ -21,6 +23,36 @@ def manifest_digest(manifest: Any) -> str:
 def ballot_text(selections: Any) -> str:
     """One ballot's canonical text: the selections exactly as the chain stores them."""
     return canonical_json(selections)
+
+
+def ballot_key(ballot: Any) -> tuple:
+    """A hashable key with one ballot_text per key, cheaper to make than the text.
+
+    A list of strings, or an object of strings to integers, is keyed by exactly those
+    values (so True and 1, or 1 and 1.0, which write differently, are never merged); any
+    other ballot by its text."""
+    kind = type(ballot)
+    if kind is list and all(type(x) is str for x in ballot):
+        return ("list", *ballot)
+    if kind is dict and all(type(k) is str and type(v) is int for k, v in ballot.items()):
+        return ("dict", *ballot.items())
+    return ("text", ballot_text(ballot))
+
+
+def texts_of_keys(keyed: Counter) -> Counter:
+    """Counter of ballot_key → Counter of ballot_text, each distinct ballot written once."""
+    texts: Counter = Counter()
+    for key, count in keyed.items():
+        if key[0] == "text":
+            texts[key[1]] += count
+        else:
+            texts[ballot_text(list(key[1:]) if key[0] == "list" else dict(key[1:]))] += count
+    return texts
+
+
+def ballot_text_counts(ballots: Iterable[Any]) -> Counter:
+    """Counter(ballot_text(b) for b in ballots), each distinct ballot written once."""
+    return texts_of_keys(Counter(map(ballot_key, ballots)))
 
 
 def engine_ballot_type(ballot_kind: str) -> str:

@@ -3,6 +3,8 @@
 earlier ones left in the state, so :mod:`pbvote.audit.verify.run` keeps their order."""
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -11,7 +13,8 @@ class State:
     """The bundle's files and chain export, and what the checks have read from them so far."""
 
     files: dict[str, bytes]
-    chain: list[dict] | None
+    #: the chain export's entries (dicts), iterated once; None without an export
+    chain: Iterable[dict] | None
     sums: dict[str, str] = field(default_factory=dict)
     manifest: dict = field(default_factory=dict)
     districts: dict[str, dict] = field(default_factory=dict)
@@ -29,8 +32,34 @@ class State:
     receipt_key: str | None = None
     #: district slug → (instance, profile, outcome) of the verifier's own re-count
     recounts: dict[str, tuple] = field(default_factory=dict)
-    #: (entry data, entry hash) of each ballot in the chain export
-    chain_ballots: list[tuple[dict, str]] = field(default_factory=list)
+    #: district slug → Counter of ballot_text of its ballots in ballots.json
+    ballot_texts: dict[str, Counter] = field(default_factory=dict)
+    #: what the chain export's ballot entries hold, gathered in one pass over the export
+    #: (which is read as a stream, never held whole)
+    chain_ballots: ChainBallots = field(default_factory=lambda: ChainBallots())
+
+
+@dataclass
+class ChainBallots:
+    """The chain's ballot entries, counted: per district, their canonical selections, their
+    channels and (with the receipt key) the receipts they derive."""
+
+    #: district slug → ballot entries
+    count: Counter = field(default_factory=Counter)
+    #: district slug → Counter of ballot_text of the entries' selections
+    selections: dict[str, Counter] = field(default_factory=dict)
+    #: district slug → Counter of the entries' channels
+    channels: dict[str, Counter] = field(default_factory=dict)
+    #: district slug → Counter of derived receipts; None when the verifier lacks the key
+    receipts: dict[str, Counter] | None = None
+    #: a field some ballot entry lacks → the KeyError the check that reads it fails with
+    missing: dict[str, KeyError] = field(default_factory=dict)
+
+    def require(self, *names: str) -> None:
+        """Fail (as malformed content) the check that reads a field some entry lacks."""
+        for name in names:
+            if name in self.missing:
+                raise self.missing[name]
 
 
 def nonzero(counts: dict[str, int]) -> dict[str, int]:

@@ -17,7 +17,12 @@ from pbvote.audit.verify.layout import (
 )
 from pbvote.audit.verify.reading import read_json, read_text
 from pbvote.audit.verify.report import CheckFailed, multiset_difference
-from pbvote.audit.verify.shared import ballot_text, district_instance, district_profile
+from pbvote.audit.verify.shared import (
+    ballot_text,
+    ballot_text_counts,
+    district_instance,
+    district_profile,
+)
 from pbvote.tally import TallyInputError, parse_pabulib
 from pbvote.tally.pabulib import PabulibError
 
@@ -29,8 +34,8 @@ def check_ballot_files(state: State) -> str:
     unknown = sorted(set(document["districts"]) - set(state.districts))
     if unknown:
         raise CheckFailed(f"{BALLOTS_JSON_FILE} has ballots for unknown districts {unknown}")
-    expected = {slug: Counter(ballot_text(b) for b in ballots)
-                for slug, ballots in state.ballots.items()}
+    expected = {slug: ballot_text_counts(ballots) for slug, ballots in state.ballots.items()}
+    state.ballot_texts = expected
     for slug, ballots in state.ballots.items():
         district = state.districts[slug]
         try:
@@ -60,15 +65,18 @@ def _csv_ballots(state: State) -> dict[str, Counter]:
     if not rows or rows[0] != CSV_HEADER:
         raise CheckFailed(f"{BALLOTS_CSV_FILE}: the header must be {','.join(CSV_HEADER)}")
     found: dict[str, Counter] = {}
+    texts: dict[str, str] = {}  # as written → canonical: each distinct ballot decoded once
     for number, row in enumerate(rows[1:], start=2):
         if len(row) != 2:
             raise CheckFailed(f"{BALLOTS_CSV_FILE}, line {number}: expected 2 fields")
-        try:
-            selections = json.loads(row[1])
-        except ValueError:
-            raise CheckFailed(
-                f"{BALLOTS_CSV_FILE}, line {number}: the ballot is not JSON") from None
-        found.setdefault(row[0], Counter())[ballot_text(selections)] += 1
+        text = texts.get(row[1])
+        if text is None:
+            try:
+                text = texts[row[1]] = ballot_text(json.loads(row[1]))
+            except ValueError:
+                raise CheckFailed(
+                    f"{BALLOTS_CSV_FILE}, line {number}: the ballot is not JSON") from None
+        found.setdefault(row[0], Counter())[text] += 1
     unknown = sorted(set(found) - set(state.districts))
     if unknown:
         raise CheckFailed(f"{BALLOTS_CSV_FILE} has ballots for unknown districts {unknown}")
@@ -80,17 +88,21 @@ def _pabulib_ballots(state: State, name: str, district: dict) -> Counter:
     except PabulibError as exc:
         raise CheckFailed(str(exc)) from None
     kind = district["ballot"]["kind"]
-    found: Counter = Counter()
-    for row in pb.votes:
-        ids = [x.strip() for x in row["vote"].split(",")] if row["vote"].strip() else []
+    as_written: Counter = Counter(
+        (row["vote"], row.get("points") if kind == "cumulative" else None) for row in pb.votes)
+    found: Counter = Counter()  # each distinct vote (and points) read once
+    for (vote, points_text), count in as_written.items():
+        ids = [x.strip() for x in vote.split(",")] if vote.strip() else []
         if kind == "cumulative":
-            points = [int(x) for x in row["points"].split(",")] if ids else []
+            if ids and points_text is None:
+                raise KeyError("points")
+            points = [int(x) for x in points_text.split(",")] if ids else []
             selections: Any = dict(zip(ids, points))
         elif kind == "ranked":
             selections = ids
         else:
             selections = sorted(ids)
-        found[ballot_text(selections)] += 1
+        found[ballot_text(selections)] += count
     if pb.meta.get("budget") != str(district["budget"]):
         raise CheckFailed(f"{name}: budget {pb.meta.get('budget')} differs from the manifest's "
                           f"{district['budget']}")

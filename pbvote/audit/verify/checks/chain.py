@@ -3,11 +3,10 @@ published head, holds the count's entry and no later ballot, and its ballots giv
 published receipts and ballots."""
 from __future__ import annotations
 
-import json
 from collections import Counter
 
 from pbvote.audit.chain import ChainEntry, receipt_from_entry_hash, verify_chain
-from pbvote.audit.verify.checks import State
+from pbvote.audit.verify.checks import ChainBallots, State
 from pbvote.audit.verify.layout import (
     BALLOTS_JSON_FILE,
     CHAIN_HEAD_FILE,
@@ -16,13 +15,59 @@ from pbvote.audit.verify.layout import (
 )
 from pbvote.audit.verify.reading import parse_chain_head, read_text
 from pbvote.audit.verify.report import CheckFailed, multiset_difference
-from pbvote.audit.verify.shared import ballot_text
+from pbvote.audit.verify.shared import ballot_key, ballot_text_counts, texts_of_keys
 
 
 def check_chain_integrity(state: State) -> str:
+    """One pass over the export (a stream: it is never held whole): links and hashes, and
+    what the later chain checks need, counted as it goes (ChainBallots)."""
     head, length = parse_chain_head(read_text(state.files, CHAIN_HEAD_FILE))
-    report = verify_chain(ChainEntry(e["position"], e["entry_json"], e["previous_hash"],
-                                     e["entry_hash"]) for e in state.chain)
+    counted_at = state.results["chain"]
+    counted_length, counted_head = int(counted_at["length"]), counted_at["head"]
+    keyed = state.receipt_key is not None
+    summary = ChainBallots(receipts={} if keyed else None)
+    selections: dict[str, Counter] = {}
+    # the first of each later finding, reported in the order the checks below make them
+    first: dict[str, object] = {}
+    column = {"kind": ""}
+    cycle_slug = state.manifest["cycle"]["slug"]
+
+    def entries():
+        for e in state.chain:
+            column["kind"] = e["kind"]
+            yield ChainEntry(e["position"], e["entry_json"], e["previous_hash"], e["entry_hash"])
+
+    def seen(entry: ChainEntry, stored: dict) -> None:
+        kind = column["kind"]
+        if stored.get("kind") != kind:
+            first.setdefault("kind", entry.position)
+        if entry.position == counted_length:
+            first["counted_hash"] = entry.entry_hash
+        if kind != "ballot":
+            return
+        if entry.position > counted_length:
+            first.setdefault("late", entry.position)
+        data = stored["data"]
+        if data.get("cycle") != cycle_slug:
+            first.setdefault("cycle", data.get("cycle"))
+        try:
+            district = data["district"]
+        except KeyError as error:
+            summary.missing.setdefault("district", error)
+            return
+        summary.count[district] += 1
+        for name in ("channel", "selections"):
+            if name not in data:
+                summary.missing.setdefault(name, KeyError(name))
+        if "channel" in data:
+            summary.channels.setdefault(district, Counter())[data["channel"]] += 1
+        if "selections" in data:
+            selections.setdefault(district, Counter())[ballot_key(data["selections"])] += 1
+        if keyed:
+            summary.receipts.setdefault(district, Counter())[
+                receipt_from_entry_hash(entry.entry_hash, state.receipt_key)] += 1
+
+    report = verify_chain(entries(), on_entry=seen)
     if not report.ok:
         raise CheckFailed(
             f"chain broken after entry {report.verified_length}: {report.problem}")
@@ -30,36 +75,29 @@ def check_chain_integrity(state: State) -> str:
         raise CheckFailed(f"the chain export ends at entry {report.verified_length} with head "
                           f"{report.head_hash}, but {CHAIN_HEAD_FILE} publishes entry {length} "
                           f"with head {head}")
-    for entry in state.chain:
-        if json.loads(entry["entry_json"]).get("kind") != entry["kind"]:
-            raise CheckFailed(f"chain entry {entry['position']}: kind column differs from the "
-                              f"hashed entry")
-    counted_at = state.results["chain"]
-    counted_length, counted_head = int(counted_at["length"]), counted_at["head"]
-    if counted_length > len(state.chain) or (
-            counted_length and state.chain[counted_length - 1]["entry_hash"] != counted_head):
+    if "kind" in first:
+        raise CheckFailed(f"chain entry {first['kind']}: kind column differs from the "
+                          f"hashed entry")
+    if counted_length > report.verified_length or (
+            counted_length and first.get("counted_hash") != counted_head):
         raise CheckFailed(f"{RESULTS_FILE} was counted at entry {counted_length} with head "
                           f"{counted_head}, which this chain does not contain")
-    late = [e["position"] for e in state.chain[counted_length:] if e["kind"] == "ballot"]
-    if late:
-        raise CheckFailed(f"chain entry {late[0]} is a ballot logged after the count "
+    if "late" in first:
+        raise CheckFailed(f"chain entry {first['late']} is a ballot logged after the count "
                           f"(counted up to entry {counted_length})")
-    state.chain_ballots = [(json.loads(e["entry_json"])["data"], e["entry_hash"])
-                          for e in state.chain if e["kind"] == "ballot"]
-    cycle_slug = state.manifest["cycle"]["slug"]
-    for data, _ in state.chain_ballots:
-        if data.get("cycle") != cycle_slug:
-            raise CheckFailed(f"the chain holds a ballot of cycle {data.get('cycle')!r}, "
-                              f"not {cycle_slug!r}")
+    if "cycle" in first:
+        raise CheckFailed(f"the chain holds a ballot of cycle {first['cycle']!r}, "
+                          f"not {cycle_slug!r}")
+    summary.selections = {slug: texts_of_keys(keys) for slug, keys in selections.items()}
+    state.chain_ballots = summary
     return f"{length} entries verified; head {head}"
 
 def check_chain_receipts(state: State) -> str:
-    if state.receipt_key is None:
+    chain = state.chain_ballots
+    chain.require("district")
+    if chain.receipts is None:
         return _count_receipts(state)
-    derived: dict[str, Counter] = {}
-    for data, digest in state.chain_ballots:
-        derived.setdefault(data["district"], Counter())[
-            receipt_from_entry_hash(digest, state.receipt_key)] += 1
+    derived = chain.receipts
     for slug in sorted(set(derived) | set(state.receipts)):
         published = Counter(state.receipts.get(slug, []))
         if derived.get(slug, Counter()) != published:
@@ -71,7 +109,7 @@ def check_chain_receipts(state: State) -> str:
 def _count_receipts(state: State) -> str:
     """Without the cycle's receipt key (kept by the server, so that the chain export cannot
     map a receipt to a ballot), each district's ballot entries must number its receipts."""
-    in_chain = Counter(data["district"] for data, _ in state.chain_ballots)
+    in_chain = state.chain_ballots.count
     for slug in sorted(set(in_chain) | set(state.receipts)):
         published = len(state.receipts.get(slug, []))
         if in_chain.get(slug, 0) != published:
@@ -82,11 +120,12 @@ def _count_receipts(state: State) -> str:
 
 
 def check_chain_ballots(state: State) -> str:
-    from_chain: dict[str, Counter] = {}
-    for data, _ in state.chain_ballots:
-        from_chain.setdefault(data["district"], Counter())[ballot_text(data["selections"])] += 1
+    state.chain_ballots.require("district", "selections")
+    from_chain = state.chain_ballots.selections
     for slug in sorted(set(from_chain) | set(state.ballots)):
-        published = Counter(ballot_text(b) for b in state.ballots.get(slug, []))
+        published = state.ballot_texts.get(slug)
+        if published is None:
+            published = ballot_text_counts(state.ballots.get(slug, []))
         if from_chain.get(slug, Counter()) != published:
             raise CheckFailed(multiset_difference(
                 f"ballots of district {slug} (chain vs {BALLOTS_JSON_FILE})",

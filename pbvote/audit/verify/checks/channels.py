@@ -10,9 +10,8 @@ from pbvote.audit.verify.report import CheckFailed
 
 
 def check_chain_channels(state: State) -> str:
-    from_chain: dict[str, Counter] = {}
-    for data, _ in state.chain_ballots:
-        from_chain.setdefault(data["district"], Counter())[data["channel"]] += 1
+    state.chain_ballots.require("district", "channel")
+    from_chain = state.chain_ballots.channels
     for slug in state.districts:
         chain_counts = nonzero(from_chain.get(slug, Counter()))
         voting = Counter(channel_groups(state.participation[slug]))
