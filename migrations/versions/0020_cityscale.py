@@ -2,12 +2,12 @@
 every participation, ballot and roll entry of a cycle, and for a chain's ballot entries
 
 Revision ID: 0020_cityscale
-Revises: 0014_discussion
+Revises: 0019_map
 """
 from alembic import op
 
 revision = '0020_cityscale'
-down_revision = '0014_discussion'
+down_revision = "0019_map"
 branch_labels = None
 depends_on = None
 
