@@ -176,3 +176,29 @@ def test_age_bands_are_computed_by_the_database(app):
         assert len(voted) >= 4 and len(eligible) >= 4
         assert data["by_band"][district.slug] == voted
         assert data["eligible_by_band"][district.slug] == eligible
+
+
+def test_public_tables_render_once_per_minute_of_figures_and_language(app, client):
+    """The charts and tables are rendered once for each minute's figures and language; a
+    new minute's figures render afresh."""
+    from flask import template_rendered
+
+    with app.app_context():
+        with write_intent():
+            made = cycle_with_ballots("closed")
+            db.session.commit()
+    rendered = []
+
+    def record(sender, template, context, **extra):
+        rendered.append(template.name)
+    path = f"/cycles/{made.slug}/turnout"
+    with template_rendered.connected_to(record, app):
+        first = client.get(path).text
+        second = client.get(path).text
+        assert rendered.count("turnout/_sections.html") == 1
+        client.get(path, headers={"Accept-Language": "zh"})
+        assert rendered.count("turnout/_sections.html") == 2
+        turnout.clear_cache()  # as when the minute is over
+        client.get(path)
+        assert rendered.count("turnout/_sections.html") == 3
+    assert first == second and "Participation by district and age band" in first
