@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_babel import get_locale, gettext
 from markupsafe import Markup
 
@@ -27,6 +27,9 @@ _PAGE_CACHE: dict[tuple[str, str], dict] = {}
 _PAGE_CACHE_LIMIT = 32
 #: (page data key, report?, script root) → the district sections rendered once (HTML)
 _SECTIONS_CACHE: dict[tuple, Markup] = {}
+#: (page data key, address root) → the report as PDF; a few, since each is drawn in seconds
+_PDF_CACHE: dict[tuple, bytes] = {}
+_PDF_CACHE_LIMIT = 8
 
 
 @bp.app_template_global()
@@ -164,12 +167,14 @@ def snapshot_page_data(snapshot: ResultsSnapshot, key: tuple | None = None,
     return data
 
 
-def _snapshot_page(template: str, cycle, snapshot: ResultsSnapshot, report: bool) -> str:
+def _snapshot_page(template: str, cycle, snapshot: ResultsSnapshot, report: bool,
+                   key: tuple | None = None, titles: dict[str, str] | None = None) -> str:
     """A results page from the published snapshot. Its district sections (charts, tables,
     every explanation) are the same for every reader of a language, so they are rendered
     once per snapshot, language, translated titles and page, and kept: a snapshot never
     changes. Only the surrounding page (navigation, the reader's session) renders per request."""
-    key, titles = _page_key(snapshot)
+    if key is None:
+        key, titles = _page_key(snapshot)
     data = snapshot_page_data(snapshot, key, titles)
     sections_key = (key, report, request.script_root)
     sections = _SECTIONS_CACHE.get(sections_key)
@@ -217,6 +222,38 @@ def report(slug: str):
     turnout, charts and the verification fingerprints, laid out for paper (print CSS)."""
     cycle, snapshot = _snapshot_or_404(slug)
     return _snapshot_page("results/report.html", cycle, snapshot, report=True)
+
+
+@bp.get("/results/report.pdf")
+def report_pdf(slug: str):
+    """The printable report as PDF (WeasyPrint, pbvote.web.report_pdf), in the reader's
+    language, drawn once per snapshot and language and kept; it fetches only this site's
+    static files, never the network."""
+    from pbvote.web import report_pdf as pdf
+
+    cycle, snapshot = _snapshot_or_404(slug)
+    key, titles = _page_key(snapshot)
+    pdf_key = (key, request.url_root)
+    body = _PDF_CACHE.get(pdf_key)
+    if body is None:
+        html = _snapshot_page("results/report_pdf.html", cycle, snapshot, report=True,
+                              key=key, titles=titles)
+        try:
+            body, _refused = pdf.html_to_pdf(html, request.url_root,
+                                             current_app.static_url_path or "/static",
+                                             current_app.static_folder)
+        except pdf.PdfUnavailable:
+            return render_template("errors/message.html", status=503, reasons=[], title=gettext(
+                "This server cannot draw PDF files. Open the printable report and save it as "
+                "PDF from your browser's print dialogue.")), 503
+        if len(_PDF_CACHE) >= _PDF_CACHE_LIMIT:
+            _PDF_CACHE.pop(next(iter(_PDF_CACHE)))
+        _PDF_CACHE[pdf_key] = body
+    response = Response(body, mimetype="application/pdf")
+    language = str(get_locale()).split("_")[0]
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{slug}-results-report-{language}.pdf"')
+    return response
 
 
 @bp.get("/results.json")
