@@ -11,10 +11,12 @@ ballots in bulk (each with its participation, a correctly chained log entry and 
 exactly as cast_ballot would store them, only in batches), closes voting, counts, publishes
 with two admins, then times GET requests through the WSGI app in this process: the results
 page, the results document, the public turnout page (the dashboard's figures, suppressed),
-the results workbook and the home page as the trivial baseline. Prints mean, median and p95
-per page and each page's p95 as a multiple of the trivial page's, plus the time of the count
-and of the first (uncached) results request, and how much computing the explanations
-(pbvote.tally.analysis) adds to counting each district.
+the results workbook and the home page as the trivial baseline, then the results and
+turnout pages again with their rendered sections forgotten before each request (as before
+they were kept). Prints mean, median and p95 per page and each page's p95 as a multiple
+of the trivial page's, plus the time of the count and of the first (uncached) results
+request, and how much computing the explanations (pbvote.tally.analysis) adds to counting
+each district.
 A PostgreSQL database given with --database-url is emptied first.
 """
 from __future__ import annotations
@@ -113,9 +115,11 @@ def _bulk_ballots(cycle, count: int, seed: int) -> None:
     db.session.flush()
 
 
-def _timings(client, path: str, requests: int) -> dict:
+def _timings(client, path: str, requests: int, before=None) -> dict:
     samples = []
     for _ in range(requests):
+        if before is not None:
+            before()
         began = time.perf_counter()
         response = client.get(path)
         samples.append((time.perf_counter() - began) * 1000)
@@ -211,17 +215,26 @@ def main() -> None:
         "home page (trivial)": "/",
     }
     measured = {name: _timings(client, path, args.requests) for name, path in pages.items()}
+    # before the sections were kept: the same pages with their rendered sections forgotten
+    # before each request (the prepared figures stay cached, as they were then)
+    from pbvote.web import results as results_view
+    from pbvote.web import turnout as turnout_view
+
+    measured["results, no sections kept"] = _timings(
+        client, pages["results page"], args.requests, results_view._SECTIONS_CACHE.clear)
+    measured["turnout, no sections kept"] = _timings(
+        client, pages["turnout (public)"], args.requests, turnout_view._SECTIONS.clear)
 
     engine = url.split(":", 1)[0]
     print(f"\n{args.ballots:,} ballots on {engine}; seeding took {seeded:.1f} s")
     print(f"count (run_tally, 3 districts): {counted:.2f} s; confirm (recount + snapshot): "
           f"{confirmed:.2f} s; snapshot {size:,} bytes")
     print(f"first results request (parses the snapshot, renders): {first_ms:.1f} ms")
-    print(f"{'page':<22}{'mean ms':>10}{'median ms':>11}{'p95 ms':>9}{'bytes':>9}   "
+    print(f"{'page':<26}{'mean ms':>10}{'median ms':>11}{'p95 ms':>9}{'bytes':>9}   "
           f"({args.requests} requests each)")
     trivial = measured["home page (trivial)"]["p95"]
     for name, m in measured.items():
-        print(f"{name:<22}{m['mean']:>10.2f}{m['median']:>11.2f}{m['p95']:>9.2f}{m['bytes']:>9,}"
+        print(f"{name:<26}{m['mean']:>10.2f}{m['median']:>11.2f}{m['p95']:>9.2f}{m['bytes']:>9,}"
               f"   p95 {m['p95'] / trivial:.1f}× the trivial page")
     print(f"{'district':<12}{'rule':<20}{'count s':>9}{'explain s':>11}{'added':>8}")
     for name, rule, count_s, explain_s in explain_rows:

@@ -46,10 +46,13 @@ NARROW_WIDTH = 340
 
 
 def responsive_bar_chart(title: str, description: str, bars: list[Bar], *,
-                         scale_max: int | Fraction | None = None) -> str:
+                         scale_max: int | Fraction | None = None, width: int = 640,
+                         label_chars: int = 34) -> str:
     """The wide chart for large screens and a narrow one for phones; the stylesheet shows
-    one of them (the other is display: none, so screen readers meet one chart too)."""
-    return (bar_chart(title, description, bars, scale_max=scale_max, css_class="chart-wide")
+    one of them (the other is display: none, so screen readers meet one chart too).
+    `width` and `label_chars` shape the wide one only."""
+    return (bar_chart(title, description, bars, scale_max=scale_max, width=width,
+                      label_chars=label_chars, css_class="chart-wide")
             + bar_chart(title, description, bars, scale_max=scale_max, width=NARROW_WIDTH,
                         narrow=True, css_class="chart-narrow"))
 

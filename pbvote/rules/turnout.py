@@ -24,3 +24,21 @@ def age_band(born: dt.date | None, on: dt.date) -> str:
         if age >= low and (high is None or age <= high):
             return key
     return AGE_BANDS[0][0]
+
+
+def latest_birth_date(age: int, on: dt.date) -> dt.date:
+    """The last birth date of someone at least `age` whole years old on `on` (born on 29
+    February, one turns a year older on 1 March of a common year, as in
+    :func:`pbvote.rules.eligibility.age_on`)."""
+    try:
+        return on.replace(year=on.year - age)
+    except ValueError:  # on is 29 February and that year is common
+        return dt.date(on.year - age, 2, 28)
+
+
+def band_cutoffs(on: dt.date) -> list[tuple[str, dt.date]]:
+    """(band, latest birth date) from the oldest band down: a date of birth belongs to the
+    first band whose latest birth date it does not pass, so a database can band it with one
+    CASE over date comparisons; a birth after `on` has no band (:data:`UNKNOWN_AGE`), as in
+    the dashboard."""
+    return [(key, latest_birth_date(low, on)) for key, low, _ in reversed(AGE_BANDS)]

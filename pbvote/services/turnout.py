@@ -1,9 +1,10 @@
 """Turnout and equity figures: who took part, by district × channel × day and by age band.
 
 Reads participation only (never ballots), joined to the roll entry with the same identity
-hash for the date of birth, which participation itself never stores. Three grouped queries
-give every chart and table; the figures are cached per cycle for a minute, so a busy
-dashboard costs the database three queries a minute.
+hash for the date of birth, which participation itself never stores; the database bands the
+dates of birth itself (one CASE), so it returns a few hundred groups, not one per birth
+date. Three grouped queries give every chart and table; the figures are cached per cycle
+for a minute, so a busy dashboard costs the database three queries a minute.
 
 Channels: the participation's channel (online, desk, paper, kiosk), except that a resident a
 desk added to the roll as self-declared counts as "self-declared". Age: whole years on the
@@ -25,7 +26,6 @@ from pbvote.infra.extensions import db
 from pbvote.models import AccessCode, Cycle, District, Participation, RollEntry
 from pbvote.models.in_person import DeskRollAddition
 from pbvote.rules import turnout as rules
-from pbvote.rules.eligibility import age_on
 
 CACHE_SECONDS = 60
 #: cycle id → (monotonic time, figures)
@@ -65,22 +65,25 @@ def _compute(cycle: Cycle, on: dt.date) -> dict:
         District.cycle_id == cycle.id).order_by(District.position, District.id)).all()
     slug_of = {row.id: row.slug for row in districts}
     declared = case((DeskRollAddition.id.is_(None), 0), else_=1).label("declared")
+    band = _band_of(RollEntry.birth_date, on).label("band")
     # Core rows (no ORM row processing): at city scale these are tens of thousands of rows
     connection = db.session.connection()
     cube = connection.execute(
         select(Participation.district_id, Participation.channel, Participation.voted_on,
-               RollEntry.birth_date, declared, func.count())
+               band, declared, func.count())
         .select_from(Participation)
         .outerjoin(RollEntry, and_(RollEntry.cycle_id == Participation.cycle_id,
                                    RollEntry.identity_hash == Participation.identity_hash))
         .outerjoin(DeskRollAddition, DeskRollAddition.roll_entry_id == RollEntry.id)
         .where(Participation.cycle_id == cycle.id)
         .group_by(Participation.district_id, Participation.channel, Participation.voted_on,
-                  RollEntry.birth_date, declared)).all()
+                  band, declared)).all()
+    roll_band = _band_of(RollEntry.birth_date, on).label("band")
     roll = connection.execute(
-        select(RollEntry.district_id, RollEntry.birth_date, func.count())
-        .where(RollEntry.cycle_id == cycle.id)
-        .group_by(RollEntry.district_id, RollEntry.birth_date)).all()
+        select(RollEntry.district_id, roll_band, func.count())
+        .where(RollEntry.cycle_id == cycle.id,
+               RollEntry.birth_date <= rules.latest_birth_date(max(cycle.minimum_age, 0), on))
+        .group_by(RollEntry.district_id, roll_band)).all()
     codes = db.session.execute(
         select(AccessCode.district_id, func.count())
         .where(AccessCode.cycle_id == cycle.id, AccessCode.status != "voided",
@@ -90,26 +93,15 @@ def _compute(cycle: Cycle, on: dt.date) -> dict:
     by_channel: dict[str, dict[str, int]] = {slug: {} for slug in slug_of.values()}
     by_day: dict[str, dict[str, int]] = {slug: {} for slug in slug_of.values()}
     by_band: dict[str, dict[str, int]] = {slug: {} for slug in slug_of.values()}
-    bands: dict = {}  # birth date → age band (or None: not eligible), worked out once each
-
-    def band_of(born):
-        if born not in bands:
-            bands[born] = rules.age_band(born if born and born <= on else None, on)
-        return bands[born]
-
-    for district_id, channel, day, born, is_declared, count in cube:
+    for district_id, channel, day, age_band, is_declared, count in cube:
         slug = slug_of[district_id]
         channel = "self-declared" if is_declared else channel
         _add(by_channel[slug], channel, count)
         _add(by_day[slug], day.isoformat(), count)
-        _add(by_band[slug], band_of(born), count)
+        _add(by_band[slug], age_band, count)
     eligible_by_band: dict[str, dict[str, int]] = {slug: {} for slug in slug_of.values()}
-    old_enough: dict = {}
-    for district_id, born, count in roll:
-        if born not in old_enough:
-            old_enough[born] = born <= on and age_on(born, on) >= cycle.minimum_age
-        if old_enough[born]:
-            _add(eligible_by_band[slug_of[district_id]], band_of(born), count)
+    for district_id, age_band, count in roll:
+        _add(eligible_by_band[slug_of[district_id]], age_band, count)
     for district_id, count in codes:
         _add(eligible_by_band[slug_of[district_id]], rules.UNKNOWN_AGE, count)
     days = sorted({day for counts in by_day.values() for day in counts})
@@ -127,6 +119,15 @@ def _compute(cycle: Cycle, on: dt.date) -> dict:
         "eligible": {slug: sum(c.values()) for slug, c in eligible_by_band.items()},
         "eligible_by_band": eligible_by_band,
     }
+
+
+def _band_of(birth_date, on: dt.date):
+    """The age band of a date of birth as SQL: one CASE over the bands' latest birth dates
+    (:func:`pbvote.rules.turnout.band_cutoffs`), so the database groups by band instead of
+    by exact date (tens of thousands of groups at city scale)."""
+    return case((birth_date.is_(None), rules.UNKNOWN_AGE),
+                *[(birth_date <= latest, key) for key, latest in rules.band_cutoffs(on)],
+                else_=rules.UNKNOWN_AGE)
 
 
 def _add(counts: dict, key: str, n: int) -> None:

@@ -38,7 +38,7 @@ def spend_chart(project: dict, currency: str) -> str:
                        highlighted=project["spent"] > project["cost"],
                        tag=gettext("over the cost")),
             ]
-    return charts.bar_chart(
+    return charts.responsive_bar_chart(
         gettext("Money for %(project)s", project=project["title"]),
         gettext("Cost %(cost)s; committed %(committed)s; spent %(spent)s.",
                 cost=money(project["cost"], currency),
@@ -60,7 +60,7 @@ def indicator_chart(indicator: dict) -> str:
             bars.append(charts.Bar(gettext("After (%(period)s)", period=period),
                                    _number(value["value"]), format_fixed(value["value"])))
     parts = [gettext("%(period)s: %(value)s", period=b.label, value=b.value_text) for b in bars]
-    return charts.bar_chart(
+    return charts.responsive_bar_chart(
         gettext("%(name)s, before and after", name=indicator["name"]) +
         f" ({indicator['unit']})",
         gettext("Source: %(source)s. Area: %(area)s.", source=indicator["source"],
@@ -105,7 +105,7 @@ def surveys_view(state: dict, district: str | None = None) -> list[dict]:
         figures["question"] = survey_question(figures["question"])
         chart = None
         if figures["shown"]:
-            chart = charts.bar_chart(
+            chart = charts.responsive_bar_chart(
                 figures["question"], gettext("Answers of %(n)s residents, from very unsafe to "
                                              "very safe.", n=figures["responses"]),
                 [charts.Bar(gettext(SURVEY_LABELS[i + 1]), count, str(count))

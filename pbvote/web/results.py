@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 from fractions import Fraction
 
-from flask import Blueprint, Response, render_template, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_babel import get_locale, gettext
+from markupsafe import Markup
 
 from pbvote.i18n_hook import format_number
 from pbvote.models import ResultsSnapshot
@@ -24,6 +25,11 @@ set_policy(bp.name, allow_anyone)
 #: (results hash, locale) → prepared page data; snapshots never change, so entries never go stale
 _PAGE_CACHE: dict[tuple[str, str], dict] = {}
 _PAGE_CACHE_LIMIT = 32
+#: (page data key, report?, script root) → the district sections rendered once (HTML)
+_SECTIONS_CACHE: dict[tuple, Markup] = {}
+#: (page data key, address root) → the report as PDF; a few, since each is drawn in seconds
+_PDF_CACHE: dict[tuple, bytes] = {}
+_PDF_CACHE_LIMIT = 8
 
 
 @bp.app_template_global()
@@ -137,17 +143,48 @@ def _insight_charts(district: DistrictResult, insight, cash) -> dict[str, str]:
     return out
 
 
-def snapshot_page_data(snapshot: ResultsSnapshot) -> dict:
+def _page_key(snapshot: ResultsSnapshot) -> tuple[tuple, dict[str, str]]:
     # translations may be added after publication: they are part of the key
     titles = translations.project_titles(snapshot.cycle_id, str(get_locale()))
-    key = (snapshot.results_hash, str(get_locale()), tuple(sorted(titles.items())))
+    return (snapshot.results_hash, str(get_locale()), tuple(sorted(titles.items()))), titles
+
+
+def _remember(cache: dict, key, value):
+    if len(cache) >= _PAGE_CACHE_LIMIT:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
+    return value
+
+
+def snapshot_page_data(snapshot: ResultsSnapshot, key: tuple | None = None,
+                       titles: dict[str, str] | None = None) -> dict:
+    if key is None:
+        key, titles = _page_key(snapshot)
     data = _PAGE_CACHE.get(key)
     if data is None:
-        data = prepare_results(json.loads(snapshot.results_json), titles)
-        if len(_PAGE_CACHE) >= _PAGE_CACHE_LIMIT:
-            _PAGE_CACHE.pop(next(iter(_PAGE_CACHE)))
-        _PAGE_CACHE[key] = data
+        data = _remember(_PAGE_CACHE, key,
+                         prepare_results(json.loads(snapshot.results_json), titles))
     return data
+
+
+def _snapshot_page(template: str, cycle, snapshot: ResultsSnapshot, report: bool,
+                   key: tuple | None = None, titles: dict[str, str] | None = None) -> str:
+    """A results page from the published snapshot. Its district sections (charts, tables,
+    every explanation) are the same for every reader of a language, so they are rendered
+    once per snapshot, language, translated titles and page, and kept: a snapshot never
+    changes. Only the surrounding page (navigation, the reader's session) renders per request."""
+    if key is None:
+        key, titles = _page_key(snapshot)
+    data = snapshot_page_data(snapshot, key, titles)
+    sections_key = (key, report, request.script_root)
+    sections = _SECTIONS_CACHE.get(sections_key)
+    if sections is None:
+        # an autoescaped template's output: already safe HTML
+        html = render_template("results/_districts.html", cycle=cycle, snapshot=snapshot,
+                               private=False, report=report, **data)
+        sections = _remember(_SECTIONS_CACHE, sections_key, Markup(html))  # nosec B704
+    return render_template(template, cycle=cycle, snapshot=snapshot, private=False,
+                           district_sections=sections, **data)
 
 
 def _snapshot_or_404(slug: str):
@@ -163,8 +200,7 @@ def _snapshot_or_404(slug: str):
 @bp.get("/results")
 def page(slug: str):
     cycle, snapshot = _snapshot_or_404(slug)
-    return render_template("results/cycle.html", cycle=cycle, snapshot=snapshot,
-                           private=False, **snapshot_page_data(snapshot))
+    return _snapshot_page("results/cycle.html", cycle, snapshot, report=False)
 
 
 @bp.get("/results.xlsx")
@@ -186,8 +222,39 @@ def report(slug: str):
     """A printable report for council and press: the results page's content with the
     turnout, charts and the verification fingerprints, laid out for paper (print CSS)."""
     cycle, snapshot = _snapshot_or_404(slug)
-    return render_template("results/report.html", cycle=cycle, snapshot=snapshot,
-                           private=False, **snapshot_page_data(snapshot))
+    return _snapshot_page("results/report.html", cycle, snapshot, report=True)
+
+
+@bp.get("/results/report.pdf")
+def report_pdf(slug: str):
+    """The printable report as PDF (WeasyPrint, pbvote.web.report_pdf), in the reader's
+    language, drawn once per snapshot and language and kept; it fetches only this site's
+    static files, never the network."""
+    from pbvote.web import report_pdf as pdf
+
+    cycle, snapshot = _snapshot_or_404(slug)
+    key, titles = _page_key(snapshot)
+    pdf_key = (key, request.url_root)
+    body = _PDF_CACHE.get(pdf_key)
+    if body is None:
+        html = _snapshot_page("results/report_pdf.html", cycle, snapshot, report=True,
+                              key=key, titles=titles)
+        try:
+            body, _refused = pdf.html_to_pdf(html, request.url_root,
+                                             current_app.static_url_path or "/static",
+                                             current_app.static_folder)
+        except pdf.PdfUnavailable:
+            return render_template("errors/message.html", status=503, reasons=[], title=gettext(
+                "This server cannot draw PDF files. Open the printable report and save it as "
+                "PDF from your browser's print dialogue.")), 503
+        if len(_PDF_CACHE) >= _PDF_CACHE_LIMIT:
+            _PDF_CACHE.pop(next(iter(_PDF_CACHE)))
+        _PDF_CACHE[pdf_key] = body
+    response = Response(body, mimetype="application/pdf")
+    language = str(get_locale()).split("_")[0]
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{slug}-results-report-{language}.pdf"')
+    return response
 
 
 @bp.get("/results.json")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from flask import Blueprint, Response, render_template
-from flask_babel import gettext
+from flask import Blueprint, Response, render_template, request
+from flask_babel import get_locale, gettext
+from markupsafe import Markup
 
 from pbvote.audit.suppression import THRESHOLD, TOTAL
 from pbvote.i18n_hook import format_number, translate
@@ -23,6 +24,10 @@ staff_bp = Blueprint("staff_turnout", __name__, url_prefix="/staff/cycles/<slug>
 set_policy(staff_bp.name, require_roles("staff", "admin", "auditor"))
 public_bp = Blueprint("turnout", __name__, url_prefix="/cycles/<slug>")
 set_policy(public_bp.name, allow_anyone)
+
+#: (cycle id, public?, language, script root) → (the figures, their charts and tables as HTML)
+_SECTIONS: dict[tuple, tuple[dict, Markup]] = {}
+
 
 def column_label(kind: str, key: str) -> str:
     if kind == "channel":
@@ -115,11 +120,29 @@ def _view(cycle, data: dict, public: dict | None) -> dict:
             "threshold": THRESHOLD}
 
 
+def _render(cycle, data: dict, public: bool):
+    """The dashboard page. Its charts and tables are rendered once for each minute's
+    figures (services.turnout caches them for a minute) and language, then reused until
+    the figures change, so a busy page costs a render of the page around them only."""
+    key = (cycle.id, public, str(get_locale()), request.script_root)
+    hit = _SECTIONS.get(key)
+    if hit is not None and hit[0] is data:
+        view = {"cycle": cycle, "data": data, "public": public, "threshold": THRESHOLD}
+        sections = hit[1]
+    else:
+        view = _view(cycle, data, service.public_tables(data) if public else None)
+        # an autoescaped template's output: already safe HTML
+        sections = Markup(render_template("turnout/_sections.html", **view))  # nosec B704
+        if len(_SECTIONS) >= 64:
+            _SECTIONS.pop(next(iter(_SECTIONS)))
+        _SECTIONS[key] = (data, sections)
+    return render_template("turnout/dashboard.html", sections=sections, **view)
+
+
 @staff_bp.get("/")
 def dashboard(slug: str):
     cycle = get_cycle(slug)
-    data = service.figures(cycle)
-    return render_template("turnout/dashboard.html", **_view(cycle, data, None))
+    return _render(cycle, service.figures(cycle), public=False)
 
 
 def _closed(slug: str):
@@ -132,9 +155,7 @@ def _closed(slug: str):
 @public_bp.get("/turnout")
 def page(slug: str):
     cycle = _closed(slug)
-    data = service.figures(cycle)
-    return render_template("turnout/dashboard.html",
-                           **_view(cycle, data, service.public_tables(data)))
+    return _render(cycle, service.figures(cycle), public=True)
 
 
 @public_bp.get("/turnout.csv")

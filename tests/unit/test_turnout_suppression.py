@@ -117,3 +117,25 @@ def test_age_bands():
     assert bands.age_band(dt.date(2009, 5, 1), on) == "18-24"
     assert bands.age_band(dt.date(1950, 1, 1), on) == "75+"
     assert bands.age_band(None, on) == bands.UNKNOWN_AGE
+
+
+def _band_by_cutoffs(born: dt.date, on: dt.date) -> str:
+    """What the database's CASE computes (pbvote.services.turnout._band_of), in Python."""
+    return next((key for key, latest in bands.band_cutoffs(on) if born <= latest),
+                bands.UNKNOWN_AGE)
+
+
+@given(st.dates(dt.date(1900, 1, 1), dt.date(2100, 12, 31)),
+       st.dates(dt.date(1990, 1, 1), dt.date(2100, 12, 31)))
+def test_band_cutoffs_band_every_birth_date_as_age_band_does(born, on):
+    expected = bands.age_band(born, on) if born <= on else bands.UNKNOWN_AGE
+    assert _band_by_cutoffs(born, on) == expected
+
+
+def test_band_cutoffs_on_a_leap_day():
+    on = dt.date(2028, 2, 29)
+    for born in (dt.date(2010, 2, 28), dt.date(2010, 3, 1), dt.date(2004, 2, 29),
+                 dt.date(1953, 2, 28), dt.date(1953, 3, 1), on, dt.date(2028, 3, 1)):
+        expected = bands.age_band(born, on) if born <= on else bands.UNKNOWN_AGE
+        assert _band_by_cutoffs(born, on) == expected, born
+    assert bands.latest_birth_date(18, on) == dt.date(2010, 2, 28)

@@ -164,6 +164,7 @@ EXPECTED: dict[str, dict[str, int]] = {
     "turnout.page": _same(404),  # public once voting has closed
     "results.workbook": _same(404),  # not published
     "results.report": _same(404),
+    "results.report_pdf": _same(404),  # not published
     "exports.ideas_csv": STAFF_PAGE,
     "exports.ideas_xlsx": STAFF_PAGE,
     "exports.roll_status_csv": STAFF_PAGE,

@@ -257,3 +257,20 @@ def test_admin_grants_an_editor_and_the_editor_runs_a_survey_round_over_http(app
     assert _post(editor, f"{base}/surveys/{round_.id}/close").status_code == 303
     page = app.test_client().get(f"/cycles/{slug}/delivery").text
     assert "Only 1 resident answered" in page and "Needs more lights" not in page
+
+
+def test_delivery_charts_have_the_phone_drawing(app, setup):
+    """Like the results charts, each delivery chart comes with a 340-unit phone drawing, so
+    its text is about 14 px at 375 px (the 420-unit drawing alone gave about 11 px)."""
+    client = app.test_client()
+    slug, code = setup["slug"], setup["code"]
+    for path in (f"/cycles/{slug}/delivery/projects/{code}", f"/cycles/{slug}/delivery"):
+        page = client.get(path).text
+        wide = re.findall(r'<svg [^>]*class="chart chart-wide"[^>]*viewBox="0 0 (\d+) ', page)
+        narrow = re.findall(r'<svg [^>]*class="chart chart-narrow"[^>]*viewBox="0 0 (\d+) ',
+                            page)
+        assert len(narrow) == len(wide) and {int(w) for w in narrow} <= {340}
+        assert not re.findall(r'<svg [^>]*class="chart"', page)  # no chart without a twin
+    page = client.get(f"/cycles/{slug}/delivery/projects/{code}").text
+    assert {int(w) for w in re.findall(r'class="chart chart-wide"[^>]*viewBox="0 0 (\d+) ',
+                                       page)} == {420}

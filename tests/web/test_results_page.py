@@ -109,3 +109,34 @@ def test_cycle_page_links_to_published_results(client, published):
     page = client.get(f"/cycles/{published['slug']}")
     assert f'href="/cycles/{published["slug"]}/results"' in page.text
     assert "See the results" in page.text
+
+
+def test_district_sections_are_rendered_once_per_language_and_page(app, client, published):
+    """The district sections (charts, tables, every explanation) are rendered once per
+    snapshot, language and page, then served from memory: the 50 ms target at 300,000
+    ballots (benchmarks/results_page_bench.py)."""
+    from flask import template_rendered
+
+    from pbvote.web import results as results_view
+
+    results_view._SECTIONS_CACHE.clear()
+    rendered = []
+
+    def record(sender, template, context, **extra):
+        rendered.append(template.name)
+    path = f"/cycles/{published['slug']}/results"
+    with template_rendered.connected_to(record, app):
+        first = client.get(path).text
+        assert rendered.count("results/_districts.html") == 1
+        second = client.get(path).text
+        assert rendered.count("results/_districts.html") == 1   # served from memory
+        spanish = client.get(path, headers={"Accept-Language": "es"}).text
+        assert rendered.count("results/_districts.html") == 2   # a language of its own
+        report = client.get(f"/cycles/{published['slug']}/results/report").text
+        assert rendered.count("results/_districts.html") == 3   # the report opens every part
+        client.get(f"/cycles/{published['slug']}/results/report")
+        assert rendered.count("results/_districts.html") == 3
+    assert _visible_text(first) == _visible_text(second)
+    assert "Why was this funded / not funded?" in first
+    assert "Why was this funded / not funded?" not in spanish
+    assert "<details class=\"why\" open>" in report and "<details class=\"why\" open>" not in first
