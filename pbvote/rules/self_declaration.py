@@ -166,8 +166,10 @@ def declaration_problems(declaration: Declaration, minimum_age: int,
     return found
 
 
-def new_code(rng=secrets) -> str:
-    return f"{rng.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
+def new_code(rng=None) -> str:
+    """Six random digits; ``rng`` (a ``random.Random`` in tests) defaults to ``secrets``."""
+    number = rng.randrange(10 ** CODE_DIGITS) if rng else secrets.randbelow(10 ** CODE_DIGITS)
+    return f"{number:0{CODE_DIGITS}d}"
 
 
 def normalise_code(text: str | None) -> str | None:
