@@ -85,3 +85,21 @@ def test_the_manifest_names_the_setting_only_when_it_is_on(app_context):
         assert manifest_hash(cycle) != before
         cycle.online_self_declaration = False
         assert manifest_hash(cycle) == before
+
+
+def test_turnout_counts_self_declared_online_apart(app):
+    made, declaration_id, code = _declared(app)
+    with app.app_context(), write_intent():
+        cycle = db.session.get(Cycle, made.cycle_id)
+        voter = self_declaration.confirm(cycle, declaration_id, code)
+        voting.cast_ballot(voter, ("AP-A",), cycle=cycle)
+        person = made.people["approval"]
+        roll_voter = voting.verify_by_roll(cycle, cycle.district_by_slug("approval"),
+                                           person.last_name, person.birth_date, person.postcode)
+        voting.cast_ballot(roll_voter, ("AP-B",), cycle=cycle)
+        db.session.commit()
+        from pbvote.services import turnout
+
+        figures = turnout.figures(cycle, cached=False)
+        assert figures["by_channel"]["approval"] == {"online": 1, "self-declared-online": 1}
+        assert "self-declared-online" in figures["channels"]
