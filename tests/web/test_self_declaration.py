@@ -226,3 +226,18 @@ def test_declarations_and_codes_are_limited_per_network_address(limited_app):
                                   "expires": 2 ** 40}
     tries = [_confirm(client, made, "000000").status_code for _ in range(4)]
     assert tries[-1] == 429 and 429 not in tries[:3]
+
+
+def test_the_demo_lets_a_newcomer_declare_and_vote(app):
+    from pbvote.services.demo import DEMO_SLUG, seed_demo
+
+    with app.app_context(), write_intent():
+        seed_demo(voters=4)
+        db.session.commit()
+    client = app.test_client()
+    demo = type("Demo", (), {"slug": DEMO_SLUG})
+    declared = _declare(client, demo, district="northbank")
+    assert declared.status_code == 302
+    assert _confirm(client, demo, _latest_code(app)).status_code == 302
+    page = client.get(f"/cycles/{DEMO_SLUG}/vote/ballot")
+    assert page.status_code == 200 and "Northbank" in page.text
