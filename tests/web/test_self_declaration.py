@@ -241,3 +241,19 @@ def test_the_demo_lets_a_newcomer_declare_and_vote(app):
     assert _confirm(client, demo, _latest_code(app)).status_code == 302
     page = client.get(f"/cycles/{DEMO_SLUG}/vote/ballot")
     assert page.status_code == 200 and "Northbank" in page.text
+
+
+@pytest.mark.parametrize(("language", "title", "refusal"), [
+    ("es", "¿No figura en el censo? Declare dónde vive", "Intentos restantes: 4"),
+    ("zh_Hans", "不在名册上？申报您的住址", "剩余尝试次数：4"),
+])
+def test_the_declaration_speaks_the_readers_language(app, client, made, language, title,
+                                                      refusal):
+    from pbvote.web.i18n import LANGUAGE_COOKIE
+
+    client.set_cookie(LANGUAGE_COOKIE, language)
+    assert title in client.get(f"/cycles/{made.slug}/vote/declare/").text
+    assert _declare(client, made).status_code == 302
+    right = _latest_code(app)
+    wrong = _confirm(client, made, f"{(int(right) + 1) % 1000000:06d}")
+    assert wrong.status_code == 401 and refusal in wrong.text
