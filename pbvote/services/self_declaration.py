@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
+from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -22,6 +23,7 @@ from pbvote.infra.db import for_update, utcnow
 from pbvote.infra.extensions import db
 from pbvote.models import Cycle, District, RollEntry, SelfDeclaration
 from pbvote.rules import self_declaration as rules
+from pbvote.rules.ballots import Reason
 from pbvote.services import mail, sms
 from pbvote.services.errors import AlreadyVoted, DomainError, NotFound, VotingClosed
 from pbvote.services.keys import check_identity_key, keyed_hash
@@ -97,6 +99,10 @@ def declare(cycle: Cycle, district: District, declaration: rules.Declaration,
     if reasons:
         raise DeclarationRefused(_("Please correct the fields marked below."), 422, reasons)
     contact, _problem = rules.parse_contact(declaration.contact)
+    if contact.kind == "phone" and not sms.available(current_app.config):
+        raise DeclarationRefused(_("Please correct the fields marked below."), 422, [Reason(
+            "contact", "no_sms", _("Codes cannot be sent by text message here; please give an "
+                                   "email address."))])
     if _on_the_roll(cycle, declaration):
         raise DeclarationRefused(_(
             "You are on the voters' roll for this vote: please confirm who you are with your "

@@ -16,8 +16,8 @@ job in the caller's transaction (tried SMS_SEND_ATTEMPTS times; its payload, whi
 code, is cleared when it ends), so a slow provider fails no page and a rolled-back request
 sends nothing.
 
-Production with no SMS_BACKEND refuses to send (an error names the setting), so codes are
-never silently kept in an outbox nobody reads.
+Production with no SMS_BACKEND sends no text messages (:func:`available` is false), so codes
+are never silently kept in an outbox nobody reads: residents are asked for an email address.
 """
 from __future__ import annotations
 
@@ -66,6 +66,11 @@ def backend_name(config) -> str:
                                "('package.module:Class') that sends text messages.")
         name = OUTBOX
     return name
+
+
+def available(config) -> bool:
+    """Whether text messages can be sent: a provider is named, or this is not production."""
+    return bool(config.get("SMS_BACKEND")) or not config.get("REQUIRE_SECRET_FROM_ENVIRONMENT")
 
 
 def backend_class(name: str):
