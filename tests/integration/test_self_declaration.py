@@ -103,3 +103,5 @@ def test_turnout_counts_self_declared_online_apart(app):
         figures = turnout.figures(cycle, cached=False)
         assert figures["by_channel"]["approval"] == {"online": 1, "self-declared-online": 1}
         assert "self-declared-online" in figures["channels"]
+        # results.json's public table names the channel (its small cells hidden)
+        assert "self-declared-online" in turnout.public_tables(figures)["channel"]["columns"]
