@@ -15,7 +15,7 @@ import datetime as dt
 import secrets
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from pbvote.i18n_hook import _
@@ -26,7 +26,7 @@ from pbvote.rules import self_declaration as rules
 from pbvote.rules.ballots import Reason
 from pbvote.services import mail, sms
 from pbvote.services.errors import AlreadyVoted, DomainError, NotFound, VotingClosed
-from pbvote.services.keys import check_identity_key, keyed_hash
+from pbvote.services.keys import check_identity_key, identity_key_fingerprint, keyed_hash
 
 METHOD = "declared"
 
@@ -94,6 +94,12 @@ def declare(cycle: Cycle, district: District, declaration: rules.Declaration,
     if district.cycle_id != cycle.id:
         raise NotFound()
     check_identity_key(cycle)
+    if cycle.identity_key_fingerprint is None:
+        # a cycle with no roll and no codes: fix the key now, so that another key is refused
+        # later (the cycle in hand may be the shared read-only copy: update the row itself)
+        db.session.execute(update(Cycle).where(
+            Cycle.id == cycle.id, Cycle.identity_key_fingerprint.is_(None)).values(
+            identity_key_fingerprint=identity_key_fingerprint()))
     today = _today(cycle, now)
     reasons = rules.declaration_problems(declaration, cycle.minimum_age, today)
     if reasons:

@@ -105,3 +105,19 @@ def test_turnout_counts_self_declared_online_apart(app):
         assert "self-declared-online" in figures["channels"]
         # results.json's public table names the channel (its small cells hidden)
         assert "self-declared-online" in turnout.public_tables(figures)["channel"]["columns"]
+
+
+def test_a_declaration_fixes_the_identity_key_of_a_cycle_without_one(app):
+    from pbvote.services.keys import identity_key_fingerprint
+
+    with app.app_context(), write_intent():
+        made = make_cycle()
+        cycle = db.session.get(Cycle, made.cycle_id)
+        cycle.online_self_declaration = True
+        cycle.identity_key_fingerprint = None
+        db.session.commit()
+        self_declaration.declare(cycle, cycle.district_by_slug("approval"), PERSON)
+        db.session.commit()
+        db.session.expire_all()
+        assert db.session.get(Cycle, made.cycle_id).identity_key_fingerprint \
+            == identity_key_fingerprint()
