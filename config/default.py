@@ -34,6 +34,16 @@ SIGN_IN_RATE_LIMIT = "10/minute"
 VOTER_CHECK_FAILURES_PER_PERSON = "10/hour"
 VOTER_CHECK_FAILURES_PER_PERSON_ANY_ADDRESS = "100/day"
 VOTER_CHECK_FAILURES_PER_ADDRESS = "60/10 minutes"
+# Online self-declaration (cycles that switch it on): codes sent to one email address or
+# phone, declarations for one home address (a household), declarations and code tries from
+# one network address. Each declaration's code also stops after 5 wrong tries.
+SELF_DECLARATION_PER_CONTACT = "5/hour"
+SELF_DECLARATION_PER_ADDRESS = "10/day"
+SELF_DECLARATION_PER_NETWORK = "20/hour"
+SELF_DECLARATION_CODES_PER_NETWORK = "30/10 minutes"
+# Text messages (self-declaration codes): "outbox" keeps them at /dev/outbox; production names
+# a provider class, "package.module:Class" (pbvote.services.sms.SmsBackend).
+SMS_BACKEND = ""
 # Reverse proxies in front of the app that append to X-Forwarded-For (PBVOTE_TRUSTED_PROXIES);
 # 0 trusts no header, so an address cannot be forged when there is no proxy.
 TRUSTED_PROXIES = 0

@@ -23,6 +23,10 @@ MAIL_SMTP_USERNAME = "pbvote@example.org"
 MAIL_SMTP_TLS = "starttls"  # or "ssl" (port 465)
 MAIL_FROM = "Participatory budgeting <pbvote@example.org>"
 RESIDENT_SIGN_IN_RATE_LIMIT = "10/minute"
+# Text messages for online self-declaration codes: the provider class, built with the config
+# and called as send(number, text) by the "sms.send" job (pbvote.services.sms.SmsBackend).
+# Left empty, residents are asked for an email address instead of a phone number.
+# SMS_BACKEND = "citysms.pbvote:Backend"
 # Jobs (letters for a whole roll, mail): on Redis through RQ with PBVOTE_REDIS_URL set, else
 # on the database's job table. Either way run `pbvote worker` (config/pbvote-worker.service);
 # the app servers run no worker thread.

@@ -2,13 +2,13 @@
 uploaded by staff as GeoJSON
 
 Revision ID: 0019_map
-Revises: 0017_project_comments
+Revises: 0018_self_declaration
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0019_map'
-down_revision = "0017_project_comments"
+down_revision = "0018_self_declaration"
 branch_labels = None
 depends_on = None
 

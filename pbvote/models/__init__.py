@@ -30,6 +30,7 @@ from pbvote.models.proposal import (
 from pbvote.models.resident_auth import EmailSignInCode, OutboxMessage
 from pbvote.models.results import ResultsSnapshot, TallyRun
 from pbvote.models.roll import AccessCode, RollEntry
+from pbvote.models.self_declaration import SelfDeclaration
 from pbvote.models.translation import ContentTranslation
 from pbvote.models.voting import Ballot, Participation, PendingBallot
 
@@ -45,4 +46,5 @@ __all__ = [
     "DeskRollAddition", "KioskPass", "PaperAudit", "PaperAuditFinding", "PaperEntry",
     "PaperSerial", "ContentTranslation", "Job",
     "DeliveryEditor", "FollowSubscription", "SurveyAnswered", "SurveyResponse", "SurveyRound",
+    "SelfDeclaration",
 ]

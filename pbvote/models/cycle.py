@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -46,6 +47,10 @@ class Cycle(db.Model):
     #: comma-separated verification methods from pbvote.rules.eligibility.VERIFICATION_METHODS
     allowed_methods: Mapped[str] = mapped_column(String(100), default="roll,code")
     self_declared_allowed: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: residents on no roll may declare online (vote/declare) and confirm a one-time code;
+    #: in the manifest only when on, so manifests of cycles without it keep their hash
+    online_self_declaration: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                          server_default=false())
     #: SHA-256 of the manifest, fixed when voting opens
     manifest_hash: Mapped[str | None] = mapped_column(String(64))
     #: the canonical JSON whose SHA-256 is manifest_hash, stored as it was when voting opened

@@ -13,7 +13,9 @@ AGE_BANDS = (("under-18", 0, 17), ("18-24", 18, 24), ("25-34", 25, 34), ("35-44"
 UNKNOWN_AGE = "unknown"
 AGE_LABELS = {"under-18": N_("under 18"), "75+": N_("75 and over"),
               UNKNOWN_AGE: N_("not on the roll (age unknown)")}
-CHANNELS = ("online", "desk", "paper", "kiosk", "self-declared")
+CHANNELS = ("online", "desk", "paper", "kiosk", "self-declared", "self-declared-online")
+#: participations counted as "online" that confirmed an online self-declaration
+SELF_DECLARED_ONLINE = "self-declared-online"
 
 
 def age_band(born: dt.date | None, on: dt.date) -> str:

@@ -28,8 +28,11 @@ def list_cycles(include_archived: bool = False) -> list[Cycle]:
 
 
 def build_manifest(cycle: Cycle) -> dict:
-    """Everything that decides how ballots are cast and counted, as plain data."""
-    return {
+    """Everything that decides how ballots are cast and counted, as plain data.
+
+    Online self-declaration is listed only when the cycle switches it on, so the manifests
+    (and hashes) of cycles without it are those they always had."""
+    manifest = {
         "cycle": {
             "slug": cycle.slug, "name": cycle.name, "city": cycle.city_name,
             "currency": cycle.currency, "total_budget": cycle.total_budget,
@@ -60,6 +63,9 @@ def build_manifest(cycle: Cycle) -> dict:
             for d in cycle.districts
         ],
     }
+    if cycle.online_self_declaration:
+        manifest["eligibility"]["online_self_declaration"] = True
+    return manifest
 
 
 def manifest_hash(cycle: Cycle) -> str:

@@ -165,7 +165,8 @@ def seed_demo(voters: int = 50, now: dt.datetime | None = None,
                     "residents: lighting, youth spaces, safer crossings and violence prevention.",
         currency="USD", total_budget=sum(d[2] for d in DISTRICTS), timezone="America/Chicago",
         tie_break_seed="riverton-2027-public-draw", minimum_age=16, allowed_methods="roll,code",
-        chain_id=chain.id)
+        # a newcomer on no roll can try declaring online (the code is in /dev/outbox)
+        online_self_declaration=True, chain_id=chain.id)
     day = dt.timedelta(days=1)
     windows = [("intake", -90, -60), ("review", -60, -14), ("voting", -14, 30),
                ("tally", 30, 37), ("published", 37, 400)]

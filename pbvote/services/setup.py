@@ -64,6 +64,7 @@ FROZEN_LABELS = {
     "minimum_age": N_("Minimum age on the day of voting"),
     "allowed_methods": N_("Allowed ways to prove eligibility"),
     "self_declared_allowed": N_("Allow self-declared residence"), "districts": N_("Districts"),
+    "online_self_declaration": N_("Residents on no roll may declare online"),
     "slug": N_("Web address name"), "budget": N_("Budget"), "ballot_kind": N_("Ballot type"),
     "max_choices": N_("Most projects a resident may choose or rank"),
     "min_choices": N_("Fewest projects a resident must choose"),
@@ -148,6 +149,7 @@ class CycleInput:
     minimum_age: int = 16
     allowed_methods: list[str] = field(default_factory=lambda: ["roll", "code"])
     self_declared_allowed: bool = False
+    online_self_declaration: bool = False
 
     def eligibility(self) -> EligibilityRules:
         return EligibilityRules(self.minimum_age, frozenset(self.allowed_methods),
@@ -156,16 +158,20 @@ class CycleInput:
 
 #: cycle fields that decide casting or counting
 FROZEN_CYCLE_FIELDS = ("currency", "total_budget", "timezone", "tie_break_seed", "minimum_age",
-                       "allowed_methods", "self_declared_allowed")
+                       "allowed_methods", "self_declared_allowed", "online_self_declaration")
 
 
 def _cycle_snapshot(cycle: Cycle) -> dict:
-    return {"slug": cycle.slug, "name": cycle.name, "city_name": cycle.city_name,
-            "description": cycle.description, "currency": cycle.currency,
-            "total_budget": cycle.total_budget, "timezone": cycle.timezone,
-            "tie_break_seed": cycle.tie_break_seed, "minimum_age": cycle.minimum_age,
-            "allowed_methods": sorted(cycle.method_list),
-            "self_declared_allowed": cycle.self_declared_allowed}
+    snapshot = {"slug": cycle.slug, "name": cycle.name, "city_name": cycle.city_name,
+                "description": cycle.description, "currency": cycle.currency,
+                "total_budget": cycle.total_budget, "timezone": cycle.timezone,
+                "tie_break_seed": cycle.tie_break_seed, "minimum_age": cycle.minimum_age,
+                "allowed_methods": sorted(cycle.method_list),
+                "self_declared_allowed": cycle.self_declared_allowed}
+    # only when on, as in the manifest: logged snapshots of other cycles stay as they were
+    if cycle.online_self_declaration:
+        snapshot["online_self_declaration"] = True
+    return snapshot
 
 
 def _input_snapshot(data: CycleInput) -> dict:
@@ -201,14 +207,16 @@ def _cycle_columns(data: CycleInput) -> dict:
             "total_budget": data.total_budget, "timezone": data.timezone,
             "tie_break_seed": data.tie_break_seed, "minimum_age": data.minimum_age,
             "allowed_methods": ",".join(sorted(set(data.allowed_methods))),
-            "self_declared_allowed": data.self_declared_allowed}
+            "self_declared_allowed": data.self_declared_allowed,
+            "online_self_declaration": data.online_self_declaration}
 
 
 def update_cycle(cycle: Cycle, data: CycleInput, actor: str,
                  now: dt.datetime | None = None) -> Cycle:
     before = _cycle_snapshot(cycle)
     wanted = {**_input_snapshot(data), "slug": cycle.slug}
-    changed_frozen = [name for name in FROZEN_CYCLE_FIELDS if wanted[name] != before[name]]
+    changed_frozen = [name for name in FROZEN_CYCLE_FIELDS
+                      if wanted.get(name, False) != before.get(name, False)]
     _refuse_frozen(cycle, changed_frozen, now)
     data.slug = cycle.slug  # the address names the chain and the URLs; it never changes
     reasons = _cycle_input_problems(data)

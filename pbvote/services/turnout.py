@@ -7,7 +7,9 @@ date. Three grouped queries give every chart and table; the figures are cached p
 for a minute, so a busy dashboard costs the database three queries a minute.
 
 Channels: the participation's channel (online, desk, paper, kiosk), except that a resident a
-desk added to the roll as self-declared counts as "self-declared". Age: whole years on the
+desk added to the roll as self-declared counts as "self-declared", and one who voted online
+after an online self-declaration as "self-declared-online" (part of "online" in
+participation.json; the city reviews these per district). Age: whole years on the
 reference day (the last day of voting once it has closed, else today), banded
 (:data:`pbvote.rules.turnout.AGE_BANDS`); people who voted with an access code that is not
 linked to a roll entry have no known age.
@@ -23,7 +25,7 @@ from sqlalchemy import and_, case, func, select
 from pbvote.audit import suppression
 from pbvote.infra.db import utcnow
 from pbvote.infra.extensions import db
-from pbvote.models import AccessCode, Cycle, District, Participation, RollEntry
+from pbvote.models import AccessCode, Cycle, District, Participation, RollEntry, SelfDeclaration
 from pbvote.models.in_person import DeskRollAddition
 from pbvote.rules import turnout as rules
 
@@ -64,7 +66,8 @@ def _compute(cycle: Cycle, on: dt.date) -> dict:
     districts = db.session.execute(select(District.id, District.slug, District.name).where(
         District.cycle_id == cycle.id).order_by(District.position, District.id)).all()
     slug_of = {row.id: row.slug for row in districts}
-    declared = case((DeskRollAddition.id.is_(None), 0), else_=1).label("declared")
+    declared = case((DeskRollAddition.id.isnot(None), 1),
+                    (SelfDeclaration.id.isnot(None), 2), else_=0).label("declared")
     band = _band_of(RollEntry.birth_date, on).label("band")
     # Core rows (no ORM row processing): at city scale these are tens of thousands of rows
     connection = db.session.connection()
@@ -75,6 +78,9 @@ def _compute(cycle: Cycle, on: dt.date) -> dict:
         .outerjoin(RollEntry, and_(RollEntry.cycle_id == Participation.cycle_id,
                                    RollEntry.identity_hash == Participation.identity_hash))
         .outerjoin(DeskRollAddition, DeskRollAddition.roll_entry_id == RollEntry.id)
+        .outerjoin(SelfDeclaration, and_(
+            SelfDeclaration.cycle_id == Participation.cycle_id,
+            SelfDeclaration.identity_hash == Participation.identity_hash))
         .where(Participation.cycle_id == cycle.id)
         .group_by(Participation.district_id, Participation.channel, Participation.voted_on,
                   band, declared)).all()
@@ -95,7 +101,10 @@ def _compute(cycle: Cycle, on: dt.date) -> dict:
     by_band: dict[str, dict[str, int]] = {slug: {} for slug in slug_of.values()}
     for district_id, channel, day, age_band, is_declared, count in cube:
         slug = slug_of[district_id]
-        channel = "self-declared" if is_declared else channel
+        if is_declared == 1:
+            channel = "self-declared"
+        elif is_declared == 2 and channel == "online":
+            channel = rules.SELF_DECLARED_ONLINE
         _add(by_channel[slug], channel, count)
         _add(by_day[slug], day.isoformat(), count)
         _add(by_band[slug], age_band, count)

@@ -38,9 +38,9 @@ class VerifiedVoter:
     cycle_id: int
     district_id: int
     identity_hash: str
-    #: "roll" or "code"
+    #: "roll", "code" or "declared" (online self-declaration)
     method: str
-    #: the RollEntry or AccessCode row locked when casting
+    #: the RollEntry, AccessCode or SelfDeclaration row locked when casting
     eligibility_id: int
 
     def to_session(self) -> dict:
@@ -432,5 +432,9 @@ def _lock_eligibility(voter: VerifiedVoter) -> None:
                     or entry.district_id != row.district_id:
                 raise NotEligible(_("Your voter-roll record is no longer available."))
         row.status = "used"
+    elif voter.method == "declared":
+        from pbvote.services import self_declaration
+
+        self_declaration.lock_for_casting(voter)
     else:
         raise NotEligible(_("Unknown verification method."))

@@ -33,7 +33,8 @@ def column_label(kind: str, key: str) -> str:
     if kind == "channel":
         return {"online": gettext("online"), "desk": gettext("at a desk"),
                 "paper": gettext("on paper"), "kiosk": gettext("at a kiosk"),
-                "self-declared": gettext("self-declared at a desk")}.get(key, key)
+                "self-declared": gettext("self-declared at a desk"),
+                "self-declared-online": gettext("self-declared online")}.get(key, key)
     if kind == "age":
         return translate(rules.AGE_LABELS[key]) if key in rules.AGE_LABELS else key
     return key

@@ -18,12 +18,19 @@ from flask import (
 from flask_babel import gettext as _
 
 from pbvote.infra.db import reads_only, utcnow
-from pbvote.infra.extensions import limiter
+from pbvote.infra.extensions import db, limiter
 from pbvote.rules import ballots, eligibility
-from pbvote.services import pending, took_part, voting
+from pbvote.rules import self_declaration as declaration_rules
+from pbvote.services import pending, self_declaration, took_part, voting
 from pbvote.services.errors import AlreadyVoted, BallotRejected, DomainError, NotEligible
 from pbvote.services.keys import keyed_hash
-from pbvote.web.forms.vote import AccessCodeForm, CsrfOnlyForm, RollCheckForm
+from pbvote.web.forms.vote import (
+    AccessCodeForm,
+    CsrfOnlyForm,
+    DeclarationCodeForm,
+    RollCheckForm,
+    SelfDeclarationForm,
+)
 from pbvote.web.guards import scope_to_cycle, set_policy
 
 bp = Blueprint("vote", __name__, url_prefix="/cycles/<slug>/vote")
@@ -32,7 +39,7 @@ VERIFIED_SESSION_SECONDS = 45 * 60
 #: endpoints anyone may open; every other endpoint here needs a verified voter. Leaving only
 #: ends the session, so the receipt page's "Done" (after which no voter is verified) works.
 OPEN_ENDPOINTS = frozenset({"vote.start", "vote.verify", "vote.receipt", "vote.leave",
-                            "vote.email_receipt"})
+                            "vote.email_receipt", "vote.declare", "vote.declare_confirm"})
 
 scope_to_cycle(bp, voting.voting_cycle)
 
@@ -169,6 +176,121 @@ def verify(district_slug: str):
                            roll_form=roll_form or RollCheckForm(prefix="roll"),
                            code_form=code_form or AccessCodeForm(prefix="code"), allowed=allowed,
                            error=error, reasons=reasons), status
+
+
+# ---------------------------------------------------------------------------
+# Online self-declaration (residents on no roll), where the cycle switches it on
+
+#: session key: the declaration waiting for its code, and until when
+DECLARATION = "declaration"
+
+
+def _declaration_limit(name: str, default: str):
+    return lambda: current_app.config.get(name, default)
+
+
+def _typed_contact() -> str:
+    typed = request.form.get("contact", "")
+    contact, _problem = declaration_rules.parse_contact(typed)
+    return contact.value if contact else typed.strip().lower()
+
+
+def _declaration_contact_key() -> str:
+    """The email address or phone a code goes to, keyed: codes sent to one contact."""
+    return "declare-contact:" + keyed_hash("rate-limit", f"{g.cycle.slug}|{_typed_contact()}")
+
+
+def _declaration_address_key() -> str:
+    """The declared home address, keyed: declarations made for one address."""
+    address = declaration_rules.address_key(request.form.get("street", ""),
+                                            request.form.get("postcode", ""))
+    return "declare-address:" + keyed_hash("rate-limit", f"{g.cycle.slug}|{address}")
+
+
+def _require_declaration_offered() -> None:
+    if not self_declaration.offered(g.cycle):
+        abort(404)
+    _require_open()
+
+
+@bp.route("/declare/", methods=["GET", "POST"])
+@limiter.limit(_declaration_limit("SELF_DECLARATION_PER_CONTACT", "5/hour"),
+               key_func=_declaration_contact_key, methods=["POST"])
+@limiter.limit(_declaration_limit("SELF_DECLARATION_PER_ADDRESS", "10/day"),
+               key_func=_declaration_address_key, methods=["POST"])
+@limiter.limit(_declaration_limit("SELF_DECLARATION_PER_NETWORK", "20/hour"), methods=["POST"])
+def declare():
+    """A resident on no roll declares where they live; a code goes to their contact."""
+    _require_declaration_offered()
+    form = SelfDeclarationForm()
+    form.district.choices = [("", _("Choose your district"))] + [
+        (d.slug, d.name) for d in g.cycle.districts]
+    if request.method == "GET" and request.args.get("district"):
+        form.district.data = request.args["district"]
+    error, status = None, 200
+    if request.method == "POST":
+        district = g.cycle.district_by_slug(form.district.data or "")
+        if form.validate_on_submit() and district is not None:
+            typed = declaration_rules.Declaration(
+                given_names=form.given_names.data or "", last_name=form.last_name.data or "",
+                street=form.street.data or "", postcode=form.postcode.data or "",
+                birth_date=form.birth_date.data, contact=form.contact.data or "")
+            try:
+                declaration_id = self_declaration.declare(g.cycle, district, typed)
+            except DomainError as refused:
+                error, status = refused.message, refused.status
+                for reason in refused.reasons:
+                    getattr(form, reason.field).errors = [
+                        *getattr(form, reason.field).errors, reason.message]
+            else:
+                contact, _problem = declaration_rules.parse_contact(typed.contact)
+                session.clear()
+                session[DECLARATION] = {
+                    "cycle_slug": g.cycle.slug, "id": declaration_id,
+                    "kind": contact.kind,
+                    "expires": time.time()
+                    + declaration_rules.CODE_LIFETIME.total_seconds()}
+                return redirect(url_for("vote.declare_confirm"))
+        else:
+            if district is None and not form.district.errors:
+                form.district.errors = [_("Choose the district you live in.")]
+            error, status = _("Please correct the fields marked below."), 422
+    return render_template("vote/declare.html", cycle=g.cycle, form=form, error=error), status
+
+
+def _pending_declaration() -> dict | None:
+    data = session.get(DECLARATION)
+    if not data or data.get("cycle_slug") != g.cycle.slug or data["expires"] < time.time():
+        return None
+    return data
+
+
+@bp.route("/declare/confirm", methods=["GET", "POST"])
+@limiter.limit(_declaration_limit("SELF_DECLARATION_CODES_PER_NETWORK", "30/10 minutes"),
+               methods=["POST"])
+def declare_confirm():
+    _require_declaration_offered()
+    pending_declaration = _pending_declaration()
+    if pending_declaration is None:
+        return redirect(url_for("vote.declare"))
+    form = DeclarationCodeForm()
+    error, status = None, 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            voter = self_declaration.confirm(g.cycle, pending_declaration["id"], form.code.data)
+        except DomainError as refused:
+            if refused.status == 401:
+                db.session.commit()  # the wrong guess counts towards the 5 tries
+            error, status = refused.message, refused.status
+        else:
+            session.clear()
+            session["voter"] = {"cycle_slug": g.cycle.slug, "identity": voter.to_session(),
+                                "expires": time.time() + VERIFIED_SESSION_SECONDS}
+            return redirect(url_for("vote.ballot"))
+    return render_template("vote/declare_confirm.html", cycle=g.cycle, form=form, error=error,
+                           kind=pending_declaration["kind"]), status
 
 
 @bp.route("/ballot", methods=["GET", "POST"])

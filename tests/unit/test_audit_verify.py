@@ -549,3 +549,23 @@ def test_a_chain_export_with_a_line_separator_inside_an_entry_verifies(tmp_path)
     report = verify.verify_path(folder, export)
     assert report.ok, report.text()
     assert len(report.checks) == 13
+
+
+def test_turnout_tables_may_show_self_declared_online_apart_from_online():
+    from types import SimpleNamespace
+
+    from pbvote.audit.verify.checks.turnout_tables import check_turnout_tables
+    from pbvote.audit.verify.report import CheckFailed
+
+    participation = {"north": {"online": 30, "desk": 12}, "south": {"online": 25},
+                     "west": {"online": 11}}
+    shown = {"north": {"online": 18, "self-declared-online": 12, "desk": 12},
+             "south": {"online": 25}, "west": {"online": 11}}
+    state = SimpleNamespace(results={"turnout_tables": turnout_tables_for(shown)},
+                            participation=participation)
+    assert "none below" in check_turnout_tables(state)
+    wrong = {**shown, "north": {"online": 18, "self-declared-online": 13, "desk": 12}}
+    state = SimpleNamespace(results={"turnout_tables": turnout_tables_for(wrong)},
+                            participation=participation)
+    with pytest.raises(CheckFailed, match="north"):
+        check_turnout_tables(state)

@@ -73,6 +73,9 @@ EXPECTED: dict[str, dict[str, int]] = {
     "vote.cast": POST_ONLY,
     "vote.leave": POST_ONLY,
     "vote.email_receipt": POST_ONLY,
+    # the test cycle does not take online self-declarations
+    "vote.declare": _same(404),
+    "vote.declare_confirm": _same(404),
     "board.index": EVERYONE_200,
     "board.district": EVERYONE_200,
     "board.receipts_text": EVERYONE_200,
@@ -257,6 +260,8 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "vote.cast": _same(302),  # nothing pending: back to the ballot (or the start)
     "vote.leave": _same(302),
     "vote.email_receipt": _same(302),  # no receipt in this session
+    "vote.declare": _same(404),  # the test cycle does not take online self-declarations
+    "vote.declare_confirm": _same(404),
     "board.check": _same(422),  # no receipt typed
     "auth.login": {"anonymous": 422, "voter": 422, "resident": 422,
                    "staff": 302, "auditor": 302, "admin": 302},

@@ -293,6 +293,7 @@ EDIT_PROJECT = {"code": "AP-A", "title": "Project A", "cost": "60"}
     ("settings", EDIT_CYCLE, {"allowed_methods": ["roll"]}),
     ("settings", EDIT_CYCLE, {"tie_break_seed": "other"}),
     ("settings", EDIT_CYCLE, {"timezone": "Europe/Paris"}),
+    ("settings", EDIT_CYCLE, {"online_self_declaration": "y"}),
     ("districts/approval", EDIT_APPROVAL, {"budget": "90"}),
     ("districts/approval", EDIT_APPROVAL, {"max_choices": "3"}),
     ("districts/approval", EDIT_APPROVAL, {"tally_rule": "phragmen"}),
@@ -533,3 +534,13 @@ def test_a_roll_larger_than_the_general_upload_limit_is_accepted_from_staff(app,
     assert app.test_client().post(f"{BASE}/{open_cycle.slug}/roll", data={
         "file": (io.BytesIO(text.encode()), "roll.csv")},
         content_type="multipart/form-data").status_code == 413  # not for visitors
+
+
+def test_online_self_declaration_is_switched_on_in_the_settings(app, staff):
+    assert post(staff, f"{BASE}/new", {**CYCLE_FORM, "online_self_declaration": "y"}
+                ).status_code == 302
+    with app.app_context():
+        assert get_cycle(CYCLE_FORM["slug"]).online_self_declaration is True
+    assert post(staff, f"{BASE}/{CYCLE_FORM['slug']}/settings", CYCLE_FORM).status_code == 302
+    with app.app_context():
+        assert get_cycle(CYCLE_FORM["slug"]).online_self_declaration is False

@@ -73,6 +73,10 @@ class CycleForm(BaseForm):
         choices=[SelectChoice(m, METHOD_LABELS[m]) for m in VERIFICATION_METHODS],
         default=["roll", "code"])
     self_declared_allowed = BooleanField(_l("Allow self-declared residence"))
+    online_self_declaration = BooleanField(
+        _l("Residents on no roll may declare online"),
+        description=_l("They declare an address in a district and their date of birth, and "
+                       "confirm a code sent to their email or phone; then they vote once."))
 
 
 class DistrictForm(BaseForm):

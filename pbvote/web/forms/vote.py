@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask_babel import get_locale
-from wtforms import HiddenField, StringField
+from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from pbvote.rules.dates import parse_typed_date
@@ -58,3 +58,35 @@ class AccessCodeForm(BaseForm):
 
 class CsrfOnlyForm(BaseForm):
     """Ballot, review and cast forms: fields are read by pbvote.rules.ballots.parse_form."""
+
+
+class SelfDeclarationForm(BaseForm):
+    """Online self-declaration (vote/declare): the rules in pbvote.rules.self_declaration
+    check the values; the form reads them and keeps the CSRF token."""
+
+    district = SelectField(_l("The district you live in"), validators=[InputRequired()])
+    given_names = StringField(_l("Given names"), validators=[Length(max=100)],
+                              render_kw={"autocomplete": "given-name"})
+    last_name = StringField(_l("Last name"), validators=[Length(max=100)],
+                            render_kw={"autocomplete": "family-name"})
+    street = StringField(_l("Street address"), validators=[Length(max=200)],
+                         description=_l("The number and street where you live."),
+                         render_kw={"autocomplete": "street-address"})
+    postcode = StringField(_l("Postcode"), validators=[Length(max=20)],
+                           render_kw={"autocomplete": "postal-code"})
+    birth_date = TypedDateField(
+        _l("Date of birth"), validators=[InputRequired()],
+        description=_l("For example 1984-03-27 (year-month-day) or 03/27/1984 "
+                       "(month/day/year)."),
+        render_kw={"placeholder": _l("YYYY-MM-DD")})
+    contact = StringField(
+        _l("Email address or phone number"), validators=[Length(max=254)],
+        description=_l("We send a 6-digit code there to confirm the declaration. We keep only "
+                       "a coded fingerprint of it."),
+        render_kw={"autocomplete": "email", "spellcheck": "false"})
+
+
+class DeclarationCodeForm(BaseForm):
+    code = StringField(_l("Code"), validators=[Length(max=20)],
+                       description=_l("The 6 digits we sent you."),
+                       render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"})

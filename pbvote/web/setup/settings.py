@@ -48,7 +48,8 @@ def _cycle_input(form: CycleForm, slug: str | None = None) -> setup.CycleInput:
         timezone=(form.timezone.data or "").strip(), city_name=form.city_name.data or "",
         description=form.description.data or "", tie_break_seed=form.tie_break_seed.data or "",
         minimum_age=form.minimum_age.data, allowed_methods=list(form.allowed_methods.data or []),
-        self_declared_allowed=bool(form.self_declared_allowed.data))
+        self_declared_allowed=bool(form.self_declared_allowed.data),
+        online_self_declaration=bool(form.online_self_declaration.data))
 
 
 @bp.route("/new", methods=["GET", "POST"])

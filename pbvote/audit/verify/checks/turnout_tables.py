@@ -10,6 +10,8 @@ from pbvote.audit.verify.report import CheckFailed
 
 #: channels the participation file counts under another name in the channel table
 _DESK_PARTS = ("desk", "self-declared")
+#: online participations of residents who declared online are counted apart from "online"
+_ONLINE_PARTS = ("online", "self-declared-online")
 
 
 def check_turnout_tables(state: State) -> str:
@@ -40,7 +42,7 @@ def check_turnout_tables(state: State) -> str:
     for slug, channels in state.participation.items():
         row = channel["cells"][slug]
         for name, value in row.items():
-            if name in (TOTAL, *_DESK_PARTS) or value is None:
+            if name in (TOTAL, *_DESK_PARTS, *_ONLINE_PARTS) or value is None:
                 continue
             if value != channels.get(name, 0):
                 raise CheckFailed(f"turnout table channel: {slug}/{name} shows {value}, "
@@ -50,4 +52,9 @@ def check_turnout_tables(state: State) -> str:
             raise CheckFailed(f"turnout table channel: {slug} desk and self-declared show "
                               f"{sum(parts)}, {PARTICIPATION_FILE} counts "
                               f"{channels.get('desk', 0)} at desks")
+        parts = [row.get(name, 0) for name in _ONLINE_PARTS]
+        if None not in parts and sum(parts) != channels.get("online", 0):
+            raise CheckFailed(f"turnout table channel: {slug} online and self-declared online "
+                              f"show {sum(parts)}, {PARTICIPATION_FILE} counts "
+                              f"{channels.get('online', 0)} online")
     return f"3 tables, {shown} figures shown, none below {tables['threshold']} or recoverable"
