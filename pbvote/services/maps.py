@@ -6,7 +6,7 @@ The exact place of an idea stays with its author and staff; everything public go
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
 
@@ -139,6 +139,8 @@ class Marker:
     district_id: int | None
     #: where the map shows it: a project's own place, an idea's grid cell
     point: geo.Point
+    #: the project or idea itself, so the page can show its title in the reader's language
+    subject: object = field(default=None, compare=False)
 
 
 def public_markers(cycle: Cycle) -> list[Marker]:
@@ -147,12 +149,12 @@ def public_markers(cycle: Cycle) -> list[Marker]:
     from pbvote.services.proposals import publicly_visible
 
     markers = [Marker("project", p.title, {"slug": cycle.slug, "code": p.code}, d.id,
-                      point_of(p))
+                      point_of(p), p)
                for d in cycle.districts for p in d.projects if point_of(p) is not None]
     ideas = db.session.scalars(
         select(Proposal).where(Proposal.cycle_id == cycle.id, Proposal.lat_e6.is_not(None))
         .order_by(Proposal.created_at.desc(), Proposal.id.desc()).limit(1000))
     markers += [Marker("idea", p.title, {"slug": cycle.slug, "proposal_id": p.id},
-                       p.district_id, geo.public_point(point_of(p)))
+                       p.district_id, geo.public_point(point_of(p)), p)
                 for p in ideas if publicly_visible(p)]
     return markers

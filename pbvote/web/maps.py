@@ -8,6 +8,8 @@ Ideas are shown at the centre of their ~100 m grid cell (rules.geo.public_point)
 """
 from __future__ import annotations
 
+import dataclasses
+
 from flask import Blueprint, current_app, g, render_template, url_for
 from flask_babel import gettext
 
@@ -15,6 +17,7 @@ from pbvote.models import Cycle
 from pbvote.rules import geo
 from pbvote.services import maps
 from pbvote.services.cycles import get_cycle
+from pbvote.web.content_translations import translated
 from pbvote.web.guards import allow_anyone, set_policy
 
 bp = Blueprint("maps", __name__)
@@ -96,7 +99,9 @@ def _marker_url(marker: maps.Marker) -> str:
 @bp.get("/cycles/<slug>/map")
 def page(slug: str):
     cycle = get_cycle(slug)
-    markers = maps.public_markers(cycle)
+    # titles in the reader's language, where the city translated them
+    markers = [dataclasses.replace(m, title=translated(m.subject, "title"))
+               for m in maps.public_markers(cycle)]
     shapes = maps.outlines(cycle)
     by_district = {d.id: [m for m in markers if m.district_id == d.id] for d in cycle.districts}
     elsewhere = [m for m in markers if m.district_id not in by_district]

@@ -251,3 +251,25 @@ def test_the_author_changes_or_removes_the_place_of_an_idea(site):
     assert cleared.status_code == 302
     with site["app"].app_context():
         assert db.session.execute(select(Proposal.lat_e6, Proposal.lon_e6)).one() == (None, None)
+
+
+def test_the_map_shows_titles_in_the_readers_language(site):
+    """A Spanish reader sees the city's Spanish title in the list and in the map's data."""
+    from pbvote.infra.db import write_intent
+    from pbvote.services.translations import save_translations
+
+    site["staff"].post("/staff/cycles/test-cycle/map/points", data={
+        "csrf_token": token(site["staff"], "/staff/cycles/test-cycle/map"),
+        "point-AP-A": "40.705, -74.005"})
+    with site["app"].app_context():
+        with write_intent():
+            project = db.session.scalar(select(Project).where(Project.code == "AP-A"))
+            save_translations(project, {("es", "title"): "Proyecto A en español"}, "staff")
+            db.session.commit()
+    reader = site["app"].test_client()
+    reader.set_cookie("pbvote_lang", "es")
+    page = reader.get("/cycles/test-cycle/map")
+    data = json.loads(re.search(r'id="map-data">(.*?)</script>', page.text, re.S).group(1))
+    assert [m["title"] for m in data["markers"]] == ["Proyecto A en español"]
+    the_list = page.text.split('id="map-data"')[1].split("</script>", 1)[1]
+    assert "Proyecto A en español" in the_list and "Project A" not in the_list
