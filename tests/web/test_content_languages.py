@@ -11,6 +11,8 @@ from sqlalchemy import select
 from pbvote.infra.db import write_intent
 from pbvote.infra.extensions import db
 from pbvote.models import ContentTranslation, Project
+from pbvote.services.delivery.demo import DESCRIPTION
+from pbvote.services.delivery.demo import DISTRICTS as LAST_YEAR
 from pbvote.services.demo import DISTRICTS
 from tests.web.test_results_page import published  # noqa: F401 (a fixture)
 
@@ -49,6 +51,12 @@ def test_the_demo_reads_complete_in_each_language(client, demo, locale):
     english.append("Riverton sets aside")
     left = [text for text in english if text in page]
     assert left == [], f"English left on the {locale} cycle page: {left}"
+    # last year's round, published: its results name every project
+    results = html.unescape(client.get("/cycles/safer-streets-2026/results").text)
+    left = [title for *_head, projects in LAST_YEAR for _code, title, *_rest in projects
+            if title in results] + [DESCRIPTION[:40]] * (DESCRIPTION[:40] in html.unescape(
+                client.get("/cycles/safer-streets-2026").text))
+    assert left == [], f"English left on the {locale} pages of 2026: {left}"
     ideas = html.unescape(client.get("/cycles/safer-streets-2028").text)
     assert "send your ideas" not in ideas
     board = html.unescape(client.get("/cycles/safer-streets-2028/ideas").text)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from pbvote.audit.chain import canonical_json
 from pbvote.infra.db import utcnow
 from pbvote.infra.extensions import db
-from pbvote.models import Account, Cycle, District, Phase, Project
+from pbvote.models import Account, ContentTranslation, Cycle, District, Phase, Project
 from pbvote.services import log, publication, voting
 from pbvote.services.delivery import outcomes, records, survey
 from pbvote.services.roll import issue_access_codes
@@ -45,6 +45,30 @@ DISTRICTS = [
     ]),
 ]
 VOTERS_PER_DISTRICT = 16
+DESCRIPTION = ("Last year's round: residents chose lighting, youth and street-safety "
+               "projects. See what was delivered and whether streets feel safer.")
+#: the cycle's texts in Spanish and Chinese, so the demo reads complete in every language
+TRANSLATED_DESCRIPTION = {
+    "es": "La ronda del año pasado: los residentes eligieron proyectos de alumbrado, juventud y "
+          "seguridad vial. Vea qué se entregó y si las calles se sienten más seguras.",
+    "zh_Hans": "去年的一轮：居民选择了照明、青少年和街道安全项目。查看已经完成的工作，"
+               "以及街道是否让人感觉更安全。",
+}
+#: project code → (Spanish title, Chinese title); the demo's summary and description are the title
+TRANSLATED_TITLES = {
+    "N26-1": ("Luces LED en Canal Street", "运河街 LED 路灯"),
+    "N26-2": ("Noches de verano en el centro juvenil", "青少年中心夏季夜间开放"),
+    "N26-3": ("Puntos de ayuda en el muelle del ferri", "渡轮码头求助点"),
+    "N26-4": ("Murales y alumbrado en el túnel de Elm Row", "榆树街隧道壁画与照明"),
+    "O26-1": ("Reductores de velocidad en School Lane", "学校巷减速带"),
+    "O26-2": ("Servicio de mediación vecinal", "邻里调解服务"),
+    "O26-3": ("Alumbrado del aparcamiento del mercado", "市场停车场照明"),
+    "O26-4": ("Aparcabicis con cámaras en la estación", "车站带监控的自行车停放架"),
+    "E26-1": ("Programa piloto de interrupción de la violencia", "暴力干预试点项目"),
+    "E26-2": ("Ajardinar y vallar tres solares vacíos", "三块空地绿化并加围栏"),
+    "E26-3": ("Guardia de cruce en la Ruta 9", "9 号公路过街护导员"),
+    "E26-4": ("Luces para el parque de patinaje", "滑板公园照明"),
+}
 
 
 @dataclass
@@ -120,8 +144,7 @@ def seed_delivery_demo(now: dt.datetime | None = None) -> Cycle:
     chain = log.get_or_create_chain(log.chain_name_for_cycle(SLUG))
     cycle = Cycle(
         slug=SLUG, name="Safer Streets 2026", city_name="City of Riverton",
-        description="Last year's round: residents chose lighting, youth and street-safety "
-                    "projects. See what was delivered and whether streets feel safer.",
+        description=DESCRIPTION,
         currency="USD", total_budget=sum(d[2] for d in DISTRICTS), timezone="America/Chicago",
         tie_break_seed="riverton-2026-public-draw", minimum_age=16, allowed_methods="code",
         chain_id=chain.id)
@@ -139,6 +162,7 @@ def seed_delivery_demo(now: dt.datetime | None = None) -> Cycle:
         cycle.districts.append(district)
     db.session.add(cycle)
     db.session.flush()
+    _add_translations(cycle)
     log.record_action(chain.id, "cycle.created", "demo", {"cycle": cycle.slug})
     opened = now - 400 * day + dt.timedelta(hours=1)
     # scheduled as a real cycle is: the manifest frozen and logged when voting opened
@@ -159,6 +183,19 @@ def seed_delivery_demo(now: dt.datetime | None = None) -> Cycle:
     plan.run()
     db.session.flush()
     return cycle
+
+
+def _add_translations(cycle: Cycle) -> None:
+    rows = [ContentTranslation(object_type="cycle", object_id=cycle.id, locale=locale,
+                               field="description", text=text)
+            for locale, text in TRANSLATED_DESCRIPTION.items()]
+    for district in cycle.districts:
+        for project in district.projects:
+            for locale, title in zip(("es", "zh_Hans"), TRANSLATED_TITLES[project.code]):
+                rows += [ContentTranslation(object_type="project", object_id=project.id,
+                                            locale=locale, field=field, text=title)
+                         for field in ("title", "summary", "description")]
+    db.session.add_all(rows)
 
 
 class Plan:
