@@ -45,5 +45,7 @@ def upgrade_command(dry_run: bool, backup_to: str | None, allowed: tuple[str, ..
         return
     for slug, what in result.allowed_changes.items():
         click.echo(f"Cycle {slug}: {', '.join(what)} (allowed by --allow-frozen-change).")
-    click.echo(f"Applied {len(plan.pending)} migrations in {result.seconds:.1f} s; "
-               f"re-verified {len(result.verified)} frozen cycles (chain, manifest, counts).")
+    click.echo(f"Applied {len(plan.pending)} migrations and re-verified "
+               f"{len(result.verified)} frozen cycles (chain, manifest, counts) in "
+               f"{result.seconds:.1f} s (migrations {result.migrating:.1f} s, "
+               f"re-verification {result.verifying:.1f} s).")

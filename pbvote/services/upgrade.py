@@ -66,6 +66,9 @@ class Result:
     plan: Plan
     seconds: float
     verified: list[str] = field(default_factory=list)
+    #: of `seconds`, how long the migrations and the re-verification took
+    migrating: float = 0.0
+    verifying: float = 0.0
     #: slug → what an allowed migration changed in that cycle's stored data
     allowed_changes: dict[str, list[str]] = field(default_factory=dict)
 
@@ -231,8 +234,11 @@ def upgrade(allowed: set[str] | None = None, dry_run: bool = False) -> Result:
                 return Result(plan, time.monotonic() - started)
             config = _config()
             config.attributes["connection"] = connection
+            migrating = time.monotonic()
             command.upgrade(config, "heads")
+            verifying = time.monotonic()
             problems, changes = _verify_after(connection, plan.frozen_cycles)
+            checked = time.monotonic()
             undeclared = {slug: what for slug, what in changes.items()
                           if not (allowed & {m.revision for m in plan.flagged})}
             if problems or undeclared:
@@ -250,4 +256,6 @@ def upgrade(allowed: set[str] | None = None, dry_run: bool = False) -> Result:
             raise
         finally:
             db.engine.dispose()
-    return Result(plan, time.monotonic() - started, sorted(plan.frozen_cycles), changes)
+    return Result(plan, time.monotonic() - started, verified=sorted(plan.frozen_cycles),
+                  allowed_changes=changes, migrating=verifying - migrating,
+                  verifying=checked - verifying)
