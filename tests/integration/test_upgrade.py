@@ -232,3 +232,14 @@ def test_deleting_a_ballot_is_rolled_back_even_when_allowed(fresh_url, tmp_path,
             Ballot.cycle_id == get_cycle(DEMO_SLUG).id)) == 5
         db.session.remove()
         db.engine.dispose()
+
+
+def test_init_db_builds_a_new_database_and_upgrade_then_has_nothing_to_do(fresh_url, tmp_path,
+                                                                           monkeypatch):
+    app = _app(fresh_url, tmp_path, monkeypatch)
+    runner = app.test_cli_runner()
+    assert "up to date" in _ok(runner.invoke(args=["init-db"]))
+    config = Config()
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    assert _revision(app) == sorted(ScriptDirectory.from_config(config).get_heads())
+    assert "Nothing to apply" in _ok(runner.invoke(args=["upgrade", "--dry-run"]))
