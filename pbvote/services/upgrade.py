@@ -214,7 +214,7 @@ def check_plan(plan: Plan, allowed: set[str]) -> None:
             "Refused: " + ", ".join(_describe(m) for m in blocking)
             + f" would change stored data of frozen cycles ({', '.join(plan.frozen_cycles)}). "
             "Upgrade after the cycle is published and archived, or, if the release notes say "
-            "this change is safe for a running cycle, take a backup and run again with "
+            "this change is safe for a running cycle, run again with --backup DEST "
             + " ".join(f"--allow-frozen-change {m.revision}" for m in blocking)
             + ". Nothing was changed.")
 
