@@ -243,3 +243,23 @@ def test_init_db_builds_a_new_database_and_upgrade_then_has_nothing_to_do(fresh_
     config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     assert _revision(app) == sorted(ScriptDirectory.from_config(config).get_heads())
     assert "Nothing to apply" in _ok(runner.invoke(args=["upgrade", "--dry-run"]))
+
+
+def test_rewritten_ballots_with_the_same_count_are_caught(fresh_url, tmp_path, monkeypatch):
+    migrations = _migrations_with(
+        tmp_path, "0099_rewrite",
+        "    op.execute(\"UPDATE ballot SET selections = selections || ' '\")\n", flagged=False)
+    app = _app(fresh_url, tmp_path, monkeypatch, migrations)
+    _live_cycle(app, voters=20, ballots=5)
+    with app.app_context():
+        downgrade(revision="-1")
+        before = sorted(db.session.scalars(select(Ballot.selections)))
+        db.session.remove()
+        db.engine.dispose()
+    result = app.test_cli_runner().invoke(args=["upgrade"])
+    assert result.exit_code != 0, result.output
+    assert f"cycle {DEMO_SLUG}: ballots rewritten" in result.output
+    with app.app_context():
+        assert sorted(db.session.scalars(select(Ballot.selections))) == before
+        db.session.remove()
+        db.engine.dispose()
