@@ -22,8 +22,10 @@ def mount(tmp_path):
     def make(options: str):
         point = tmp_path / f"mnt{len(points)}"
         point.mkdir()
-        subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(point)],
-                       check=True, capture_output=True)
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(point)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:  # root without the right to mount (a restricted container)
+            pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
         points.append(point)
         return point
 
