@@ -84,6 +84,15 @@ def run_migrations_online():
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
+    # `pbvote upgrade` hands over its own connection, already in a transaction, so that the
+    # migrations and its re-verification of frozen cycles commit or roll back together
+    given = config.attributes.get('connection')
+    if given is not None:
+        context.configure(connection=given, target_metadata=get_metadata(), **conf_args)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+
     connectable = get_engine()
 
     with connectable.connect() as connection:

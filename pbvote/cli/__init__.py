@@ -46,6 +46,9 @@ def register_commands(app) -> None:
     from pbvote.cli.retention import enforce_retention_command
 
     app.cli.add_command(enforce_retention_command)
+    from pbvote.cli.upgrade import upgrade_command
+
+    app.cli.add_command(upgrade_command)
 
 
 def _fail(message: str) -> None:
@@ -56,9 +59,19 @@ def _fail(message: str) -> None:
 @click.command("init-db")
 @with_appcontext
 def init_db() -> None:
-    """Apply every migration to the configured database."""
+    """Apply every migration to the configured database (for an upgrade during a cycle,
+    prefer `pbvote upgrade`, which also re-verifies the frozen cycles)."""
     from flask_migrate import upgrade
 
+    from pbvote.services import upgrade as guarded
+
+    with db.engine.connect() as connection:  # the same refusal as `pbvote upgrade`
+        plan = guarded.plan_for(connection)
+    db.engine.dispose()
+    try:
+        guarded.check_plan(plan, set())
+    except guarded.UpgradeRefused as error:
+        _fail(str(error))
     upgrade()
     click.echo(f"Database is up to date: {_safe_url()}")
 

@@ -87,8 +87,37 @@ def snapshot_facts(session) -> dict:
 
 
 def backup(destination: str | Path) -> BackupResult:
+    """A complete backup in `destination`, or nothing: on any failure (a full or read-only
+    disk, pg_dump refused) what this backup wrote is removed again."""
     folder = Path(destination)
+    created = not folder.exists()
     _prepare_destination(folder)
+    try:
+        return _backup_into(folder)
+    except (BackupError, OSError, sqlite3.Error) as error:
+        _remove_partial(folder, created)
+        if isinstance(error, BackupError):
+            raise
+        reason = getattr(error, "strerror", None) or str(error)
+        # English: only the backup and restore commands show this
+        raise BackupError(f"Could not write the backup to {folder}: {reason}. Nothing was "
+                          "kept; free space or fix permissions and run the backup again."
+                          ) from error
+
+
+def _remove_partial(folder: Path, created: bool) -> None:
+    """Remove what a failed backup wrote: the folder was new or empty before it."""
+    if created:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    for entry in folder.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            entry.unlink(missing_ok=True)
+
+
+def _backup_into(folder: Path) -> BackupResult:
     url = current_app.config["SQLALCHEMY_DATABASE_URI"]
     engine = _engine_name(url)
     try:
@@ -109,8 +138,8 @@ def backup(destination: str | Path) -> BackupResult:
     except OSError as error:
         # English: only the backup and restore commands show this
         raise BackupError(f"Could not write the backup to {folder}: {error.strerror or error}. "
-                          "Nothing usable was written; free space or fix permissions and run "
-                          "the backup again into a new folder.") from error
+                          "Nothing was kept; free space or fix permissions and run the backup "
+                          "again.") from error
     return BackupResult(folder, metadata)
 
 
