@@ -95,7 +95,9 @@ def run_migrations_online():
 
     connectable = get_engine()
 
-    with connectable.connect() as connection:
+    from pbvote.infra.db import foreign_key_violations, sqlite_foreign_keys_off
+
+    with connectable.connect() as connection, sqlite_foreign_keys_off(connection):
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -104,6 +106,10 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+            broken = foreign_key_violations(connection)
+            if broken:  # rolls the migration back
+                raise RuntimeError("the migration left rows that refer to nothing: "
+                                   + "; ".join(broken[:20]))
 
 
 if context.is_offline_mode():

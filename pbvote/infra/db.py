@@ -41,6 +41,32 @@ def write_intent() -> Iterator[None]:
         WRITE_INTENT.reset(token)
 
 
+@contextlib.contextmanager
+def sqlite_foreign_keys_off(connection) -> Iterator[None]:
+    """For migrations, entered before their transaction begins (SQLite ignores the pragma
+    inside one). Alembic's batch mode rebuilds a SQLite table by dropping the old one; with
+    foreign keys on, that DROP cascades and empties every table that refers to it (a
+    downgrade dropping one column of `cycle` deleted every district and project). On exit the
+    keys are on again; `foreign_key_violations` checks what the migration left."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.dbapi_connection  # outside SQLAlchemy's own BEGIN
+    raw.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys = ON")
+
+
+def foreign_key_violations(connection) -> list[str]:
+    """SQLite: rows whose foreign key points nowhere (PostgreSQL never leaves any)."""
+    if connection.dialect.name != "sqlite":
+        return []
+    rows = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    return [f"{table} row {rowid} refers to a missing {parent}" for table, rowid, parent, _ in rows]
+
+
 def for_update(statement: Select) -> Select:
     """Lock the selected rows until commit.
 

@@ -28,6 +28,8 @@ from pbvote.services.setup import store_manifest
 from pbvote.services.voting import access_code_hash, roll_match_hashes
 
 DEMO_SLUG = "safer-streets-2027"
+#: a newcomer on no roll can try declaring online (off only where a test needs an older schema)
+DEMO_SELF_DECLARATION = True
 
 # (slug, name, budget, ballot settings, tally rule, tally params, postcode, projects)
 DISTRICTS = [
@@ -166,7 +168,7 @@ def seed_demo(voters: int = 50, now: dt.datetime | None = None,
         currency="USD", total_budget=sum(d[2] for d in DISTRICTS), timezone="America/Chicago",
         tie_break_seed="riverton-2027-public-draw", minimum_age=16, allowed_methods="roll,code",
         # a newcomer on no roll can try declaring online (the code is in /dev/outbox)
-        online_self_declaration=True, chain_id=chain.id)
+        online_self_declaration=DEMO_SELF_DECLARATION, chain_id=chain.id)
     day = dt.timedelta(days=1)
     windows = [("intake", -90, -60), ("review", -60, -14), ("voting", -14, 30),
                ("tally", 30, 37), ("published", 37, 400)]

@@ -31,7 +31,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.orm import Session
 
 from pbvote.audit.chain import ChainEntry, canonical_json, verify_chain
-from pbvote.infra.db import write_intent
+from pbvote.infra.db import foreign_key_violations, sqlite_foreign_keys_off, write_intent
 from pbvote.infra.extensions import db
 
 #: the flag a migration module sets when it changes data that a frozen cycle depends on
@@ -225,7 +225,8 @@ def upgrade(allowed: set[str] | None = None, dry_run: bool = False) -> Result:
     allowed = set(allowed or ())
     db.session.remove()
     started = time.monotonic()
-    with write_intent(), db.engine.connect() as connection:
+    with write_intent(), db.engine.connect() as connection, \
+            sqlite_foreign_keys_off(connection):
         connection.begin()
         try:
             plan = plan_for(connection)
@@ -239,6 +240,7 @@ def upgrade(allowed: set[str] | None = None, dry_run: bool = False) -> Result:
             command.upgrade(config, "heads")
             verifying = time.monotonic()
             problems, changes = _verify_after(connection, plan.frozen_cycles)
+            problems += foreign_key_violations(connection)[:20]
             checked = time.monotonic()
             undeclared = {slug: what for slug, what in changes.items()
                           if not (allowed & {m.revision for m in plan.flagged})}

@@ -66,8 +66,10 @@ def _revision(app) -> list[str]:
     return found
 
 
-def _live_cycle(app, voters: int, ballots: int) -> None:
-    """At the head revision: the demo (its 2027 cycle is open, so frozen) with ballots."""
+def _live_cycle(app, voters: int, ballots: int, monkeypatch) -> None:
+    """At the head revision: the demo (its 2027 cycle is open, so frozen) with ballots; without
+    online self-declaration, which the older schema the test goes back to cannot hold."""
+    monkeypatch.setattr("pbvote.services.demo.DEMO_SELF_DECLARATION", False)
     runner = app.test_cli_runner()
     with app.app_context():
         migrate_to_head()
@@ -80,7 +82,7 @@ def test_upgrade_from_an_older_schema_keeps_a_live_cycle_verifiable(fresh_url, t
                                                                       monkeypatch):
     app = _app(fresh_url, tmp_path, monkeypatch)
     runner = app.test_cli_runner()
-    _live_cycle(app, voters=120, ballots=60)
+    _live_cycle(app, voters=120, ballots=60, monkeypatch=monkeypatch)
     with app.app_context():
         head = _revision(app)
         downgrade(revision=OLDER)
@@ -163,7 +165,7 @@ def test_a_flagged_migration_is_refused_while_a_cycle_is_frozen(fresh_url, tmp_p
     migrations = _migrations_with(tmp_path, "0099_reprice", COSTS_UP, flagged=True)
     app = _app(fresh_url, tmp_path, monkeypatch, migrations)
     runner = app.test_cli_runner()
-    _live_cycle(app, voters=20, ballots=5)
+    _live_cycle(app, voters=20, ballots=5, monkeypatch=monkeypatch)
     # _live_cycle migrated to the copy's head, so go back one step first
     with app.app_context():
         downgrade(revision="-1")
@@ -194,7 +196,7 @@ def test_an_undeclared_change_to_frozen_data_is_rolled_back(fresh_url, tmp_path,
     migrations = _migrations_with(tmp_path, "0099_sneaky", COSTS_UP, flagged=False)
     app = _app(fresh_url, tmp_path, monkeypatch, migrations)
     runner = app.test_cli_runner()
-    _live_cycle(app, voters=20, ballots=5)
+    _live_cycle(app, voters=20, ballots=5, monkeypatch=monkeypatch)
     with app.app_context():
         downgrade(revision="-1")
         db.engine.dispose()
@@ -218,7 +220,7 @@ def test_deleting_a_ballot_is_rolled_back_even_when_allowed(fresh_url, tmp_path,
         flagged=True)
     app = _app(fresh_url, tmp_path, monkeypatch, migrations)
     runner = app.test_cli_runner()
-    _live_cycle(app, voters=20, ballots=5)
+    _live_cycle(app, voters=20, ballots=5, monkeypatch=monkeypatch)
     with app.app_context():
         downgrade(revision="-1")
         db.engine.dispose()
@@ -250,7 +252,7 @@ def test_rewritten_ballots_with_the_same_count_are_caught(fresh_url, tmp_path, m
         tmp_path, "0099_rewrite",
         "    op.execute(\"UPDATE ballot SET selections = selections || ' '\")\n", flagged=False)
     app = _app(fresh_url, tmp_path, monkeypatch, migrations)
-    _live_cycle(app, voters=20, ballots=5)
+    _live_cycle(app, voters=20, ballots=5, monkeypatch=monkeypatch)
     with app.app_context():
         downgrade(revision="-1")
         before = sorted(db.session.scalars(select(Ballot.selections)))
