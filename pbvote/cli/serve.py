@@ -32,8 +32,8 @@ def serve(host: str, port: int, voters: int) -> None:
     if mail.backend_name(current_app.config) == "outbox":
         # The demo mails sign-in codes to residents who do not exist: show them.
         current_app.config["SHOW_DEV_OUTBOX"] = True
-        click.echo(f"Email (sign-in codes) is not sent in development: read it at "
-                   f"{address}/dev/outbox")
+        click.echo(f"Email and text messages (sign-in and declaration codes) are not sent "
+                   f"in development: read them at {address}/dev/outbox")
     click.echo(f"Serving pbvote at {address} (Ctrl-C stops it)")
     # werkzeug's server directly: Flask ignores app.run() inside its own CLI
     run_simple(host, port, current_app._get_current_object(), threaded=True)
