@@ -3,12 +3,14 @@ project by email, the open data (delivery.json, CSV, the bundle) and update phot
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request, send_from_directory
+from flask_babel import get_locale
 
 from pbvote.services import images
 from pbvote.services.cycles import get_cycle
 from pbvote.services.delivery import export, follow, records
 from pbvote.services.delivery.survey import list_rounds
 from pbvote.services.errors import DomainError, NotFound
+from pbvote.services.translations import project_titles
 from pbvote.web.delivery_view import (
     project_view,
     reasons_list,
@@ -49,13 +51,18 @@ def delivery_funded_codes(cycle) -> set[str]:
     return set(state["projects"]) if state else set()
 
 
+def _titles(cycle) -> dict[str, str]:
+    return project_titles(cycle.id, str(get_locale() or "en"))
+
+
 def _tracked(slug: str):
     cycle = get_cycle(slug)
     return cycle, records.require_state(cycle)
 
 
 def _page(cycle, state, district=None):
-    projects = [project_view(p, state, cycle.currency)
+    titles = _titles(cycle)
+    projects = [project_view(p, state, cycle.currency, titles)
                 for p in sorted(state["projects"].values(),
                                 key=lambda p: (p["district"], p["project"]))
                 if district is None or p["district"] == district.slug]
@@ -87,7 +94,8 @@ def _project_page(cycle, state, code, status=200, reasons=(), sent=False, email=
         raise NotFound()
     return render_template("delivery/project.html", cycle=cycle,
                            district=cycle.district_by_slug(project["district"]),
-                           project=project_view(project, state, cycle.currency),
+                           project=project_view(project, state, cycle.currency,
+                                                _titles(cycle)),
                            form=CsrfOnlyForm(), reasons=reasons_list(reasons), sent=sent,
                            email=email), status
 

@@ -68,11 +68,15 @@ def indicator_chart(indicator: dict) -> str:
         bars, width=420, label_chars=24)
 
 
-def project_view(project: dict, state: dict, currency: str) -> dict:
+def project_view(project: dict, state: dict, currency: str,
+                 titles: dict[str, str] | None = None) -> dict:
+    """`titles`: project code → title in the reader's language, where the city translated it
+    (the record keeps the title as funded)."""
     milestones = sorted(project["milestones"].values(),
                         key=lambda m: (m["planned"], m["milestone"]))
     return {
         **project,
+        "title": (titles or {}).get(project["project"]) or project["title"],
         "status_text": status_text(project["status"]),
         "over_cost": max(project["committed"], project["spent"]) > project["cost"],
         "milestone_list": [{**m, "planned_text": day_text(m["planned"]),

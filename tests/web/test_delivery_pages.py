@@ -274,3 +274,23 @@ def test_delivery_charts_have_the_phone_drawing(app, setup):
     page = client.get(f"/cycles/{slug}/delivery/projects/{code}").text
     assert {int(w) for w in re.findall(r'class="chart chart-wide"[^>]*viewBox="0 0 (\d+) ',
                                        page)} == {420}
+
+
+def test_the_public_pages_show_the_translated_title(app, setup):
+    """The record keeps the title as funded; a Spanish reader sees the city's translation."""
+    from pbvote.models import Project
+    from pbvote.services.translations import save_translations
+
+    slug, code = setup["slug"], setup["code"]
+    with app.app_context(), write_intent():
+        project = db.session.scalar(select(Project).join(Cycle).where(
+            Cycle.slug == slug, Project.code == code))
+        original = project.title
+        save_translations(project, {("es", "title"): "Título traducido"}, "staff")
+        db.session.commit()
+    client = app.test_client()
+    client.get("/language?lang=es&next=/")
+    index = client.get(f"/cycles/{slug}/delivery").text
+    assert f'projects/{code}">Título traducido</a>' in index
+    page = client.get(f"/cycles/{slug}/delivery/projects/{code}").text
+    assert "<h1>Título traducido</h1>" in page and f"<h1>{original}</h1>" not in page
