@@ -108,12 +108,13 @@ class LetterPrinter:
         looked up once."""
         first, middle, last = self._named
         plain_first, plain_last = self._unnamed
-        first, plain_first = "\n" + first, "\n" + plain_first  # each letter ends its line
+        last, plain_last = last + "\n", plain_last + "\n"  # each letter ends its line
         escape = html.escape
-        text = "".join([f"{first}{escape(name)}{middle}{code}{last}" if name
+        # one join of the step's letters: no slicing or adding to the joined text, which
+        # would copy a step's tens of megabytes again
+        return "".join([f"{first}{escape(name)}{middle}{code}{last}" if name
                         else f"{plain_first}{code}{plain_last}"
                         for name, code in names_and_codes])
-        return text[1:] + "\n" if text else ""
 
 
 def print_head(cycle: Cycle, district_name: str, lang: str) -> str:

@@ -159,3 +159,20 @@ def test_names_that_need_quoting_escaping_or_a_formula_guard_come_out_as_the_csv
         f"'{n}" if n and n[:1] == "=" else n or "" for n in names]  # the new entries come last
     assert all(len(row) == 6 and row[:2] == ["letters-names", "approval"] for row in rows[1:])
     assert "&lt;b&gt;Bo&lt;/b&gt;" in page and "<b>Bo</b>" not in page
+
+
+@pytest.mark.parametrize("key", ["k", "identity-key-" * 3, "x" * 64, "long-" * 40, "ключ"])
+def test_the_prepared_hasher_gives_exactly_the_keyed_hash(app, key):
+    """keyed_hasher writes HMAC out over prepared SHA-256 states (speed for letters); it must
+    equal hmac's keyed_hash for every key length, including keys longer than a block."""
+    from pbvote.services import keys
+
+    original = app.config["IDENTITY_HMAC_KEY"]
+    app.config["IDENTITY_HMAC_KEY"] = key
+    try:
+        with app.app_context():
+            hasher = keys.keyed_hasher("access_code")
+            for value in ("", "ABCD1234EFGH", "é" * 70):
+                assert hasher(value) == keys.keyed_hash("access_code", value)
+    finally:
+        app.config["IDENTITY_HMAC_KEY"] = original
