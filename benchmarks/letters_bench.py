@@ -135,9 +135,10 @@ def job_way(app, db, cycle_id: int, samples: list | None = None):
 
         jobs.JobContext.step = step
     with PeakSampler() as memory:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         DatabaseWorker(app, poll_seconds=0).work(burst=True)
         seconds = time.perf_counter() - started
+        memory.cpu = time.process_time() - cpu_started
     if samples is not None:
         jobs.JobContext.step = original_step
     with app.app_context():
@@ -181,8 +182,16 @@ def main() -> int:
     with app.app_context():
         from pbvote.models import Cycle
 
-        old_seconds, old_bytes, old_memory = old_way(app, db, db.session.get(Cycle, old_id))
+        if args.compare:
+            old_seconds, old_bytes, old_memory = old_way(app, db,
+                                                         db.session.get(Cycle, old_id))
         db.session.remove()
+    if not args.compare:  # --compare 0: only the job for --residents
+        found, seconds, size, printed, memory = job_way(app, db, big_id, [])
+        print(f"job, {args.residents:,} letters: {seconds:.2f} s "
+              f"({args.residents / seconds:,.0f} letters/s), CPU {memory.cpu:.2f} s, "
+              f"status {found.status}, peak memory +{memory.peak - memory.start:.0f} MB")
+        return 0 if found.status == "done" and printed == found.total else 1
     per_old = old_seconds / args.compare
     print(f"\ncurrent way, {args.compare:,} letters: {old_seconds:.2f} s "
           f"({args.compare / old_seconds:,.0f} letters/s), one page of {old_bytes / 1e6:.1f} MB, "
@@ -195,7 +204,8 @@ def main() -> int:
         print(f"{label}, {count:,} letters: {seconds:.2f} s ({count / seconds:,.0f} letters/s), "
               f"status {found.status}, {len(found.files)} files of {size / 1e6:.1f} MB in all, "
               f"memory {memory.start:.0f} MB before, peak {memory.peak:.0f} MB "
-              f"(+{memory.peak - memory.start:.0f} MB)")
+              f"(+{memory.peak - memory.start:.0f} MB); CPU {memory.cpu:.2f} s of this "
+              f"process (less sensitive than wall time to a loaded machine)")
         if count == args.compare:
             print(f"  ratio: the job prints {args.compare:,} letters {old_seconds / seconds:.1f}×"
                   f" as fast as the current way")

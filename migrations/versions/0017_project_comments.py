@@ -2,13 +2,13 @@
 exactly one of the two
 
 Revision ID: 0017_project_comments
-Revises: 0015_hardening
+Revises: 0016_cycleops
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0017_project_comments'
-down_revision = "0015_hardening"
+down_revision = "0016_cycleops"
 branch_labels = None
 depends_on = None
 

@@ -71,8 +71,11 @@ def tally(cycle_slug: str, email: str) -> None:
         except DomainError as error:
             _fail(error.message)
         run_id, digest, text = run.id, run.results_hash, run.results_json
+        failure = run.verifier_failure if run.verified_ok is False else ""
         db.session.commit()
     click.echo(f"Tally run {run_id} of {cycle_slug} (results SHA-256 {digest}).")
+    click.echo(f"Verifier on its bundle: FAIL at {failure}; it cannot be published."
+               if failure else "Verifier on its bundle: PASS.")
     click.echo("PRIVATE: not published. An admin runs `pbvote publish` and a second admin "
                "`pbvote confirm-publication`.")
     for line in _summary(json.loads(text)):

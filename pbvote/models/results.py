@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import CheckConstraint, ForeignKey, Integer, String, Text, event
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pbvote.infra.db import UTCDateTime, utcnow
@@ -35,6 +35,12 @@ class TallyRun(db.Model):
     requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     #: account label of the second admin who confirmed publication
     confirmed_by: Mapped[str | None] = mapped_column(String(254))
+    #: the standalone verifier's verdict on this run's bundle, taken when the count was made:
+    #: True (every check held), False (see verifier_failure) or None (counted before verdicts
+    #: were stored)
+    verified_ok: Mapped[bool | None] = mapped_column(Boolean)
+    #: "<check>: <detail>" of the first check that failed, when verified_ok is False
+    verifier_failure: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         CheckConstraint("status IN ('draft', 'requested', 'published')", name="known_status"),

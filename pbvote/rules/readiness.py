@@ -114,6 +114,9 @@ class CycleSnapshot:
     #: the verifier's verdict on the bundle a publication would publish: None when not
     #: built (no run to publish), "" when every check held, else "<check>: <detail>"
     bundle_failure: str | None = None
+    #: the verdict stored on the newest draft run when it was counted: None when not taken,
+    #: "" when every check held, else "<check>: <detail>"
+    draft_run_verdict: str | None = None
 
     def phase(self, kind: str) -> setup_rules.PhaseWindow | None:
         return next((p for p in self.phases if p.kind == kind), None)
@@ -245,10 +248,18 @@ def count(s: CycleSnapshot) -> Readiness:
 
 
 # ----- publication -----------------------------------------------------------------------------
-def _bundle_blocker(s: CycleSnapshot) -> list[Finding]:
+def _bundle_blocker(s: CycleSnapshot, stored: str | None = None) -> list[Finding]:
+    """`stored`: the verdict taken when the run was counted, used when no bundle was built
+    for this check."""
     if s.published:
         return [Finding("published", _("The results of this cycle are already published."),
                         _link("results.page", slug=s.slug))]
+    if s.bundle_failure is None and stored and s.draft_run is not None:
+        return [Finding("bundle_fails", _(
+            "When count %(number)s was made, the bundle it would publish failed the verifier "
+            "at %(check)s. It cannot be published; fix the cause, then run the count again.",
+            number=s.draft_run, check=stored),
+            _link("staff_results.run", slug=s.slug, run_id=str(s.draft_run)))]
     if s.bundle_failure:
         return [Finding("bundle_fails", _(
             "The bundle this publication would publish fails the verifier at %(check)s. "
@@ -263,7 +274,7 @@ def request_publication(s: CycleSnapshot) -> Readiness:
         blockers.append(Finding("no_run", _("Run the count first: there is no tally run to "
                                             "publish."), _link("staff_results.overview",
                                                                slug=s.slug)))
-    blockers += _bundle_blocker(s)
+    blockers += _bundle_blocker(s, s.draft_run_verdict)
     return Readiness("request", tuple(blockers),
                      done=s.published or s.requested_run is not None)
 

@@ -431,3 +431,19 @@ def verify_now(cycle: Cycle) -> verify.Report:
         # the one place the receipt key meets the chain: the check's report says only
         # whether the receipts re-derive, never which ballot gives which receipt
         return verify.verify_path(paths.bundle_zip, paths.chain, cycle.receipt_key or "")
+
+
+def verify_delivery_now(cycle: Cycle) -> verify.Report | None:
+    """The cycle's delivery bundle, built from the stored rows as they are (even when they no
+    longer verify, so that the report names the failing check), written as the public zip and
+    run through the standalone verifier; None when delivery is not tracked."""
+    from pbvote.services.delivery import export as delivery_export
+    from pbvote.services.delivery.records import delivery_chain
+
+    if delivery_chain(cycle) is None:
+        return None
+    files = delivery_export.bundle_files(cycle, checked=False)
+    with tempfile.TemporaryDirectory(prefix="pbvote-verify-delivery-") as scratch:
+        path = Path(scratch) / f"{cycle.slug}-delivery.zip"
+        path.write_bytes(delivery_export.zip_of(cycle, files))
+        return verify.verify_path(path)

@@ -264,6 +264,12 @@ def run_tally(cycle: Cycle, actor, now: dt.datetime | None = None) -> TallyRun:
     log.record_action(cycle.chain_id, "tally.run", actor.label, {
         "cycle": cycle.slug, "tally_run": run.id, "results_hash": digest,
         "chain": results["chain"], "before": None, "after": {"status": "draft"}})
+    # The verdict is taken now, on the bundle this run would publish, so the overview shows it
+    # before anyone asks to publish; a failing run cannot be put forward (request_publication).
+    failure = transitions.bundle_failure_for_run(cycle, run)
+    run.verified_ok = not failure
+    run.verifier_failure = failure or None
+    db.session.flush()
     return run
 
 
@@ -301,8 +307,11 @@ def request_publication(cycle: Cycle, tally_run: TallyRun, admin,
     if tally_run.status != "draft":
         raise PublicationRefused(_("Tally run %(number)s has already been put forward for "
                                    "publication.", number=tally_run.id))
+    # A run whose bundle failed the verifier when it was counted stays refused (run a new
+    # count); otherwise the bundle as it is now is built and verified again.
+    failure = tally_run.verifier_failure if tally_run.verified_ok is False else None
     transitions.require_ready(cycle, "request", now,
-                              transitions.bundle_failure_for_run(cycle, tally_run))
+                              failure or transitions.bundle_failure_for_run(cycle, tally_run))
     tally_run.status = "requested"
     tally_run.requested_by = admin.label
     tally_run.requested_by_id = admin.id

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from sqlalchemy import select
 
 from pbvote.audit.chain import canonical_json
-from pbvote.i18n_hook import N_, _, format_number, translate
+from pbvote.i18n_hook import N_, _, format_number, n_, translate
 from pbvote.infra.db import utcnow
 from pbvote.infra.extensions import db
 from pbvote.models import Cycle, District, Phase, Project
@@ -325,8 +325,17 @@ def save_district(cycle: Cycle, district: District | None, data: DistrictInput, 
 
 
 def delete_district(cycle: Cycle, district: District, actor: str,
-                    now: dt.datetime | None = None) -> None:
+                    now: dt.datetime | None = None, *, confirmed: bool = False) -> None:
+    """Delete a district and its projects, only when the clerk `confirmed` it (422 otherwise,
+    nothing deleted)."""
     _refuse_frozen(cycle, ["districts"], now)
+    if not confirmed:
+        message = n_(
+            "Tick the box to confirm that %(name)s and its %(num)s project are deleted; "
+            "nothing was deleted.",
+            "Tick the box to confirm that %(name)s and its %(num)s projects are deleted; "
+            "nothing was deleted.", len(district.projects), name=district.name)
+        raise DomainError(message, 422, [Reason("confirm_delete", "not_confirmed", message)])
     before = _district_snapshot(district)
     before["projects"] = [p.code for p in district.projects]
     cycle.districts.remove(district)

@@ -90,4 +90,5 @@ def trace(slug: str):
 def verify_now(slug: str):
     cycle = get_cycle(slug)
     report = audit.verify_now(cycle)
-    return render_template("audit/verify.html", cycle=cycle, report=report)
+    return render_template("audit/verify.html", cycle=cycle, report=report,
+                           delivery_report=audit.verify_delivery_now(cycle))

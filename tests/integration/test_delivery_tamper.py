@@ -110,28 +110,29 @@ def _alter_entry(cycle, kind: str, change) -> None:
 def test_altering_a_delivery_indicator_or_survey_entry_is_caught_by_delivery_chain(
         tracked, kind, change):
     _alter_entry(tracked, kind, change)
-    assert _failed(export.bundle_files(tracked)) == "delivery-chain"
+    assert _failed(export.bundle_files(tracked, checked=False)) == "delivery-chain"
 
 
 def test_deleting_an_entry_is_caught_by_delivery_chain(tracked):
     middle = _delivery_entries(tracked)[3]
     db.session.execute(delete(LogEntry).where(LogEntry.id == middle.id))
-    assert _failed(export.bundle_files(tracked)) == "delivery-chain"
+    assert _failed(export.bundle_files(tracked, checked=False)) == "delivery-chain"
 
 
 def test_inserting_an_entry_inside_the_chain_is_caught_by_delivery_chain(tracked):
     entries = _delivery_entries(tracked)
+    code = funded_codes(tracked)[0]
     db.session.execute(update(LogEntry).where(LogEntry.id == entries[-1].id).values(
         position=len(entries) + 1))
     fake = {"position": len(entries), "kind": "delivery.progress",
-            "data": {"project": funded_codes(tracked)[0], "percent": 90, "day": "2027-01-01",
+            "data": {"project": code, "percent": 90, "day": "2027-01-01",
                      "role": "administrator"}}
     text_ = canonical_json(fake)
     db.session.add(LogEntry(chain_id=entries[0].chain_id, position=len(entries),
                             kind="delivery.progress", entry_json=text_,
                             previous_hash=entries[-2].entry_hash,
                             entry_hash=entry_hash(entries[-2].entry_hash, text_)))
-    assert _failed(export.bundle_files(tracked)) == "delivery-chain"
+    assert _failed(export.bundle_files(tracked, checked=False)) == "delivery-chain"
 
 
 def test_a_bundle_whose_chain_spends_over_cost_without_reason_fails_delivery_overrun(tracked):
@@ -211,3 +212,66 @@ def test_the_verifier_needs_nothing_but_the_standard_library():
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
+
+
+# ----- a record altered in the database: the app refuses to show it, "verify now" names it ------
+def _rehash_from(cycle, position: int) -> None:
+    """Re-hash every entry from `position` on and move the chain's head, as someone with
+    database access who knows the chain format would: the links and hashes hold again."""
+    from pbvote.models import Chain
+
+    entries = _delivery_entries(cycle)
+    previous = entries[position - 2].entry_hash if position > 1 else None
+    for row in entries[position - 1:]:
+        digest = entry_hash(previous, row.entry_json)
+        db.session.execute(update(LogEntry).where(LogEntry.id == row.id).values(
+            previous_hash=previous, entry_hash=digest))
+        previous = digest
+    chain = records.delivery_chain(cycle)
+    db.session.execute(update(Chain).where(Chain.id == chain.id).values(head_hash=previous))
+    db.session.expire_all()
+
+
+def _break_rules_and_rehash(cycle) -> None:
+    """A status no project may have, written into its entry, then the chain re-hashed."""
+    row = next(e for e in _delivery_entries(cycle) if e.kind == "delivery.status")
+    entry = json.loads(row.entry_json)
+    entry["data"]["status"] = "finished"
+    db.session.execute(update(LogEntry).where(LogEntry.id == row.id).values(
+        entry_json=canonical_json(entry)))
+    _rehash_from(cycle, row.position)
+
+
+@pytest.mark.parametrize("tamper,check", [
+    (lambda c: _alter_entry(c, "delivery.money", lambda d: d.update(spent=1)), "delivery-chain"),
+    (lambda c: db.session.execute(delete(LogEntry).where(
+        LogEntry.id == _delivery_entries(c)[3].id)), "delivery-chain"),
+    (lambda c: db.session.execute(update(LogEntry).where(
+        LogEntry.id == _delivery_entries(c)[2].id).values(kind="delivery.update")),
+     "delivery-chain"),
+    (_break_rules_and_rehash, "delivery-values"),
+])
+def test_a_record_altered_in_the_database_is_refused_with_409_and_verify_names_the_check(
+        tracked, tamper, check):
+    from pbvote.services import audit
+
+    assert records.chain_problem(tracked) is None
+    assert audit.verify_delivery_now(tracked).ok
+    tamper(tracked)
+    db.session.flush()
+    db.session.expire_all()
+    with pytest.raises(records.DeliveryTampered) as refused:
+        records.current_state(tracked)
+    assert refused.value.status == 409
+    assert f"({check}: " in refused.value.message
+    with pytest.raises(records.DeliveryTampered):
+        export.bundle_files(tracked)  # the public download refuses too
+    with pytest.raises(records.DeliveryTampered):  # nothing is appended to a broken chain
+        records.set_progress(tracked, db.session.get(Account, make_account("admin")[0]),
+                             funded_codes_unchecked(tracked)[0], "50")
+    report = audit.verify_delivery_now(tracked)
+    assert not report.ok and report.first_failure.name == check, report.text()
+
+
+def funded_codes_unchecked(cycle) -> list[str]:
+    return sorted(records.current_state(cycle, checked=False)["projects"])

@@ -118,3 +118,61 @@ def test_a_letters_job_for_a_closed_cycle_fails_with_the_reason(app):
                                   "servirían de nada.")
         assert db.session.scalar(select(func.count()).select_from(AccessCode).where(
             AccessCode.roll_entry_id.is_not(None))) == 0
+
+
+def test_names_that_need_quoting_escaping_or_a_formula_guard_come_out_as_the_csv_module_writes(
+        app):
+    """The letters job writes CSV lines by hand where nothing needs quoting (for speed); a
+    name with a comma, a quote or a line break, or one starting like a formula, must still
+    come out exactly as csv.writer and codes._spreadsheet_safe would write it, and the
+    letter must escape it."""
+    import csv
+    import io
+
+    from pbvote.models import RollEntry
+    from pbvote.services import keys
+
+    names = ["O'Brien, Ann", 'Zoë "Z" Li', "=HYPERLINK(\"x\")", "Line\nBreak", "<b>Bo</b>",
+             "Plain Name", None]
+    with app.test_request_context("/"), write_intent():
+        made = make_cycle("letters-names")
+        cycle = get_cycle(made.slug)
+        district = cycle.district_by_slug("approval")
+        for number, name in enumerate(names):
+            db.session.add(RollEntry(cycle_id=cycle.id, district_id=district.id,
+                                     postcode_match_hash=f"{number:064x}",
+                                     birth_date=dt.date(1970, 1, 1 + number),
+                                     identity_hash=f"{number + 1000:064x}", display_name=name))
+        db.session.commit()
+        job_id = letters.enqueue_roll_letters(cycle, district, "staff:tester",
+                                              vote_url="https://vote.example/", locale="en")
+        db.session.commit()
+        hasher = keys.keyed_hasher("purpose")
+        assert hasher("value") == keys.keyed_hash("purpose", "value")
+    run_jobs(app)
+    with app.app_context():
+        folder = jobs.job_folder(job_id)
+        rows = list(csv.reader(io.StringIO((folder / letters.CSV_NAME).read_text(),
+                                           newline="")))
+        page = (folder / "letters-approval.html").read_text()
+    assert [row[3] for row in rows[len(rows) - len(names):]] == [
+        f"'{n}" if n and n[:1] == "=" else n or "" for n in names]  # the new entries come last
+    assert all(len(row) == 6 and row[:2] == ["letters-names", "approval"] for row in rows[1:])
+    assert "&lt;b&gt;Bo&lt;/b&gt;" in page and "<b>Bo</b>" not in page
+
+
+@pytest.mark.parametrize("key", ["k", "identity-key-" * 3, "x" * 64, "long-" * 40, "ключ"])
+def test_the_prepared_hasher_gives_exactly_the_keyed_hash(app, key):
+    """keyed_hasher writes HMAC out over prepared SHA-256 states (speed for letters); it must
+    equal hmac's keyed_hash for every key length, including keys longer than a block."""
+    from pbvote.services import keys
+
+    original = app.config["IDENTITY_HMAC_KEY"]
+    app.config["IDENTITY_HMAC_KEY"] = key
+    try:
+        with app.app_context():
+            hasher = keys.keyed_hasher("access_code")
+            for value in ("", "ABCD1234EFGH", "é" * 70):
+                assert hasher(value) == keys.keyed_hash("access_code", value)
+    finally:
+        app.config["IDENTITY_HMAC_KEY"] = original

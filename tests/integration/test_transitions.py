@@ -110,6 +110,58 @@ def test_publication_is_refused_when_the_bundle_would_fail_the_verifier(app):
             audit.bundle_files(db.session.get(Cycle, made.cycle_id))  # nothing published
 
 
+def test_the_count_stores_the_verifiers_verdict_and_a_failing_run_blocks_the_request(app):
+    """The verdict is taken on the exact bundle when the count is made, so the overview and
+    the readiness of "ask to publish" show it before anyone asks; asking is then refused."""
+    with app.app_context():
+        first, second = make_account("staff")[0], make_account("staff")[0]
+        admin = make_account("admin")[0]
+        with write_intent():
+            made = make_cycle(codes_per_district=3)
+            cycle, approval, serials = _desk_and_paper_scenario(made, first, second)
+            in_person.enter_paper_ballot(cycle, serials[2], reading(approval, "valid", ("AP-C",)),
+                                         _account(second))
+            transitions.explain_imbalance(cycle, "Library", "approval",
+                                          "Two sheets were taken from the stack by mistake.",
+                                          "staff")
+            run = publication.run_tally(cycle, _account(first))
+            run_id = run.id
+            db.session.commit()
+        run = db.session.get(TallyRun, run_id)
+        assert run.verified_ok is False
+        assert run.verifier_failure.startswith("counts:"), run.verifier_failure
+        cycle = db.session.get(Cycle, made.cycle_id)
+        assert transitions.latest_unpublished_run(cycle).id == run_id
+        # Readiness reads the stored verdict: no bundle is built to show it.
+        ready = transitions.readiness_of(cycle, "request")
+        assert [b.code for b in ready.blockers] == ["bundle_fails"]
+        assert f"count {run_id}" in ready.blockers[0].message
+        assert "counts:" in ready.blockers[0].message
+        before = fingerprint(app)
+        with write_intent():
+            cycle = db.session.get(Cycle, made.cycle_id)
+            with pytest.raises(transitions.TransitionRefused) as refused:
+                publication.request_publication(cycle, db.session.get(TallyRun, run_id),
+                                                _account(admin))
+            db.session.rollback()
+        assert refused.value.status == 409 and "counts:" in refused.value.message
+        assert not changed_tables(before, fingerprint(app))
+
+
+def test_a_count_whose_bundle_verifies_stores_a_pass(app):
+    with app.app_context():
+        staff = make_account("staff")[0]
+        with write_intent():
+            made = cycle_with_ballots("closed")
+            run = publication.run_tally(db.session.get(Cycle, made.cycle_id), _account(staff))
+            run_id = run.id
+            db.session.commit()
+        run = db.session.get(TallyRun, run_id)
+        assert run.verified_ok is True and run.verifier_failure is None
+        ready = transitions.readiness_of(db.session.get(Cycle, made.cycle_id), "request")
+        assert ready.ready, ready.blockers
+
+
 def test_confirmation_runs_the_verifier_on_the_published_bytes_and_undoes_on_failure(
         app, monkeypatch):
     with app.app_context():

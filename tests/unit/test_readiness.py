@@ -101,6 +101,24 @@ def test_publication_is_blocked_by_a_failing_bundle_and_names_the_check():
     assert codes(readiness.request_publication(snapshot(**closed))) == ["no_run"]
 
 
+def test_the_verdict_stored_at_count_time_blocks_asking_to_publish_that_run_only():
+    closed = dict(frozen=True, start=NOW - 5 * DAY, end=NOW - DAY)
+    failed = readiness.request_publication(snapshot(**closed, draft_run=7,
+                                                    draft_run_verdict="counts: 3 ≠ 2"))
+    assert codes(failed) == ["bundle_fails"]
+    assert "count 7" in failed.blockers[0].message and "counts: 3 ≠ 2" in failed.blockers[0].message
+    assert failed.blockers[0].link.kwargs == {"slug": "c", "run_id": "7"}
+    for verdict in ("", None):  # passed, or counted before verdicts were kept
+        assert readiness.request_publication(snapshot(**closed, draft_run=7,
+                                                      draft_run_verdict=verdict)).ready
+    # a bundle built for this very check outranks the stored verdict
+    assert readiness.request_publication(snapshot(**closed, draft_run=7, bundle_failure="",
+                                                  draft_run_verdict="counts: 3 ≠ 2")).ready
+    # a failed draft does not block confirming another run already put forward
+    assert readiness.confirm_publication(snapshot(**closed, draft_run=7, requested_run=6,
+                                                  draft_run_verdict="counts: 3 ≠ 2")).ready
+
+
 def test_close_only_while_open():
     assert codes(readiness.close_voting(snapshot())) == ["voting_draft"]
     assert readiness.close_voting(snapshot(frozen=True, start=NOW - DAY)).ready

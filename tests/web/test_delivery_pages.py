@@ -294,3 +294,48 @@ def test_the_public_pages_show_the_translated_title(app, setup):
     assert f'projects/{code}">Título traducido</a>' in index
     page = client.get(f"/cycles/{slug}/delivery/projects/{code}").text
     assert "<h1>Título traducido</h1>" in page and f"<h1>{original}</h1>" not in page
+
+
+def test_a_record_altered_in_the_database_gives_a_409_page_and_fails_verify_now(app, setup):
+    """Issue 16: a delivery entry changed outside pbvote used to be shown as if true (or a
+    500). Now every delivery page answers 409 saying so, the cycle page stays up, and the
+    auditor's "Verify now" has a failing "Delivery bundle" section naming the check."""
+    import json
+
+    from sqlalchemy import update
+
+    from pbvote.audit.chain import canonical_json
+    from pbvote.models import LogEntry
+
+    slug, code = setup["slug"], setup["code"]
+    auditor = _signed_in(app, setup["auditor"])
+    page = auditor.get(f"/audit/cycles/{slug}")
+    clean = auditor.post(f"/audit/cycles/{slug}/verify", data={"csrf_token": csrf_token(page.text)})
+    assert "Delivery bundle" in clean.text
+    assert "Every check passed for the delivery bundle" in clean.text
+    with app.app_context(), write_intent():
+        cycle = db.session.scalar(select(Cycle).where(Cycle.slug == slug))
+        chain = records.delivery_chain(cycle)
+        row = db.session.scalar(select(LogEntry).where(LogEntry.chain_id == chain.id,
+                                                       LogEntry.position == 1))
+        entry = json.loads(row.entry_json)
+        entry["data"]["funded"][0]["cost"] += 1
+        db.session.execute(update(LogEntry).where(LogEntry.id == row.id).values(
+            entry_json=canonical_json(entry)))
+        db.session.commit()
+    client = app.test_client()
+    for path in (f"/cycles/{slug}/delivery", f"/cycles/{slug}/delivery/projects/{code}",
+                 f"/cycles/{slug}/delivery/bundle.zip", f"/api/v1/cycles/{slug}/delivery.json"):
+        refused = client.get(path)
+        assert refused.status_code == 409, path
+        assert "was changed outside pbvote" in refused.text, path
+        assert "delivery-chain: entry 1: hash mismatch" in refused.text, path
+    editor = _signed_in(app, setup["editor"])
+    assert editor.get(f"/staff/cycles/{slug}/delivery").status_code == 409
+    assert client.get(f"/cycles/{slug}").status_code == 200
+    report = auditor.post(f"/audit/cycles/{slug}/verify",
+                          data={"csrf_token": csrf_token(page.text)})
+    assert report.status_code == 200
+    section = report.text.split('id="delivery-verify"')[1]
+    assert "Verification failed at check “delivery-chain”" in section
+    assert "entry 1: hash mismatch" in section

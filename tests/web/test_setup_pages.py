@@ -544,3 +544,32 @@ def test_online_self_declaration_is_switched_on_in_the_settings(app, staff):
     assert post(staff, f"{BASE}/{CYCLE_FORM['slug']}/settings", CYCLE_FORM).status_code == 302
     with app.app_context():
         assert get_cycle(CYCLE_FORM["slug"]).online_self_declaration is False
+
+
+def test_deleting_a_district_needs_the_tick_and_without_it_nothing_is_deleted(app, staff):
+    """Issue 15: "Delete district" used to go at one click. Without the tick: 422, the page
+    again with the message on the tick box and the district's stored values, nothing deleted."""
+    from tests.security.helpers import changed_tables, fingerprint
+
+    slug = make_setup_cycle(staff, app)
+    path = f"{BASE}/{slug}/districts/north"
+    page = staff.get(path)
+    assert 'name="confirm_delete"' in page.text
+    assert "also deletes its 3 projects" in page.text
+    before = fingerprint(app)
+    refused = staff.post(f"{path}/delete", data={"csrf_token": csrf_token(page.text)})
+    assert refused.status_code == 422
+    checked = assert_linked_summary(refused, ["confirm_delete"])
+    assert "Tick the box to confirm that North and its 3 projects are deleted" in \
+        checked.summary_text
+    assert checked.by_id["name"]["value"] == "North"  # the stored district, not the empty POST
+    assert not changed_tables(before, fingerprint(app))
+    with app.app_context():
+        assert get_cycle(slug).district_by_slug("north") is not None
+    deleted = staff.post(f"{path}/delete", data={"csrf_token": csrf_token(page.text),
+                                                 "confirm_delete": "y"})
+    assert deleted.status_code == 302
+    with app.app_context():
+        assert get_cycle(slug).district_by_slug("north") is None
+        assert db.session.scalar(select(Project.id).where(Project.code == "N-1")) is None
+        assert db.session.scalar(select(LogEntry.id).where(LogEntry.kind == "district.deleted"))

@@ -211,3 +211,61 @@ def test_a_refused_count_says_why_on_the_page_with_links_and_counts_nothing(app,
     assert not changed_tables(before, fingerprint(app))
     with app.app_context():
         assert db.session.scalar(select(TallyRun.id)) is None
+
+
+def test_the_verdict_shows_before_asking_and_a_failing_count_cannot_be_put_forward(app, admin):
+    """Issue 15: the overview shows the verifier's verdict on the count's bundle before anyone
+    asks to publish; a failing count's button is disabled with the reason, and a forced POST
+    is refused with nothing written."""
+    from pbvote.models import TallyRun
+    from pbvote.services import in_person, setup, transitions
+    from pbvote.services.in_person import reading
+
+    with app.app_context():
+        first, second = make_account("staff")[0], make_account("staff")[0]
+        with write_intent():
+            made = make_cycle()
+            cycle = db.session.get(Cycle, made.cycle_id)
+            approval = cycle.district_by_slug("approval")
+            batch = in_person.print_serials(cycle, "approval", "Library", 1,
+                                            db.session.get(Account, first))
+            [serial] = [r.serial for r in in_person.batch_serials(cycle, batch)]
+            setup.close_voting(cycle, "staff")
+            for who in (first, second):  # a paper ballot nobody was checked in for
+                in_person.enter_paper_ballot(cycle, serial, reading(approval, "valid", ("AP-A",)),
+                                             db.session.get(Account, who))
+            transitions.explain_imbalance(cycle, "Library", "approval", "A test sheet.", "staff")
+            run = publication.run_tally(cycle, db.session.get(Account, first))
+            run_id = run.id
+            db.session.commit()
+    overview = _text(admin.get(f"{BASE}/{made.slug}/").text)
+    assert f"Count {run_id}, checked by the standalone verifier" in overview
+    assert "verifier: failed at counts:" in overview
+    assert f"When count {run_id} was made, the bundle it would publish failed" in overview
+    listing = _text(admin.get(f"{BASE}/{made.slug}/results").text)
+    assert "verifier: failed at counts:" in listing
+    page = admin.get(f"{BASE}/{made.slug}/results/runs/{run_id}")
+    assert re.search(r'<button type="button"[^>]*disabled[^>]*>\s*Ask to publish', page.text)
+    assert "This count cannot be published" in page.text
+    assert f"/results/runs/{run_id}/request" not in page.text
+    before = fingerprint(app)
+    forced = admin.post(f"{BASE}/{made.slug}/results/runs/{run_id}/request",
+                        data={"csrf_token": csrf_token(page.text)})
+    assert forced.status_code == 409
+    assert "counts:" in _text(forced.text)
+    assert not changed_tables(before, fingerprint(app))
+    with app.app_context():
+        assert db.session.get(TallyRun, run_id).status == "draft"
+
+
+def test_a_count_that_verifies_shows_a_pass_and_an_enabled_button(app, admin):
+    with app.app_context(), write_intent():
+        made = cycle_with_ballots("closed")
+        run = publication.run_tally(db.session.get(Cycle, made.cycle_id),
+                                    db.session.get(Account, make_account("staff")[0]))
+        run_id = run.id
+        db.session.commit()
+    assert "verifier: passed" in _text(admin.get(f"{BASE}/{made.slug}/").text)
+    page = admin.get(f"{BASE}/{made.slug}/results/runs/{run_id}")
+    assert "verifier: passed" in _text(page.text)
+    assert f'action="/staff/cycles/{made.slug}/results/runs/{run_id}/request"' in page.text

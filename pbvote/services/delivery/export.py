@@ -24,11 +24,13 @@ from sqlalchemy import select
 
 from pbvote.audit import delivery as fold_rules
 from pbvote.audit.verify.reading import render_sums
+from pbvote.i18n_hook import _
 from pbvote.infra.extensions import db
 from pbvote.models import LogEntry
 from pbvote.services import images
 from pbvote.services.delivery import survey
-from pbvote.services.delivery.records import delivery_chain, require_state
+from pbvote.services.delivery.records import current_state, delivery_chain, require_state
+from pbvote.services.errors import NotFound
 from pbvote.services.publication import published_results
 
 DELIVERY_JSON = "delivery.json"
@@ -69,21 +71,27 @@ def survey_text(cycle, state: dict) -> str:
     return fold_rules.survey_csv_text(counts, closed)
 
 
-def bundle_files(cycle) -> dict[str, bytes]:
-    state = require_state(cycle)
+def bundle_files(cycle, checked: bool = True) -> dict[str, bytes]:
+    """The delivery bundle. `checked` (the public download): refused with 409 when the stored
+    chain does not verify. Unchecked (the auditor's "verify now"): built from the rows as
+    they are, so the verifier names the check that fails; a chain that no longer folds then
+    gives an empty delivery.json and delivery.csv."""
+    state = require_state(cycle) if checked else current_state(cycle, checked=False)
+    if state is None:
+        raise NotFound(_("Delivery of this cycle's funded projects is not being tracked yet."))
     chain = delivery_chain(cycle)
-    doc = fold_rules.public_document(state, (chain.length, chain.head_hash))
+    doc = fold_rules.public_document(state, (chain.length, chain.head_hash)) if state else {}
     files = {
         DELIVERY_JSON: (json.dumps(doc, ensure_ascii=False, sort_keys=True, indent=2)
                         + "\n").encode("utf-8"),
-        DELIVERY_CSV: fold_rules.csv_text(doc).encode("utf-8"),
+        DELIVERY_CSV: (fold_rules.csv_text(doc) if state else "").encode("utf-8"),
         CHAIN_FILE: chain_lines(cycle).encode("utf-8"),
         HEAD_FILE: f"{chain.head_hash} {chain.length}\n".encode("ascii"),
         "results.json": published_results(cycle).results_json.encode("utf-8"),
-        SURVEY_FILE: survey_text(cycle, state).encode("utf-8"),
+        SURVEY_FILE: survey_text(cycle, state or {"surveys": {}}).encode("utf-8"),
     }
     folder = images.image_folder()
-    for project in state["projects"].values():
+    for project in state.get("projects", {}).values():
         for update in project["updates"]:
             if update["photo"]:
                 path = folder / update["photo"]["name"]
@@ -94,9 +102,13 @@ def bundle_files(cycle) -> dict[str, bytes]:
 
 
 def bundle_zip(cycle) -> bytes:
+    return zip_of(cycle, bundle_files(cycle))
+
+
+def zip_of(cycle, files: dict[str, bytes]) -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in sorted(bundle_files(cycle).items()):
+        for name, data in sorted(files.items()):
             info = zipfile.ZipInfo(f"{cycle.slug}-delivery/{name}", (2026, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, data)

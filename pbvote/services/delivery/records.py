@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from pbvote.audit import delivery as fold_rules
+from pbvote.audit.chain import ChainEntry, verify_chain
 from pbvote.i18n_hook import _
 from pbvote.infra.db import for_update, utcnow
 from pbvote.infra.extensions import db
@@ -108,20 +109,80 @@ def chain_entries(cycle: Cycle) -> list[tuple[int, str, dict]]:
     rows = db.session.execute(select(LogEntry.position, LogEntry.kind, LogEntry.entry_json)
                               .where(LogEntry.chain_id == chain.id)
                               .order_by(LogEntry.position))
-    return [(position, kind, json.loads(text)["data"]) for position, kind, text in rows]
+    # the kind as hashed in the entry, as the verifier reads it (not the indexed column)
+    return [(position, entry["kind"], entry["data"])
+            for position, entry in ((p, json.loads(text)) for p, _kind, text in rows)]
 
 
-def current_state(cycle: Cycle) -> dict | None:
-    """The folded delivery state, or None before tracking was opened."""
+class DeliveryTampered(DomainError):
+    """The stored delivery chain does not verify: a row was changed outside pbvote (409)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, 409)
+
+
+def chain_problem(cycle: Cycle) -> str | None:
+    """Why the stored delivery chain does not verify (English, as the verifier words it), or
+    None when every entry links and hashes up to the recorded head, each kind column equals
+    its hashed entry, and the chain opens on the published results. Only a change made
+    outside pbvote (in the database) can break this."""
+    chain = delivery_chain(cycle)
+    if chain is None:
+        return None
+    rows = list(db.session.execute(
+        select(LogEntry.position, LogEntry.kind, LogEntry.entry_json, LogEntry.previous_hash,
+               LogEntry.entry_hash).where(LogEntry.chain_id == chain.id)
+        .order_by(LogEntry.position)))
+    report = verify_chain((ChainEntry(p, text, prev, digest) for p, _k, text, prev, digest in rows),
+                          chain.head_hash)
+    if not report.ok:
+        return f"delivery-chain: {report.problem}"
+    if report.verified_length != chain.length:
+        return (f"delivery-chain: {report.verified_length} entries stored, the chain records "
+                f"{chain.length}")
+    for position, kind, text, _prev, _digest in rows:
+        if json.loads(text)["kind"] != kind:
+            return f"delivery-chain: entry {position}: kind column differs from the hashed entry"
+    snapshot = published_results(cycle)
+    if rows and snapshot is not None and \
+            json.loads(rows[0][2])["data"].get("results_hash") != snapshot.results_hash:
+        return "delivery-chain: delivery.opened names other results than the published ones"
+    return None
+
+
+def _refuse_tampered(problem: str) -> None:
+    raise DeliveryTampered(_(
+        "The delivery record of this cycle was changed outside pbvote and no longer matches "
+        "its own hash chain (%(problem)s), so it is not shown and cannot be changed. Auditors "
+        "can see the failing check under “Verify now”; restore the database from a backup.",
+        problem=problem))
+
+
+def current_state(cycle: Cycle, checked: bool = True) -> dict | None:
+    """The folded delivery state, or None before tracking was opened.
+
+    `checked` (the default for every page and change): the stored chain must verify first
+    (409 otherwise). Unchecked is for the auditor's bundle, which must be built from the rows
+    as they are so that the verifier can name what fails; a fold that fails then gives {}."""
+    if checked:
+        problem = chain_problem(cycle)
+        if problem:
+            _refuse_tampered(problem)
     entries = chain_entries(cycle)
     if not entries:
         return None
     try:
         return fold_rules.fold(entries)
-    except fold_rules.FoldError as error:  # only a change made outside pbvote gets here
-        raise DomainError(_("The delivery record of this cycle breaks its own rules at entry "
-                            "%(position)s, so it is not shown. Auditors can inspect the chain.",
-                            position=error.position), 500) from error
+    # only a change made outside pbvote gets here (an entry missing a field included)
+    except (fold_rules.FoldError, KeyError, TypeError, ValueError) as error:
+        position = getattr(error, "position", None)
+        if not checked:  # the record as it stood before the entry that breaks its rules
+            earlier = [entry for entry in entries if position and entry[0] < position]
+            try:
+                return fold_rules.fold(earlier) if earlier else {}
+            except (fold_rules.FoldError, KeyError, TypeError, ValueError):
+                return {}
+        _refuse_tampered(f"delivery-values: {error}")
 
 
 def require_state(cycle: Cycle) -> dict:

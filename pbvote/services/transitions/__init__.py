@@ -67,11 +67,14 @@ from pbvote.services.transitions.clock import (  # noqa: E402
     unscheduled_but_due,
 )
 from pbvote.services.transitions.notes import explain_imbalance, notes  # noqa: E402
-from pbvote.services.transitions.publish import bundle_failure_for_run  # noqa: E402
+from pbvote.services.transitions.publish import (  # noqa: E402
+    bundle_failure_for_run,
+    latest_unpublished_run,
+)
 
 __all__ = [
     "EXTENSION_KIND", "NOTE_KIND", "TransitionRefused", "all_readiness", "bundle_failure_for_run",
     "chain_records", "cycle_snapshot", "due_transitions", "explain_imbalance", "extend_voting",
-    "extensions", "imbalances", "notes", "readiness_of", "require_ready", "schedule_voting",
-    "unscheduled_but_due",
+    "extensions", "imbalances", "latest_unpublished_run", "notes", "readiness_of",
+    "require_ready", "schedule_voting", "unscheduled_but_due",
 ]

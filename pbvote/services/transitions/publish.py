@@ -18,3 +18,15 @@ def bundle_failure_for_run(cycle: Cycle, run: TallyRun) -> str:
 
     files = audit.build_bundle_files(cycle, run.results_json)
     return first_failure(verify.verify_files(files))
+
+
+def latest_unpublished_run(cycle: Cycle) -> TallyRun | None:
+    """The newest run still on its way to publication (a draft or awaiting confirmation):
+    the one whose stored verdict the overview shows."""
+    from sqlalchemy import select
+
+    from pbvote.infra.extensions import db
+
+    return db.session.scalar(select(TallyRun).where(
+        TallyRun.cycle_id == cycle.id, TallyRun.status.in_(("draft", "requested")))
+        .order_by(TallyRun.id.desc()).limit(1))

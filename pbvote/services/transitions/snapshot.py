@@ -95,6 +95,7 @@ def cycle_snapshot(cycle: Cycle, now: dt.datetime | None = None,
         .group_by(PaperSerial.status)).all())
     runs = list(db.session.execute(select(TallyRun.id, TallyRun.status).where(
         TallyRun.cycle_id == cycle.id).order_by(TallyRun.id.desc())))
+    draft_run = next((run_id for run_id, status in runs if status == "draft"), None)
     voting_ever = cycle.manifest_hash is not None
     return readiness.CycleSnapshot(
         slug=cycle.slug, now=now, settings=cycle_settings_of(cycle),
@@ -106,7 +107,19 @@ def cycle_snapshot(cycle: Cycle, now: dt.datetime | None = None,
         paper_entered_once=int(statuses.get("entered_once", 0)),
         paper_adjudication=int(statuses.get("adjudication", 0)),
         imbalances=tuple(imbalances(cycle)) if voting_ever else (),
-        draft_run=next((run_id for run_id, status in runs if status == "draft"), None),
+        draft_run=draft_run, draft_run_verdict=_stored_verdict(draft_run),
         requested_run=next((run_id for run_id, status in runs if status == "requested"), None),
         published=published_results(cycle) is not None,
         bundle_failure=bundle_failure)
+
+
+def _stored_verdict(run_id: int | None) -> str | None:
+    """The verifier's verdict stored on a tally run: None when none was taken, "" for a pass,
+    else "<check>: <detail>"."""
+    if run_id is None:
+        return None
+    ok, failure = db.session.execute(select(TallyRun.verified_ok, TallyRun.verifier_failure)
+                                     .where(TallyRun.id == run_id)).one()
+    if ok is None:
+        return None
+    return "" if ok else (failure or "verifier")

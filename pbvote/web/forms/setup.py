@@ -170,6 +170,13 @@ class ConfirmForm(BaseForm):
     confirm = BooleanField(_l("Yes, I am sure"), validators=[InputRequired()])
 
 
+class DeleteDistrictForm(BaseForm):
+    """The district page's "Delete" form: nothing goes without the tick (the service checks
+    it too and says how many projects go with the district)."""
+
+    confirm_delete = BooleanField(_l("Yes, delete this district and all its projects"))
+
+
 class ExtendVotingForm(BaseForm):
     ends_at = DateTimeLocalField(_l("New end of voting"), format="%Y-%m-%dT%H:%M",
                                  validators=[InputRequired()])

@@ -13,6 +13,7 @@ from pbvote.services import images, setup
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
 from pbvote.web.forms.setup import (
+    DeleteDistrictForm,
     DistrictForm,
     ProjectForm,
 )
@@ -23,6 +24,7 @@ from pbvote.web.setup import (
     _district_of,
     _project_of,
     _require_csrf,
+    _Submission,
     _submit,
     bp,
     confirm_saved,
@@ -32,8 +34,13 @@ from pbvote.web.setup import (
 # Districts
 
 
-def _district_form(district: District | None) -> DistrictForm:
-    form = DistrictForm(obj=district if request.method == "GET" and district else None)
+def _district_form(district: District | None, stored: bool = False) -> DistrictForm:
+    """`stored`: fill the form from the district even on a POST (the delete form's refusal
+    shows the district as it is)."""
+    if stored:
+        form = DistrictForm(formdata=None, obj=district)
+    else:
+        form = DistrictForm(obj=district if request.method == "GET" and district else None)
     form.tally_rule.choices = [SelectChoice(rule.name, rule.title)
                                for rule in counting_choices.rule_choices()]
     # a new district preselects no rule: saved without a choice, it gets the rule
@@ -57,8 +64,12 @@ def _district_input(form: DistrictForm) -> tuple[setup.DistrictInput | None, lis
     return (None if reasons else data), reasons
 
 
-def _district_page(cycle: Cycle, district: District | None):
-    form = _district_form(district)
+def _district_page(cycle: Cycle, district: District | None,
+                   refused_delete: tuple[DeleteDistrictForm, DomainError] | None = None):
+    """The district form; `refused_delete`: the delete form sent without its tick, and the
+    refusal, shown on the district as it is stored (422, nothing deleted)."""
+    form = _district_form(district, stored=refused_delete is not None)
+    delete_form = DeleteDistrictForm(formdata=None)
 
     def save():
         data, reasons = _district_input(form)
@@ -66,10 +77,15 @@ def _district_page(cycle: Cycle, district: District | None):
             raise setup.SetupInvalid(reasons)
         setup.save_district(cycle, district, data, _actor())
 
-    submitted = _submit(form, save)
+    if refused_delete is None:
+        submitted = _submit(form, save)
+    else:
+        delete_form, error = refused_delete
+        submitted = _Submission(status=error.status, message=gettext("Nothing was deleted."),
+                                problems=_apply_reasons(delete_form, error.reasons))
     if submitted.saved:
         return redirect(url_for("staff_setup.overview", slug=cycle.slug))
-    if request.method == "POST":
+    if request.method == "POST" and refused_delete is None:
         values = {key: value for key, value in request.form.items() if key.startswith("param.")}
     elif district is not None:
         values = counting_choices.form_values(district.tally_rule, district.tally_parameters)
@@ -81,6 +97,7 @@ def _district_page(cycle: Cycle, district: District | None):
                 for index, rule in enumerate(rules, start=1) for setting in rule.settings}
     linked = [(controls[p.field][0], p.message) for p in submitted.problems
               if p.field in controls]
+    linked += [("confirm_delete", message) for message in delete_form.confirm_delete.errors]
     return render_template("staff/setup/district_form.html", form=form, cycle=cycle,
                            district=district, rules=rules, linked=linked,
                            loose=[p for p in submitted.problems if p.field not in controls],
@@ -88,7 +105,7 @@ def _district_page(cycle: Cycle, district: District | None):
                            field_name=counting_choices.field_name, values=values,
                            frozen=setup.voting_has_opened(cycle),
                            problems=submitted.problems, message=submitted.message,
-                           delete_form=CsrfOnlyForm()), submitted.status
+                           delete_form=delete_form), submitted.status
 
 
 @bp.route("/<slug>/districts/new", methods=["GET", "POST"])
@@ -105,10 +122,18 @@ def edit_district(slug: str, district_slug: str):
 @bp.post("/<slug>/districts/<district_slug>/delete")
 def delete_district(slug: str, district_slug: str):
     _require_csrf()
+    form = DeleteDistrictForm()
     cycle = get_cycle(slug)
     district = _district_of(cycle, district_slug)
     image_names = [p.image_name for p in district.projects]
-    setup.delete_district(cycle, district, _actor())
+    try:
+        setup.delete_district(cycle, district, _actor(), confirmed=form.confirm_delete.data)
+    except DomainError as error:
+        if error.status != 422:
+            raise  # a frozen cycle: the refusal page (409)
+        db.session.rollback()
+        cycle = get_cycle(slug)
+        return _district_page(cycle, _district_of(cycle, district_slug), (form, error))
     db.session.commit()  # the files go only once the rows are gone for good
     for name in image_names:
         images.remove_image(name)

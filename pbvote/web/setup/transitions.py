@@ -24,6 +24,7 @@ def overview_context(cycle: Cycle, now: dt.datetime) -> dict:
     """What the overview shows about the cycle's steps."""
     return {
         "readiness": transitions.all_readiness(cycle, now),
+        "verdict_run": transitions.latest_unpublished_run(cycle),
         "unscheduled_but_due": transitions.unscheduled_but_due(cycle, now),
         "extensions": transitions.extensions(cycle),
         "extend_form": ExtendVotingForm(formdata=None),
