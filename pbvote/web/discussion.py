@@ -35,20 +35,37 @@ def _back(cycle, idea):
     return redirect(url_for("ideas.detail", slug=cycle.slug, proposal_id=idea.id) + "#comments")
 
 
+def _posted(cycle, target, post_comment, again, back):
+    """A resident's comment on an idea or a project: the same rules for both."""
+    if not (current_user.is_authenticated and current_user.has_role("resident")):
+        return redirect(url_for("resident_auth.sign_in", next=request.path.rsplit("/", 1)[0]))
+    body = request.form.get("body", "")
+    try:
+        post_comment(target, current_user, body)
+    except DomainError as refused:
+        return again(cycle, target, refused, body=body)
+    flash(_("Your comment is posted."), "success")
+    return back(cycle, target)
+
+
+def _reported(cycle, target, comment, again, back):
+    """Anyone's report of a comment on an idea or a project."""
+    try:
+        discussion.report_comment(comment, keyed_hash("comment-report", _reporter()),
+                                  request.form.get("reason", ""))
+    except DomainError as refused:
+        return again(cycle, target, refused, reported=comment.id)
+    flash(_("Thank you: staff will look at this comment."), "success")
+    return back(cycle, target)
+
+
 @bp.post("/cycles/<slug>/ideas/<int:proposal_id>/comments")
 @limiter.limit("30/hour", methods=["POST"])
 def post(slug: str, proposal_id: int):
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
     cycle, idea = _idea(slug, proposal_id)
-    if not (current_user.is_authenticated and current_user.has_role("resident")):
-        return redirect(url_for("resident_auth.sign_in", next=request.path.rsplit("/", 1)[0]))
-    try:
-        discussion.post_comment(idea, current_user, request.form.get("body", ""))
-    except DomainError as refused:
-        return _detail_again(cycle, idea, refused, body=request.form.get("body", ""))
-    flash(_("Your comment is posted."), "success")
-    return _back(cycle, idea)
+    return _posted(cycle, idea, discussion.post_comment, _detail_again, _back)
 
 
 @bp.post("/cycles/<slug>/ideas/<int:proposal_id>/comments/<int:comment_id>/report")
@@ -60,13 +77,7 @@ def report(slug: str, proposal_id: int, comment_id: int):
     comment = discussion.get_comment(comment_id)
     if comment.proposal_id != idea.id:
         abort(404)
-    try:
-        discussion.report_comment(comment, keyed_hash("comment-report", _reporter()),
-                                  request.form.get("reason", ""))
-    except DomainError as refused:
-        return _detail_again(cycle, idea, refused, reported=comment.id)
-    flash(_("Thank you: staff will look at this comment."), "success")
-    return _back(cycle, idea)
+    return _reported(cycle, idea, comment, _detail_again, _back)
 
 
 def _project(slug: str, code: str):
@@ -86,14 +97,8 @@ def post_on_project(slug: str, code: str):
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
     cycle, project = _project(slug, code)
-    if not (current_user.is_authenticated and current_user.has_role("resident")):
-        return redirect(url_for("resident_auth.sign_in", next=request.path.rsplit("/", 1)[0]))
-    try:
-        discussion.post_project_comment(project, current_user, request.form.get("body", ""))
-    except DomainError as refused:
-        return _project_again(cycle, project, refused, body=request.form.get("body", ""))
-    flash(_("Your comment is posted."), "success")
-    return _back_to_project(cycle, project)
+    return _posted(cycle, project, discussion.post_project_comment, _project_again,
+                   _back_to_project)
 
 
 @bp.post("/cycles/<slug>/projects/<code>/comments/<int:comment_id>/report")
@@ -105,13 +110,7 @@ def report_on_project(slug: str, code: str, comment_id: int):
     comment = discussion.get_comment(comment_id)
     if comment.project_id != project.id:
         abort(404)
-    try:
-        discussion.report_comment(comment, keyed_hash("comment-report", _reporter()),
-                                  request.form.get("reason", ""))
-    except DomainError as refused:
-        return _project_again(cycle, project, refused, reported=comment.id)
-    flash(_("Thank you: staff will look at this comment."), "success")
-    return _back_to_project(cycle, project)
+    return _reported(cycle, project, comment, _project_again, _back_to_project)
 
 
 def _reporter() -> str:
