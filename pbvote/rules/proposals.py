@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from pbvote.i18n_hook import N_, _, format_number, n_, translate
 from pbvote.rules.ballots import Reason
+from pbvote.rules.sign_in import one_time_code_state
 
 # ---------------------------------------------------------------------------
 # Statuses and transitions
@@ -360,10 +361,4 @@ def normalise_sign_in_code(text: str | None) -> str | None:
 
 def code_state(expires_at: dt.datetime, attempts: int, used: bool, now: dt.datetime) -> str:
     """"usable", "used", "expired" or "exhausted" (too many wrong guesses)."""
-    if used:
-        return "used"
-    if now >= expires_at:
-        return "expired"
-    if attempts >= MAX_CODE_ATTEMPTS:
-        return "exhausted"
-    return "usable"
+    return one_time_code_state(expires_at, attempts, used, now, MAX_CODE_ATTEMPTS)

@@ -37,7 +37,7 @@ from pbvote.rules.eligibility import (
     normalise_name,
     normalise_postcode,
 )
-from pbvote.rules.sign_in import email_problem
+from pbvote.rules.sign_in import email_problem, one_time_code_state
 from pbvote.rules.sign_in import normalise_email as _normalise_email
 from pbvote.rules.text import forbidden_character_message, forbidden_in_line
 
@@ -181,10 +181,4 @@ def normalise_code(text: str | None) -> str | None:
 def code_state(expires_at: dt.datetime | None, attempts: int, used: bool,
                now: dt.datetime) -> str:
     """"usable", "used", "expired" or "exhausted" (too many wrong tries)."""
-    if used or expires_at is None:
-        return "used"
-    if now >= expires_at:
-        return "expired"
-    if attempts >= MAX_CODE_ATTEMPTS:
-        return "exhausted"
-    return "usable"
+    return one_time_code_state(expires_at, attempts, used, now, MAX_CODE_ATTEMPTS)

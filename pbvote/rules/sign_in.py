@@ -134,3 +134,15 @@ def safe_next_path(value: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return value
+
+
+def one_time_code_state(expires_at, attempts: int, used: bool, now, max_attempts: int) -> str:
+    """"usable", "used", "expired" or "exhausted" (too many wrong tries), for every one-time
+    code a resident types (email sign-in, online self-declaration); no expiry means used."""
+    if used or expires_at is None:
+        return "used"
+    if now >= expires_at:
+        return "expired"
+    if attempts >= max_attempts:
+        return "exhausted"
+    return "usable"
