@@ -114,9 +114,11 @@ def frozen_fingerprints(connection) -> dict[str, dict]:
     columns = {c["name"] for c in inspect(connection).get_columns("cycle")}
     if "manifest_hash" not in columns:
         return {}
-    manifest_json = "manifest_json" if "manifest_json" in columns else "NULL"
+    # older schemas have no stored manifest text: NULL in its place
     cycles = connection.execute(text(
-        f"SELECT id, slug, chain_id, manifest_hash, {manifest_json} FROM cycle "
+        "SELECT id, slug, chain_id, manifest_hash, manifest_json FROM cycle "
+        "WHERE manifest_hash IS NOT NULL ORDER BY id" if "manifest_json" in columns else
+        "SELECT id, slug, chain_id, manifest_hash, NULL FROM cycle "
         "WHERE manifest_hash IS NOT NULL ORDER BY id")).all()
     found = {}
     for cycle_id, slug, chain_id, manifest_hash, stored_manifest in cycles:
