@@ -64,10 +64,16 @@ def test_budget_increase_matches_pabutools_exhaustion_by_budget_increase(case, s
                     {**PABUTOOLS_EXHAUSTION, "increment": step, "exhaustive": stop_when_exhaustive,
                      "tie_seed": seed})
     assume(ours.trace[0]["budget_used"] <= inst.budget * (len(ballots) + 1))
-    # The funded set is compared, not the order: CI found cases (the same projects funded)
-    # where pabutools' exhaustion run lists them in another order than the selection order
-    # pbvote records; not yet explained. The iterated-MES test above compares order too.
-    assert set(ours.selected) == set(theirs)
+    supported = {p for p, v in prof.supporters().items() if v > 0}
+    if set(ours.selected) == supported:
+        # Every supported project is funded, so no higher budget can add or overspend: pbvote
+        # stops here, pabutools keeps raising to its bound and returns the plain MES outcome
+        # there, the same projects chosen in the order that larger budget gives (budget 10,
+        # costs 6/1/2/1: MES at 14 picks p0 p1 p3 p2, at 20..70 p0 p1 p2 p3). Only the set is
+        # the same count; pbvote records the order of the budget it stopped at.
+        assert set(ours.selected) == set(theirs)
+    else:
+        assert ours.selected == theirs
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
