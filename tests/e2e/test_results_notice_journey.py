@@ -12,10 +12,10 @@ from pbvote.infra.db import write_intent
 from pbvote.infra.extensions import db
 from pbvote.models import Account, Cycle, OutboxMessage, ResultsSubscription
 from pbvote.services import publication
+from tests.e2e.test_staff_and_auditor import sign_in_staff
 from tests.job_helpers import run_jobs
 from tests.results_helpers import cycle_with_ballots
 from tests.staff_helpers import make_account
-from tests.e2e.test_staff_and_auditor import sign_in_staff
 
 ADDRESS = "vecina@example.org"
 
@@ -60,7 +60,8 @@ def test_a_resident_is_told_the_results_in_spanish_once(app, people):
     link = re.search(r"http\S+/results/notice/confirm\?token=\S+", text).group(0)
     page.goto(link)
     page.get_by_role("button", name="Sí, envíenme los resultados").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Le enviaremos los resultados por correo")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Le enviaremos los resultados por correo")
     with app.app_context():
         assert db.session.scalar(select(ResultsSubscription.locale)) == "es"
 
