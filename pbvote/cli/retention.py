@@ -33,7 +33,8 @@ def enforce_retention_command() -> None:
                        f"codes, anonymised {cycle.participations} participation records")
         else:
             click.echo(f"{cycle.slug}: nothing left to delete")
-    click.echo(f"deleted {report.sign_in_codes} expired sign-in codes and "
+    click.echo(f"deleted {report.sign_in_codes} expired sign-in codes, "
+               f"{report.results_subscriptions} unconfirmed results subscriptions and "
                f"{report.roll_files} roll uploads older than a day")
     click.echo(f"retention: {days} days after publication; "
                f"{'done' if report.changed else 'nothing was due'}")

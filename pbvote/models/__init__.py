@@ -28,7 +28,7 @@ from pbvote.models.proposal import (
     ProposalSupport,
 )
 from pbvote.models.resident_auth import EmailSignInCode, OutboxMessage
-from pbvote.models.results import ResultsSnapshot, TallyRun
+from pbvote.models.results import ResultsSnapshot, ResultsSubscription, TallyRun
 from pbvote.models.roll import AccessCode, RollEntry
 from pbvote.models.self_declaration import SelfDeclaration
 from pbvote.models.translation import ContentTranslation
@@ -40,7 +40,7 @@ __all__ = [
     "PHASE_KINDS", "Cycle", "District", "DistrictOutline", "Phase", "Project", "Chain",
     "LogEntry",
     "AccessCode", "RollEntry", "Ballot", "Participation", "PendingBallot", "ResultsSnapshot",
-    "TallyRun",
+    "ResultsSubscription", "TallyRun",
     "IntakeSettings", "Proposal", "ProposalEvent", "ProposalProjectLink", "ProposalSupport",
     "EmailSignInCode", "OutboxMessage",
     "DeskRollAddition", "KioskPass", "PaperAudit", "PaperAuditFinding", "PaperEntry",

@@ -1,9 +1,20 @@
-"""Tally runs (private, staff only) and the one published results snapshot per cycle."""
+"""Tally runs (private, staff only), the one published results snapshot per cycle, and the
+residents who asked to be emailed when the results are out."""
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, event
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pbvote.infra.db import UTCDateTime, utcnow
@@ -69,3 +80,39 @@ class ResultsSnapshot(db.Model):
 @event.listens_for(ResultsSnapshot, "before_update")
 def _refuse_snapshot_update(_mapper, _connection, target: ResultsSnapshot) -> None:
     raise RuntimeError(f"results snapshot {target.id} is immutable")
+
+
+RESULTS_SUBSCRIPTION_STATUSES = ("pending", "confirmed", "sent", "unsubscribed")
+
+
+class ResultsSubscription(db.Model):
+    """An email address that asked to be told once when a cycle's results are out (double
+    opt-in, no account). The address is deleted once that email is sent or on unsubscribe."""
+
+    __tablename__ = "results_subscription"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cycle_id: Mapped[int] = mapped_column(ForeignKey("cycle.id", ondelete="CASCADE"), index=True)
+    #: stored lower-case; NULL once the results email was sent or the resident unsubscribed
+    email: Mapped[str | None] = mapped_column(String(254))
+    #: the language of the page they subscribed from; every email to them is in it
+    locale: Mapped[str] = mapped_column(String(10))
+    #: SHA-256 of the confirmation token, until confirmed
+    confirm_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: rounded up to the hour, so the row does not tell when someone (perhaps after voting)
+    #: asked
+    confirm_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: SHA-256 of the token in the newest unsubscribe link (the confirmation page and the
+    #: results email each carry one)
+    unsubscribe_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: "pending", "confirmed", "sent" (the results email went out) or "unsubscribed"
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    #: the day only, for the same reason as confirm_expires_at
+    created_on: Mapped[dt.date] = mapped_column(Date)
+
+    __table_args__ = (
+        # NULL addresses (sent, unsubscribed) never collide
+        UniqueConstraint("cycle_id", "email"),
+        CheckConstraint("status IN ('pending', 'confirmed', 'sent', 'unsubscribed')",
+                        name="known_results_subscription_status"),
+    )

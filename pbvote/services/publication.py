@@ -379,6 +379,10 @@ def confirm_publication(cycle: Cycle, tally_run: TallyRun, second_admin,
         transitions.require_ready(cycle, "confirm", now, failure)
     else:
         savepoint.commit()
+    from pbvote.services import results_notice
+
+    # everyone who asked is told once, by a job outside this request
+    results_notice.schedule(cycle, second_admin)
     return snapshot
 
 

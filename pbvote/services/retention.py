@@ -12,6 +12,8 @@ What is due, and what happens to it:
 - residents' sign-in codes that expired (10 minutes after they were sent): the row, which
   holds the email address it was sent to, is deleted.
 - roll files uploaded to the import and left there more than a day (roll_stash).
+- "email me the results" subscriptions never confirmed before their link expired, with
+  their addresses (services/results_notice).
 
 Nothing else is touched: ballots, the logs, published results, accounts and ideas stay.
 Running it again changes nothing: every step selects only what is still due.
@@ -34,7 +36,7 @@ from pbvote.models import (
     ResultsSnapshot,
     RollEntry,
 )
-from pbvote.services import log, roll_stash
+from pbvote.services import log, results_notice, roll_stash
 
 #: an anonymised participation's identity_hash starts with this; a real one is 64 hex digits
 RETIRED_PREFIX = "retired:"
@@ -65,10 +67,11 @@ class RetentionReport:
     cycles: list[CycleRetention] = field(default_factory=list)
     sign_in_codes: int = 0
     roll_files: int = 0
+    results_subscriptions: int = 0
 
     @property
     def changed(self) -> bool:
-        return bool(self.sign_in_codes or self.roll_files
+        return bool(self.sign_in_codes or self.roll_files or self.results_subscriptions
                     or any(c.changed for c in self.cycles))
 
 
@@ -99,6 +102,7 @@ def enforce(retention_days: int = DEFAULT_RETENTION_DAYS, now: dt.datetime | Non
                                   "participations_anonymised": done.participations})
     report.sign_in_codes = db.session.execute(
         delete(EmailSignInCode).where(EmailSignInCode.expires_at < now)).rowcount
+    report.results_subscriptions = results_notice.delete_expired(now)
     if with_files:
         report.roll_files = roll_stash.remove_old_stashes(now.timestamp())
     db.session.flush()

@@ -83,6 +83,9 @@ def register_blueprints(app) -> None:
     from pbvote.web import maps
 
     app.register_blueprint(maps.bp)
+    from pbvote.web import results_notice
+
+    app.register_blueprint(results_notice.bp)
     app.before_request(guards.enforce_access)
     from pbvote.web import limits
 

@@ -199,7 +199,13 @@ def _snapshot_or_404(slug: str):
 
 @bp.get("/results")
 def page(slug: str):
-    cycle, snapshot = _snapshot_or_404(slug)
+    cycle = get_cycle(slug)
+    snapshot = publication.published_results(cycle)
+    if snapshot is None:
+        # still a 404 (there are no results here yet), with the "email me" form
+        return render_template("results/not_yet.html", cycle=cycle, message=gettext(
+            "The results of this cycle have not been published yet. Nothing is counted or "
+            "shown before voting closes and two administrators publish the count.")), 404
     return _snapshot_page("results/cycle.html", cycle, snapshot, report=False)
 
 

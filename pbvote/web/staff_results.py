@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from pbvote.infra.db import utcnow
 from pbvote.infra.extensions import db
-from pbvote.services import publication, transitions, translations
+from pbvote.services import jobs, publication, results_notice, transitions, translations
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
 from pbvote.web.forms.vote import CsrfOnlyForm
@@ -45,7 +45,13 @@ def _overview(cycle, status: int = 200, message: str | None = None):
                            runs=publication.list_tally_runs(cycle),
                            snapshot=publication.published_results(cycle), now=utcnow(),
                            count_readiness=transitions.readiness_of(cycle, "count"),
+                           notice=results_notice.notice_status(cycle),
                            message=message), status
+
+
+@bp.app_template_filter("job_status")
+def job_status(status: str) -> str:
+    return jobs.describe_status(status)
 
 
 @bp.get("")

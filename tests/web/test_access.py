@@ -242,6 +242,14 @@ EXPECTED: dict[str, dict[str, int]] = {
     "delivery.confirm_follow_post": EVERYONE_200,  # the same address as the GET page
     "delivery.unsubscribe": _same(404),  # no such token
     "delivery.unsubscribe_post": _same(404),
+    # "email me when the results are out": the form and the confirmation page (its button
+    # works for any token, which only the POST checks) for anyone
+    "results_notice.form": EVERYONE_200,
+    "results_notice.subscribe": EVERYONE_200,  # the same address as the form
+    "results_notice.confirm": EVERYONE_200,
+    "results_notice.confirm_post": EVERYONE_200,
+    "results_notice.unsubscribe": _same(404),  # no such token
+    "results_notice.unsubscribe_post": _same(404),
     "delivery_api.delivery_json": _same(404),
     "delivery_api.delivery_csv": _same(404),
     "delivery_staff.overview": DELIVERY_PAGE,
@@ -348,6 +356,9 @@ POST_EXPECTED: dict[str, dict[str, int]] = {
     "delivery.follow_project": _same(404),  # not tracked
     "delivery.confirm_follow_post": _same(404),  # no token
     "delivery.unsubscribe_post": _same(404),
+    "results_notice.subscribe": _same(422),  # no address
+    "results_notice.confirm_post": _same(404),  # no token
+    "results_notice.unsubscribe_post": _same(404),
     # admins may edit: not published (409), nothing tracked (404) or an empty form (422)
     "delivery_staff.open_tracking": {**DELIVERY_REFUSED, "admin": 409},
     "delivery_staff.grant_editor": {**DELIVERY_REFUSED, "admin": 422},

@@ -68,7 +68,8 @@ class JobKind:
 REGISTRY: dict[str, JobKind] = {}
 #: modules whose import registers job kinds; a worker imports them all
 JOB_MODULES = ("pbvote.services.mail", "pbvote.services.letters",
-               "pbvote.services.roll_import_job", "pbvote.services.sms")
+               "pbvote.services.roll_import_job", "pbvote.services.sms",
+               "pbvote.services.results_notice")
 
 
 def register(kind: str, *, max_attempts: int = 1, secret_payload: bool = False):
