@@ -17,8 +17,10 @@ from pbvote.services.delivery import outcomes, records, survey
 from pbvote.services.errors import DomainError, NotFound
 from pbvote.services.publication import published_results
 from pbvote.web.delivery_view import project_view, reasons_list
+from pbvote.web.forms.base import refuse_control_characters_in
 from pbvote.web.forms.vote import CsrfOnlyForm
 from pbvote.web.guards import require_roles, set_policy
+from pbvote.web.limits import checked_fields
 
 bp = Blueprint("delivery_staff", __name__, url_prefix="/staff/cycles/<slug>/delivery")
 set_policy(bp.name, require_roles("staff", "admin", "auditor"))
@@ -48,6 +50,7 @@ def overview(slug: str):
 def _overview_action(slug: str, action, done_message: str | None = None):
     cycle = get_cycle(slug)
     try:
+        refuse_control_characters_in(request.form, checked_fields(request.endpoint))
         action(cycle)
     except DomainError as error:
         db.session.rollback()
@@ -146,6 +149,7 @@ def _project_action(name: str, action):
     def view(slug: str, code: str):
         cycle = get_cycle(slug)
         try:
+            refuse_control_characters_in(request.form, checked_fields(request.endpoint))
             action(cycle, code, request.form)
         except DomainError as error:
             db.session.rollback()

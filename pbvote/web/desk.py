@@ -13,6 +13,7 @@ from pbvote.rules.ballots import Reason
 from pbvote.services import in_person
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
+from pbvote.web.forms.base import refuse_control_characters_in
 from pbvote.web.forms.vote import CsrfOnlyForm
 from pbvote.web.guards import require_roles, scope_to_cycle, set_policy
 
@@ -48,6 +49,8 @@ def parse_date(text: str, label: str, field: str = "birth_date") -> dt.date | No
 
 
 LOOKUP_FIELDS = ("name", "birth_date", "last_name", "postcode_or_roll")
+SELF_DECLARED_FIELDS = ("district", "last_name", "birth_date", "postcode", "display_name",
+                        "proof_seen")
 
 
 def _desk_page(matches=None, error=None, reasons=(), status=200, data=None):
@@ -75,6 +78,7 @@ def lookup():
         data["name"] = ""
     page = request.form.get("page", "1")
     try:
+        refuse_control_characters_in(request.form, LOOKUP_FIELDS)
         matches = in_person.lookup_roll(
             g.cycle, name=data["name"],
             birth_date=parse_date(data["birth_date"], gettext("Date of birth")),
@@ -120,6 +124,7 @@ def self_declared():
             abort(400)
         data = request.form
         try:
+            refuse_control_characters_in(data, SELF_DECLARED_FIELDS)
             entry = in_person.add_self_declared(
                 g.cycle, data.get("district", ""), last_name=data.get("last_name", ""),
                 birth_date=parse_date(data.get("birth_date", ""), gettext("Date of birth")),

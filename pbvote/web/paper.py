@@ -10,6 +10,7 @@ from pbvote.rules import ballots
 from pbvote.services import in_person
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
+from pbvote.web.forms.base import refuse_control_characters_in
 from pbvote.web.forms.vote import CsrfOnlyForm
 from pbvote.web.guards import require_roles, scope_to_cycle, set_policy
 
@@ -118,6 +119,7 @@ def _reading_page(row, form, record, done_url: str, *, adjudicating: bool, last)
         if not form.validate_on_submit():
             abort(400)
         try:
+            refuse_control_characters_in(request.form, ("reason",))
             read, reasons = read_paper_form(district)
             if read is not None:
                 result = record(g.cycle, row.serial, read, current_user)
