@@ -92,6 +92,10 @@ def lookup():
 @bp.post("/site")
 def set_site():
     _require_csrf()
+    try:
+        refuse_control_characters_in(request.form, ("site",))
+    except DomainError as refusal:
+        return _desk_page(None, refusal.message, refusal.reasons, refusal.status)
     session[SITE_KEY] = in_person.clean_site(request.form.get("site", ""))
     return redirect(url_for("desk.index"))
 

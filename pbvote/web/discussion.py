@@ -151,6 +151,7 @@ def decide(slug: str, comment_id: int):
         abort(404)
     hide = request.form.get("decision") == "hide"
     try:
+        refuse_control_characters_in(request.form, ("reason",))
         discussion.moderate(comment, current_user, hide, request.form.get("reason", ""))
     except DomainError as refused:
         return render_template("discussion/queue.html", cycle=cycle, form=CsrfOnlyForm(),

@@ -88,8 +88,9 @@ FIELD_CHECKED_ENDPOINTS: dict[str, tuple[str, ...] | None] = {
     "paper.adjudicate": ("reason",),
     "discussion.post": ("body",),
     "discussion.post_on_project": ("body",),
-    "content_translations.project": ("tr-",),
-    "content_translations.proposal": ("tr-",),
+    # every field but the token is a translation, and the view checks them all
+    "content_translations.project": None,
+    "content_translations.proposal": None,
     "delivery_staff.grant_editor": ("email",),
     "delivery_staff.open_round": ("label", "question"),
     "delivery_staff.project_status": ("reason",),
@@ -103,6 +104,21 @@ FIELD_CHECKED_ENDPOINTS: dict[str, tuple[str, ...] | None] = {
     "delivery_survey.answer_post": ("comment",),
     "delivery.follow_project": ("email",),
     "kiosk.setup": ("site",),
+    "desk.set_site": ("site",),
+    "paper.print_batch": ("site",),
+    "in_person_audit.paper_audit": ("seed",),
+    "in_person_audit.finding": ("reason",),
+    "moderation.decide": ("reason",),
+    "my_ideas.answer": ("answer",),
+    "review.change_status": ("question", "reason"),
+    "review.merge": ("reason",),
+    "review.hide": ("reason",),
+    "review.unhide": ("reason",),
+    "review.settings": ("categories",),
+    "review.promote": ("code", "title", "summary", "description", "category", "location"),
+    "staff_setup.map_points": ("point-",),
+    "vote.declare": None,
+    "vote.email_receipt": ("email",),
 }
 
 

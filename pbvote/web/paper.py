@@ -26,17 +26,28 @@ scope_to_cycle(bp, get_cycle)
 
 @bp.get("/")
 def index():
+    return _index()
+
+
+def _index(reasons=(), status=200):
+    """The paper page; `reasons`: the print form refused, each beside its field."""
     return render_template(
         "paper/index.html", cycle=g.cycle, form=CsrfOnlyForm(), batches=in_person.batches(g.cycle),
         queue=in_person.adjudication_queue(g.cycle),
         waiting=in_person.serials_awaiting_second_entry(g.cycle),
-        last=session.pop(LAST_RESULT, None), site=session.get("desk_site", ""))
+        last=session.pop(LAST_RESULT, None),
+        site=request.form.get("site", "") if reasons else session.get("desk_site", ""),
+        reasons=list(reasons)), status
 
 
 @bp.post("/print")
 def print_batch():
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
+    try:
+        refuse_control_characters_in(request.form, ("site",))
+    except DomainError as refusal:
+        return _index(refusal.reasons, refusal.status)
     try:
         count = int(request.form.get("count", ""))
     except ValueError:
