@@ -13,7 +13,7 @@ from pbvote.rules.ballots import Reason
 from pbvote.services import in_person
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
-from pbvote.web.forms.base import refuse_control_characters_in
+from pbvote.web.forms.base import NotConfirmed, refuse_control_characters_in, require_tick
 from pbvote.web.forms.vote import CsrfOnlyForm
 from pbvote.web.guards import require_roles, scope_to_cycle, set_policy
 
@@ -147,7 +147,14 @@ def self_declared():
 @bp.post("/passes/cancel")
 def cancel_pass():
     _require_csrf()
-    in_person.cancel_pass(g.cycle, request.form.get("pass_id", ""), current_user)
+    pass_id = request.form.get("pass_id", "")
+    in_person.get_waiting_pass(g.cycle, pass_id)  # another cycle's or a used pass: 404/409
+    try:
+        require_tick(f"confirm-cancel-{pass_id}",
+                     gettext("Tick “Yes, I am sure” to cancel this pass; nothing was changed."))
+    except NotConfirmed as refused:
+        return _desk_page(None, None, refused.reasons, refused.status)
+    in_person.cancel_pass(g.cycle, pass_id, current_user)
     return redirect(url_for("desk.index"))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from flask_wtf import FlaskForm
+from wtforms import BooleanField
 
 from pbvote.rules.ballots import Reason
 from pbvote.rules.text import forbidden_character, forbidden_character_message
@@ -72,3 +73,23 @@ def refuse_control_characters_in(form: Mapping[str, str], names: Iterable[str]) 
                 break
     if reasons:
         raise ControlCharacterRefused(reasons)
+
+
+class TickForm(BaseForm):
+    """The tick box of a destructive action written inline in a list (macros.confirm_tick)."""
+
+    confirm = BooleanField()
+
+
+class NotConfirmed(DomainError):
+    """A destructive action sent without its tick: 422, the message beside the tick box
+    `control`, nothing changed."""
+
+    def __init__(self, control: str, message: str):
+        super().__init__(message, 422, [Reason(control, "not_confirmed", message)])
+
+
+def require_tick(control: str, message: str) -> None:
+    """Raise NotConfirmed unless the submitted form has its "Yes, I am sure" box ticked."""
+    if not TickForm().confirm.data:
+        raise NotConfirmed(control, message)
