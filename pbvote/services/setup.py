@@ -432,9 +432,14 @@ def save_project(cycle: Cycle, district: District, project: Project | None, data
 
 
 def delete_project(cycle: Cycle, project: Project, actor: str,
-                   now: dt.datetime | None = None) -> str | None:
-    """Delete a project; returns its image file name so the caller can remove the file."""
+                   now: dt.datetime | None = None, *, confirmed: bool = False) -> str | None:
+    """Delete a project, only when the clerk `confirmed` it (422 otherwise, nothing deleted);
+    returns its image file name so the caller can remove the file."""
     _refuse_frozen(cycle, ["projects"], now)
+    if not confirmed:
+        message = _("Tick the box to confirm that %(title)s is deleted; nothing was deleted.",
+                    title=project.title)
+        raise DomainError(message, 422, [Reason("confirm_delete", "not_confirmed", message)])
     before = _project_snapshot(project)
     project.district.projects.remove(project)
     db.session.flush()

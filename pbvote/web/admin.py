@@ -6,9 +6,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from pbvote.infra.extensions import db
 from pbvote.services import accounts
 from pbvote.services.accounts import AccountConflict, InvalidAccountInput
 from pbvote.web.forms.auth import ROLE_CHOICES, InviteForm, RoleForm
+from pbvote.web.forms.base import NotConfirmed, require_tick
 from pbvote.web.forms.vote import CsrfOnlyForm
 from pbvote.web.guards import require_fresh_login, require_roles, set_policy
 
@@ -22,11 +24,13 @@ def _admin():
 
 
 @bp.get("/accounts")
-def accounts_list():
+def accounts_list(reasons=(), status: int = 200):
+    """The accounts; `reasons`: an action refused, shown beside its row's tick box."""
     from pbvote.infra.db import utcnow
 
     return render_template("admin/accounts.html", accounts=accounts.list_accounts(),
-                           me=_admin(), role_choices=ROLE_CHOICES, now=utcnow())
+                           me=_admin(), role_choices=ROLE_CHOICES, now=utcnow(),
+                           reasons=list(reasons)), status
 
 
 @bp.route("/accounts/invite", methods=["GET", "POST"])
@@ -50,11 +54,21 @@ def invite():
     return render_template("admin/invite.html", form=form), status
 
 
-def _account_action(account_id: int, action, done_message: str, *args):
+def _account_action(account_id: int, action, done_message: str, *args,
+                    tick: tuple[str, str] | None = None):
+    """`tick`: (tick box id, refusal) for an action that needs "Yes, I am sure" ticked."""
     require_fresh_login(return_to=url_for("admin.accounts_list"))
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
     account = action(_admin(), account_id, *args)
+    if tick is not None:
+        # after the service's own refusals (no such account 404, yourself 409), so the tick
+        # is asked for only where the action could go ahead; the rollback undoes it
+        try:
+            require_tick(*tick)
+        except NotConfirmed as refused:
+            db.session.rollback()
+            return accounts_list(refused.reasons, refused.status)
     flash(done_message % {"email": account.email}, "success")
     return redirect(url_for("admin.accounts_list"))
 
@@ -62,7 +76,10 @@ def _account_action(account_id: int, action, done_message: str, *args):
 @bp.post("/accounts/<int:account_id>/deactivate")
 def deactivate(account_id: int):
     return _account_action(account_id, accounts.deactivate,
-                           _("%(email)s is deactivated and signed out."))
+                           _("%(email)s is deactivated and signed out."),
+                           tick=(f"confirm-deactivate-{account_id}",
+                                 _("Tick “Yes, I am sure” to deactivate this account; nothing "
+                                   "was changed.")))
 
 
 @bp.post("/accounts/<int:account_id>/reactivate")
@@ -74,7 +91,10 @@ def reactivate(account_id: int):
 def reset_totp(account_id: int):
     return _account_action(
         account_id, accounts.reset_totp,
-        _("%(email)s will set up a new authenticator app at the next sign-in."))
+        _("%(email)s will set up a new authenticator app at the next sign-in."),
+        tick=(f"confirm-reset-{account_id}",
+              _("Tick “Yes, I am sure” to reset this account's authenticator app; nothing "
+                "was changed.")))
 
 
 @bp.post("/accounts/<int:account_id>/unlock")

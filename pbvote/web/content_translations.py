@@ -25,6 +25,7 @@ from pbvote.services.translations import (
     translated_text,
     translations_of,
 )
+from pbvote.web.forms.base import refuse_control_characters_in
 from pbvote.web.forms.vote import CsrfOnlyForm
 from pbvote.web.guards import require_roles, set_policy
 from pbvote.web.i18n import LANGUAGES
@@ -77,6 +78,9 @@ def _edit(obj: Project | Proposal, cycle, this_page: dict):
         # one editor at a time per object, so two saves cannot insert the same translation
         db.session.execute(for_update(select(type(obj).id).where(type(obj).id == obj.id)))
         try:
+            # every field of this form is a translation (the token aside), and all are checked
+            refuse_control_characters_in(request.form, [name for name in request.form
+                                                        if name != "csrf_token"])
             save_translations(obj, texts, current_user.label)
         except DomainError as error:
             db.session.rollback()

@@ -18,6 +18,7 @@ from pbvote.web.delivery_view import (
     status_text,
     surveys_view,
 )
+from pbvote.web.forms.base import refuse_control_characters_in
 from pbvote.web.forms.vote import CsrfOnlyForm
 from pbvote.web.guards import allow_anyone, set_policy
 
@@ -118,6 +119,7 @@ def follow_project(slug: str, code: str):
         raise NotFound()
     email = request.form.get("email", "")
     try:
+        refuse_control_characters_in(request.form, ("email",))
         follow.request_follow(cycle, project, email)
     except DomainError as error:
         return _project_page(cycle, state, code, error.status, error.reasons, email=email)

@@ -8,6 +8,7 @@ import base64
 import binascii
 
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from pbvote.infra.extensions import db
@@ -17,8 +18,10 @@ from pbvote.services.delivery import outcomes, records, survey
 from pbvote.services.errors import DomainError, NotFound
 from pbvote.services.publication import published_results
 from pbvote.web.delivery_view import project_view, reasons_list
+from pbvote.web.forms.base import refuse_control_characters_in, require_tick
 from pbvote.web.forms.vote import CsrfOnlyForm
 from pbvote.web.guards import require_roles, set_policy
+from pbvote.web.limits import checked_fields
 
 bp = Blueprint("delivery_staff", __name__, url_prefix="/staff/cycles/<slug>/delivery")
 set_policy(bp.name, require_roles("staff", "admin", "auditor"))
@@ -48,6 +51,7 @@ def overview(slug: str):
 def _overview_action(slug: str, action, done_message: str | None = None):
     cycle = get_cycle(slug)
     try:
+        refuse_control_characters_in(request.form, checked_fields(request.endpoint))
         action(cycle)
     except DomainError as error:
         db.session.rollback()
@@ -69,7 +73,14 @@ def grant_editor(slug: str):
 
 @bp.post("/editors/<int:account_id>/revoke")
 def revoke_editor(slug: str, account_id: int):
-    return _overview_action(slug, lambda cycle: records.revoke_editor(cycle, _me(), account_id))
+    def revoke(cycle):
+        # the tick after the service's refusals (403, no such editor 404); the refusal's
+        # rollback (_overview_action) undoes the change
+        records.revoke_editor(cycle, _me(), account_id)
+        require_tick(f"confirm-revoke-{account_id}",
+                     gettext("Tick “Yes, I am sure” to remove this delivery editor; nothing "
+                             "was changed."))
+    return _overview_action(slug, revoke)
 
 
 @bp.post("/surveys")
@@ -81,7 +92,12 @@ def open_round(slug: str):
 
 @bp.post("/surveys/<int:round_id>/close")
 def close_round(slug: str, round_id: int):
-    return _overview_action(slug, lambda cycle: survey.close_round(cycle, _me(), round_id))
+    def close(cycle):
+        survey.close_round(cycle, _me(), round_id)  # its refusals first, as for revoke
+        require_tick(f"confirm-close-{round_id}",
+                     gettext("Tick “Yes, I am sure” to close this round and publish its counts; "
+                             "nothing was changed."))
+    return _overview_action(slug, close)
 
 
 @bp.post("/comments/<response_id>")
@@ -106,8 +122,6 @@ def upload_values(slug: str):
 
 
 def _no_file() -> str:
-    from flask_babel import gettext
-
     return gettext("Choose a CSV file to upload.")
 
 
@@ -146,6 +160,7 @@ def _project_action(name: str, action):
     def view(slug: str, code: str):
         cycle = get_cycle(slug)
         try:
+            refuse_control_characters_in(request.form, checked_fields(request.endpoint))
             action(cycle, code, request.form)
         except DomainError as error:
             db.session.rollback()

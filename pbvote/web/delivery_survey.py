@@ -9,6 +9,7 @@ from pbvote.services.cycles import get_cycle
 from pbvote.services.delivery import survey
 from pbvote.services.errors import DomainError
 from pbvote.web.delivery_view import reasons_list, survey_question
+from pbvote.web.forms.base import refuse_control_characters_in
 from pbvote.web.forms.vote import CsrfOnlyForm
 from pbvote.web.guards import set_policy
 from pbvote.web.my_ideas import require_resident
@@ -39,6 +40,7 @@ def answer_post(slug: str, round_id: int):
     round_ = survey.get_round(cycle, round_id)
     values = {"answer": request.form.get("answer", ""), "comment": request.form.get("comment", "")}
     try:
+        refuse_control_characters_in(request.form, ("comment",))
         survey.answer(cycle, round_id, current_user._get_current_object(), values["answer"],
                       values["comment"])
     except survey.AlreadyAnswered as error:

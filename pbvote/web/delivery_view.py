@@ -14,7 +14,9 @@ from pbvote.web.filters import money
 
 
 def reasons_list(reasons) -> list[dict]:
-    return [{"field": f, "message": m} for f, m in reasons or []]
+    """(field, message) pairs of the delivery services, or Reasons (a control character)."""
+    return [{"field": r.field, "message": r.message} if hasattr(r, "field")
+            else {"field": r[0], "message": r[1]} for r in reasons or []]
 
 
 def day_text(day: str | None) -> str:

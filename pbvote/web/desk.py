@@ -13,6 +13,7 @@ from pbvote.rules.ballots import Reason
 from pbvote.services import in_person
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
+from pbvote.web.forms.base import NotConfirmed, refuse_control_characters_in, require_tick
 from pbvote.web.forms.vote import CsrfOnlyForm
 from pbvote.web.guards import require_roles, scope_to_cycle, set_policy
 
@@ -48,6 +49,8 @@ def parse_date(text: str, label: str, field: str = "birth_date") -> dt.date | No
 
 
 LOOKUP_FIELDS = ("name", "birth_date", "last_name", "postcode_or_roll")
+SELF_DECLARED_FIELDS = ("district", "last_name", "birth_date", "postcode", "display_name",
+                        "proof_seen")
 
 
 def _desk_page(matches=None, error=None, reasons=(), status=200, data=None):
@@ -75,6 +78,7 @@ def lookup():
         data["name"] = ""
     page = request.form.get("page", "1")
     try:
+        refuse_control_characters_in(request.form, LOOKUP_FIELDS)
         matches = in_person.lookup_roll(
             g.cycle, name=data["name"],
             birth_date=parse_date(data["birth_date"], gettext("Date of birth")),
@@ -88,6 +92,10 @@ def lookup():
 @bp.post("/site")
 def set_site():
     _require_csrf()
+    try:
+        refuse_control_characters_in(request.form, ("site",))
+    except DomainError as refusal:
+        return _desk_page(None, refusal.message, refusal.reasons, refusal.status)
     session[SITE_KEY] = in_person.clean_site(request.form.get("site", ""))
     return redirect(url_for("desk.index"))
 
@@ -120,6 +128,7 @@ def self_declared():
             abort(400)
         data = request.form
         try:
+            refuse_control_characters_in(data, SELF_DECLARED_FIELDS)
             entry = in_person.add_self_declared(
                 g.cycle, data.get("district", ""), last_name=data.get("last_name", ""),
                 birth_date=parse_date(data.get("birth_date", ""), gettext("Date of birth")),
@@ -138,7 +147,14 @@ def self_declared():
 @bp.post("/passes/cancel")
 def cancel_pass():
     _require_csrf()
-    in_person.cancel_pass(g.cycle, request.form.get("pass_id", ""), current_user)
+    pass_id = request.form.get("pass_id", "")
+    in_person.get_waiting_pass(g.cycle, pass_id)  # another cycle's or a used pass: 404/409
+    try:
+        require_tick(f"confirm-cancel-{pass_id}",
+                     gettext("Tick “Yes, I am sure” to cancel this pass; nothing was changed."))
+    except NotConfirmed as refused:
+        return _desk_page(None, None, refused.reasons, refused.status)
+    in_person.cancel_pass(g.cycle, pass_id, current_user)
     return redirect(url_for("desk.index"))
 
 

@@ -14,6 +14,7 @@ from pbvote.services import discussion, proposals
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
 from pbvote.services.keys import keyed_hash
+from pbvote.web.forms.base import refuse_control_characters_in
 from pbvote.web.forms.vote import CsrfOnlyForm
 from pbvote.web.guards import allow_anyone, require_roles, set_policy
 
@@ -41,9 +42,10 @@ def _posted(cycle, target, post_comment, again, back):
         return redirect(url_for("resident_auth.sign_in", next=request.path.rsplit("/", 1)[0]))
     body = request.form.get("body", "")
     try:
+        refuse_control_characters_in(request.form, ("body",))
         post_comment(target, current_user, body)
     except DomainError as refused:
-        return again(cycle, target, refused, body=body)
+        return again(cycle, target, refused, body=body, body_error=True)
     flash(_("Your comment is posted."), "success")
     return back(cycle, target)
 
@@ -149,6 +151,7 @@ def decide(slug: str, comment_id: int):
         abort(404)
     hide = request.form.get("decision") == "hide"
     try:
+        refuse_control_characters_in(request.form, ("reason",))
         discussion.moderate(comment, current_user, hide, request.form.get("reason", ""))
     except DomainError as refused:
         return render_template("discussion/queue.html", cycle=cycle, form=CsrfOnlyForm(),

@@ -13,6 +13,7 @@ from pbvote.services import in_person
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
 from pbvote.web import paper
+from pbvote.web.forms.base import refuse_control_characters_in
 from pbvote.web.forms.vote import CsrfOnlyForm
 from pbvote.web.guards import require_roles, scope_to_cycle, set_policy
 
@@ -54,6 +55,7 @@ def paper_audit():
             abort(400)
         data = request.form
         try:
+            refuse_control_characters_in(data, ("seed",))
             in_person.start_audit(
                 g.cycle, seed=data.get("seed", ""), method=data.get("method", ""),
                 risk_limit=data.get("risk_limit", ""), margin=data.get("margin", ""),
@@ -75,6 +77,7 @@ def finding():
     row = in_person.find_serial(g.cycle, serial)
     district = row.district
     try:
+        refuse_control_characters_in(request.form, ("reason",))
         # as on the paper entry page: a refused outcome or reason is a reason on its field
         read, reasons = paper.read_paper_form(district)
         if read is None:

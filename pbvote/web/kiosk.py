@@ -34,6 +34,7 @@ from pbvote.services import accounts, in_person
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import BallotRejected, DomainError
 from pbvote.services.keys import keyed_hash
+from pbvote.web.forms.base import refuse_control_characters_in
 from pbvote.web.forms.vote import CsrfOnlyForm
 from pbvote.web.guards import require_roles, set_policy
 
@@ -132,6 +133,7 @@ def setup():
             error_field = "cycle"
             cycle = get_cycle(request.form.get("cycle", ""))
             error_field = "site"
+            refuse_control_characters_in(request.form, ("site",))
             site = in_person.clean_site(request.form.get("site", ""))
             error_field = "pin"
             if not (pin.isdigit() and len(pin) in PIN_LENGTHS):

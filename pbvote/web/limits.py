@@ -65,7 +65,67 @@ FIELD_CHECKED_ENDPOINTS: dict[str, tuple[str, ...] | None] = {
                      "cost_estimate"),
     "my_ideas.edit": ("title", "description", "category", "district", "location",
                       "cost_estimate"),
+    # staff sign-in and accounts (web.forms.auth)
+    "auth.login": None,
+    "auth.totp": None,
+    "auth.enrol": None,
+    "auth.reauth": None,
+    "auth.accept_invitation": None,
+    "admin.invite": None,
+    # projects, phases, codes, the end of voting, reconciliation notes (web.forms.setup)
+    "staff_setup.new_project": None,
+    "staff_setup.edit_project": None,
+    "staff_setup.phases": None,
+    "staff_setup.codes": None,
+    "staff_setup.void_code": None,
+    "staff_setup.extend_voting": ("ends_at", "reason"),
+    "staff_setup.reconciliation_notes": ("note",),
+    # forms read by hand, checked with web.forms.base.refuse_control_characters_in
+    "desk.lookup": ("name", "birth_date", "last_name", "postcode_or_roll"),
+    "desk.self_declared": ("district", "last_name", "birth_date", "postcode", "display_name",
+                           "proof_seen"),
+    "paper.enter": ("reason",),
+    "paper.adjudicate": ("reason",),
+    "discussion.post": ("body",),
+    "discussion.post_on_project": ("body",),
+    # every field but the token is a translation, and the view checks them all
+    "content_translations.project": None,
+    "content_translations.proposal": None,
+    "delivery_staff.grant_editor": ("email",),
+    "delivery_staff.open_round": ("label", "question"),
+    "delivery_staff.project_status": ("reason",),
+    "delivery_staff.project_money": ("committed", "spent", "money_reason"),
+    "delivery_staff.project_responsible": ("responsible",),
+    "delivery_staff.project_milestone": ("title", "planned", "actual"),
+    "delivery_staff.project_update": ("text",),
+    "delivery_staff.project_indicator": ("name", "unit", "area", "source", "baseline_period",
+                                         "baseline_value", "followup_periods"),
+    "delivery_staff.project_value": ("period", "value", "source"),
+    "delivery_survey.answer_post": ("comment",),
+    "delivery.follow_project": ("email",),
+    "kiosk.setup": ("site",),
+    "desk.set_site": ("site",),
+    "paper.print_batch": ("site",),
+    "in_person_audit.paper_audit": ("seed",),
+    "in_person_audit.finding": ("reason",),
+    "moderation.decide": ("reason",),
+    "my_ideas.answer": ("answer",),
+    "review.change_status": ("question", "reason"),
+    "review.merge": ("reason",),
+    "review.hide": ("reason",),
+    "review.unhide": ("reason",),
+    "review.settings": ("categories",),
+    "review.promote": ("code", "title", "summary", "description", "category", "location"),
+    "staff_setup.map_points": ("point-",),
+    "vote.declare": None,
+    "vote.email_receipt": ("email",),
 }
+
+
+def checked_fields(endpoint: str | None) -> tuple[str, ...]:
+    """The fields a hand-read form checks itself, as listed for its endpoint (none if it is
+    not listed, or lists no names)."""
+    return FIELD_CHECKED_ENDPOINTS.get(endpoint or "") or ()
 
 
 def checked_by_form(endpoint: str | None, name: str) -> bool:

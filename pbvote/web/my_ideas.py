@@ -13,7 +13,11 @@ from flask_login import current_user
 from pbvote.services import images, maps, proposals
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
-from pbvote.web.forms.base import control_character_reasons
+from pbvote.web.forms.base import (
+    ControlCharacterRefused,
+    control_character_reasons,
+    refuse_control_characters_in,
+)
 from pbvote.web.guards import current_path, set_policy
 
 bp = Blueprint("my_ideas", __name__)
@@ -146,8 +150,9 @@ def edit(proposal_id: int):
 def answer(proposal_id: int):
     proposal = _own_proposal(proposal_id)
     try:
+        refuse_control_characters_in(request.form, ("answer",))
         proposals.answer_question(proposal, _me(), request.form.get("answer", ""))
-    except proposals.TransitionRefused as refused:
+    except (proposals.TransitionRefused, ControlCharacterRefused) as refused:
         return render_template("my_ideas/show.html", proposal=proposal, sent=False,
                                may_edit=False, projects=proposals.projects_of(proposal),
                                supports=proposals.support_count(proposal.id),

@@ -10,6 +10,7 @@ from pbvote.rules import ballots
 from pbvote.services import in_person
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
+from pbvote.web.forms.base import refuse_control_characters_in
 from pbvote.web.forms.vote import CsrfOnlyForm
 from pbvote.web.guards import require_roles, scope_to_cycle, set_policy
 
@@ -25,17 +26,28 @@ scope_to_cycle(bp, get_cycle)
 
 @bp.get("/")
 def index():
+    return _index()
+
+
+def _index(reasons=(), status=200):
+    """The paper page; `reasons`: the print form refused, each beside its field."""
     return render_template(
         "paper/index.html", cycle=g.cycle, form=CsrfOnlyForm(), batches=in_person.batches(g.cycle),
         queue=in_person.adjudication_queue(g.cycle),
         waiting=in_person.serials_awaiting_second_entry(g.cycle),
-        last=session.pop(LAST_RESULT, None), site=session.get("desk_site", ""))
+        last=session.pop(LAST_RESULT, None),
+        site=request.form.get("site", "") if reasons else session.get("desk_site", ""),
+        reasons=list(reasons)), status
 
 
 @bp.post("/print")
 def print_batch():
     if not CsrfOnlyForm().validate_on_submit():
         abort(400)
+    try:
+        refuse_control_characters_in(request.form, ("site",))
+    except DomainError as refusal:
+        return _index(refusal.reasons, refusal.status)
     try:
         count = int(request.form.get("count", ""))
     except ValueError:
@@ -118,6 +130,7 @@ def _reading_page(row, form, record, done_url: str, *, adjudicating: bool, last)
         if not form.validate_on_submit():
             abort(400)
         try:
+            refuse_control_characters_in(request.form, ("reason",))
             read, reasons = read_paper_form(district)
             if read is not None:
                 result = record(g.cycle, row.serial, read, current_user)

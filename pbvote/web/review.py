@@ -12,7 +12,9 @@ from pbvote.rules.ballots import Reason
 from pbvote.services import proposals, setup
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
+from pbvote.web.forms.base import ControlCharacterRefused, refuse_control_characters_in
 from pbvote.web.guards import require_roles, set_policy
+from pbvote.web.limits import checked_fields
 
 bp = Blueprint("review", __name__, url_prefix="/staff")
 set_policy(bp.name, require_roles("staff", "admin"))
@@ -63,6 +65,7 @@ def detail(proposal_id: int):
 def _act(proposal_id: int, action):
     proposal = proposals.get_proposal(proposal_id, lock=True)
     try:
+        refuse_control_characters_in(request.form, checked_fields(request.endpoint))
         action(proposal)
     except DomainError as refused:
         from pbvote.infra.extensions import db
@@ -123,7 +126,13 @@ def promote(slug: str):
     reasons, status = [], 200
     if request.method == "POST":
         cost = rules.parse_amount(form.get("cost", ""))
-        if isinstance(cost, Reason) or cost is None:
+        try:
+            refuse_control_characters_in(request.form, checked_fields(request.endpoint))
+        except ControlCharacterRefused as refused:
+            reasons, status = refused.reasons, refused.status
+        if reasons:
+            pass  # shown beside their fields with everything as typed
+        elif isinstance(cost, Reason) or cost is None:
             reasons, status = [Reason("cost", "cost_required",
                                       gettext("Enter the project's cost as a whole number."))], 422
         else:
@@ -177,9 +186,10 @@ def settings(slug: str):
                 "max_per_person": request.form.get("max_per_person", ""),
                 "support_threshold": request.form.get("support_threshold", "")}
         try:
+            refuse_control_characters_in(request.form, ("categories",))
             proposals.save_intake_settings(cycle, _me(), form["categories"],
                                            form["max_per_person"], form["support_threshold"])
-        except proposals.ProposalRefused as refused:
+        except (proposals.ProposalRefused, ControlCharacterRefused) as refused:
             reasons, status = refused.reasons, refused.status
         else:
             saved = True

@@ -24,6 +24,7 @@ from pbvote.rules import self_declaration as declaration_rules
 from pbvote.services import pending, self_declaration, took_part, voting
 from pbvote.services.errors import AlreadyVoted, BallotRejected, DomainError, NotEligible
 from pbvote.services.keys import keyed_hash
+from pbvote.web.forms.base import refuse_control_characters_in
 from pbvote.web.forms.vote import (
     AccessCodeForm,
     CsrfOnlyForm,
@@ -388,6 +389,7 @@ def email_receipt():
                           email=data["emailed"]), 409
     else:
         try:
+            refuse_control_characters_in(request.form, ("email",))
             data["emailed"] = took_part.send_confirmation(
                 g.cycle, data["district"], data["code"], request.form.get("email", ""))
         except DomainError as refused:

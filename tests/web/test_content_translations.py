@@ -125,7 +125,7 @@ def test_deleting_a_project_deletes_its_translations(app, staff):
     with app.app_context(), write_intent():
         cycle = get_cycle(made.slug)
         project = next(p for d in cycle.districts for p in d.projects if p.code == "AP-A")
-        setup.delete_project(cycle, project, "test")
+        setup.delete_project(cycle, project, "test", confirmed=True)
         db.session.commit()
         assert db.session.scalar(select(func.count()).select_from(ContentTranslation)) == 0
 

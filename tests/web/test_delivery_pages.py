@@ -254,7 +254,8 @@ def test_admin_grants_an_editor_and_the_editor_runs_a_survey_round_over_http(app
     assert "Needs more lights" not in public.text
     assert _post(editor, f"{base}/comments/{pending}", {"decision": "publish"}).status_code == 303
     assert _post(editor, f"{base}/comments/{pending}", {"decision": "publish"}).status_code == 409
-    assert _post(editor, f"{base}/surveys/{round_.id}/close").status_code == 303
+    assert _post(editor, f"{base}/surveys/{round_.id}/close",
+                 {"confirm": "y"}).status_code == 303
     page = app.test_client().get(f"/cycles/{slug}/delivery").text
     assert "Only 1 resident answered" in page and "Needs more lights" not in page
 

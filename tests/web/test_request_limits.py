@@ -143,14 +143,15 @@ def test_control_characters_are_field_errors_beside_the_field(app, staff, open_c
     assert "U+001B" in _field_error(response.text, "code-code")
 
 
-def test_other_forms_still_refuse_control_characters_naming_the_field(app):
-    """The backstop for forms not yet on BaseForm: a 422 page naming the field."""
+def test_other_forms_still_refuse_control_characters_naming_the_field(app, open_cycle):
+    """The backstop for forms that store no typed text (the board's receipt check): a 422
+    page naming the field."""
     anonymous = app.test_client()
-    page = anonymous.get("/staff/login")
-    response = anonymous.post("/staff/login", data={
-        "csrf_token": csrf_token(page.text), "email": "a\x00@example.org", "password": "x"})
+    page = anonymous.get("/cycles/test-cycle/board/check")
+    response = anonymous.post("/cycles/test-cycle/board/check", data={
+        "csrf_token": csrf_token(page.text), "receipt": "AB\x00CD"})
     assert response.status_code == 422
-    assert "<li>email: " in response.text and "U+0000" in response.text
+    assert "<li>receipt: " in response.text and "U+0000" in response.text
     # on a page whose form checks its own fields, a field it does not read is still refused
     page = anonymous.get("/sign-in")
     response = anonymous.post("/sign-in", data={"csrf_token": csrf_token(page.text),

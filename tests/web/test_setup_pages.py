@@ -387,8 +387,8 @@ def test_project_crud_with_image_upload(app, staff):
     assert new_name.endswith(".png")
 
     page = staff.get(path)
-    assert staff.post(f"{path}/delete", data={"csrf_token": csrf_token(page.text)}) \
-        .status_code == 302
+    assert staff.post(f"{path}/delete", data={"csrf_token": csrf_token(page.text),
+                                              "confirm_delete": "y"}).status_code == 302
     assert app.test_client().get(f"/media/projects/{new_name}").status_code == 404
     with app.app_context():
         assert db.session.scalar(select(Project.id).where(Project.code == "N-1")) is None
@@ -573,3 +573,31 @@ def test_deleting_a_district_needs_the_tick_and_without_it_nothing_is_deleted(ap
         assert get_cycle(slug).district_by_slug("north") is None
         assert db.session.scalar(select(Project.id).where(Project.code == "N-1")) is None
         assert db.session.scalar(select(LogEntry.id).where(LogEntry.kind == "district.deleted"))
+
+
+def test_deleting_a_project_needs_the_tick_and_without_it_nothing_is_deleted(app, staff):
+    """"Delete this project" went at one click, unlike "Delete district". Without the tick:
+    422, the project page again with the message on the tick box and the stored values."""
+    from tests.security.helpers import changed_tables, fingerprint
+
+    slug = make_setup_cycle(staff, app)
+    path = f"{BASE}/{slug}/projects/N-1"
+    page = staff.get(path)
+    assert 'name="confirm_delete"' in page.text
+    before = fingerprint(app)
+    refused = staff.post(f"{path}/delete", data={"csrf_token": csrf_token(page.text)})
+    assert refused.status_code == 422
+    checked = assert_linked_summary(refused, ["confirm_delete"])
+    assert "Tick the box to confirm that" in checked.summary_text
+    assert "nothing was deleted" in refused.text
+    assert 'id="confirm_delete-error"' in refused.text
+    assert checked.by_id["code"]["value"] == "N-1"  # the stored project, not the empty POST
+    assert not changed_tables(before, fingerprint(app))
+    with app.app_context():
+        assert db.session.scalar(select(Project.id).where(Project.code == "N-1")) is not None
+    deleted = staff.post(f"{path}/delete", data={"csrf_token": csrf_token(page.text),
+                                                 "confirm_delete": "y"})
+    assert deleted.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(Project.id).where(Project.code == "N-1")) is None
+        assert db.session.scalar(select(LogEntry.id).where(LogEntry.kind == "project.deleted"))

@@ -135,7 +135,7 @@ def test_deactivation_ends_the_session_and_blocks_sign_in(app, signed_in_admin, 
     (staff_id, email, password, secret), staff_client = colleague
     assert staff_client.get("/staff/").status_code == 200
     response = admin_client.post(f"/admin/accounts/{staff_id}/deactivate",
-                                 data={"csrf_token": _token(admin_client)})
+                                 data={"csrf_token": _token(admin_client), "confirm": "y"})
     assert response.status_code == 302
     assert "colleague@example.org is deactivated" in admin_client.get("/admin/accounts").text
     assert not _account(app, staff_id).is_active
@@ -191,7 +191,7 @@ def test_a_totp_reset_makes_the_person_enrol_again(app, signed_in_admin, colleag
     _, admin_client = signed_in_admin
     (staff_id, email, password, secret), staff_client = colleague
     reset = admin_client.post(f"/admin/accounts/{staff_id}/reset-totp",
-                              data={"csrf_token": _token(admin_client)})
+                              data={"csrf_token": _token(admin_client), "confirm": "y"})
     assert reset.status_code == 302 and _account(app, staff_id).totp_secret is None
     assert _path(staff_client.get("/staff/")) == "/staff/login"
     page = staff_client.get("/staff/login")

@@ -7,12 +7,14 @@ the field) stays the backstop for every other endpoint.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from flask_wtf import FlaskForm
+from wtforms import BooleanField
 
 from pbvote.rules.ballots import Reason
 from pbvote.rules.text import forbidden_character, forbidden_character_message
+from pbvote.services.errors import DomainError
 
 
 def control_character_problem(field) -> str | None:
@@ -46,3 +48,48 @@ class BaseForm(FlaskForm):
                 field.errors = [problem, *(e for e in field.errors if e != problem)]
                 valid = False
         return valid
+
+
+class ControlCharacterRefused(DomainError):
+    """Typed texts holding a control character: 422, one reason per field, for the page
+    to show beside that field with the rest of the form as typed."""
+
+    def __init__(self, reasons: list[Reason]):
+        super().__init__(reasons[0].message, 422, reasons)
+
+
+def refuse_control_characters_in(form: Mapping[str, str], names: Iterable[str]) -> None:
+    """For a view that reads `names` from a submitted form by hand (with CsrfOnlyForm for
+    its token): raise ControlCharacterRefused if any of them holds a control character.
+    Every value of a repeated field is checked."""
+    reasons = []
+    for name in names:
+        values = form.getlist(name) if hasattr(form, "getlist") else [form.get(name, "")]
+        for value in values:
+            character = forbidden_character(value or "")
+            if character is not None:
+                reasons.append(Reason(name, "control_character",
+                                      forbidden_character_message(character)))
+                break
+    if reasons:
+        raise ControlCharacterRefused(reasons)
+
+
+class TickForm(BaseForm):
+    """The tick box of a destructive action written inline in a list (macros.confirm_tick)."""
+
+    confirm = BooleanField()
+
+
+class NotConfirmed(DomainError):
+    """A destructive action sent without its tick: 422, the message beside the tick box
+    `control`, nothing changed."""
+
+    def __init__(self, control: str, message: str):
+        super().__init__(message, 422, [Reason(control, "not_confirmed", message)])
+
+
+def require_tick(control: str, message: str) -> None:
+    """Raise NotConfirmed unless the submitted form has its "Yes, I am sure" box ticked."""
+    if not TickForm().confirm.data:
+        raise NotConfirmed(control, message)

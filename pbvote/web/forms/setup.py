@@ -177,6 +177,13 @@ class DeleteDistrictForm(BaseForm):
     confirm_delete = BooleanField(_l("Yes, delete this district and all its projects"))
 
 
+class DeleteProjectForm(BaseForm):
+    """The project page's "Delete" form: nothing goes without the tick (the service checks
+    it too)."""
+
+    confirm_delete = BooleanField(_l("Yes, delete this project"))
+
+
 class ExtendVotingForm(BaseForm):
     ends_at = DateTimeLocalField(_l("New end of voting"), format="%Y-%m-%dT%H:%M",
                                  validators=[InputRequired()])

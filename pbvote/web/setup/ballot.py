@@ -14,10 +14,10 @@ from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
 from pbvote.web.forms.setup import (
     DeleteDistrictForm,
+    DeleteProjectForm,
     DistrictForm,
     ProjectForm,
 )
-from pbvote.web.forms.vote import CsrfOnlyForm
 from pbvote.web.setup import (
     _actor,
     _apply_reasons,
@@ -152,10 +152,20 @@ def projects(slug: str):
     return render_template("staff/setup/projects.html", cycle=get_cycle(slug))
 
 
-def _project_page(cycle: Cycle, district: District, project: Project | None):
+def _project_page(cycle: Cycle, district: District, project: Project | None,
+                  refused_delete: tuple[DeleteProjectForm, DomainError] | None = None):
+    """The project form; `refused_delete`: the delete form sent without its tick, and the
+    refusal, shown on the project as it is stored (422, nothing deleted)."""
     form = ProjectForm(obj=project if request.method == "GET" and project else None)
     problems, status, message = [], 200, None
-    if request.method == "POST":
+    delete_form = DeleteProjectForm(formdata=None)
+    if refused_delete is not None:
+        form = ProjectForm(formdata=None, obj=project)
+        delete_form, error = refused_delete
+        delete_form.confirm_delete.errors = [r.message for r in error.reasons
+                                             if r.field == "confirm_delete"]
+        status, message = error.status, gettext("Nothing was deleted.")
+    elif request.method == "POST":
         if form.validate_on_submit():
             data = setup.ProjectInput(
                 code=(form.code.data or "").strip(), title=form.title.data or "",
@@ -191,7 +201,9 @@ def _project_page(cycle: Cycle, district: District, project: Project | None):
     return render_template("staff/setup/project_form.html", form=form, cycle=cycle,
                            district=district, project=project, problems=problems,
                            frozen=setup.voting_has_opened(cycle),
-                           message=message, delete_form=CsrfOnlyForm()), status
+                           message=message, delete_form=delete_form,
+                           linked=[("confirm_delete", m)
+                                   for m in delete_form.confirm_delete.errors]), status
 
 
 @bp.route("/<slug>/districts/<district_slug>/projects/new", methods=["GET", "POST"])
@@ -210,10 +222,20 @@ def edit_project(slug: str, code: str):
 @bp.post("/<slug>/projects/<code>/delete")
 def delete_project(slug: str, code: str):
     _require_csrf()
+    form = DeleteProjectForm()
     cycle = get_cycle(slug)
     project = _project_of(cycle, code)
     title = project.title
-    image_name = setup.delete_project(cycle, project, _actor())
+    try:
+        image_name = setup.delete_project(cycle, project, _actor(),
+                                          confirmed=form.confirm_delete.data)
+    except DomainError as error:
+        if error.status != 422:
+            raise  # a frozen cycle: the refusal page (409)
+        db.session.rollback()
+        cycle = get_cycle(slug)
+        project = _project_of(cycle, code)
+        return _project_page(cycle, project.district, project, (form, error))
     db.session.commit()
     images.remove_image(image_name)
     confirm_saved(gettext("Deleted the project %(title)s.", title=title))

@@ -11,6 +11,7 @@ from pbvote.rules import geo
 from pbvote.rules.ballots import Reason
 from pbvote.services import maps
 from pbvote.services.cycles import get_cycle
+from pbvote.web.forms.base import ControlCharacterRefused, refuse_control_characters_in
 from pbvote.web.maps import map_payload
 from pbvote.web.setup import _actor, bp, confirm_saved
 
@@ -68,8 +69,9 @@ def map_points(slug: str):
              for d in cycle.districts for p in d.projects
              if f"point-{p.code}" in request.form}
     try:
+        refuse_control_characters_in(request.form, [f"point-{code}" for code in texts])
         maps.set_project_points(cycle, texts, _actor())
-    except maps.MapRefused as refused:
+    except (maps.MapRefused, ControlCharacterRefused) as refused:
         return _page(cycle, refused.status, refused.reasons, typed=texts)
     confirm_saved()
     return redirect(url_for("staff_setup.map_setup", slug=cycle.slug))
