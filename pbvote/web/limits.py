@@ -103,6 +103,7 @@ FIELD_CHECKED_ENDPOINTS: dict[str, tuple[str, ...] | None] = {
     "delivery_staff.project_value": ("period", "value", "source"),
     "delivery_survey.answer_post": ("comment",),
     "delivery.follow_project": ("email",),
+    "results_notice.subscribe": ("email",),
     "kiosk.setup": ("site",),
     "desk.set_site": ("site",),
     "paper.print_batch": ("site",),

@@ -11,6 +11,7 @@ from pbvote.services import publication, results_notice
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
 from pbvote.web.delivery_view import reasons_list
+from pbvote.web.forms.base import refuse_control_characters_in
 from pbvote.web.guards import allow_anyone, set_policy
 
 bp = Blueprint("results_notice", __name__, url_prefix="/cycles/<slug>/results/notice")
@@ -60,6 +61,7 @@ def subscribe(slug: str):
     cycle = get_cycle(slug)
     email = request.form.get("email", "")
     try:
+        refuse_control_characters_in(request.form, ("email",))
         results_notice.request_notice(cycle, email, request.form.get("lang") or
                                       results_notice_locale())
     except DomainError as error:

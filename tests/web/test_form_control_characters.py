@@ -62,6 +62,7 @@ NO_TYPED_TEXT = {
     "discussion.report", "discussion.report_on_project",
     "kiosk.ballot", "kiosk.cast", "kiosk.exit_kiosk",
     "kiosk.finish", "kiosk.leave", "kiosk.unlock", "my_ideas.support", "resident_auth.code",
+    "results_notice.confirm_post", "results_notice.unsubscribe_post",
     "resident_auth.sign_out", "staff_results.confirm_publication",
     "staff_results.request_publication", "staff_results.run_tally",
     "staff_setup.archive_cycle", "staff_setup.close_voting", "staff_setup.delete_cycle",
