@@ -30,10 +30,10 @@ PAGE_SIZE = 100
 #: in the order the page shows them
 STATUSES = ("pending", "confirmed", "voted", "expired", "rejected")
 STATUS_LABELS = {
-    "pending": N_("code sent, not confirmed"),
-    "confirmed": N_("confirmed, not voted"),
+    "pending": N_("code sent"),
+    "confirmed": N_("confirmed"),
     "voted": N_("voted"),
-    "expired": N_("code expired"),
+    "expired": N_("expired"),
     "rejected": N_("rejected"),
 }
 

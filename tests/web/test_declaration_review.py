@@ -78,7 +78,7 @@ def test_staff_see_counts_and_rows_without_names_or_ballots(app, made):
     first, second = _declaration_ids(app)
     assert f'id="declaration-{first}"' in text and f'id="declaration-{second}"' in text
     # both at one home address: the page says so for each
-    assert text.count("<strong>2</strong>") == 2
+    assert text.count("<strong>2 declarations</strong>") == 2
     pending = _page(staff, made, "?status=pending&district=approval")
     assert f'id="declaration-{second}"' in pending.text
     assert f'id="declaration-{first}"' not in pending.text
