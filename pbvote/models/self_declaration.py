@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from pbvote.infra.db import UTCDateTime
@@ -44,8 +44,15 @@ class SelfDeclaration(db.Model):
     confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
     #: the day of the (latest) declaration, in the cycle's time zone; no finer time
     declared_on: Mapped[dt.date] = mapped_column(Date)
+    #: the person key: HMAC of normalised last name, birth date and postcode, the very hash
+    #: a roll entry of that person has as postcode_match_hash, so someone who declared and
+    #: is later added to the roll still votes once. Empty for rows declared before 0024.
+    roll_match_hash: Mapped[str | None] = mapped_column(String(64))
+    #: set when staff rejected the declaration: the reason the resident is shown
+    rejected_reason: Mapped[str | None] = mapped_column(String(300))
 
     __table_args__ = (
         UniqueConstraint("cycle_id", "identity_hash"),
         UniqueConstraint("cycle_id", "contact_hash"),
+        Index("ix_self_declaration_cycle_roll_match_hash", "cycle_id", "roll_match_hash"),
     )

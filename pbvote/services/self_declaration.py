@@ -8,6 +8,16 @@ contact in a cycle: the unique constraints hold that against two requests at onc
 
 A confirmed declaration whose voter has not voted yet (the browser was closed between the
 code and the ballot) may declare again with the same contact: the same row gets a new code.
+
+One person, one vote, whichever way in: the declared identity (names and birth date) and a
+roll identity (district, last name, birth date, postcode) are different hashes, so each
+declaration also keeps the **person key** (``roll_match_hash``): the hash a roll entry of
+that person has as ``postcode_match_hash``. Someone on the roll cannot declare; someone who
+declared and is added to the roll later (an import, a desk) votes by the roll only if the
+declaration has not voted (:func:`refuse_roll_entry_of_declared_voter`), and the declaration
+no longer votes (:func:`lock_for_casting`). Roll, code and desk casts lock the roll entry and
+then the matching declarations, a declared cast locks its declaration: two ways in for one
+person queue on the declaration row.
 """
 from __future__ import annotations
 
@@ -18,7 +28,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from pbvote.i18n_hook import _
+from pbvote.i18n_hook import N_, _, translate
 from pbvote.infra.db import for_update, utcnow
 from pbvote.infra.extensions import db
 from pbvote.models import Cycle, District, RollEntry, SelfDeclaration
@@ -72,15 +82,68 @@ def _participated(cycle_id: int, identity: str) -> bool:
         Participation.cycle_id == cycle_id, Participation.identity_hash == identity)) is not None
 
 
-def _on_the_roll(cycle: Cycle, declaration: rules.Declaration) -> bool:
+def _roll_match_hashes(declaration: rules.Declaration) -> tuple[str, str]:
     from pbvote.services.voting import roll_match_hashes
 
-    by_postcode, by_number = roll_match_hashes(declaration.last_name, declaration.birth_date,
-                                               declaration.postcode)
+    return roll_match_hashes(declaration.last_name, declaration.birth_date,
+                             declaration.postcode)
+
+
+def _on_the_roll(cycle: Cycle, declaration: rules.Declaration) -> bool:
+    by_postcode, by_number = _roll_match_hashes(declaration)
     return db.session.scalar(select(RollEntry.id).where(
         RollEntry.cycle_id == cycle.id,
         or_(RollEntry.postcode_match_hash == by_postcode,
             RollEntry.roll_number_match_hash == by_number))) is not None
+
+
+VOTED_AFTER_DECLARING = N_(
+    "Someone with this last name, date of birth and postcode already voted in this vote "
+    "after declaring online, so this roll record cannot vote again. If that was not you, ask "
+    "at a help desk.")
+
+
+def refuse_roll_entry_of_declared_voter(cycle: Cycle, entry: RollEntry) -> None:
+    """Raise AlreadyVoted when the person of a roll entry already voted by declaring online.
+
+    Locks the matching declarations (the caller holds the entry's lock), so a declared
+    ballot of this person being cast now is seen once it commits."""
+    if not offered(cycle):
+        return
+    identities = db.session.scalars(for_update(select(SelfDeclaration.identity_hash).where(
+        SelfDeclaration.cycle_id == cycle.id,
+        SelfDeclaration.roll_match_hash == entry.postcode_match_hash))).all()
+    if any(_participated(cycle.id, identity) for identity in identities):
+        raise AlreadyVoted(translate(VOTED_AFTER_DECLARING))
+
+
+def _rejection(row: SelfDeclaration) -> str:
+    return _("The city rejected this declaration: %(reason)s If you think this is wrong, ask "
+             "at a help desk.", reason=row.rejected_reason)
+
+
+def _roll_entries_of(row: SelfDeclaration) -> list[RollEntry]:
+    """Roll entries of the declared person (added after the declaration)."""
+    if row.roll_match_hash is None:
+        return []
+    return list(db.session.scalars(select(RollEntry).where(
+        RollEntry.cycle_id == row.cycle_id,
+        RollEntry.postcode_match_hash == row.roll_match_hash)))
+
+
+def _refuse_if_now_on_the_roll(row: SelfDeclaration, refusal) -> None:
+    """A declaration whose person is on the roll now does not vote: the roll does."""
+    from pbvote.models import Participation
+
+    entries = _roll_entries_of(row)
+    if not entries:
+        return
+    if db.session.scalar(select(Participation.id).where(
+            Participation.cycle_id == row.cycle_id,
+            Participation.identity_hash.in_([entry.identity_hash for entry in entries]))):
+        raise AlreadyVoted(_("You have already voted in this vote."))
+    raise refusal(_("You are on the voters' roll for this vote now: please confirm who you "
+                    "are with your roll details or the access code in your letter instead."))
 
 
 def declare(cycle: Cycle, district: District, declaration: rules.Declaration,
@@ -127,6 +190,8 @@ def declare(cycle: Cycle, district: District, declaration: rules.Declaration,
     if mine is not None:
         if _participated(cycle.id, identity):
             raise AlreadyVoted(_("You have already voted in this vote."))
+        if mine.rejected_reason is not None:
+            raise DeclarationRefused(_rejection(mine), 403)
         if mine.contact_hash != by_contact and (
                 mine.confirmed or rules.code_state(mine.code_expires_at, mine.attempts, False,
                                                    now) == "usable"):
@@ -148,6 +213,7 @@ def declare(cycle: Cycle, district: District, declaration: rules.Declaration,
     row.contact_kind = contact.kind
     row.address_hash = address_hash(declaration.street, declaration.postcode)
     row.declared_on = today
+    row.roll_match_hash = _roll_match_hashes(declaration)[0]
     row.confirmed = False
     row.attempts = 0
     row.code_expires_at = now + rules.CODE_LIFETIME
@@ -202,6 +268,9 @@ def confirm(cycle: Cycle, declaration_id: int, code_text: str,
                                    "again."), 410)
     if _participated(cycle.id, row.identity_hash):
         raise AlreadyVoted(_("You have already voted in this vote."))
+    if row.rejected_reason is not None:
+        raise DeclarationRefused(_rejection(row), 403)
+    _refuse_if_now_on_the_roll(row, lambda message: DeclarationRefused(message, 409))
     state = rules.code_state(row.code_expires_at, row.attempts, row.confirmed, now)
     if state == "used":
         raise DeclarationRefused(_("This code was already used. If you did not finish voting, "
@@ -234,3 +303,6 @@ def lock_for_casting(voter) -> None:
     if row is None or row.identity_hash != voter.identity_hash \
             or row.district_id != voter.district_id or not row.confirmed:
         raise NotEligible(_("Your declaration is no longer available. Please declare again."))
+    if row.rejected_reason is not None:
+        raise NotEligible(_rejection(row))
+    _refuse_if_now_on_the_roll(row, NotEligible)

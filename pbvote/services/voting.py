@@ -224,7 +224,16 @@ def verify_by_roll(cycle: Cycle, district: District, last_name: str, birth_date:
         raise NotEligible(reasons[0].message, reasons)
     if _already_participated(cycle.id, district.id, entry.identity_hash):
         raise AlreadyVoted()
+    _refuse_if_voted_as_declared(cycle, entry)
     return VerifiedVoter(cycle.id, district.id, entry.identity_hash, "roll", entry.id)
+
+
+def _refuse_if_voted_as_declared(cycle: Cycle, entry: RollEntry | None) -> None:
+    """The person of a roll entry may have voted before by declaring online."""
+    if entry is not None and cycle.online_self_declaration:
+        from pbvote.services import self_declaration
+
+        self_declaration.refuse_roll_entry_of_declared_voter(cycle, entry)
 
 
 def code_identity_hash(cycle: Cycle, normalised_code: str) -> str:
@@ -263,6 +272,7 @@ def verify_by_code(cycle: Cycle, district: District, code: str,
     identity = holder.identity_hash if holder else code_identity_hash(cycle, normalised)
     if _already_participated(cycle.id, district.id, identity):
         raise AlreadyVoted()
+    _refuse_if_voted_as_declared(cycle, holder)
     return VerifiedVoter(cycle.id, district.id, identity, "code", row.id)
 
 
@@ -310,7 +320,7 @@ def cast_ballot(voter: VerifiedVoter, selections, *, channel: str = "online", si
         raise BallotRejected(reasons)
     stored_selections = ballots.selections_to_json(design, selections)
 
-    _lock_eligibility(voter)
+    _lock_eligibility(voter, cycle)
     if _already_participated(cycle.id, district.id, voter.identity_hash):
         raise AlreadyVoted()
     participation = {
@@ -409,11 +419,12 @@ def _insert_ballot_unless_receipt_taken(dialect_name: str):
     return statement
 
 
-def _lock_eligibility(voter: VerifiedVoter) -> None:
+def _lock_eligibility(voter: VerifiedVoter, cycle: Cycle) -> None:
     if voter.method == "roll":
         row = db.session.scalar(_LOCK_ROLL_ENTRY, {"id": voter.eligibility_id})
         if row is None or row.identity_hash != voter.identity_hash:
             raise NotEligible(_("Your voter-roll record is no longer available."))
+        _refuse_if_voted_as_declared(cycle, row)
     elif voter.method == "code":
         row = db.session.scalar(for_update(select(AccessCode).where(
             AccessCode.id == voter.eligibility_id)))
@@ -431,6 +442,7 @@ def _lock_eligibility(voter: VerifiedVoter) -> None:
             if entry is None or entry.identity_hash != voter.identity_hash \
                     or entry.district_id != row.district_id:
                 raise NotEligible(_("Your voter-roll record is no longer available."))
+            _refuse_if_voted_as_declared(cycle, entry)
         row.status = "used"
     elif voter.method == "declared":
         from pbvote.services import self_declaration

@@ -54,9 +54,9 @@ def register_blueprints(app) -> None:
 
     for module in (resident_auth, ideas, my_ideas, review, dev):
         app.register_blueprint(module.bp)
-    from pbvote.web import desk, in_person_audit, kiosk, paper
+    from pbvote.web import declarations, desk, in_person_audit, kiosk, paper
 
-    for module in (desk, kiosk, paper, in_person_audit):
+    for module in (desk, kiosk, paper, in_person_audit, declarations):
         app.register_blueprint(module.bp)
     from pbvote.web import content_translations
 

@@ -15,7 +15,9 @@ set_policy(bp.name, require_roles("staff", "admin"))
 CYCLE_LINKS = (("staff_setup.overview", _l("Setup")), ("review.queue", _l("Ideas")),
                ("staff_results.overview", _l("Results")),
                ("staff_turnout.dashboard", _l("Turnout")), ("desk.index", _l("Desk")),
-               ("paper.index", _l("Paper ballots")), ("delivery_staff.overview", _l("Delivery")))
+               ("paper.index", _l("Paper ballots")),
+               ("declarations.overview", _l("Declarations")),
+               ("delivery_staff.overview", _l("Delivery")))
 
 
 

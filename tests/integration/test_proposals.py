@@ -386,3 +386,35 @@ def test_board_search_filters_and_sorting(world):
     _do(lambda: proposals.support(_get(Proposal, lamps), _get(Account, world["resident"])))
     assert ids(sort="most_supported") == [lamps, park]
     assert db.session.scalar(select(func.count()).select_from(ProposalSupport)) == 3
+
+
+def test_a_promoted_project_takes_the_public_place_of_its_idea(world):
+    """The map shows the project where the idea was, at the idea's public grid-cell centre:
+    the author's exact spot stays private even though project places are public."""
+    from pbvote.rules import geo
+
+    unplaced = _accepted(world, account="other")
+    placed = _accepted(world, point="51.501234, -0.123456")
+    exact = geo.Point(51_501_234, -123_456)
+    assert (_get(Proposal, placed).lat_e6, _get(Proposal, placed).lon_e6) == (exact.lat, exact.lon)
+    data = setup.ProjectInput(code="AP-MAP", title="Placed", cost=35)
+    project_id = _do(lambda: proposals.promote(_get(Cycle, world["cycle"]), _staff(world),
+                                               [unplaced, placed], "approval", data).id)
+    project = _get(Project, project_id)
+    public = geo.public_point(exact)
+    assert public != exact
+    assert (project.lat_e6, project.lon_e6) == (public.lat, public.lon)
+    chain_id = _get(Cycle, world["cycle"]).chain_id
+    promoted = db.session.scalars(select(LogEntry).where(
+        LogEntry.chain_id == chain_id, LogEntry.kind == "proposal.promoted")).one()
+    assert json.loads(promoted.entry_json)["data"]["place"] == public.as_text()
+    assert _chain_ok(world)
+
+
+def test_a_project_from_ideas_without_a_place_has_none(world):
+    idea = _accepted(world)
+    project_id = _do(lambda: proposals.promote(_get(Cycle, world["cycle"]), _staff(world),
+                                               [idea], "approval",
+                                               setup.ProjectInput("AP-NONE", "None", 10)).id)
+    project = _get(Project, project_id)
+    assert project.lat_e6 is None and project.lon_e6 is None

@@ -253,6 +253,10 @@ EXPECTED: dict[str, dict[str, int]] = {
     "delivery_api.delivery_json": _same(404),
     "delivery_api.delivery_csv": _same(404),
     "delivery_staff.overview": DELIVERY_PAGE,
+    # online self-declarations: staff and admins review, auditors read
+    "declarations.overview": DELIVERY_PAGE,
+    "declarations.reject": POST_ONLY,
+    "declarations.reinstate": POST_ONLY,
     "delivery_staff.project": {**DELIVERY_PAGE, "staff": 404, "auditor": 404, "admin": 404},
     **{f"delivery_staff.{name}": POST_ONLY for name in DELIVERY_POSTS},
     "delivery_survey.answer": {**RESIDENT_PAGE, "resident": 404},  # no such round
@@ -263,6 +267,9 @@ EXPECTED: dict[str, dict[str, int]] = {
 ADMIN_ACTION_POST = {**ADMIN_PAGE, "admin": 404}
 #: endpoint → role → status of a POST with a CSRF token and an empty form
 POST_EXPECTED: dict[str, dict[str, int]] = {
+    # no such declaration; an auditor is refused by the service before it looks
+    "declarations.reject": {**DELIVERY_PAGE, "staff": 404, "admin": 404, "auditor": 403},
+    "declarations.reinstate": {**DELIVERY_PAGE, "staff": 404, "admin": 404, "auditor": 403},
     "vote.verify": _same(400),  # no verification method chosen
     "vote.ballot": {**_same(302), "voter": 422},  # an empty ballot breaks the minimum
     "vote.cast": _same(302),  # nothing pending: back to the ballot (or the start)
@@ -379,6 +386,7 @@ VALUES = {"job_id": "a" * 32, "slug": "test-cycle", "district_slug": "approval",
           "token": "no-such-invitation", "account_id": 999999, "receipt": "ABCDE-12345",
           "code": "AP-A", "name": "0123456789abcdef0123456789abcdef.png",
           "run_id": 999999, "proposal_id": 999999, "comment_id": 999999, "batch": 999999,
+          "declaration_id": 999999,
           "serial": "AP-NONE-XXXX", "round_id": 999999, "response_id": "0" * 32}
 
 

@@ -186,6 +186,10 @@ def check_in(cycle: Cycle, roll_entry_id: int, *, site: str, id_checked: bool, h
         Participation.identity_hash == entry.identity_hash)).first()
     if earlier is not None:
         raise AlreadyVoted(already_voted_message(*earlier))
+    if cycle.online_self_declaration:
+        from pbvote.services import self_declaration
+
+        self_declaration.refuse_roll_entry_of_declared_voter(cycle, entry)
     db.session.add(Participation(
         id=secrets.token_hex(16), cycle_id=cycle.id, district_id=entry.district_id,
         identity_hash=entry.identity_hash, channel="desk", site=site,

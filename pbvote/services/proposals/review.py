@@ -10,9 +10,10 @@ from pbvote.i18n_hook import N_, _, format_number, translate
 from pbvote.infra.db import for_update, utcnow
 from pbvote.infra.extensions import db
 from pbvote.models import Account, Cycle, Project, Proposal, ProposalProjectLink, ProposalSupport
+from pbvote.rules import geo
 from pbvote.rules import proposals as rules
 from pbvote.rules.ballots import Reason
-from pbvote.services import images, log, setup
+from pbvote.services import images, log, maps, setup
 from pbvote.services.errors import DomainError
 from pbvote.services.proposals.common import (
     ProposalRefused,
@@ -171,6 +172,7 @@ def promote(cycle: Cycle, staff: Account, proposal_ids: list[int], district_slug
     if reasons:
         raise ProposalRefused(reasons)
     project = setup.save_project(cycle, district, None, data, staff.label, now)
+    place = _place_from_ideas(cycle, district, project, proposals)
     for proposal in proposals:
         db.session.add(ProposalProjectLink(project_id=project.id, proposal_id=proposal.id))
     db.session.flush()
@@ -187,5 +189,26 @@ def promote(cycle: Cycle, staff: Account, proposal_ids: list[int], district_slug
               "%(numbers)s. Residents can vote for it when voting opens.",
               title=project.title, code=project.code, numbers=numbers)])
     log.record_action(cycle.chain_id, "proposal.promoted", staff.label, {
-        "cycle": cycle.slug, "project": project.code, "ideas": [p.id for p in proposals]})
+        "cycle": cycle.slug, "project": project.code, "ideas": [p.id for p in proposals],
+        **({"place": place.as_text()} if place is not None else {})})
     return project
+
+
+def _place_from_ideas(cycle: Cycle, district, project: Project,
+                      proposals: list[Proposal]) -> geo.Point | None:
+    """Give a project with no place the place of its first idea that has one, so the map
+    shows it. Project places are public, so it takes the idea's public grid-cell centre, as
+    the map shows the idea, never the author's exact spot; a centre outside the project's
+    district is skipped (staff set the place at Set-up → Map)."""
+    if maps.point_of(project) is not None:
+        return None
+    for proposal in proposals:
+        exact = maps.point_of(proposal)
+        if exact is None:
+            continue
+        public = geo.public_point(exact)
+        if not maps.point_problems(cycle, district, public):
+            maps.set_point(project, public)
+            db.session.flush()
+            return public
+    return None
