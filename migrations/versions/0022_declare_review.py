@@ -2,14 +2,14 @@
 added to the roll cannot vote again under the roll identity, and staff's rejection of a
 declaration with its reason
 
-Revision ID: 0024_declare_review
+Revision ID: 0022_declare_review
 Revises: 0020_cityscale
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0024_declare_review'
-down_revision = "0020_cityscale"
+revision = '0022_declare_review'
+down_revision = '0021_results_notice'
 branch_labels = None
 depends_on = None
 
