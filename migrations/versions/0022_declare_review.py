@@ -3,7 +3,7 @@ added to the roll cannot vote again under the roll identity, and staff's rejecti
 declaration with its reason
 
 Revision ID: 0022_declare_review
-Revises: 0020_cityscale
+Revises: 0021_results_notice
 """
 import sqlalchemy as sa
 from alembic import op
