@@ -46,7 +46,8 @@ class SelfDeclaration(db.Model):
     declared_on: Mapped[dt.date] = mapped_column(Date)
     #: the person key: HMAC of normalised last name, birth date and postcode, the very hash
     #: a roll entry of that person has as postcode_match_hash, so someone who declared and
-    #: is later added to the roll still votes once. Empty for rows declared before 0022_declare_review.
+    #: is later added to the roll still votes once. Empty for rows declared
+    #: before migration 0022_declare_review.
     roll_match_hash: Mapped[str | None] = mapped_column(String(64))
     #: set when staff rejected the declaration: the reason the resident is shown
     rejected_reason: Mapped[str | None] = mapped_column(String(300))

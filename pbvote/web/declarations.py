@@ -12,6 +12,7 @@ from pbvote.infra.extensions import db
 from pbvote.services import declaration_review as service
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
+from pbvote.web.forms.base import refuse_control_characters_in
 from pbvote.web.forms.vote import CsrfOnlyForm
 from pbvote.web.guards import require_roles, set_policy
 
@@ -61,6 +62,7 @@ def _back(slug: str):
 def reject(slug: str, declaration_id: int):
     reason = request.form.get("reason", "")
     try:
+        refuse_control_characters_in(request.form, ("reason",))
         service.reject(get_cycle(slug), declaration_id, reason,
                        current_user._get_current_object())
     except DomainError as error:

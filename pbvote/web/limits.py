@@ -104,6 +104,7 @@ FIELD_CHECKED_ENDPOINTS: dict[str, tuple[str, ...] | None] = {
     "delivery_survey.answer_post": ("comment",),
     "delivery.follow_project": ("email",),
     "results_notice.subscribe": ("email",),
+    "declarations.reject": ("reason",),
     "kiosk.setup": ("site",),
     "desk.set_site": ("site",),
     "paper.print_batch": ("site",),

@@ -92,6 +92,9 @@ def test_a_rejected_declaration_cannot_be_confirmed_and_shows_the_reason(app, ma
     staff = _staff_client(app)
     (declaration_id,) = _declaration_ids(app)
     assert _reject(staff, made, declaration_id, "").status_code == 422
+    control = _reject(staff, made, declaration_id, "Flat\u202e 4")
+    assert control.status_code == 422 and 'aria-invalid="true"' in control.text
+    assert _chain(app, made) == []  # nothing rejected, nothing logged
     rejected = _reject(staff, made, declaration_id, "Five declarations at one flat",
                        "?status=pending")
     assert rejected.status_code == 303 and rejected.location.endswith("?status=pending")

@@ -55,7 +55,8 @@ def test_every_form_class_in_pbvote_web_derives_from_the_base_form(app):
 NO_TYPED_TEXT = {
     "admin.change_role", "admin.deactivate", "admin.reactivate", "admin.reset_totp",
     "admin.unlock", "audit.verify_now", "auth.logout", "board.check",
-    "delivery.confirm_follow_post", "delivery.unsubscribe_post", "delivery_staff.close_round",
+    "declarations.reinstate", "delivery.confirm_follow_post", "delivery.unsubscribe_post",
+    "delivery_staff.close_round",
     "delivery_staff.confirm_values", "delivery_staff.moderate", "delivery_staff.open_tracking",
     "delivery_staff.project_progress", "delivery_staff.revoke_editor",
     "delivery_staff.upload_values", "desk.cancel_pass", "desk.check_in",
