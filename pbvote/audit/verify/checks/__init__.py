@@ -7,6 +7,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from pbvote.audit.verify.counting import BallotCounts
+from pbvote.tally import Profile
+
 
 @dataclass
 class State:
@@ -20,7 +23,10 @@ class State:
     districts: dict[str, dict] = field(default_factory=dict)
     results: dict = field(default_factory=dict)
     results_by_district: dict[str, dict] = field(default_factory=dict)
-    ballots: dict[str, list] = field(default_factory=dict)
+    #: district slug → its ballots in ballots.json, each distinct ballot once with its voters
+    ballots: dict[str, BallotCounts] = field(default_factory=dict)
+    #: district slug → the engine's profile of those ballots
+    profiles: dict[str, Profile] = field(default_factory=dict)
     receipts: dict[str, list[str]] = field(default_factory=dict)
     participation: dict[str, dict[str, int]] = field(default_factory=dict)
     #: district slug → desk check-ins that cast nothing (paper_audit.json)

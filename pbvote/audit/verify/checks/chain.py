@@ -15,7 +15,7 @@ from pbvote.audit.verify.layout import (
 )
 from pbvote.audit.verify.reading import parse_chain_head, read_text
 from pbvote.audit.verify.report import CheckFailed, multiset_difference
-from pbvote.audit.verify.shared import ballot_key, ballot_text_counts, texts_of_keys
+from pbvote.audit.verify.shared import ballot_key, texts_of_keys
 
 
 def check_chain_integrity(state: State) -> str:
@@ -123,9 +123,7 @@ def check_chain_ballots(state: State) -> str:
     state.chain_ballots.require("district", "selections")
     from_chain = state.chain_ballots.selections
     for slug in sorted(set(from_chain) | set(state.ballots)):
-        published = state.ballot_texts.get(slug)
-        if published is None:
-            published = ballot_text_counts(state.ballots.get(slug, []))
+        published = state.ballot_texts.get(slug, Counter())
         if from_chain.get(slug, Counter()) != published:
             raise CheckFailed(multiset_difference(
                 f"ballots of district {slug} (chain vs {BALLOTS_JSON_FILE})",
