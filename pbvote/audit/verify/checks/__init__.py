@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pbvote.audit.verify.counting import BallotCounts
 from pbvote.tally import Profile
@@ -43,6 +44,8 @@ class State:
     #: what the chain export's ballot entries hold, gathered in one pass over the export
     #: (which is read as a stream, never held whole)
     chain_ballots: ChainBallots = field(default_factory=lambda: ChainBallots())
+    #: the chain export's check, started before the bundle's checks (None: not started)
+    chain_check: Any = None
 
 
 @dataclass
