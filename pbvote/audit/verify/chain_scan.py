@@ -75,6 +75,51 @@ def _canonical_encoder():
     return lambda value: "".join(encode(value, 0))
 
 
+#: a ballot entry's canonical text starts with its ballot id and ends with its position
+BALLOT_PREFIX = '{"data":{"ballot_id":"'
+POSITION_MARK = ',"position":'
+#: the most ballot-entry templates one run keeps (a city has a few hundred; a hostile export
+#: with more is parsed entry by entry past this)
+MAX_TEMPLATES = 4096
+
+
+@dataclass(frozen=True, eq=False)
+class BallotTemplate:
+    """What every ballot entry of one text but its ballot id and position holds: the entry
+    parsed once, for all of them (json.loads and the canonical check cost two thirds of an
+    entry's check)."""
+
+    kind: object  # the hashed entry's "kind"
+    data: dict  # its "data", the ballot id aside
+
+
+def ballot_template(middle: str, encode) -> BallotTemplate | None:
+    """The template of ballot entries whose text is BALLOT_PREFIX + id + `middle` +
+    POSITION_MARK + position + "}", or None when such a text is not canonical JSON with the
+    id at data.ballot_id and the position at position (then each is checked in full).
+
+    With a plain id (no quote, backslash or control character) and a position written as
+    str(int), the text parses as the one with "x" and 1 in their places, with those values
+    replaced, and is canonical exactly when that one is: the two differ only inside one
+    string token and one number token, which canonical JSON writes as they are."""
+    text = f"{BALLOT_PREFIX}x{middle}{POSITION_MARK}1}}"
+    try:
+        stored = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if (type(stored) is not dict or type(stored.get("data")) is not dict
+            or stored["data"].get("ballot_id") != "x" or stored.get("position") != 1):
+        return None
+    try:
+        if encode(stored) != text:
+            return None
+        # its entries are counted when the run ends: only data that counts without an error
+        _count_ballot(stored["data"], 1, RunResult())
+    except (ValueError, TypeError, RecursionError):
+        return None
+    return BallotTemplate(stored.get("kind"), stored["data"])
+
+
 def check_run(rows: Iterable[Row], counting: Counting, anchored: bool = True) -> RunResult:
     """verify_chain over `rows`, counting the ballot entries that hold. `anchored`: the rows
     start the chain (at GENESIS_HASH, position 1); otherwise the first row's position and
@@ -83,11 +128,12 @@ def check_run(rows: Iterable[Row], counting: Counting, anchored: bool = True) ->
     counted_length, cycle_slug, receipt_key = (counting.counted_length, counting.cycle_slug,
                                                counting.receipt_key)
     keyed = receipt_key is not None
-    first, ballots, channels, missing = (result.first, result.ballots, result.channels,
-                                         result.missing)
-    listed, by_key = result.listed, result.by_key
+    first = result.first
     loads, encode, sha256 = json.loads, _canonical_encoder(), hashlib.sha256
+    templates: dict[str, BallotTemplate | None] = {}
+    templated: Counter = Counter()  # ballot entries that held, by template
     previous, count, problem = GENESIS_HASH, 0, None
+    prefix_length, mark_length = len(BALLOT_PREFIX), len(POSITION_MARK)
     rows = iter(rows)
     try:
         for position, kind, entry_json, previous_hash, digest in rows:
@@ -104,56 +150,77 @@ def check_run(rows: Iterable[Row], counting: Counting, anchored: bool = True) ->
             if previous_hash != previous:
                 problem = f"entry {position}: previous hash does not link"
                 break
-            try:
-                stored = loads(entry_json)
-            except ValueError:
-                problem = f"entry {position}: not JSON"
-                break
-            if encode(stored) != entry_json or stored.get("position") != position:
-                problem = f"entry {position}: content is not canonical or misplaced"
-                break
+            template = None
+            if entry_json.startswith(BALLOT_PREFIX):  # most entries: a template parsed once
+                id_end = entry_json.find('"', prefix_length)
+                mark = entry_json.rfind(POSITION_MARK)
+                if (0 < id_end < mark and entry_json.endswith("}")
+                        and entry_json[mark + mark_length:-1] == str(position)):
+                    ballot_id = entry_json[prefix_length:id_end]
+                    if "\\" not in ballot_id and ballot_id.isprintable():
+                        middle = entry_json[id_end:mark]
+                        template = templates.get(middle)
+                        if template is None and middle not in templates:
+                            if len(templates) < MAX_TEMPLATES:
+                                template = templates[middle] = ballot_template(middle, encode)
+            if template is None:
+                try:
+                    stored = loads(entry_json)
+                except ValueError:
+                    problem = f"entry {position}: not JSON"
+                    break
+                if encode(stored) != entry_json or stored.get("position") != position:
+                    problem = f"entry {position}: content is not canonical or misplaced"
+                    break
             if sha256((previous + entry_json).encode("utf-8")).hexdigest() != digest:
                 problem = f"entry {position}: hash mismatch"
                 break
             # the entry holds: what the later checks need of it
-            if stored.get("kind") != kind:
+            if (stored.get("kind") if template is None else template.kind) != kind:
                 first.setdefault("kind", position)
             if position == counted_length:
                 first["counted_hash"] = digest
             if kind == "ballot":
                 if position > counted_length:
                     first.setdefault("late", position)
-                data = stored["data"]
+                data = stored["data"] if template is None else template.data
                 if data.get("cycle") != cycle_slug:
                     first.setdefault("cycle", data.get("cycle"))
-                if "district" not in data:
-                    missing.setdefault("district", KeyError("district"))
+                if template is not None:
+                    templated[template] += 1
                 else:
-                    district = data["district"]
-                    ballots[district] += 1
-                    if "channel" in data:
-                        if district in channels:
-                            channels[district][data["channel"]] += 1
-                        else:
-                            channels[district] = Counter((data["channel"],))
-                    else:
-                        missing.setdefault("channel", KeyError("channel"))
-                    if "selections" in data:
-                        _count_selections(data["selections"], district, listed, by_key)
-                    else:
-                        missing.setdefault("selections", KeyError("selections"))
-                    if keyed:
-                        result.receipts.setdefault(district, Counter())[
-                            receipt_from_entry_hash(digest, receipt_key)] += 1
+                    _count_ballot(data, 1, result)
+                if keyed and "district" in data:
+                    result.receipts.setdefault(data["district"], Counter())[
+                        receipt_from_entry_hash(digest, receipt_key)] += 1
             previous = digest
             count += 1
     except Exception as error:  # raised in its place when the runs are joined
         result.error = error
+    for template, times in templated.items():
+        _count_ballot(template.data, times, result)
     result.count, result.previous, result.problem = count, previous, problem
     return result
 
 
-def _count_selections(selections, district, listed: dict, by_key: dict) -> None:
+def _count_ballot(data: dict, times: int, result: RunResult) -> None:
+    """`times` ballot entries holding `data`, counted by district, channel and selections."""
+    if "district" not in data:
+        result.missing.setdefault("district", KeyError("district"))
+        return
+    district = data["district"]
+    result.ballots[district] += times
+    if "channel" in data:
+        result.channels.setdefault(district, Counter())[data["channel"]] += times
+    else:
+        result.missing.setdefault("channel", KeyError("channel"))
+    if "selections" in data:
+        _count_selections(data["selections"], district, times, result.listed, result.by_key)
+    else:
+        result.missing.setdefault("selections", KeyError("selections"))
+
+
+def _count_selections(selections, district, times: int, listed: dict, by_key: dict) -> None:
     """Count one ballot's selections as ballot_key would: a list of strings as a tuple
     (str.join refuses any other element, so True and 1 are never merged with a string, nor
     with each other), any other value by ballot_key itself."""
@@ -163,12 +230,9 @@ def _count_selections(selections, district, listed: dict, by_key: dict) -> None:
         except TypeError:
             pass
         else:
-            if district in listed:
-                listed[district][tuple(selections)] += 1
-            else:
-                listed[district] = Counter((tuple(selections),))
+            listed.setdefault(district, Counter())[tuple(selections)] += times
             return
-    by_key.setdefault(district, Counter())[ballot_key(selections)] += 1
+    by_key.setdefault(district, Counter())[ballot_key(selections)] += times
 
 
 def join_runs(runs: Iterator[RunResult], receipt_key: str | None
@@ -244,8 +308,10 @@ class ChainCheck:
         if (workers > 1 and export.size() >= PARALLEL_MIN_BYTES
                 and "fork" in multiprocessing.get_all_start_methods()):
             cuts = export.line_starts(workers)
-            # fork: the workers start at once, with this process's modules already imported
-            self._pool = multiprocessing.get_context("fork").Pool(workers)
+            try:  # fork: the workers start at once, with this process's modules imported
+                self._pool = multiprocessing.get_context("fork").Pool(workers)
+            except (OSError, ValueError):  # no semaphores or processes here: read it here
+                return
             self._pending = [
                 self._pool.apply_async(_check_export_run, (
                     str(export.path), start, end, counting, index == 0))
