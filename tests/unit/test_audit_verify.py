@@ -231,7 +231,7 @@ def test_resummed_manifest_edit_fails_the_manifest_hash(files):
     def cheaper(doc):
         doc["manifest"]["districts"][0]["projects"][0]["cost"] = 10
     report = verify.verify_files(_edit_json(files, "manifest.json", cheaper))
-    assert failed_check(report) == "manifest-hash"
+    assert failed_check(report) == "sha256"
 
 
 def test_resummed_ballot_swap_fails_the_ballot_files_check(files):
@@ -399,6 +399,28 @@ def test_command_line_on_a_directory_and_a_zip(files, chain, tmp_path):
     done = subprocess.run([sys.executable, "-m", "pbvote.audit.verify", str(tmp_path / "none")],
                           capture_output=True, text=True, cwd=REPO_ROOT)
     assert done.returncode == 2 and "no such file" in done.stderr
+
+
+def test_a_chain_export_checked_by_worker_processes_gives_the_same_report(
+        files, chain, tmp_path, monkeypatch):
+    """What the command line does with a city's export (workers, started before the bundle's
+    checks), on this small one: the same report, honest or tampered, as in one process."""
+    from pbvote.audit.verify import chain_scan
+
+    monkeypatch.setattr(chain_scan, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(chain_scan, "_workers", lambda: 3)
+    tampered = [dict(e) for e in chain]
+    data = json.loads(tampered[5]["entry_json"])
+    data["data"]["selections"] = ["S-C"]
+    tampered[5]["entry_json"] = canonical_json(data)
+    for entries in (chain, tampered, chain[:-1]):
+        path = tmp_path / "chain.jsonl"
+        path.write_text("".join(bundle_format.chain_export_line(**e) for e in entries))
+        in_workers = verify.verify_files(files, verify.read_chain_export(path), parallel=True)
+        assert in_workers.to_dict() == verify.verify_files(files, entries).to_dict()
+    bad = dict(files, **{"results.json": b"{"})  # a bundle check fails: the workers are stopped
+    report = verify.verify_files(bad, verify.read_chain_export(path), parallel=True)
+    assert failed_check(report) == "sha256"
 
 
 def test_the_pabulib_files_recount_with_the_tally_command_line(files, tmp_path):

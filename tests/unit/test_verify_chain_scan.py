@@ -166,7 +166,8 @@ def test_an_export_checked_by_workers_equals_one_pass(tmp_path, in_workers, how)
     if how:
         rows = tamper(rows, 40, how)
     export = _export(tmp_path, rows)
-    check = ChainCheck(export, COUNTING)
+    assert ChainCheck(export, COUNTING)._pool is None  # workers only when asked for
+    check = ChainCheck(export, COUNTING, parallel=True)
     assert check._pool is not None
     report, summary, first = check.result()
     one = join_runs(iter([check_run(export.rows(), COUNTING)]), None)
@@ -179,16 +180,16 @@ def test_an_unreadable_line_in_a_later_run_exits_as_before(tmp_path, in_workers)
     rows = make_rows(CAST * 4)
     export = _export(tmp_path, rows, damage=(45, b"{not json"))
     with pytest.raises(ChainExportError, match="line 46 is not a chain entry"):
-        ChainCheck(export, COUNTING).result()
+        ChainCheck(export, COUNTING, parallel=True).result()
     export = _export(tmp_path, rows, damage=(45, b"\xff\xfe"))
     with pytest.raises(ChainExportError, match="not UTF-8"):
-        ChainCheck(export, COUNTING).result()
+        ChainCheck(export, COUNTING, parallel=True).result()
 
 
 def test_a_broken_entry_before_an_unreadable_line_is_the_finding(tmp_path, in_workers):
     rows = tamper(make_rows(CAST * 4), 3, "hash")
     export = _export(tmp_path, rows, damage=(45, b"{not json"))
-    report, _summary, _first = ChainCheck(export, COUNTING).result()
+    report, _summary, _first = ChainCheck(export, COUNTING, parallel=True).result()
     assert report.problem == "entry 4: hash mismatch"
 
 

@@ -296,15 +296,18 @@ def _workers() -> int:
 
 
 class ChainCheck:
-    """The check of a chain export, started (in worker processes, for a long export that a
-    machine with more than one core can share out) and joined when chain-integrity needs it.
-    Close it in any case: workers not joined are stopped."""
+    """The check of a chain export, started (with `parallel`, in worker processes, for a long
+    export that a machine with more than one core can share out) and joined when
+    chain-integrity needs it. Close it in any case: workers not joined are stopped.
 
-    def __init__(self, export: ChainExport, counting: Counting):
+    Only the command line asks for workers: forking a process that runs other threads (a
+    web server's worker, say) could leave a child waiting on a lock no thread will free."""
+
+    def __init__(self, export: ChainExport, counting: Counting, parallel: bool = False):
         self.export, self.counting = export, counting
         self._pool = None
         self._pending: list = []
-        workers = _workers()
+        workers = _workers() if parallel else 1
         if (workers > 1 and export.size() >= PARALLEL_MIN_BYTES
                 and "fork" in multiprocessing.get_all_start_methods()):
             cuts = export.line_starts(workers)

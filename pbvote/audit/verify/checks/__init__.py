@@ -44,6 +44,8 @@ class State:
     #: what the chain export's ballot entries hold, gathered in one pass over the export
     #: (which is read as a stream, never held whole)
     chain_ballots: ChainBallots = field(default_factory=lambda: ChainBallots())
+    #: check a long chain export in worker processes (the command line's choice)
+    parallel: bool = False
     #: the chain export's check, started before the bundle's checks (None: not started)
     chain_check: Any = None
 

@@ -34,7 +34,7 @@ def check_chain_integrity(state: State) -> str:
     if started is not None:
         report, summary, first = started.result()
     elif isinstance(state.chain, ChainExport):
-        report, summary, first = ChainCheck(state.chain, counting).result()
+        report, summary, first = ChainCheck(state.chain, counting, state.parallel).result()
     else:
         rows = ((e["position"], e["kind"], e["entry_json"], e["previous_hash"], e["entry_hash"])
                 for e in state.chain)
@@ -64,19 +64,20 @@ def check_chain_integrity(state: State) -> str:
     return f"{length} entries verified; head {head}"
 
 
-def start_chain_check(files: dict[str, bytes], chain, receipt_key: str | None
-                      ) -> ChainCheck | None:
-    """Start checking a chain export while the bundle's own checks run, with the count's
-    length and the cycle as the bundle seems to give them (chain-integrity uses the result
-    only if the checks read the same); None when they cannot be read or there is no export."""
-    if not isinstance(chain, ChainExport):
+def start_chain_check(files: dict[str, bytes], chain, receipt_key: str | None,
+                      parallel: bool) -> ChainCheck | None:
+    """Start checking a chain export in worker processes while the bundle's own checks run,
+    with the count's length and the cycle as the bundle seems to give them (chain-integrity
+    uses the result only if the checks read the same); None without workers or an export,
+    or when they cannot be read."""
+    if not parallel or not isinstance(chain, ChainExport):
         return None
     try:
         results = json.loads(files[RESULTS_FILE].decode("utf-8"))
         manifest = json.loads(files[MANIFEST_FILE].decode("utf-8"))["manifest"]
         counting = Counting(int(results["chain"]["length"]), manifest["cycle"]["slug"],
                             receipt_key)
-        return ChainCheck(chain, counting)
+        return ChainCheck(chain, counting, parallel)
     except (BundleError, KeyError, TypeError, ValueError, AttributeError, RecursionError,
             OSError):
         return None
