@@ -231,7 +231,7 @@ def test_resummed_manifest_edit_fails_the_manifest_hash(files):
     def cheaper(doc):
         doc["manifest"]["districts"][0]["projects"][0]["cost"] = 10
     report = verify.verify_files(_edit_json(files, "manifest.json", cheaper))
-    assert failed_check(report) == "sha256"
+    assert failed_check(report) == "manifest-hash"
 
 
 def test_resummed_ballot_swap_fails_the_ballot_files_check(files):
