@@ -1,7 +1,7 @@
 """A city-scale cycle, from closing voting to the standalone verifier, each step timed.
 
     .venv/bin/python benchmarks/city_scale.py [--engine sqlite|postgresql] [--ballots 300000]
-        [--keep-seed] [--profile STEP ...]
+        [--keep-seed] [--profile STEP ...] [--save-bundle DIR]
 
 Builds a database by the migrations, seeds the demo cycle (three districts: knapsack,
 approval, ranked) with voting open, a roll of 1.5 x N people and N random valid ballots
@@ -25,6 +25,8 @@ machine may be shared.
 template) under a name of its own (engine, N, schema revision) and reuses it on the next run
 with the same N, so repeated runs skip seeding. --profile STEP writes cProfile output of
 that step (the option may be repeated) to $TMPDIR/city_scale-STEP.prof and prints its top functions.
+--save-bundle DIR copies the exported bundle zip and chain export there, so the verifier can
+be measured again on them (benchmarks/verify_bench.py) without rerunning the cycle.
 """
 from __future__ import annotations
 
@@ -359,6 +361,8 @@ def main(argv=None) -> int:
     parser.add_argument("--pg-server", default=DEFAULT_PG_SERVER)
     parser.add_argument("--profile", choices=STEPS, action="append", default=[],
                         help="cProfile this step (may be given more than once)")
+    parser.add_argument("--save-bundle", type=Path, metavar="DIR",
+                        help="copy the exported bundle zip and chain export into DIR")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--seed-child", help=argparse.SUPPRESS)
     parser.add_argument("--profile-child", action="store_true", help=argparse.SUPPRESS)
@@ -415,6 +419,10 @@ def main(argv=None) -> int:
             print(f"{step:<9} {got['seconds']:>8.2f} {got['peak'] / 2**20:>8.0f} "
                   f"{got['seconds'] / baseline['seconds']:>10.1f}  {os.getloadavg()[0]:>12.2f}  "
                   f"{got['detail']}", flush=True)
+            if step == "export" and args.save_bundle:
+                args.save_bundle.mkdir(parents=True, exist_ok=True)
+                for name in ("safer-streets-2027-results.zip", "chain.jsonl"):
+                    shutil.copyfile(workdir / "export" / name, args.save_bundle / name)
         print(f"{'total':<9} {total:>8.2f} {'':>8} {total / baseline['seconds']:>10.1f}  "
               f"{_load()}")
     finally:

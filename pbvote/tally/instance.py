@@ -174,6 +174,31 @@ class Profile:
             raise TallyInputError(f"unknown ballot type {ballot_type!r}; use one of {BALLOT_TYPES}")
         return builders[ballot_type](instance, ballots, **kw)
 
+    @classmethod
+    def counted(cls, instance: Instance, ballot_type: str, counts: Iterable[tuple[Any, int]],
+                **kw) -> Profile:
+        """The profile of :meth:`from_plain` over the ballots repeated, from ``(ballot, voters)``
+        pairs, each distinct ballot given once (in the order of first appearance): the same
+        groups in the same order, so every rule gives the same outcome, without a list of
+        ballots per voter. Each ballot is checked as :meth:`from_plain` checks it."""
+        pairs = []
+        for ballot, voters in counts:
+            if type(voters) is not int or voters < 0:
+                raise TallyInputError(f"a ballot's number of voters must be a whole number ≥ 0, "
+                                      f"got {voters!r}")
+            if voters:
+                pairs.append((ballot, voters))
+        once = cls.from_plain(instance, ballot_type, [ballot for ballot, _ in pairs], **kw)
+        if len(once.groups) == len(pairs):  # each given ballot its own group, in the same order
+            groups = [(group, voters) for (group, _), (_, voters) in zip(once.groups, pairs)]
+        else:  # some given ballots are one ballot to the engine (["a", "b"] and ["b", "a"])
+            merged: dict = dict.fromkeys((group for group, _ in once.groups), 0)
+            for ballot, voters in pairs:
+                (group, _), = cls.from_plain(instance, ballot_type, [ballot], **kw).groups
+                merged[group] += voters
+            groups = list(merged.items())
+        return cls(instance, once.ballot_type, groups, max_length=once.max_length, _checked=True)
+
     # ----- views used by the rules ------------------------------------------------------
     def _ids(self, ballot) -> Iterable[str]:
         if self.ballot_type in ("approval", "ordinal"):

@@ -401,6 +401,28 @@ def test_command_line_on_a_directory_and_a_zip(files, chain, tmp_path):
     assert done.returncode == 2 and "no such file" in done.stderr
 
 
+def test_a_chain_export_checked_by_worker_processes_gives_the_same_report(
+        files, chain, tmp_path, monkeypatch):
+    """What the command line does with a city's export (workers, started before the bundle's
+    checks), on this small one: the same report, honest or tampered, as in one process."""
+    from pbvote.audit.verify import chain_scan
+
+    monkeypatch.setattr(chain_scan, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(chain_scan, "_workers", lambda: 3)
+    tampered = [dict(e) for e in chain]
+    data = json.loads(tampered[5]["entry_json"])
+    data["data"]["selections"] = ["S-C"]
+    tampered[5]["entry_json"] = canonical_json(data)
+    for entries in (chain, tampered, chain[:-1]):
+        path = tmp_path / "chain.jsonl"
+        path.write_text("".join(bundle_format.chain_export_line(**e) for e in entries))
+        in_workers = verify.verify_files(files, verify.read_chain_export(path), parallel=True)
+        assert in_workers.to_dict() == verify.verify_files(files, entries).to_dict()
+    bad = dict(files, **{"results.json": b"{"})  # a bundle check fails: the workers are stopped
+    report = verify.verify_files(bad, verify.read_chain_export(path), parallel=True)
+    assert failed_check(report) == "sha256"
+
+
 def test_the_pabulib_files_recount_with_the_tally_command_line(files, tmp_path):
     results = json.loads(files["results.json"])
     for district in MANIFEST["districts"]:

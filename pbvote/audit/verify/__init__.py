@@ -43,8 +43,10 @@ with --chain
                    equal the participations
 
 Modules: :mod:`.layout` (file names) and :mod:`.shared` (definitions the exporter uses too),
-:mod:`.reading`, :mod:`.checks` (one module per check), :mod:`.report`, :mod:`.run` (their
-order, the entry points) and ``__main__``. The package re-exports the names the exporter,
+:mod:`.reading`, :mod:`.counting` (the ballot files as counts of distinct ballots),
+:mod:`.chain_scan` (the chain export's one pass, in worker processes for a long export),
+:mod:`.checks` (one module per check), :mod:`.report`, :mod:`.run` (their order, the entry
+points) and ``__main__``. The package re-exports the names the exporter,
 services and tests use.
 """
 from pbvote.audit.verify.layout import (

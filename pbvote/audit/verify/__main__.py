@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
     try:
-        report = verify_path(args.bundle, args.chain)
+        report = verify_path(args.bundle, args.chain, parallel=True)
     except BundleError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

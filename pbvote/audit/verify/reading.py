@@ -35,6 +35,9 @@ class BundleError(Exception):
         self.where, self.problem = where, problem
         super().__init__(f"{where}: {problem}")
 
+    def __reduce__(self):  # passed back from a worker process (pbvote.audit.verify.chain_scan)
+        return type(self), (self.where, self.problem)
+
 
 #: what a bundle's small files (manifest, results, sums, participation, chain head, paper
 #: audit) may hold; the ballot files' limits are derived from them (member_limits)
@@ -205,32 +208,82 @@ class ChainExport:
                                    f"cannot read the chain export: {exc.strerror}") from None
 
     def __iter__(self) -> Iterator[dict]:
-        path = self.path
+        for position, kind, entry_json, previous_hash, entry_hash in self.rows():
+            yield {"position": position, "kind": kind, "entry_json": entry_json,
+                   "previous_hash": previous_hash, "entry_hash": entry_hash}
+
+    def size(self) -> int:
         try:
-            # split on "\n" only: a line break inside an entry is escaped, but U+2028 and
-            # the like, which str.splitlines also splits on, may stand in a text as they are
-            with open(path, encoding="utf-8", newline="\n") as stream:
-                for number, line in enumerate(stream, start=1):
+            return self.path.stat().st_size
+        except OSError as exc:
+            raise ChainExportError(str(self.path),
+                                   f"cannot read the chain export: {exc.strerror}") from None
+
+    def line_starts(self, parts: int) -> list[int]:
+        """`parts` + 1 byte offsets that cut the export into about equal runs of whole lines:
+        0, the start of the first line at or after each cut, and the size."""
+        size = self.size()
+        offsets = [0]
+        try:
+            with open(self.path, "rb") as stream:
+                for part in range(1, parts):
+                    stream.seek(max(offsets[-1], size * part // parts - 1))
+                    stream.readline()  # to the end of the line the cut falls in
+                    offsets.append(min(stream.tell(), size))
+        except OSError as exc:
+            raise ChainExportError(str(self.path),
+                                   f"cannot read the chain export: {exc.strerror}") from None
+        return offsets + [size]
+
+    def rows(self, start: int = 0, end: int | None = None
+             ) -> Iterator[tuple[int, str, str, str, str]]:
+        """(position, kind, entry_json, previous_hash, entry_hash) per entry, in order, of the
+        lines that start from byte `start` (a line's start) up to byte `end`."""
+        path = self.path
+        loads = json.loads
+        offset = start
+        number = None  # of the line, counted only for a message
+        try:
+            # lines end at b"\n" only: a line break inside an entry is escaped, but U+2028
+            # and the like, which str.splitlines also splits on, may stand in a text as they are
+            with open(path, "rb") as stream:
+                stream.seek(start)
+                for raw in stream:
+                    if end is not None and offset >= end:
+                        return
+                    try:
+                        line = raw.decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        raise ChainExportError(str(path), f"the chain export is not UTF-8 text "
+                                                          f"(byte {offset + exc.start})") from None
+                    offset += len(raw)
                     if not line.strip():
                         continue
-                    yield _chain_record(path, number, line)
+                    try:
+                        record = loads(line)
+                        row = (int(record["position"]), str(record["kind"]),
+                               str(record["entry_json"]), str(record["previous_hash"]),
+                               str(record["entry_hash"]))
+                    except (ValueError, KeyError, TypeError, RecursionError):
+                        number = self._line_number(offset - len(raw))
+                        raise ChainExportError(str(path), f"line {number} is not a chain entry"
+                                               ) from None
+                    yield row
         except OSError as exc:
             raise ChainExportError(str(path), f"cannot read the chain export: {exc.strerror}"
                                    ) from None
-        except UnicodeDecodeError as exc:
-            raise ChainExportError(str(path), f"the chain export is not UTF-8 text "
-                                              f"(byte {exc.start})") from None
 
-
-def _chain_record(path: Path, number: int, line: str) -> dict:
-    try:
-        record = json.loads(line)
-        return {"position": int(record["position"]), "kind": str(record["kind"]),
-                "entry_json": str(record["entry_json"]),
-                "previous_hash": str(record["previous_hash"]),
-                "entry_hash": str(record["entry_hash"])}
-    except (ValueError, KeyError, TypeError, RecursionError):
-        raise ChainExportError(str(path), f"line {number} is not a chain entry") from None
+    def _line_number(self, offset: int) -> int:
+        """The number of the line that starts at byte `offset`."""
+        lines = 1
+        with open(self.path, "rb") as stream:
+            while offset > 0:
+                chunk = stream.read(min(offset, 1 << 20))
+                if not chunk:
+                    break
+                lines += chunk.count(b"\n")
+                offset -= len(chunk)
+        return lines
 
 
 def read_chain_export(path: str | Path) -> ChainExport:

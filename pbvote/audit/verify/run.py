@@ -10,6 +10,7 @@ from pbvote.audit.verify.checks.chain import (
     check_chain_ballots,
     check_chain_integrity,
     check_chain_receipts,
+    start_chain_check,
 )
 from pbvote.audit.verify.checks.channels import check_chain_channels
 from pbvote.audit.verify.checks.counts import check_counts
@@ -26,6 +27,7 @@ from pbvote.audit.verify.reading import (
     read_chain_export,
 )
 from pbvote.audit.verify.report import CheckFailed, CheckResult, Report
+from pbvote.tally.exact import gc_paused
 
 # A later check relies on what the earlier ones read, so the order is fixed.
 BUNDLE_CHECKS = [("files", check_files), ("sha256", check_sums),
@@ -40,15 +42,23 @@ CHAIN_CHECKS = [("chain-integrity", check_chain_integrity),
 
 
 def verify_files(files: dict[str, bytes], chain: Iterable[dict] | None = None,
-                 receipt_key: str | None = None) -> Report:
+                 receipt_key: str | None = None, parallel: bool = False) -> Report:
     """Verify an in-memory bundle (file name → bytes) and optionally a chain export.
 
     ``receipt_key`` is the cycle's receipt key ("" for unkeyed receipts): with it the
-    receipts are re-derived from the chain, without it only their numbers are compared."""
-    state = State(files, chain, receipt_key=receipt_key)
+    receipts are re-derived from the chain, without it only their numbers are compared.
+    ``parallel``: a long chain export is checked in worker processes (forked: for the
+    command line, not for a process that runs threads of its own)."""
+    state = State(files, chain, receipt_key=receipt_key, parallel=parallel)
     report = Report(chain_checked=chain is not None)
     steps = BUNDLE_CHECKS + (CHAIN_CHECKS if chain is not None else [])
-    return run_checks(steps, state, report)
+    with gc_paused():  # the checks build large acyclic data: nothing for the collector
+        state.chain_check = start_chain_check(files, chain, receipt_key, parallel)
+        try:
+            return run_checks(steps, state, report)
+        finally:
+            if state.chain_check is not None:  # a bundle check failed before the chain's
+                state.chain_check.close()
 
 
 def run_checks(steps, state, report: Report) -> Report:
@@ -77,11 +87,11 @@ def run_checks(steps, state, report: Report) -> Report:
 
 
 def verify_path(bundle: str | Path, chain: str | Path | None = None,
-                receipt_key: str | None = None) -> Report:
+                receipt_key: str | None = None, parallel: bool = False) -> Report:
     files = read_bundle_files(bundle)
     from pbvote.audit.verify.delivery import is_delivery_bundle, verify_delivery
 
     if is_delivery_bundle(files):  # a delivery bundle carries its own (delivery) chain
         return verify_delivery(files)
     entries = read_chain_export(chain) if chain is not None else None
-    return verify_files(files, entries, receipt_key)
+    return verify_files(files, entries, receipt_key, parallel)

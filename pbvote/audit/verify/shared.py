@@ -76,6 +76,19 @@ def district_profile(district: dict, instance: Instance, ballots: list) -> Profi
     return Profile.approval(instance, ballots)
 
 
+def district_profile_counted(district: dict, instance: Instance,
+                             counted: list[tuple[Any, int]]) -> Profile:
+    """district_profile over the ballots repeated, from (distinct ballot, voters) pairs in the
+    order of first appearance: the same profile, without a ballot per voter."""
+    kind = district["ballot"]["kind"]
+    if kind == "ranked":
+        return Profile.counted(instance, "ordinal", counted,
+                               max_length=district["ballot"].get("max_choices"))
+    if kind == "cumulative":
+        return Profile.counted(instance, "cumulative", [(dict(b), n) for b, n in counted])
+    return Profile.counted(instance, "approval", counted)
+
+
 def tally_params(manifest: dict, district: dict) -> dict:
     """The parameters the count used: the cycle's published tie seed, then the district's."""
     return {"tie_seed": manifest["cycle"]["tie_break_seed"], **district["tally"]["params"]}

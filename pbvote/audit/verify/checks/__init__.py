@@ -6,6 +6,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
+
+from pbvote.audit.verify.counting import BallotCounts
+from pbvote.tally import Profile
 
 
 @dataclass
@@ -20,7 +24,10 @@ class State:
     districts: dict[str, dict] = field(default_factory=dict)
     results: dict = field(default_factory=dict)
     results_by_district: dict[str, dict] = field(default_factory=dict)
-    ballots: dict[str, list] = field(default_factory=dict)
+    #: district slug → its ballots in ballots.json, each distinct ballot once with its voters
+    ballots: dict[str, BallotCounts] = field(default_factory=dict)
+    #: district slug → the engine's profile of those ballots
+    profiles: dict[str, Profile] = field(default_factory=dict)
     receipts: dict[str, list[str]] = field(default_factory=dict)
     participation: dict[str, dict[str, int]] = field(default_factory=dict)
     #: district slug → desk check-ins that cast nothing (paper_audit.json)
@@ -37,6 +44,10 @@ class State:
     #: what the chain export's ballot entries hold, gathered in one pass over the export
     #: (which is read as a stream, never held whole)
     chain_ballots: ChainBallots = field(default_factory=lambda: ChainBallots())
+    #: check a long chain export in worker processes (the command line's choice)
+    parallel: bool = False
+    #: the chain export's check, started before the bundle's checks (None: not started)
+    chain_check: Any = None
 
 
 @dataclass

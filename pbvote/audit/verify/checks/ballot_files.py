@@ -2,47 +2,46 @@
 ballots, and the Pabulib files' own claims (budget, costs, votes) hold."""
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections import Counter
 from typing import Any
 
 from pbvote.audit.verify.checks import State
-from pbvote.audit.verify.layout import (
-    BALLOTS_CSV_FILE,
-    BALLOTS_JSON_FILE,
-    CSV_HEADER,
-    pabulib_file_name,
+from pbvote.audit.verify.counting import (
+    count_ballots,
+    csv_ballot_counts,
+    parse_pabulib_counted,
 )
+from pbvote.audit.verify.layout import BALLOTS_CSV_FILE, BALLOTS_JSON_FILE, pabulib_file_name
 from pbvote.audit.verify.reading import read_json, read_text
 from pbvote.audit.verify.report import CheckFailed, multiset_difference
-from pbvote.audit.verify.shared import (
-    ballot_text,
-    ballot_text_counts,
-    district_instance,
-    district_profile,
-)
-from pbvote.tally import TallyInputError, parse_pabulib
+from pbvote.audit.verify.shared import ballot_text, district_instance, district_profile_counted
+from pbvote.tally import TallyInputError
 from pbvote.tally.pabulib import PabulibError
 
 
 def check_ballot_files(state: State) -> str:
     document = read_json(state.files, BALLOTS_JSON_FILE)
-    state.ballots = {slug: list(document["districts"].get(slug, []))
-                    for slug in state.districts}
+    published = {slug: list(document["districts"].get(slug, [])) for slug in state.districts}
     unknown = sorted(set(document["districts"]) - set(state.districts))
+    del document
     if unknown:
         raise CheckFailed(f"{BALLOTS_JSON_FILE} has ballots for unknown districts {unknown}")
-    expected = {slug: ballot_text_counts(ballots) for slug, ballots in state.ballots.items()}
+    # the counts are all that is kept of a city's ballots
+    state.ballots = {slug: count_ballots(published.pop(slug)) for slug in state.districts}
+    expected = {slug: counts.texts for slug, counts in state.ballots.items()}
     state.ballot_texts = expected
-    for slug, ballots in state.ballots.items():
+    for slug, counts in state.ballots.items():
         district = state.districts[slug]
         try:
-            district_profile(district, district_instance(district), ballots)
+            state.profiles[slug] = district_profile_counted(
+                district, district_instance(district), counts.distinct)
         except (TallyInputError, TypeError, ValueError, AttributeError) as exc:
             raise CheckFailed(f"{BALLOTS_JSON_FILE}, district {slug}: {exc}") from None
-    from_csv = _csv_ballots(state)
+    read_text(state.files, BALLOTS_CSV_FILE)  # UTF-8 throughout, before any row is read
+    from_csv = csv_ballot_counts(state.files[BALLOTS_CSV_FILE])
+    unknown = sorted(set(from_csv) - set(state.districts))
+    if unknown:
+        raise CheckFailed(f"{BALLOTS_CSV_FILE} has ballots for unknown districts {unknown}")
     for slug in state.districts:
         if from_csv.get(slug, Counter()) != expected[slug]:
             raise CheckFailed(multiset_difference(
@@ -56,40 +55,18 @@ def check_ballot_files(state: State) -> str:
         if from_pb != expected[slug]:
             raise CheckFailed(multiset_difference(f"{name} and {BALLOTS_JSON_FILE}",
                                                    from_pb, expected[slug]))
-    total = sum(len(b) for b in state.ballots.values())
+    total = sum(counts.total for counts in state.ballots.values())
     return f"{total} ballots; JSON, CSV and {len(state.districts)} Pabulib files agree"
-
-def _csv_ballots(state: State) -> dict[str, Counter]:
-    reader = csv.reader(io.StringIO(read_text(state.files, BALLOTS_CSV_FILE)))
-    rows = list(reader)
-    if not rows or rows[0] != CSV_HEADER:
-        raise CheckFailed(f"{BALLOTS_CSV_FILE}: the header must be {','.join(CSV_HEADER)}")
-    found: dict[str, Counter] = {}
-    texts: dict[str, str] = {}  # as written → canonical: each distinct ballot decoded once
-    for number, row in enumerate(rows[1:], start=2):
-        if len(row) != 2:
-            raise CheckFailed(f"{BALLOTS_CSV_FILE}, line {number}: expected 2 fields")
-        text = texts.get(row[1])
-        if text is None:
-            try:
-                text = texts[row[1]] = ballot_text(json.loads(row[1]))
-            except ValueError:
-                raise CheckFailed(
-                    f"{BALLOTS_CSV_FILE}, line {number}: the ballot is not JSON") from None
-        found.setdefault(row[0], Counter())[text] += 1
-    unknown = sorted(set(found) - set(state.districts))
-    if unknown:
-        raise CheckFailed(f"{BALLOTS_CSV_FILE} has ballots for unknown districts {unknown}")
-    return found
 
 def _pabulib_ballots(state: State, name: str, district: dict) -> Counter:
     try:
-        pb = parse_pabulib(read_text(state.files, name), name)
+        pb, voters = parse_pabulib_counted(read_text(state.files, name), name)
     except PabulibError as exc:
         raise CheckFailed(str(exc)) from None
     kind = district["ballot"]["kind"]
-    as_written: Counter = Counter(
-        (row["vote"], row.get("points") if kind == "cumulative" else None) for row in pb.votes)
+    as_written: Counter = Counter()
+    for row, times in zip(pb.votes, voters):
+        as_written[(row["vote"], row.get("points") if kind == "cumulative" else None)] += times
     found: Counter = Counter()  # each distinct vote (and points) read once
     for (vote, points_text), count in as_written.items():
         ids = [x.strip() for x in vote.split(",")] if vote.strip() else []
@@ -110,15 +87,17 @@ def _pabulib_ballots(state: State, name: str, district: dict) -> Counter:
     manifest_costs = {p["id"]: str(p["cost"]) for p in district["projects"]}
     if costs != manifest_costs:
         raise CheckFailed(f"{name}: projects and costs differ from the manifest")
-    _check_pabulib_claims(state, name, district, pb)
+    _check_pabulib_claims(state, name, district, pb, voters)
     return found
 
-def _check_pabulib_claims(state: State, name: str, district: dict, pb) -> None:
+def _check_pabulib_claims(state: State, name: str, district: dict, pb,
+                          voters: list[int]) -> None:
     """The PROJECTS table's 'votes' and 'selected' columns are claims a reader may take at
     face value: they must match the file's own votes and the published selection."""
     supporters: Counter = Counter()
-    for row in pb.votes:
-        supporters.update({x.strip() for x in row["vote"].split(",") if x.strip()})
+    for row, times in zip(pb.votes, voters):
+        for project in {x.strip() for x in row["vote"].split(",") if x.strip()}:
+            supporters[project] += times
     for row in pb.projects:
         if "votes" in row and row["votes"] != str(supporters[row["project_id"]]):
             raise CheckFailed(f"{name}: project {row['project_id']} claims {row['votes']} "

@@ -3,19 +3,20 @@ published head, holds the count's entry and no later ballot, and its ballots giv
 published receipts and ballots."""
 from __future__ import annotations
 
+import json
 from collections import Counter
 
-from pbvote.audit.chain import ChainEntry, receipt_from_entry_hash, verify_chain
-from pbvote.audit.verify.checks import ChainBallots, State
+from pbvote.audit.verify.chain_scan import ChainCheck, Counting, check_run, join_runs
+from pbvote.audit.verify.checks import State
 from pbvote.audit.verify.layout import (
     BALLOTS_JSON_FILE,
     CHAIN_HEAD_FILE,
+    MANIFEST_FILE,
     RECEIPTS_FILE,
     RESULTS_FILE,
 )
-from pbvote.audit.verify.reading import parse_chain_head, read_text
+from pbvote.audit.verify.reading import BundleError, ChainExport, parse_chain_head, read_text
 from pbvote.audit.verify.report import CheckFailed, multiset_difference
-from pbvote.audit.verify.shared import ballot_key, ballot_text_counts, texts_of_keys
 
 
 def check_chain_integrity(state: State) -> str:
@@ -24,50 +25,21 @@ def check_chain_integrity(state: State) -> str:
     head, length = parse_chain_head(read_text(state.files, CHAIN_HEAD_FILE))
     counted_at = state.results["chain"]
     counted_length, counted_head = int(counted_at["length"]), counted_at["head"]
-    keyed = state.receipt_key is not None
-    summary = ChainBallots(receipts={} if keyed else None)
-    selections: dict[str, Counter] = {}
-    # the first of each later finding, reported in the order the checks below make them
-    first: dict[str, object] = {}
-    column = {"kind": ""}
     cycle_slug = state.manifest["cycle"]["slug"]
-
-    def entries():
-        for e in state.chain:
-            column["kind"] = e["kind"]
-            yield ChainEntry(e["position"], e["entry_json"], e["previous_hash"], e["entry_hash"])
-
-    def seen(entry: ChainEntry, stored: dict) -> None:
-        kind = column["kind"]
-        if stored.get("kind") != kind:
-            first.setdefault("kind", entry.position)
-        if entry.position == counted_length:
-            first["counted_hash"] = entry.entry_hash
-        if kind != "ballot":
-            return
-        if entry.position > counted_length:
-            first.setdefault("late", entry.position)
-        data = stored["data"]
-        if data.get("cycle") != cycle_slug:
-            first.setdefault("cycle", data.get("cycle"))
-        try:
-            district = data["district"]
-        except KeyError as error:
-            summary.missing.setdefault("district", error)
-            return
-        summary.count[district] += 1
-        for name in ("channel", "selections"):
-            if name not in data:
-                summary.missing.setdefault(name, KeyError(name))
-        if "channel" in data:
-            summary.channels.setdefault(district, Counter())[data["channel"]] += 1
-        if "selections" in data:
-            selections.setdefault(district, Counter())[ballot_key(data["selections"])] += 1
-        if keyed:
-            summary.receipts.setdefault(district, Counter())[
-                receipt_from_entry_hash(entry.entry_hash, state.receipt_key)] += 1
-
-    report = verify_chain(entries(), on_entry=seen)
+    counting = Counting(counted_length, cycle_slug, state.receipt_key)
+    started, state.chain_check = state.chain_check, None
+    if started is not None and started.counting != counting:
+        started.close()  # started on what the bundle seemed to say; it says otherwise
+        started = None
+    if started is not None:
+        report, summary, first = started.result()
+    elif isinstance(state.chain, ChainExport):
+        report, summary, first = ChainCheck(state.chain, counting, state.parallel).result()
+    else:
+        rows = ((e["position"], e["kind"], e["entry_json"], e["previous_hash"], e["entry_hash"])
+                for e in state.chain)
+        report, summary, first = join_runs(iter([check_run(rows, counting)]),
+                                           state.receipt_key)
     if not report.ok:
         raise CheckFailed(
             f"chain broken after entry {report.verified_length}: {report.problem}")
@@ -88,9 +60,28 @@ def check_chain_integrity(state: State) -> str:
     if "cycle" in first:
         raise CheckFailed(f"the chain holds a ballot of cycle {first['cycle']!r}, "
                           f"not {cycle_slug!r}")
-    summary.selections = {slug: texts_of_keys(keys) for slug, keys in selections.items()}
     state.chain_ballots = summary
     return f"{length} entries verified; head {head}"
+
+
+def start_chain_check(files: dict[str, bytes], chain, receipt_key: str | None,
+                      parallel: bool) -> ChainCheck | None:
+    """Start checking a chain export in worker processes while the bundle's own checks run,
+    with the count's length and the cycle as the bundle seems to give them (chain-integrity
+    uses the result only if the checks read the same); None without workers or an export,
+    or when they cannot be read."""
+    if not parallel or not isinstance(chain, ChainExport):
+        return None
+    try:
+        results = json.loads(files[RESULTS_FILE].decode("utf-8"))
+        manifest = json.loads(files[MANIFEST_FILE].decode("utf-8"))["manifest"]
+        counting = Counting(int(results["chain"]["length"]), manifest["cycle"]["slug"],
+                            receipt_key)
+        return ChainCheck(chain, counting, parallel)
+    except (BundleError, KeyError, TypeError, ValueError, AttributeError, RecursionError,
+            OSError):
+        return None
+
 
 def check_chain_receipts(state: State) -> str:
     chain = state.chain_ballots
@@ -123,9 +114,7 @@ def check_chain_ballots(state: State) -> str:
     state.chain_ballots.require("district", "selections")
     from_chain = state.chain_ballots.selections
     for slug in sorted(set(from_chain) | set(state.ballots)):
-        published = state.ballot_texts.get(slug)
-        if published is None:
-            published = ballot_text_counts(state.ballots.get(slug, []))
+        published = state.ballot_texts.get(slug, Counter())
         if from_chain.get(slug, Counter()) != published:
             raise CheckFailed(multiset_difference(
                 f"ballots of district {slug} (chain vs {BALLOTS_JSON_FILE})",

@@ -30,7 +30,7 @@ def check_counts(state: State) -> str:
     state.not_cast = _not_cast(state)
     parts = []
     for slug in state.districts:
-        ballots = len(state.ballots[slug])
+        ballots = state.ballots[slug].total
         receipts = len(state.receipts.get(slug, []))
         voted = sum(state.participation[slug].values())
         not_cast = state.not_cast.get(slug, 0)

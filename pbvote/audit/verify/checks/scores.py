@@ -5,7 +5,7 @@ from __future__ import annotations
 from pbvote.audit.verify.checks import State
 from pbvote.audit.verify.layout import RESULTS_FILE
 from pbvote.audit.verify.report import CheckFailed
-from pbvote.audit.verify.shared import district_instance, district_profile, exact_json, tally_params
+from pbvote.audit.verify.shared import exact_json, tally_params
 from pbvote.tally.registry import RULES, resolve_params
 
 
@@ -13,8 +13,7 @@ def check_scores(state: State) -> str:
     checked = 0
     for slug, district in state.districts.items():
         entry = state.results_by_district[slug]
-        instance = district_instance(district)
-        profile = district_profile(district, instance, state.ballots[slug])
+        profile = state.profiles[slug]
         rule = district["tally"]["rule"]
         if rule not in RULES:
             raise CheckFailed(f"district {slug}: unknown rule {rule!r}")

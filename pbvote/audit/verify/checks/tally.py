@@ -5,15 +5,15 @@ from __future__ import annotations
 from pbvote.audit.verify.checks import State
 from pbvote.audit.verify.layout import RESULTS_FILE
 from pbvote.audit.verify.report import CheckFailed, short
-from pbvote.audit.verify.shared import district_instance, district_profile, tally_params
+from pbvote.audit.verify.shared import tally_params
 from pbvote.tally import TallyInputError, run_rule
 
 
 def check_tally(state: State) -> str:
     parts = []
     for slug, district in state.districts.items():
-        instance = district_instance(district)
-        profile = district_profile(district, instance, state.ballots[slug])
+        profile = state.profiles[slug]
+        instance = profile.instance
         try:
             recount = run_rule(instance, profile, district["tally"]["rule"],
                                tally_params(state.manifest, district))
