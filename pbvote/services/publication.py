@@ -63,7 +63,7 @@ from pbvote.models import (
     RollEntry,
     TallyRun,
 )
-from pbvote.rules.eligibility import age_on
+from pbvote.rules.turnout import latest_birth_date
 from pbvote.services import log, transitions
 from pbvote.services import turnout as turnout_figures
 from pbvote.services.errors import DomainError, NotFound
@@ -225,13 +225,14 @@ def _counts_by_channel(model, district: District) -> dict[str, int]:
 
 
 def _eligible_roll_size(cycle: Cycle, district: District, last_voting_day: dt.date) -> int:
-    """Roll entries of the district old enough to vote on the last day of voting."""
-    by_birth_date = db.session.connection().execute(
-        select(RollEntry.birth_date, func.count()).where(
-            RollEntry.cycle_id == cycle.id, RollEntry.district_id == district.id)
-        .group_by(RollEntry.birth_date))  # covered by an index; one row per birth date
-    return sum(int(count) for born, count in by_birth_date
-               if born <= last_voting_day and age_on(born, last_voting_day) >= cycle.minimum_age)
+    """Roll entries of the district old enough to vote on the last day of voting: born on
+    or before the last birth date of someone that old then (age_on's rule, so born on 29
+    February one is a year older on 1 March), one count over an index."""
+    born_by = latest_birth_date(max(cycle.minimum_age, 0), last_voting_day)
+    return int(db.session.connection().scalar(
+        select(func.count()).select_from(RollEntry).where(
+            RollEntry.cycle_id == cycle.id, RollEntry.district_id == district.id,
+            RollEntry.birth_date <= born_by)))
 
 
 def _exact_json(value: Any) -> Any:
