@@ -488,9 +488,9 @@ _ZIP_CACHE_LIMIT = 4
 
 
 def bundle_zip(cycle: Cycle) -> bytes:
-    """The public download. Building it reads every ballot, so one build is kept per
-    published results and chain head (anyone may ask for it, often); exports for auditors
-    and "verify now" always build afresh."""
+    """The public download. Checking the kept bundle against the database reads every
+    ballot, so one zip is kept per published results and chain head (anyone may ask for it,
+    often); exports for auditors and "verify now" check (bundle_files) every time."""
     snapshot = published_snapshot(cycle)
     chain = db.session.get(Chain, cycle.chain_id)
     key = (cycle.id, snapshot.results_hash, chain.length, chain.head_hash)
