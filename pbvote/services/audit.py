@@ -13,6 +13,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 from sqlalchemy import and_, func, or_, select
@@ -371,30 +372,23 @@ def inputs_digest(cycle: Cycle, ballot_rows: list | None = None) -> str:
     connection = db.session.connection()
     parts = [f"manifest {manifest_hash}", f"ballots {len(rows)}"]
     parts.extend(f"{receipt} {district_id} {selections}"
-                 for district_id, selections, receipt in sorted(rows, key=_receipt_of))
-    for label, statement in (
-            ("participation", select(Participation.district_id, Participation.channel,
-                                     Participation.site, Participation.voted_on, func.count())
-             .where(Participation.cycle_id == cycle.id)
-             .group_by(Participation.district_id, Participation.channel, Participation.site,
-                       Participation.voted_on)),
-            ("roll", select(RollEntry.district_id, RollEntry.birth_date, func.count())
-             .where(RollEntry.cycle_id == cycle.id)
-             .group_by(RollEntry.district_id, RollEntry.birth_date)),
-            ("codes", select(AccessCode.district_id, AccessCode.status,
-                             AccessCode.roll_entry_id.is_(None), func.count())
-             .where(AccessCode.cycle_id == cycle.id)
-             .group_by(AccessCode.district_id, AccessCode.status,
-                       AccessCode.roll_entry_id.is_(None)))):
-        parts.extend(f"{label} {row}" for row in sorted(map(tuple, connection.execute(statement)),
-                                                        key=repr))
+                 for district_id, selections, receipt in sorted(rows, key=itemgetter(2)))
+    # Grouped rows in the database's own order of their keys: the digest is only ever
+    # compared with one taken earlier on the same database.
+    for label, columns, model in (
+            ("participation", (Participation.district_id, Participation.channel,
+                               Participation.site, Participation.voted_on), Participation),
+            ("roll", (RollEntry.district_id, RollEntry.birth_date), RollEntry),
+            ("codes", (AccessCode.district_id, AccessCode.status,
+                       AccessCode.roll_entry_id.is_(None)), AccessCode)):
+        grouped = connection.execute(select(*columns, func.count())
+                                     .where(model.cycle_id == cycle.id)
+                                     .group_by(*columns).order_by(*columns)).all()
+        parts.append(f"{label} {len(grouped)}")
+        parts.extend(" ".join(map(str, row)) for row in grouped)
     for name, content in sorted(_extra_files(cycle).items()):
         parts.append(f"file {name} {hashlib.sha256(content).hexdigest()}")
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
-
-
-def _receipt_of(row) -> str:
-    return row[2]
 
 
 def count_bundle(cycle: Cycle, results_json: str) -> tuple[dict[str, bytes], str]:
