@@ -202,10 +202,11 @@ def chain_export_lines(cycle: Cycle) -> Iterator[str]:
                           "voting has closed; the chain status above is checked meanwhile."))
     # Plain rows, fetched in batches (a server-side cursor on PostgreSQL), never all at once;
     # the kind is the column's, which the verifier checks against the hashed entry.
-    rows = db.session.connection().execution_options(yield_per=5000).execute(
+    # (The option is the statement's: on the connection it would stay for later statements.)
+    rows = db.session.connection().execute(
         select(LogEntry.position, LogEntry.kind, LogEntry.entry_json, LogEntry.previous_hash,
                LogEntry.entry_hash).where(LogEntry.chain_id == cycle.chain_id)
-        .order_by(LogEntry.position))
+        .order_by(LogEntry.position).execution_options(yield_per=5000))
     line = bundle_format.chain_export_line
     for position, kind, entry_json, previous_hash, digest in rows:
         yield line(position, kind, entry_json, previous_hash, digest)
