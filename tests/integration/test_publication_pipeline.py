@@ -17,7 +17,16 @@ from sqlalchemy import func, select, text, update
 from pbvote.audit import verify
 from pbvote.infra.db import write_intent
 from pbvote.infra.extensions import db
-from pbvote.models import Account, Chain, Cycle, LogEntry, Participation, ResultsSnapshot, TallyRun
+from pbvote.models import (
+    Account,
+    Ballot,
+    Chain,
+    Cycle,
+    LogEntry,
+    Participation,
+    ResultsSnapshot,
+    TallyRun,
+)
 from pbvote.services import audit, publication, transitions
 from pbvote.services.errors import DomainError
 from tests.results_helpers import cycle_with_ballots
@@ -202,3 +211,27 @@ def test_the_export_serves_the_verified_bytes_and_rebuilds_only_after_a_change(a
         paths = audit.export(_cycle(counted), tmp_path / "two", with_chain=True)
         report = verify.verify_path(paths.bundle_zip, paths.chain)
         assert not report.ok and report.first_failure.name == "counts", report.text()
+
+
+def test_a_run_counted_before_bundles_were_kept_is_rebuilt_verified_and_recounted(app, counted,
+                                                                                  tmp_path):
+    with app.app_context():
+        _raw("UPDATE tally_run SET bundle_zip = NULL, bundle_sha256 = NULL, "
+             "inputs_digest = NULL WHERE id = :id", id=counted["run_id"])
+        _request(counted)
+        approval = _cycle(counted).district_by_slug("approval")
+        ballot_id, selections = db.session.execute(select(Ballot.id, Ballot.selections).where(
+            Ballot.district_id == approval.id).order_by(Ballot.id).limit(1)).one()
+        changed = '["AP-B","AP-C"]' if selections != '["AP-B","AP-C"]' else '["AP-A"]'
+        _raw("UPDATE ballot SET selections = :s WHERE id = :id", s=changed, id=ballot_id)
+        refused = _refused_without_change(app, lambda: publication.confirm_publication(
+            _cycle(counted), _run(counted), _account(counted, "admin2")),
+            publication.PublicationRefused)
+        assert "a recount now gives" in refused.message
+        _raw("UPDATE ballot SET selections = :s WHERE id = :id", s=selections, id=ballot_id)
+        with write_intent():
+            publication.confirm_publication(_cycle(counted), _run(counted),
+                                            _account(counted, "admin2"))
+            db.session.commit()
+        paths = audit.export(_cycle(counted), tmp_path / "out", with_chain=True)
+        assert verify.verify_path(paths.bundle_zip, paths.chain).ok
