@@ -9,10 +9,12 @@ written as the cast path writes them (participation, ballot, chain entry, keyed 
 but in batches, then runs each step of the end of a cycle in a fresh process of its own:
 
     close    setup.close_voting                         (commit)
-    count    publication.run_tally                      (commit)
-    request  publication.request_publication            (builds and verifies the bundle)
-    confirm  publication.confirm_publication            (recount, bundle, verify, commit)
-    export   audit.export(..., with_chain=True)         (the bundle, its zip, chain.jsonl)
+    count    publication.run_tally                      (count, build the bundle once,
+                                                         verify it, keep it; commit)
+    request  publication.request_publication            (checks the kept bundle's hash,
+                                                         the chain and the inputs digest)
+    confirm  publication.confirm_publication            (the same checks, commit)
+    export   audit.export(..., with_chain=True)         (the kept bundle, its zip, chain.jsonl)
     verify   python -m pbvote.audit.verify ZIP --chain  (the standalone verifier)
 
 For each: wall seconds, the process's peak resident memory, and the ratio of the time to a

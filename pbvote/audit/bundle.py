@@ -16,10 +16,10 @@ import json
 import secrets
 import zipfile
 from dataclasses import dataclass
+from json.encoder import encode_basestring as _encode_basestring
 from pathlib import Path
 from typing import Any
 
-from pbvote.audit.chain import canonical_json
 from pbvote.audit.verify import (
     BALLOTS_CSV_FILE,
     BALLOTS_JSON_FILE,
@@ -188,6 +188,30 @@ def with_file(files: dict[str, bytes], name: str, document: dict) -> dict[str, b
     return files
 
 
+def with_chain_head(files: dict[str, bytes], head: str, length: int) -> dict[str, bytes]:
+    """The bundle with chain_head.txt naming the chain as it is now, SHA256SUMS renewed.
+
+    Only the chain checks (--chain) read chain_head.txt, so a bundle that passed the
+    bundle-only checks passes them still with another head."""
+    files = {key: data for key, data in files.items() if key != SUMS_FILE}
+    files[CHAIN_HEAD_FILE] = f"{head} {length}\n".encode("ascii")
+    files[SUMS_FILE] = render_sums(files).encode("utf-8")
+    return files
+
+
+def chain_head_of(files: dict[str, bytes]) -> tuple[str, int]:
+    """(head hash, number of entries) that chain_head.txt names."""
+    head, length = files[CHAIN_HEAD_FILE].decode("ascii").split()
+    return head, int(length)
+
+
+def files_from_zip(content: bytes) -> dict[str, bytes]:
+    """File name → bytes of a bundle zip written by zip_bytes (its one top folder dropped)."""
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        return {name.split("/", 1)[1]: archive.read(name) for name in archive.namelist()
+                if "/" in name and not name.endswith("/")}
+
+
 def zip_bytes(files: dict[str, bytes], folder: str) -> bytes:
     """The bundle as a zip with one top folder; fixed timestamps, so only content differs."""
     buffer = io.BytesIO()
@@ -213,7 +237,17 @@ def chain_export_line(position: int, kind: str, entry_json: str, previous_hash: 
 
     ``entry_json`` is the exact hashed text. No receipt appears beside a ballot: the chain
     holds ballot contents, and a receipt next to them would let anyone holding the export
-    learn how the receipt's owner voted."""
-    record = {"position": position, "kind": kind, "entry_json": entry_json,
-              "previous_hash": previous_hash, "entry_hash": entry_hash}
-    return canonical_json(record) + "\n"
+    learn how the receipt's owner voted.
+
+    The line is canonical_json of {"entry_hash", "entry_json", "kind", "position",
+    "previous_hash"}, laid out here key by key (sorted, as canonical_json sorts them), since
+    a city's chain has hundreds of thousands of lines."""
+    return "".join(('{"entry_hash":', _json_string(entry_hash), ',"entry_json":',
+                    _json_string(entry_json), ',"kind":', _json_string(kind), ',"position":',
+                    str(int(position)), ',"previous_hash":', _json_string(previous_hash),
+                    '}\n'))
+
+
+def _json_string(text: str) -> str:
+    """A string as canonical_json writes it (UTF-8 kept, only what JSON requires escaped)."""
+    return _encode_basestring(str(text))

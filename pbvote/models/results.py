@@ -10,6 +10,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -52,6 +53,14 @@ class TallyRun(db.Model):
     verified_ok: Mapped[bool | None] = mapped_column(Boolean)
     #: "<check>: <detail>" of the first check that failed, when verified_ok is False
     verifier_failure: Mapped[str | None] = mapped_column(Text)
+    #: the bundle this run would publish, as the zip the verifier passed when the count was
+    #: made (chain_head.txt as it was then); deferred, since only publishing and export read it
+    bundle_zip: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    #: SHA-256 hex of bundle_zip, so altered stored bytes are refused, never published
+    bundle_sha256: Mapped[str | None] = mapped_column(String(64))
+    #: pbvote.services.audit.inputs_digest() when the count was made: the ballots, receipts,
+    #: participations, roll and codes the bundle and the results were built from
+    inputs_digest: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         CheckConstraint("status IN ('draft', 'requested', 'published')", name="known_status"),

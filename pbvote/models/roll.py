@@ -44,6 +44,9 @@ class RollEntry(db.Model):
         Index("ix_roll_entry_cycle_district_id", "cycle_id", "district_id", "id"),
         # covering: eligible people per district and age (the count and turnout figures)
         Index("ix_roll_entry_cycle_district_birth_date", "cycle_id", "district_id", "birth_date"),
+        # covering: a participant's date of birth by identity (the turnout cube's age bands)
+        Index("ix_roll_entry_cycle_identity_birth_date", "cycle_id", "identity_hash",
+              "birth_date", "id"),
     )
 
 

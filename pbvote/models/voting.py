@@ -36,6 +36,10 @@ class Participation(db.Model):
         Index("ix_participation_cycle_channel_district_site", "cycle_id", "channel",
               "district_id", "site"),
         Index("ix_participation_cycle_district_channel", "cycle_id", "district_id", "channel"),
+        # covering: the turnout cube (district x channel x day, joined to the roll by identity)
+        # and the count's inputs digest (per district, channel, site and day)
+        Index("ix_participation_cycle_district_channel_day", "cycle_id", "district_id",
+              "channel", "voted_on", "site", "identity_hash"),
         {"sqlite_with_rowid": False},
     )
 

@@ -6,12 +6,14 @@ Read-only: nothing here writes to the database.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import json
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 from sqlalchemy import and_, func, or_, select
@@ -198,10 +200,16 @@ def chain_export_lines(cycle: Cycle) -> Iterator[str]:
     if not voting_closed(cycle):
         raise Embargoed(_("The full log holds the ballots, so it can be exported only after "
                           "voting has closed; the chain status above is checked meanwhile."))
-    for entry in log.stored_entries(cycle.chain_id):
-        kind = json.loads(entry.entry_json).get("kind", "")
-        yield bundle_format.chain_export_line(entry.position, kind, entry.entry_json,
-                                              entry.previous_hash, entry.entry_hash)
+    # Plain rows, fetched in batches (a server-side cursor on PostgreSQL), never all at once;
+    # the kind is the column's, which the verifier checks against the hashed entry.
+    # (The option is the statement's: on the connection it would stay for later statements.)
+    rows = db.session.connection().execute(
+        select(LogEntry.position, LogEntry.kind, LogEntry.entry_json, LogEntry.previous_hash,
+               LogEntry.entry_hash).where(LogEntry.chain_id == cycle.chain_id)
+        .order_by(LogEntry.position).execution_options(yield_per=5000))
+    line = bundle_format.chain_export_line
+    for position, kind, entry_json, previous_hash, digest in rows:
+        yield line(position, kind, entry_json, previous_hash, digest)
 
 
 @dataclass
@@ -285,12 +293,114 @@ def frozen_manifest(cycle: Cycle) -> tuple[dict, str]:
     return current, verify.manifest_digest(current)
 
 
+class StoredBundleAltered(DomainError):
+    """The verified bundle kept with a tally run no longer has the SHA-256 recorded with it."""
+
+    def __init__(self, run_id: int):
+        super().__init__(_("The verified bundle kept with tally run %(number)s was altered "
+                           "(its SHA-256 no longer matches the one recorded at the count). It "
+                           "is not published or exported; run a new tally.", number=run_id), 409)
+
+
 def bundle_files(cycle: Cycle) -> dict[str, bytes]:
-    """Every file of the published bundle, built from the database as it is now."""
-    return build_bundle_files(cycle, published_snapshot(cycle).results_json)
+    """Every file of the published bundle.
+
+    The bundle verified when the published count was made, with the chain head as it is now,
+    while what it was built from is unchanged (inputs_digest) and its counted chain prefix
+    stands; otherwise (a database changed behind the application's back, a run counted
+    before bundles were kept) built afresh from the database as it is now, so that the
+    verifier names what changed. Altered stored bytes are refused (StoredBundleAltered)."""
+    from pbvote.models import TallyRun
+
+    snapshot = published_snapshot(cycle)
+    run = db.session.get(TallyRun, snapshot.tally_run_id)
+    files = stored_bundle(run) if run is not None else None
+    if (files is not None
+            and files.get(verify.RESULTS_FILE) == snapshot.results_json.encode("utf-8")
+            and not stored_bundle_problem(cycle, run, files)):
+        chain = db.session.get(Chain, cycle.chain_id)
+        return bundle_format.with_chain_head(files, chain.head_hash, chain.length)
+    return build_bundle_files(cycle, snapshot.results_json)
 
 
-def build_bundle_files(cycle: Cycle, results_json: str) -> dict[str, bytes]:
+def stored_bundle(run) -> dict[str, bytes] | None:
+    """The files of the bundle kept with a tally run; None when it has none. Refuses bytes
+    whose SHA-256 is not the one recorded with them."""
+    if run.bundle_zip is None or run.bundle_sha256 is None:
+        return None
+    if hashlib.sha256(run.bundle_zip).hexdigest() != run.bundle_sha256:
+        raise StoredBundleAltered(run.id)
+    return bundle_format.files_from_zip(run.bundle_zip)
+
+
+def stored_bundle_problem(cycle: Cycle, run, files: dict[str, bytes]) -> str:
+    """"" when the stored bundle is still the one a fresh build would give (its ballots,
+    receipts and participations, under the same manifest, at a chain that still holds the
+    entry it names, with no ballot logged after it); otherwise what changed."""
+    head, length = bundle_format.chain_head_of(files)
+    if length:
+        recorded = db.session.scalar(select(LogEntry.entry_hash).where(
+            LogEntry.chain_id == cycle.chain_id, LogEntry.position == length))
+        if recorded != head:
+            return "chain: the entry the verified bundle names is no longer in the chain"
+    if db.session.scalar(select(LogEntry.position).where(
+            LogEntry.chain_id == cycle.chain_id, LogEntry.kind == "ballot",
+            LogEntry.position > length).limit(1)) is not None:
+        return "chain: a ballot was logged after the verified bundle was built"
+    if inputs_digest(cycle) != run.inputs_digest:
+        return ("inputs: the ballots, receipts, participations, roll or codes changed since "
+                "the count")
+    return ""
+
+
+def _ballot_rows(cycle: Cycle) -> list:
+    """(district id, stored selections, receipt) of every ballot of the cycle, as plain rows."""
+    return db.session.connection().execute(
+        select(Ballot.district_id, Ballot.selections, Ballot.receipt)
+        .where(Ballot.cycle_id == cycle.id)).all()
+
+
+def inputs_digest(cycle: Cycle, ballot_rows: list | None = None) -> str:
+    """SHA-256 over what a count and its bundle are built from: the frozen manifest, every
+    ballot (district, receipt, selections), participations per district, channel, site and
+    day, the roll per district and date of birth, access codes per district and status, and
+    the bundle's extra documents. Equal digests: a new count and bundle would hold the same.
+    Grouped counts and one read of the ballots, far cheaper than counting and verifying."""
+    from pbvote.models import AccessCode, RollEntry
+
+    _manifest, manifest_hash = frozen_manifest(cycle)
+    rows = _ballot_rows(cycle) if ballot_rows is None else ballot_rows
+    connection = db.session.connection()
+    parts = [f"manifest {manifest_hash}", f"ballots {len(rows)}"]
+    parts.extend(f"{receipt} {district_id} {selections}"
+                 for district_id, selections, receipt in sorted(rows, key=itemgetter(2)))
+    # Grouped rows in the database's own order of their keys: the digest is only ever
+    # compared with one taken earlier on the same database.
+    for label, columns, model in (
+            ("participation", (Participation.district_id, Participation.channel,
+                               Participation.site, Participation.voted_on), Participation),
+            ("roll", (RollEntry.district_id, RollEntry.birth_date), RollEntry),
+            ("codes", (AccessCode.district_id, AccessCode.status,
+                       AccessCode.roll_entry_id.is_(None)), AccessCode)):
+        grouped = connection.execute(select(*columns, func.count())
+                                     .where(model.cycle_id == cycle.id)
+                                     .group_by(*columns).order_by(*columns)).all()
+        parts.append(f"{label} {len(grouped)}")
+        parts.extend(" ".join(map(str, row)) for row in grouped)
+    for name, content in sorted(_extra_files(cycle).items()):
+        parts.append(f"file {name} {hashlib.sha256(content).hexdigest()}")
+    return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()
+
+
+def count_bundle(cycle: Cycle, results_json: str) -> tuple[dict[str, bytes], str]:
+    """The bundle a count would publish and the inputs_digest of what it was built from,
+    reading the ballots once for both."""
+    rows = _ballot_rows(cycle)
+    return build_bundle_files(cycle, results_json, rows), inputs_digest(cycle, rows)
+
+
+def build_bundle_files(cycle: Cycle, results_json: str,
+                       ballot_rows: list | None = None) -> dict[str, bytes]:
     """The bundle with `results_json` as its results: the published snapshot, or the tally
     run a publication would publish (so it can be verified before it is)."""
     manifest, manifest_hash = frozen_manifest(cycle)
@@ -300,9 +410,8 @@ def build_bundle_files(cycle: Cycle, results_json: str) -> dict[str, bytes]:
     # Ballots repeat: each distinct text is decoded once and its (never mutated) value shared,
     # which the bundle's writers turn back into text once per distinct value too.
     decoded: dict[str, object] = {}
-    for district_id, selections, receipt in db.session.execute(
-            select(Ballot.district_id, Ballot.selections, Ballot.receipt)
-            .where(Ballot.cycle_id == cycle.id)):
+    rows = _ballot_rows(cycle) if ballot_rows is None else ballot_rows
+    for district_id, selections, receipt in rows:
         slug = slugs.get(district_id, f"district-{district_id}")
         value = decoded.get(selections)
         if value is None:
@@ -325,6 +434,14 @@ def build_bundle_files(cycle: Cycle, results_json: str) -> dict[str, bytes]:
         participation=participation, results_json=results_json, selected=selected,
         chain_head=chain.head_hash, chain_length=chain.length))
     return _with_transitions(cycle, _with_paper_audit(cycle, files))
+
+
+def _extra_files(cycle: Cycle) -> dict[str, bytes]:
+    """paper_audit.json and transitions.json as the bundle would hold them (none, one or
+    both)."""
+    extra = _with_transitions(cycle, _with_paper_audit(cycle, {}))
+    extra.pop(verify.SUMS_FILE, None)
+    return extra
 
 
 def _with_transitions(cycle: Cycle, files: dict[str, bytes]) -> dict[str, bytes]:
@@ -366,9 +483,9 @@ _ZIP_CACHE_LIMIT = 4
 
 
 def bundle_zip(cycle: Cycle) -> bytes:
-    """The public download. Building it reads every ballot, so one build is kept per
-    published results and chain head (anyone may ask for it, often); exports for auditors
-    and "verify now" always build afresh."""
+    """The public download. Checking the kept bundle against the database reads every
+    ballot, so one zip is kept per published results and chain head (anyone may ask for it,
+    often); exports for auditors and "verify now" check (bundle_files) every time."""
     snapshot = published_snapshot(cycle)
     chain = db.session.get(Chain, cycle.chain_id)
     key = (cycle.id, snapshot.results_hash, chain.length, chain.head_hash)

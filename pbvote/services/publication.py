@@ -45,6 +45,8 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
 
+from pbvote.audit import bundle as bundle_format
+from pbvote.audit import verify
 from pbvote.audit.chain import canonical_json
 from pbvote.i18n_hook import N_, _, translate
 from pbvote.infra.db import for_update, utcnow
@@ -61,11 +63,12 @@ from pbvote.models import (
     RollEntry,
     TallyRun,
 )
-from pbvote.rules.eligibility import age_on
+from pbvote.rules.turnout import latest_birth_date
 from pbvote.services import log, transitions
 from pbvote.services import turnout as turnout_figures
 from pbvote.services.errors import DomainError, NotFound
 from pbvote.services.tally import district_election
+from pbvote.services.transitions.publish import first_failure
 from pbvote.tally import TallyInputError, run_rule
 from pbvote.tally.analysis import analyse
 from pbvote.tally.exact import fmt_approx, json_exact
@@ -222,13 +225,14 @@ def _counts_by_channel(model, district: District) -> dict[str, int]:
 
 
 def _eligible_roll_size(cycle: Cycle, district: District, last_voting_day: dt.date) -> int:
-    """Roll entries of the district old enough to vote on the last day of voting."""
-    by_birth_date = db.session.connection().execute(
-        select(RollEntry.birth_date, func.count()).where(
-            RollEntry.cycle_id == cycle.id, RollEntry.district_id == district.id)
-        .group_by(RollEntry.birth_date))  # covered by an index; one row per birth date
-    return sum(int(count) for born, count in by_birth_date
-               if born <= last_voting_day and age_on(born, last_voting_day) >= cycle.minimum_age)
+    """Roll entries of the district old enough to vote on the last day of voting: born on
+    or before the last birth date of someone that old then (age_on's rule, so born on 29
+    February one is a year older on 1 March), one count over an index."""
+    born_by = latest_birth_date(max(cycle.minimum_age, 0), last_voting_day)
+    return int(db.session.connection().scalar(
+        select(func.count()).select_from(RollEntry).where(
+            RollEntry.cycle_id == cycle.id, RollEntry.district_id == district.id,
+            RollEntry.birth_date <= born_by)))
 
 
 def _exact_json(value: Any) -> Any:
@@ -266,11 +270,34 @@ def run_tally(cycle: Cycle, actor, now: dt.datetime | None = None) -> TallyRun:
         "chain": results["chain"], "before": None, "after": {"status": "draft"}})
     # The verdict is taken now, on the bundle this run would publish, so the overview shows it
     # before anyone asks to publish; a failing run cannot be put forward (request_publication).
-    failure = transitions.bundle_failure_for_run(cycle, run)
+    # Those verified bytes are kept with the run: asking, confirming and exporting publish
+    # them, after checking that nothing they were built from changed, instead of building
+    # and verifying the bundle again.
+    from pbvote.services import audit
+
+    files, digest_of_inputs = audit.count_bundle(cycle, text)
+    failure = first_failure(verify.verify_files(files))
     run.verified_ok = not failure
     run.verifier_failure = failure or None
+    if not failure:
+        run.bundle_zip = bundle_format.zip_bytes(files, audit.bundle_folder_name(cycle))
+        run.bundle_sha256 = hashlib.sha256(run.bundle_zip).hexdigest()
+        run.inputs_digest = digest_of_inputs
     db.session.flush()
     return run
+
+
+def _verified_bundle_failure(cycle: Cycle, run: TallyRun) -> str:
+    """"" when the bundle verified at the count is still what would be published; else why
+    not. A run counted before bundles were kept is built and verified now, as it was then."""
+    from pbvote.services import audit
+
+    files = audit.stored_bundle(run)  # refuses altered bytes (StoredBundleAltered)
+    if files is None:
+        return transitions.bundle_failure_for_run(cycle, run)
+    if files.get(verify.RESULTS_FILE) != run.results_json.encode("utf-8"):
+        return "stored bundle: its results.json is not this run's results"
+    return audit.stored_bundle_problem(cycle, run, files)
 
 
 def get_tally_run(cycle: Cycle, run_id: int) -> TallyRun:
@@ -308,10 +335,10 @@ def request_publication(cycle: Cycle, tally_run: TallyRun, admin,
         raise PublicationRefused(_("Tally run %(number)s has already been put forward for "
                                    "publication.", number=tally_run.id))
     # A run whose bundle failed the verifier when it was counted stays refused (run a new
-    # count); otherwise the bundle as it is now is built and verified again.
+    # count); otherwise the verified bundle must still be what would be published.
     failure = tally_run.verifier_failure if tally_run.verified_ok is False else None
     transitions.require_ready(cycle, "request", now,
-                              failure or transitions.bundle_failure_for_run(cycle, tally_run))
+                              failure or _verified_bundle_failure(cycle, tally_run))
     tally_run.status = "requested"
     tally_run.requested_by = admin.label
     tally_run.requested_by_id = admin.id
@@ -342,13 +369,21 @@ def confirm_publication(cycle: Cycle, tally_run: TallyRun, second_admin,
     transitions.require_ready(cycle, "confirm", now)
     stored = json.loads(tally_run.results_json)
     _check_chain_unchanged(cycle, stored["chain"])
-    _text, digest = results_text_and_hash(compute_results(cycle, stored["chain"], now=now))
-    if digest != tally_run.results_hash:
-        raise PublicationRefused(
-            _("The ballots no longer give the results of this tally run (a recount now gives "
-              "%(recount)s…, the run recorded %(recorded)s…). Nothing was published; find out "
-              "what changed, then run a new tally.",
-              recount=digest[:12], recorded=tally_run.results_hash[:12]))
+    if tally_run.bundle_zip is not None:
+        # The bytes the verifier passed at the count are what the public gets (the chain head
+        # aside, which only the chain checks read): nothing is rebuilt, so nothing unverified
+        # can be published, provided that what they were built from is unchanged.
+        failure = _verified_bundle_failure(cycle, tally_run)
+        if failure.startswith("inputs:"):
+            raise PublicationRefused(
+                _("The ballots no longer give the results of this tally run: the ballots, "
+                  "receipts, participations, roll or access codes changed since it was "
+                  "counted. Nothing was published; find out what changed, then run a new "
+                  "tally."))
+        if failure:
+            transitions.require_ready(cycle, "confirm", now, failure)
+    else:
+        _require_recount_matches(cycle, tally_run, stored["chain"], now)
     savepoint = db.session.begin_nested()
     snapshot = ResultsSnapshot(
         cycle_id=cycle.id, tally_run_id=tally_run.id, results_json=tally_run.results_json,
@@ -370,9 +405,11 @@ def confirm_publication(cycle: Cycle, tally_run: TallyRun, second_admin,
         "chain": stored["chain"], "manifest_hash": stored.get("manifest_hash"),
         "before": {"status": "requested", "published": False},
         "after": {"status": "published", "published": True}})
-    # The exact bundle the public will download from now on, through the standalone verifier;
-    # any failure undoes the publication (snapshot, run status, log entry) and refuses.
-    failure = transitions.bundle_failure_for_run(cycle, tally_run)
+    # A run counted before bundles were kept: the exact bundle the public will download from
+    # now on, through the standalone verifier; any failure undoes the publication (snapshot,
+    # run status, log entry) and refuses.
+    failure = "" if tally_run.bundle_zip is not None else \
+        transitions.bundle_failure_for_run(cycle, tally_run)
     if failure:
         savepoint.rollback()
         db.session.expire_all()
@@ -384,6 +421,17 @@ def confirm_publication(cycle: Cycle, tally_run: TallyRun, second_admin,
     # everyone who asked is told once, by a job outside this request
     results_notice.schedule(cycle, second_admin)
     return snapshot
+
+
+def _require_recount_matches(cycle: Cycle, tally_run: TallyRun, chain_point: dict,
+                             now: dt.datetime | None) -> None:
+    _text, digest = results_text_and_hash(compute_results(cycle, chain_point, now=now))
+    if digest != tally_run.results_hash:
+        raise PublicationRefused(
+            _("The ballots no longer give the results of this tally run (a recount now gives "
+              "%(recount)s…, the run recorded %(recorded)s…). Nothing was published; find out "
+              "what changed, then run a new tally.",
+              recount=digest[:12], recorded=tally_run.results_hash[:12]))
 
 
 def _check_chain_unchanged(cycle: Cycle, chain_point: dict) -> None:

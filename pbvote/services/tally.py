@@ -32,8 +32,9 @@ def district_instance(district: District) -> Instance:
 def stored_selections(district: District) -> list:
     """Every ballot of the district as canonical selections, in random-id order."""
     design = district.ballot_design()
-    rows = db.session.scalars(select(Ballot.selections).where(Ballot.district_id == district.id)
-                              .order_by(Ballot.id))
+    rows = db.session.connection().execute(
+        select(Ballot.selections).where(Ballot.district_id == district.id)
+        .order_by(Ballot.id)).scalars()  # plain rows: no ORM processing per ballot
     decoded: dict[str, tuple] = {}  # a city's ballots repeat: decode each distinct text once
     selections = []
     for text in rows:

@@ -6,12 +6,12 @@ import datetime as dt
 import json
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from pbvote.audit import verify
 from pbvote.infra.db import utcnow, write_intent
 from pbvote.infra.extensions import db
-from pbvote.models import Account, Chain, Cycle, District, LogEntry, ResultsSnapshot, TallyRun
+from pbvote.models import Account, Chain, Cycle, District, LogEntry, TallyRun
 from pbvote.services import audit, in_person, publication, setup, transitions, voting
 from pbvote.services.errors import DomainError
 from pbvote.services.in_person import reading
@@ -162,45 +162,65 @@ def test_a_count_whose_bundle_verifies_stores_a_pass(app):
         assert ready.ready, ready.blockers
 
 
-def test_confirmation_runs_the_verifier_on_the_published_bytes_and_undoes_on_failure(
-        app, monkeypatch):
+def test_the_count_verifies_the_bytes_that_confirmation_publishes(app, monkeypatch):
+    """The verifier runs once, at the count, on the bundle the publication will serve; a
+    verdict of failure keeps no bundle and blocks asking, and the published bundle is those
+    verified bytes (only the chain head renewed), not a new build."""
     with app.app_context():
         staff, admin, admin2 = (make_account(role)[0] for role in ("staff", "admin", "admin"))
-        with write_intent():
-            made = cycle_with_ballots("closed")
-            cycle = db.session.get(Cycle, made.cycle_id)
-            run = publication.run_tally(cycle, _account(staff))
-            publication.request_publication(cycle, run, _account(admin))
-            run_id = run.id  # read before the commit expires it (no read under write intent)
-            db.session.commit()
         seen = []
         real = verify.verify_files
 
         def failing(files, chain=None):
-            seen.append(json.loads(files["results.json"])["chain"])
+            seen.append(files)
             report = real(files, chain)
             report.checks[-1] = verify.CheckResult("tally", False, "made to fail")
             return report
 
         monkeypatch.setattr(verify, "verify_files", failing)
-        before = fingerprint(app)
         with write_intent():
+            made = cycle_with_ballots("closed")
             cycle = db.session.get(Cycle, made.cycle_id)
-            with pytest.raises(transitions.TransitionRefused) as refused:
-                publication.confirm_publication(cycle, db.session.get(TallyRun, run_id),
-                                                _account(admin2))
-            db.session.rollback()
-        assert seen, "the verifier never ran"
-        assert "tally: made to fail" in refused.value.message
-        assert not changed_tables(before, fingerprint(app))
-        assert db.session.scalar(select(func.count()).select_from(ResultsSnapshot)) == 0
-        monkeypatch.setattr(verify, "verify_files", real)
-        with write_intent():
-            cycle = db.session.get(Cycle, made.cycle_id)
-            publication.confirm_publication(cycle, db.session.get(TallyRun, run_id),
-                                            _account(admin2))
+            failed = publication.run_tally(cycle, _account(staff))
+            failed_id = failed.id
             db.session.commit()
-        assert audit.verify_now(db.session.get(Cycle, made.cycle_id)).ok
+        assert len(seen) == 1, "the verifier runs once, at the count"
+        failed = db.session.get(TallyRun, failed_id)
+        assert failed.verified_ok is False and failed.verifier_failure == "tally: made to fail"
+        assert failed.bundle_zip is None and failed.bundle_sha256 is None
+        with write_intent():
+            with pytest.raises(transitions.TransitionRefused) as refused:
+                publication.request_publication(db.session.get(Cycle, made.cycle_id), failed,
+                                                _account(admin))
+            db.session.rollback()
+        assert "tally: made to fail" in refused.value.message
+
+        monkeypatch.setattr(verify, "verify_files", real)
+        seen.clear()
+        with write_intent():
+            cycle = db.session.get(Cycle, made.cycle_id)
+            run = publication.run_tally(cycle, _account(staff))
+            run_id = run.id
+            db.session.commit()
+        monkeypatch.setattr(verify, "verify_files", failing)  # any later verification fails
+        with write_intent():
+            cycle = db.session.get(Cycle, made.cycle_id)
+            run = db.session.get(TallyRun, run_id)
+            publication.request_publication(cycle, run, _account(admin))
+            publication.confirm_publication(cycle, run, _account(admin2))
+            db.session.commit()
+        assert seen == [], "asking and confirming publish the verified bytes, never rebuilt"
+        monkeypatch.setattr(verify, "verify_files", real)
+        run = db.session.get(TallyRun, run_id)
+        verified = audit.stored_bundle(run)
+        cycle = db.session.get(Cycle, made.cycle_id)
+        published = audit.bundle_files(cycle)
+        chain = db.session.get(Chain, cycle.chain_id)
+        assert published[verify.CHAIN_HEAD_FILE] == f"{chain.head_hash} {chain.length}\n".encode()
+        same = set(verified) - {verify.CHAIN_HEAD_FILE, verify.SUMS_FILE}
+        assert set(published) == set(verified)
+        assert all(published[name] == verified[name] for name in same)
+        assert audit.verify_now(cycle).ok
 
 
 # ----- defect 2: a district budget below a project's cost ---------------------------------------

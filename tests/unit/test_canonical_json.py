@@ -67,3 +67,17 @@ def test_the_bundles_pretty_json_is_json_dumps_with_an_indent():
             assert pretty_json(candidate) == expected
     for odd in ({1: "a", 2: [1.5, None]}, {"k": {3: [shared]}}, ((shared,),), float("nan")):
         assert pretty_json(odd) == json.dumps(odd, indent=2, sort_keys=True, ensure_ascii=False)
+
+
+def test_a_chain_export_line_is_the_canonical_json_of_its_record():
+    from pbvote.audit.bundle import chain_export_line
+
+    rng = random.Random(11)
+    alphabet = 'ab"\\\n\t\x00\x1f\x7fé中\u2028\u2029\ud800 {}:,'
+    for _ in range(2000):
+        texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 12)))
+                 for _ in range(4)]
+        position = rng.randrange(0, 10**12)
+        record = {"position": position, "kind": texts[0], "entry_json": texts[1],
+                  "previous_hash": texts[2], "entry_hash": texts[3]}
+        assert chain_export_line(**record) == canonical_json(record) + "\n"

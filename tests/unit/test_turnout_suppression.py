@@ -139,3 +139,14 @@ def test_band_cutoffs_on_a_leap_day():
         expected = bands.age_band(born, on) if born <= on else bands.UNKNOWN_AGE
         assert _band_by_cutoffs(born, on) == expected, born
     assert bands.latest_birth_date(18, on) == dt.date(2010, 2, 28)
+
+
+@given(st.dates(dt.date(1900, 1, 1), dt.date(2100, 12, 31)),
+       st.dates(dt.date(1950, 1, 1), dt.date(2100, 12, 31)), st.integers(-3, 40))
+def test_latest_birth_date_is_the_eligible_roll_sizes_cut_off_as_age_on_decides(born, on, age):
+    """The count's eligible roll (one SQL count, birth_date <= cut-off) equals the entries
+    born by the last voting day whose age_on then reaches the minimum age."""
+    from pbvote.rules.eligibility import age_on
+
+    expected = born <= on and age_on(born, on) >= age
+    assert (born <= bands.latest_birth_date(max(age, 0), on)) == expected
