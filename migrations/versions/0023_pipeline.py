@@ -5,13 +5,13 @@ and covering indexes for the turnout cube a count computes (participations by di
 channel and day, joined to the roll's dates of birth by identity)
 
 Revision ID: 0023_pipeline
-Revises: 0020_cityscale
+Revises: 0022_declare_review
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0023_pipeline'
-down_revision = "0020_cityscale"
+down_revision = '0022_declare_review'
 branch_labels = None
 depends_on = None
 
