@@ -160,6 +160,8 @@ class RollPlan:
     rekeyed: int = 0
     #: ids of the entries the import removes, in order (a batched import removes them first)
     removable_ids: list[int] = field(default_factory=list, repr=False)
+    #: of kept_voted: stored entries the file does not list
+    kept_voted_unlisted: int = 0
 
     @property
     def ok(self) -> bool:
@@ -199,6 +201,8 @@ class RowChanges(NamedTuple):
     #: lists of updates that change no identity: roll-number backfills, re-keyed voters
     partial_updates: list[list[dict]]
     rekey: bool
+    #: what the batch's rows are (RollPlan.counts of them): added, changed, unchanged...
+    counts: dict
 
 
 @dataclass
@@ -478,11 +482,15 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
 
     rows_pending = 0
     batch_last_line = batches.skip_through_line if batches is not None else 0
+    counted: dict[str, int] = {}
 
     def write_batch() -> None:
-        nonlocal rows_pending
-        batches.write(RowChanges(to_insert, to_update, [to_backfill, to_rekey_voted], rekey),
-                      batch_last_line)
+        nonlocal rows_pending, counted
+        counts = plan.counts()
+        batches.write(RowChanges(to_insert, to_update, [to_backfill, to_rekey_voted], rekey,
+                                 {kind: number - counted.get(kind, 0)
+                                  for kind, number in counts.items()}), batch_last_line)
+        counted = counts
         for pending in (to_insert, to_update, to_backfill, to_rekey_voted):
             pending.clear()
         rows_pending = 0
@@ -592,6 +600,7 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
             continue
         if stored.identity_hash in voted:
             plan.kept_voted += 1
+            plan.kept_voted_unlisted += 1
         else:
             plan.removed += 1
             removable.append(stored.id)

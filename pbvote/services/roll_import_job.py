@@ -107,8 +107,10 @@ def _import(ctx: jobs.JobContext, payload: dict) -> str:
         plan = _check(ctx, cycle_id, path, mapping, size)
         if state["phase"] == "check":
             _refuse_unless_confirmed(plan, payload)
-            state.update(phase="remove", counts=plan.counts(), file_sha256=plan.file_sha256,
-                         before=plan.before, kept_removals=0, kept_changes=0, codes_voided=0)
+            state.update(phase="remove", file_sha256=plan.file_sha256, before=plan.before,
+                         rows=plan.rows, planned_removals=plan.removed,
+                         kept_unlisted=plan.kept_voted_unlisted, row_counts={},
+                         kept_removals=0, kept_changes=0, codes_voided=0)
             with _writing(cycle_id):
                 ctx.step(size, state)
         removable = plan.removable_ids  # after a resume: those not removed yet
@@ -179,6 +181,8 @@ def _write_rows(ctx: jobs.JobContext, cycle_id: int, path, mapping, size: int,
             done = batches.write_rows(cycle_id, changes)
             state["kept_changes"] += done.kept_voted
             state["codes_voided"] += done.codes_voided
+            for kind, number in changes.counts.items():
+                state["row_counts"][kind] = state["row_counts"].get(kind, 0) + number
             state["line"] = last_line
             ctx.step(size + min(read, size - 1), state)
 
@@ -190,12 +194,18 @@ def _write_rows(ctx: jobs.JobContext, cycle_id: int, path, mapping, size: int,
 
 
 def final_counts(state: dict) -> dict:
-    """The checked plan's counts, less the removals and changes of people who voted while
-    the import was applied (kept as they were)."""
-    counts = dict(state["counts"])
-    counts["removed"] -= state["kept_removals"]
-    counts["changed"] -= state["kept_changes"]
-    counts["kept_voted"] += state["kept_removals"] + state["kept_changes"]
+    """What the import did, as RollPlan.counts: the rows as the batches found them, the
+    removals the check planned, and as kept because already voted also the removals and
+    changes of people who voted while the import was applied."""
+    rows = state["row_counts"]
+    counts = {"rows": state["rows"], "added": rows.get("added", 0),
+              "changed": rows.get("changed", 0) - state["kept_changes"],
+              "unchanged": rows.get("unchanged", 0),
+              "removed": state["planned_removals"] - state["kept_removals"],
+              "kept_voted": (state["kept_unlisted"] + rows.get("kept_voted", 0)
+                             + state["kept_removals"] + state["kept_changes"])}
+    if rows.get("rekeyed"):
+        counts["rekeyed"] = rows["rekeyed"]
     return counts
 
 

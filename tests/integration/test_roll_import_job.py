@@ -263,32 +263,49 @@ def test_a_ballot_is_cast_while_the_job_is_between_batches(app_context, cycle_id
     assert_second_applied(cycle_id)
 
 
+@pytest.mark.parametrize("when", ["check", "rows"])
 def test_someone_who_votes_while_the_import_is_applied_is_kept(app_context, cycle_id,
-                                                              small_batches, monkeypatch):
-    """Person 3 votes after the check planned to remove them: the removal batch keeps them,
-    and the counts say so."""
-    checked, voted = threading.Event(), threading.Event()
-    original = roll_import_job._check
+                                                              small_batches, monkeypatch,
+                                                              when):
+    """"check": person 3 votes after the check planned to remove them, person 2 after it
+    planned to change their postcode. "rows": person 2 votes after the rows phase read who
+    voted, so their batch finds it out. Either way they are kept as they were, and the
+    counts say so."""
+    paused, voted = threading.Event(), threading.Event()
+    if when == "check":
+        module, name, pause_at, voters = roll_import_job, "_check", 1, (3, 2)
+    else:  # reads of who voted: the preview, the check, the rows phase
+        module, name, pause_at, voters = roll_import, "_voted_identities", 3, (2,)
+    original = getattr(module, name)
+    calls = []
 
     def pausing(*args):
-        plan = original(*args)
-        checked.set()
-        assert voted.wait(WAIT)
-        return plan
+        result = original(*args)
+        calls.append(name)
+        if len(calls) == pause_at:
+            paused.set()
+            assert voted.wait(WAIT)
+        return result
 
-    monkeypatch.setattr(roll_import_job, "_check", pausing)
+    monkeypatch.setattr(module, name, pausing)
     job_id = enqueue(cycle_id, SECOND)
     thread, errors = _run_in_thread(app_context)
     try:
-        assert checked.wait(WAIT)
-        vote(cycle_id, 3)
+        assert paused.wait(WAIT)
+        for number in voters:
+            vote(cycle_id, number)
     finally:
         voted.set()
         thread.join(WAIT)
     assert not errors and job(job_id).status == "done", job(job_id).message
-    with pytest.raises(AlreadyVoted):
-        find(cycle_id, 3)  # still on the roll, as someone who voted
-    db.session.rollback()
+    for number in voters:
+        with pytest.raises(AlreadyVoted):
+            find(cycle_id, number)  # still on the roll as they were, as someone who voted
+        db.session.rollback()
+    assert not on_roll(cycle_id, 2, "Q2")
+    removed = 0 if 3 in voters else 1
     logged = import_logs()[-1]
-    assert (logged["removed"], logged["kept_voted"]) == (0, 2)
-    assert "removed 0" in job(job_id).message
+    assert {key: logged[key] for key in EXPECTED} == {
+        **EXPECTED, "changed": 0, "removed": removed, "kept_voted": 1 + len(voters)}
+    assert f"changed 0, removed {removed}, unchanged 1; kept because already voted: " \
+        f"{1 + len(voters)}" in job(job_id).message
