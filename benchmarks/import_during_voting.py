@@ -205,13 +205,16 @@ def import_job(url: str, csv_path: Path) -> dict:
 
     roll_import_job._writing = timed
     with app.app_context():
+        # the preview is a GET: a plain transaction on SQLite, which holds no write lock
+        cycle = get_cycle(demo.DEMO_SLUG)
+        with open(csv_path, "rb") as stream:
+            token = roll_import.stash_upload(stream, str(cycle.id))
+        preview_started = time.perf_counter()
+        plan = roll_import.plan_import(cycle, roll_import.stash_path(token, str(cycle.id)))
+        preview = time.perf_counter() - preview_started
+        db.session.rollback()
         with write_intent():
             cycle = get_cycle(demo.DEMO_SLUG)
-            with open(csv_path, "rb") as stream:
-                token = roll_import.stash_upload(stream, str(cycle.id))
-            preview_started = time.perf_counter()
-            plan = roll_import.plan_import(cycle, roll_import.stash_path(token, str(cycle.id)))
-            preview = time.perf_counter() - preview_started
             job_id = roll_import_job.enqueue_import(
                 cycle, token, {}, plan.fingerprint(), plan.removed, "bench", "en")
             db.session.commit()
@@ -234,6 +237,8 @@ def main(argv=None) -> int:
     parser.add_argument("--pg-server", default=DEFAULT_PG_SERVER)
     parser.add_argument("--baseline-seconds", type=float, default=20)
     parser.add_argument("--casters", type=int, default=1)
+    parser.add_argument("--batch-rows", type=int, help="rows per write transaction of the "
+                        "job (default: roll_import_batches.APPLY_BATCH_ROWS)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args(argv)
@@ -249,6 +254,11 @@ def main(argv=None) -> int:
         _pg(args.pg_server, f'CREATE DATABASE "{pg_name}"')
         url = make_url(args.pg_server).set(database=pg_name).render_as_string(
             hide_password=False)
+    if args.batch_rows:
+        from pbvote.services import roll_import_batches
+
+        roll_import_batches.APPLY_BATCH_ROWS = roll_import_batches.REMOVE_BATCH_ROWS = \
+            args.batch_rows
     try:
         started = time.perf_counter()
         codes = seed(url)
