@@ -27,7 +27,7 @@ import time
 from collections.abc import Iterator
 
 from pbvote.i18n_hook import _, n_
-from pbvote.infra.db import WRITE_INTENT, write_intent
+from pbvote.infra.db import reads_first, write_intent
 from pbvote.infra.extensions import db
 from pbvote.models import Cycle
 from pbvote.services import jobs, log, roll_import
@@ -67,11 +67,8 @@ def _reading() -> Iterator[None]:
     """SQLite: the job's reads (the stored roll, a million rows) begin a plain transaction,
     so they neither wait for nor hold the write lock that ballots queue on."""
     db.session.commit()  # ends the current transaction, which wrote nothing since its step
-    token = WRITE_INTENT.set(False)
-    try:
+    with reads_first():
         yield
-    finally:
-        WRITE_INTENT.reset(token)
 
 
 @contextlib.contextmanager
@@ -82,6 +79,7 @@ def _writing(cycle_id: int) -> Iterator[None]:
     with write_intent():
         batches.lock_cycle(cycle_id)
         yield
+    batches.checkpoint_sqlite_wal()
 
 
 def _import(ctx: jobs.JobContext, payload: dict) -> str:
