@@ -4,8 +4,10 @@ Rows are matched to stored entries by the HMAC of their stable key (pbvote.rules
 entries made before the import existed (demo, tests) carry no key and are matched by their
 identity hash. Applying is one pass over the file inside the caller's transaction: rows are
 inserted in batches while reading, and any error in the file makes the whole import fail
-(the caller rolls back). Nobody who has voted is ever removed or changed: their entry is
-kept as it is and reported as "kept: already voted".
+(the caller rolls back). The web form's import job applies a large file in short
+transactions instead, so that ballots are cast meanwhile (roll_import_batches). Nobody who
+has voted is ever removed or changed: their entry is kept as it is and reported as "kept:
+already voted".
 
 Identity fields are stored only as keyed hashes (the same ones `services.roll` makes, so
 the resident's path finds imported people); birth date stays in clear for the age rule, and
