@@ -30,6 +30,7 @@ from pbvote.models import AccessCode, Cycle, District, Job, Participation, RollE
 from pbvote.services.errors import DomainError
 from pbvote.services.roll_import import (
     IDENTITY_AT,
+    SQLITE_IMPORT_CACHE_KIB,
     RowChanges,
     _insert_rows,
     _release_codes_of_removed,
@@ -77,6 +78,15 @@ def refuse_if_running(cycle: Cycle) -> None:
 def lock_cycle(cycle_id: int) -> None:
     # the lock imports and codes.issue_codes_for_roll take, so a check-and-mark is atomic
     db.session.scalar(for_update(select(Cycle.id).where(Cycle.id == cycle_id)))
+
+
+def large_sqlite_cache() -> None:
+    """SQLite: the hash indexes of a large roll take random inserts, which thrash the
+    default 2 MB page cache; the job's connection keeps them in memory (roll_import's
+    one-transaction apply does the same)."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
 
 
 def checkpoint_sqlite_wal() -> None:

@@ -78,6 +78,7 @@ def _writing(cycle_id: int) -> Iterator[None]:
     db.session.commit()  # ends a read transaction: SQLite cannot turn it into a write
     with write_intent():
         batches.lock_cycle(cycle_id)
+        batches.large_sqlite_cache()
         yield
     batches.checkpoint_sqlite_wal()
 
