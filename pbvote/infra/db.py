@@ -42,6 +42,19 @@ def write_intent() -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def reads_first() -> Iterator[None]:
+    """Within a writing unit of work, transactions that begin here only read: on SQLite a
+    plain BEGIN, which neither waits for nor holds the write lock ballots queue on (a long
+    read of a large roll). End the transaction before writing again: SQLite cannot turn a
+    read that others' commits overtook into a write."""
+    token = WRITE_INTENT.set(False)
+    try:
+        yield
+    finally:
+        WRITE_INTENT.reset(token)
+
+
+@contextlib.contextmanager
 def sqlite_foreign_keys_off(connection) -> Iterator[None]:
     """For migrations, entered before their transaction begins (SQLite ignores the pragma
     inside one). Alembic's batch mode rebuilds a SQLite table by dropping the old one; with

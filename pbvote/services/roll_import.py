@@ -4,8 +4,10 @@ Rows are matched to stored entries by the HMAC of their stable key (pbvote.rules
 entries made before the import existed (demo, tests) carry no key and are matched by their
 identity hash. Applying is one pass over the file inside the caller's transaction: rows are
 inserted in batches while reading, and any error in the file makes the whole import fail
-(the caller rolls back). Nobody who has voted is ever removed or changed: their entry is
-kept as it is and reported as "kept: already voted".
+(the caller rolls back). The web form's import job applies a large file in short
+transactions instead, so that ballots are cast meanwhile (roll_import_batches). Nobody who
+has voted is ever removed or changed: their entry is kept as it is and reported as "kept:
+already voted".
 
 Identity fields are stored only as keyed hashes (the same ones `services.roll` makes, so
 the resident's path finds imported people); birth date stays in clear for the age rule, and
@@ -158,6 +160,10 @@ class RollPlan:
     #: entries found again by roll number after an identity-key change and rewritten under
     #: the new key (those who voted keep their identity, district and birth date)
     rekeyed: int = 0
+    #: ids of the entries the import removes, in order (a batched import removes them first)
+    removable_ids: list[int] = field(default_factory=list, repr=False)
+    #: of kept_voted: stored entries the file does not list
+    kept_voted_unlisted: int = 0
 
     @property
     def ok(self) -> bool:
@@ -186,6 +192,29 @@ class RollPlan:
         """Ties a confirmation to the preview the person saw."""
         return hashlib.sha256(f"{self.file_sha256}|{sorted(self.counts().items())}"
                               .encode()).hexdigest()[:32]
+
+
+class RowChanges(NamedTuple):
+    """One batch of a batched import's writes, as _run_unbuffered builds them."""
+
+    inserts: list[tuple]
+    #: changed entries (all of them, re-keyed or not, in a re-key)
+    updates: list[dict]
+    #: lists of updates that change no identity: roll-number backfills, re-keyed voters
+    partial_updates: list[list[dict]]
+    rekey: bool
+    #: what the batch's rows are (RollPlan.counts of them): added, changed, unchanged...
+    counts: dict
+
+
+@dataclass
+class RowBatches:
+    """How _run_unbuffered hands a batched import its writes: `write(changes, last_line)`
+    every `rows` rows of the file, passing over the rows up to `skip_through_line`."""
+
+    write: Callable[[RowChanges, int], None]
+    rows: int
+    skip_through_line: int = 0
 
 
 class _Hasher:
@@ -396,13 +425,19 @@ def _in_page(plan: RollPlan, kind: str, index: int) -> bool:
 
 def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None, apply: bool,
                     progress: Progress | None,
-                    pages: Mapping[str, int] | None = None) -> RollPlan:
+                    pages: Mapping[str, int] | None = None,
+                    batches: RowBatches | None = None) -> RollPlan:
+    """With `batches` (roll_import_batches): the added, changed and re-keyed rows are handed
+    to batches.write every batches.rows rows instead of written here, rows up to
+    batches.skip_through_line are passed over (written by an earlier run), and removals are
+    left to the caller, which made them first."""
     # After an identity-key change with people voted, only a roll matched by roll number
     # (under the cycle's own fixed key) can tell who voted: "rekey" rewrites every matched
     # entry's hashes under the new key and keeps the identity hash of those who voted.
     rekey = identity_key_changed_after_votes(cycle)
     if not rekey:
-        check_identity_key(cycle, record=apply)
+        # a batched import records the key in its last step, with the log entry
+        check_identity_key(cycle, record=apply and batches is None)
     plan = RollPlan()
     plan.pages = {kind: max(1, int((pages or {}).get(kind) or 1)) for kind in LISTS}
     plan.people = {kind: [] for kind in LISTS}
@@ -447,6 +482,21 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
         _insert_rows(to_insert)
         to_insert.clear()
 
+    rows_pending = 0
+    batch_last_line = batches.skip_through_line if batches is not None else 0
+    counted: dict[str, int] = {}
+
+    def write_batch() -> None:
+        nonlocal rows_pending, counted
+        counts = plan.counts()
+        batches.write(RowChanges(to_insert, to_update, [to_backfill, to_rekey_voted], rekey,
+                                 {kind: number - counted.get(kind, 0)
+                                  for kind, number in counts.items()}), batch_last_line)
+        counted = counts
+        for pending in (to_insert, to_update, to_backfill, to_rekey_voted):
+            pending.clear()
+        rows_pending = 0
+
     def note_error(error: RowError) -> None:
         plan.error_count += 1
         if len(plan.errors) < MAX_REPORTED_ERRORS:
@@ -461,6 +511,13 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
                     continue
                 if plan.error_count:
                     continue  # keep reading to report every error, but stop writing
+                if batches is not None:
+                    if item.line <= batches.skip_through_line:
+                        continue
+                    if rows_pending >= batches.rows:
+                        write_batch()
+                    rows_pending += 1
+                    batch_last_line = item.line
                 key_hash = hasher("roll-key", item.stable_key)
                 details_hash = hasher("roll-details", item.details)
                 number_key_hash = (number_hasher(NUMBER_KEY_PURPOSE, item.number_key)
@@ -499,7 +556,7 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
                         to_insert.append(_entry_values(
                             cycle_id, districts[item.district], item.district, item, hasher,
                             identities, key_hash, details_hash, number_key_hash))
-                        if len(to_insert) >= BATCH_ROWS:
+                        if batches is None and len(to_insert) >= BATCH_ROWS:
                             flush_inserts()
                     continue
                 seen.add(stored.id)
@@ -534,6 +591,10 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
     plan.before = len(by_key) + len(legacy)
     if plan.error_count:
         return plan
+    if batches is not None:
+        write_batch()
+        plan.applied = True
+        return plan
 
     removable: list[int] = []
     for stored in (*by_key.values(), *legacy.values()):
@@ -541,10 +602,12 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
             continue
         if stored.identity_hash in voted:
             plan.kept_voted += 1
+            plan.kept_voted_unlisted += 1
         else:
             plan.removed += 1
             removable.append(stored.id)
     removable.sort()  # the removed list pages in a stable order
+    plan.removable_ids = removable
     start = (plan.pages["removed"] - 1) * PAGE_SIZE
     plan.people["removed"] = removed_people(removable[start:start + PAGE_SIZE], names)
     plan.people["changed"] = changed_people(changed_on_page, names, hasher)
@@ -565,16 +628,21 @@ def _run_unbuffered(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
         if rekey:
             # every code's hash was made with the old key, so none can be found any more:
             # void the unused ones, so the count of codes out there stays true
-            plan.codes_voided += db.session.execute(
-                update(AccessCode).where(AccessCode.cycle_id == cycle_id,
-                                         AccessCode.status == "unused")
-                .values(status="voided").execution_options(synchronize_session=False)).rowcount
+            plan.codes_voided += void_unused_codes(cycle)
             cycle.identity_key_fingerprint = identity_key_fingerprint()
         if rebuild_indexes:
             for index in lookup_indexes:
                 index.create(connection)
         plan.applied = True
     return plan
+
+
+def void_unused_codes(cycle: Cycle) -> int:
+    """After a re-key: every code's hash was made with the old key, so none can be found any
+    more; void the unused ones, so the count of codes out there stays true."""
+    return db.session.execute(
+        update(AccessCode).where(AccessCode.cycle_id == cycle.id, AccessCode.status == "unused")
+        .values(status="voided").execution_options(synchronize_session=False)).rowcount
 
 
 # Both helpers change access codes before the roll entries they belong to: casting with a
@@ -620,6 +688,14 @@ def plan_import(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None = No
     return _run(cycle, Path(path), mapping, apply=False, progress=progress, pages=pages)
 
 
+def apply_in_batches(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None,
+                     batches: RowBatches, progress: Progress | None = None) -> RollPlan:
+    """Hand the file's added, changed and re-keyed rows to `batches` (the import job, which
+    has checked the file and made the removals); see roll_import_batches."""
+    return _run_unbuffered(cycle, Path(path), mapping, apply=True, progress=progress,
+                           batches=batches)
+
+
 def apply_import(cycle: Cycle, path: Path, actor: str, mapping: Mapping[str, str] | None = None,
                  expected_fingerprint: str | None = None,
                  progress: Progress | None = None,
@@ -634,6 +710,9 @@ def apply_import(cycle: Cycle, path: Path, actor: str, mapping: Mapping[str, str
     # codes.issue_codes_for_roll takes the same lock: an import between its reading of the
     # roll and its writing would leave new codes pointing at removed entries.
     db.session.scalar(for_update(select(Cycle.id).where(Cycle.id == cycle.id)))
+    from pbvote.services.roll_import_batches import refuse_if_running  # imports this module
+
+    refuse_if_running(cycle)
     before = roll_size(cycle)
     try:
         plan = _run(cycle, Path(path), mapping, apply=True, progress=progress)

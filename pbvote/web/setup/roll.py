@@ -6,6 +6,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from wtforms.fields.choices import SelectChoice
 
+from pbvote.infra.db import reads_first
 from pbvote.infra.extensions import db
 from pbvote.models import Cycle
 from pbvote.rules.roll_csv import FIELDS, normalise_header
@@ -125,7 +126,16 @@ def roll_preview(slug: str, token: str):
             roll_import.discard_stash(token, str(cycle.id))
             return render_template("staff/setup/roll_done.html", cycle=cycle, plan=applied)
         db.session.rollback()
-        cycle = get_cycle(slug)
+    # Reading a large file takes seconds: after a refused POST, too, without the write
+    # lock that ballots queue on (SQLite).
+    with reads_first():
+        return _preview_page(slug, token, path, header, mapping, pages, form, status, message)
+
+
+def _preview_page(slug: str, token: str, path, header: list[str], mapping: dict[str, str],
+                  pages: dict[str, int], form: RollConfirmForm, status: int,
+                  message: str | None):
+    cycle = get_cycle(slug)
     try:
         plan = roll_import.plan_import(cycle, path, mapping, pages=pages)
     except roll_import.RollClosed as closed:
