@@ -56,7 +56,16 @@ def job_status(status: str) -> str:
 
 @bp.get("")
 def overview(slug: str):
-    return _overview(_closed_cycle(slug))
+    cycle = get_cycle(slug)
+    try:
+        publication.require_voting_closed(cycle)
+    except publication.EmbargoError as embargo:
+        # still the embargo's 409, but a staff page with the way on, not a dead end
+        return render_template("staff_results/not_yet.html", cycle=cycle,
+                               message=embargo.message,
+                               voting=cycle.phase_window("voting"),
+                               notice=results_notice.notice_status(cycle)), embargo.status
+    return _overview(cycle)
 
 
 @bp.post("/tally")
