@@ -1,10 +1,11 @@
 """The preview of a large voter-roll file, computed by a job (services/jobs).
 
 Reading a file of a million rows and comparing it with the stored roll takes tens of
-seconds, too near the proxy's timeout for a request. The job writes nothing but its
-progress; its checkpoint keeps the preview (the counts, the errors and the first page of
-each list of people), which the preview page shows and the confirmation is checked
-against, so no page reads the file again."""
+seconds, too near the proxy's timeout for a request. The job writes nothing to the database
+but its progress. It keeps the preview (the counts, the errors and the first page of each
+list of people) beside the uploaded file (roll_stash), which the preview page shows and the
+confirmation is checked against, so no page reads the file again. It names people in
+clear, so it is deleted with the file, not kept with the job's row."""
 from __future__ import annotations
 
 import json
@@ -15,7 +16,7 @@ from pbvote.infra.db import reads_first, write_intent
 from pbvote.infra.extensions import db
 from pbvote.models import Cycle, Job
 from pbvote.rules.roll_csv import RowError
-from pbvote.services import jobs, roll_import
+from pbvote.services import jobs, roll_import, roll_stash
 from pbvote.services.roll_preview import Person
 
 KIND = "roll.preview"
@@ -68,9 +69,10 @@ def _preview(ctx: jobs.JobContext, payload: dict) -> str:
                                        payload.get("mapping") or None, progress=checked)
     if not plan.ok:
         raise jobs.JobFailed(failure_message(plan), 422)
+    roll_stash.save_preview(payload["token"], str(cycle_id), ctx.job_id, plan_as_json(plan))
     db.session.commit()
     with write_intent():
-        ctx.step(size, {"preview": plan_as_json(plan)})
+        ctx.step(size)
     return _("Checked: add %(a)s, change %(c)s, remove %(r)s, unchanged %(u)s.",
              a=plan.added, c=plan.changed, r=plan.removed, u=plan.unchanged)
 
@@ -111,10 +113,10 @@ def stored_preview(job_id: str | None, cycle: Cycle, token: str
     if job is None or job.kind != KIND or job.status != "done" or job.cycle_id != cycle.id:
         return None
     payload = json.loads(job.payload or "{}")
-    checkpoint = json.loads(job.checkpoint or "{}")
-    if payload.get("token") != token or "preview" not in checkpoint:
+    stored = roll_stash.load_preview(token, str(cycle.id), job_id)
+    if payload.get("token") != token or stored is None:
         return None
-    return payload.get("mapping") or {}, plan_from_json(checkpoint["preview"])
+    return payload.get("mapping") or {}, plan_from_json(stored)
 
 
 def preview_place(job_id: str) -> tuple[str, str, dict] | None:

@@ -3,6 +3,7 @@ proxy's timeout); its page shows the stored preview, which the confirmation is c
 against."""
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
@@ -91,6 +92,37 @@ def test_a_bad_large_file_fails_its_preview_job_with_the_reason(app, staff):
     assert entries(app) == 5
 
 
+def _upload_bytes(client, slug, data: bytes):
+    from tests.conftest import csrf_token
+
+    page = client.get(f"{BASE}/{slug}/roll")
+    return client.post(f"{BASE}/{slug}/roll", data={
+        "csrf_token": csrf_token(page.text), "file": (io.BytesIO(data), "roll.csv")},
+        content_type="multipart/form-data")
+
+
+@pytest.mark.parametrize("data", [
+    (HEADER + "Lee,1980-01-01,AB1,approval,R1,\n").replace("Lee", "Lé").encode("latin-1"),
+    (HEADER + "Lee\x00,1980-01-01,AB1,approval,R1,\n").encode(),
+    b"name,born\nLee,1980-01-01\n",
+], ids=["encoding", "nul", "columns"])
+def test_a_bad_file_fails_the_job_with_the_messages_the_page_gives(app, staff, data):
+    cycle = made(app, "open")
+    synchronous = staff.get(_upload_bytes(staff, cycle.slug, data).headers["Location"])
+    assert synchronous.status_code == 422
+    summary = synchronous.text[synchronous.text.find('id="error-summary"'):]
+    messages = re.findall(r'<li>(?:<a [^>]*>)?([^<]+)', summary[:summary.find("</ul>")])
+    assert messages, summary
+    app.config["ROLL_PREVIEW_JOB_FROM_BYTES"] = 10
+    queued = _upload_bytes(staff, cycle.slug, data)
+    run_jobs(app)
+    failed = staff.get(queued.headers["Location"])
+    assert "Failed" in failed.text
+    for message in messages:
+        assert message.removeprefix("Header: ").strip() in failed.text
+    assert entries(app) == 5
+
+
 @pytest.mark.parametrize("apply_by_job", [False, True])
 def test_confirm_and_apply_after_a_job_preview(app, staff, apply_by_job):
     cycle = made(app, "open")
@@ -130,3 +162,20 @@ def test_checking_a_large_file_again_with_another_mapping_starts_a_job(app, staf
     again = staff.get(queued.headers["Location"])
     assert "Done" in again.text
     assert BASE in re.search(r'href="([^"]+)">Show the preview', again.text).group(1)
+
+
+def test_the_stored_preview_goes_with_the_uploaded_file(app, staff):
+    """It names people in clear: it is not kept with the job's row, which stays."""
+    from pbvote.services import roll_stash
+
+    cycle = made(app, "open")
+    app.config["ROLL_PREVIEW_JOB_FROM_BYTES"] = 10
+    done = _preview_by_job(app, staff, cycle.slug, HEADER + ROWS)
+    preview_url = re.search(r'href="([^"]+)">Show the preview', done.text).group(1)
+    preview_url = preview_url.replace("&amp;", "&")
+    with app.app_context():
+        folder = roll_stash.stash_folder()
+        assert len(list(folder.glob("*.preview-*.json"))) == 1
+        assert roll_stash.remove_old_stashes(now=10 ** 12) == 2  # the file and its preview
+        assert not list(folder.iterdir())
+    assert staff.get(preview_url).status_code == 404
