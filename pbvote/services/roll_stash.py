@@ -93,8 +93,9 @@ def read_header(path: Path) -> list[str]:
 
 
 def remove_old_stashes(now: float | None = None) -> int:
-    """Delete uploaded roll files (and their previews) older than a day (they hold the roll in clear); returns how
-    many. Each upload does it on the way, and `pbvote enforce-retention` daily."""
+    """Delete uploaded roll files and their previews older than a day (they hold the roll
+    in clear); returns how many. Each upload does it on the way, and `pbvote
+    enforce-retention` daily."""
     cutoff = (time.time() if now is None else now) - STASH_MAX_AGE_SECONDS
     removed = 0
     for path in (*stash_folder().glob("*.csv"), *stash_folder().glob("*.json")):
