@@ -57,6 +57,10 @@ JOBS_EMBEDDED_WORKER = True
 # A voter-roll file from the web of at least this many bytes (about 20,000 rows) is imported
 # by a job with a progress page; a smaller one at once, in the request.
 ROLL_IMPORT_JOB_FROM_BYTES = 1024 * 1024
+# ... and its preview (the comparison with the stored roll) is computed by a job too, whose
+# progress page links to the preview: a request reading such a file could near nginx's
+# proxy_read_timeout.
+ROLL_PREVIEW_JOB_FROM_BYTES = 1024 * 1024
 JOB_LEASE_SECONDS = 120
 JOB_POLL_SECONDS = 1.0
 JOB_TIMEOUT_SECONDS = 3600

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import secrets
@@ -49,7 +50,36 @@ def stash_path(token: str, scope: str = "") -> Path | None:
 def discard_stash(token: str, scope: str = "") -> None:
     path = stash_path(token, scope)
     if path is not None:
+        for preview in path.parent.glob(f"{path.stem}.preview-*.json"):
+            preview.unlink(missing_ok=True)
         path.unlink(missing_ok=True)
+
+
+def _preview_file(path: Path, job_id: str) -> Path:
+    return path.with_name(f"{path.stem}.preview-{job_id}.json")
+
+
+def save_preview(token: str, scope: str, job_id: str, preview: dict) -> None:
+    """Keep a preview computed by a job beside its file: it names people in clear, so it
+    goes when the file goes (discard_stash, remove_old_stashes), not with the job's row."""
+    path = stash_path(token, scope)
+    if path is None:
+        raise FileNotFoundError(token)
+    target = _preview_file(path, job_id)
+    with os.fdopen(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w",
+                   encoding="utf-8") as out:
+        json.dump(preview, out)
+
+
+def load_preview(token: str, scope: str, job_id: str) -> dict | None:
+    path = stash_path(token, scope)
+    if path is None or not re.fullmatch(r"[a-z]{32}", job_id or ""):
+        return None
+    try:
+        with open(_preview_file(path, job_id), encoding="utf-8") as stream:
+            return json.load(stream)
+    except FileNotFoundError:
+        return None
 
 
 def read_header(path: Path) -> list[str]:
@@ -63,11 +93,12 @@ def read_header(path: Path) -> list[str]:
 
 
 def remove_old_stashes(now: float | None = None) -> int:
-    """Delete uploaded roll files older than a day (they hold the roll in clear); returns how
-    many. Each upload does it on the way, and `pbvote enforce-retention` daily."""
+    """Delete uploaded roll files and their previews older than a day (they hold the roll
+    in clear); returns how many. Each upload does it on the way, and `pbvote
+    enforce-retention` daily."""
     cutoff = (time.time() if now is None else now) - STASH_MAX_AGE_SECONDS
     removed = 0
-    for path in stash_folder().glob("*.csv"):
+    for path in (*stash_folder().glob("*.csv"), *stash_folder().glob("*.json")):
         if path.stat().st_mtime < cutoff:
             path.unlink(missing_ok=True)
             removed += 1

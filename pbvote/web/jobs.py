@@ -3,9 +3,9 @@ and JSON for scripts), and its result files. Every route is a GET that only read
 pages link here after they enqueue a job (services/jobs)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, send_file
+from flask import Blueprint, abort, current_app, jsonify, render_template, send_file, url_for
 
-from pbvote.services import jobs
+from pbvote.services import jobs, roll_preview_job
 from pbvote.services.jobs.runner import ensure_embedded_worker
 from pbvote.web.guards import require_roles, set_policy
 
@@ -24,7 +24,22 @@ def _found(job_id: str) -> jobs.Progress:
 def show(job_id: str):
     found = _found(job_id)
     return render_template("staff/job.html", job=found,
-                           status_text=jobs.describe_status(found.status))
+                           status_text=jobs.describe_status(found.status),
+                           roll_preview_url=_roll_preview_url(found))
+
+
+def _roll_preview_url(found: jobs.Progress) -> str | None:
+    """A finished roll preview links to the preview (done) or to its mapping (failed)."""
+    if found.kind != roll_preview_job.KIND or not found.finished:
+        return None
+    place = roll_preview_job.preview_place(found.id)
+    if place is None:
+        return None
+    slug, token, mapping = place
+    args = {f"map-{i}": field for i, field in enumerate(mapping.values())}
+    if found.status == "done":
+        args["job"] = found.id
+    return url_for("staff_setup.roll_preview", slug=slug, token=token, **args)
 
 
 @bp.get("/<job_id>.json")

@@ -68,7 +68,8 @@ class JobKind:
 REGISTRY: dict[str, JobKind] = {}
 #: modules whose import registers job kinds; a worker imports them all
 JOB_MODULES = ("pbvote.services.mail", "pbvote.services.letters",
-               "pbvote.services.roll_import_job", "pbvote.services.sms",
+               "pbvote.services.roll_import_job", "pbvote.services.roll_preview_job",
+               "pbvote.services.sms",
                "pbvote.services.results_notice")
 
 
@@ -180,7 +181,7 @@ class Progress:
 
 
 def progress(job_id: str) -> Progress | None:
-    job = db.session.get(Job, job_id) if _well_formed(job_id) else None
+    job = db.session.get(Job, job_id) if well_formed(job_id) else None
     if job is None:
         return None
     db.session.refresh(job)  # a worker may have committed since this session read it
@@ -206,7 +207,7 @@ def queue_depth() -> int:
 
 
 def job_folder(job_id: str, create: bool = False) -> Path:
-    if not _well_formed(job_id):
+    if not well_formed(job_id):
         raise ValueError("not a job id")
     folder = Path(current_app.instance_path) / JOB_FOLDER / job_id
     if create:
@@ -223,7 +224,7 @@ def new_job_id() -> str:
     return "".join(secrets.choice(ID_ALPHABET) for _ in range(32))  # 150 bits
 
 
-def _well_formed(job_id: str) -> bool:
+def well_formed(job_id: str) -> bool:
     return len(job_id or "") == 32 and all(c in ID_ALPHABET for c in job_id)
 
 

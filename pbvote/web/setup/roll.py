@@ -11,7 +11,7 @@ from pbvote.infra.extensions import db
 from pbvote.models import Cycle
 from pbvote.rules.roll_csv import FIELDS, normalise_header
 from pbvote.services import codes as code_service
-from pbvote.services import letters, roll_import, roll_import_job
+from pbvote.services import letters, roll_import, roll_import_job, roll_preview_job
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import DomainError
 from pbvote.web.forms.setup import (
@@ -57,6 +57,10 @@ def roll_upload(slug: str):
                 status = 422
             else:
                 token = roll_import.stash_upload(upload.stream, str(cycle.id))
+                path = roll_import.stash_path(token, str(cycle.id))
+                if _previewed_by_job(path):
+                    header = roll_import.read_header(path)
+                    return _preview_as_job(cycle, token, _mapping_from({}, header))
                 return redirect(url_for("staff_setup.roll_preview", slug=cycle.slug,
                                         token=token))
         else:
@@ -64,6 +68,18 @@ def roll_upload(slug: str):
     return render_template("staff/setup/roll_upload.html", form=form, cycle=cycle,
                            roll_size=roll_import.roll_size(cycle), fields=FIELDS,
                            closed=closed), status
+
+
+def _previewed_by_job(path) -> bool:
+    return path.stat().st_size >= current_app.config["ROLL_PREVIEW_JOB_FROM_BYTES"]
+
+
+def _preview_as_job(cycle: Cycle, token: str, mapping: dict[str, str]):
+    """A large file: its preview is computed by a job, whose progress page links to it."""
+    job_id = roll_preview_job.enqueue_preview(cycle, token, mapping, _actor(),
+                                              str(get_locale() or "en"))
+    db.session.commit()
+    return redirect(url_for("jobs.show", job_id=job_id), 303)
 
 
 def _mapping_from(values, header: list[str]) -> dict[str, str]:
@@ -99,11 +115,23 @@ def roll_preview(slug: str, token: str):
     pages = _pages(request.args)
     form = RollConfirmForm()
     status, message = 200, None
+    large = _previewed_by_job(path)
+    preview_job = request.form.get("job") or request.args.get("job")
+    if request.method == "POST" and large and "check" in request.form:
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            return _preview_as_job(cycle, token, mapping)
+        except DomainError as error:
+            db.session.rollback()
+            return _stored_preview_page(cycle, token, path, header, form, error.status,
+                                        error.message, None)
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        require_fresh_login(return_to=url_for("staff_setup.roll_preview", slug=slug,
-                                              token=token, **_map_args(mapping, header)))
+        require_fresh_login(return_to=url_for(
+            "staff_setup.roll_preview", slug=slug, token=token, **_map_args(mapping, header),
+            **({"job": preview_job} if large and preview_job else {})))
         typed = (form.confirm_removed.data or "").strip().replace(",", "").replace(" ", "")
         confirmed = int(typed) if typed.isdigit() and len(typed) < 10 else None
         try:
@@ -126,6 +154,9 @@ def roll_preview(slug: str, token: str):
             roll_import.discard_stash(token, str(cycle.id))
             return render_template("staff/setup/roll_done.html", cycle=cycle, plan=applied)
         db.session.rollback()
+    if large:
+        return _stored_preview_page(cycle, token, path, header, form, status, message,
+                                    preview_job)
     # Reading a large file takes seconds: after a refused POST, too, without the write
     # lock that ballots queue on (SQLite).
     with reads_first():
@@ -149,6 +180,27 @@ def _preview_page(slug: str, token: str, path, header: list[str], mapping: dict[
                            message=message, map_args=_map_args(mapping, header),
                            page_size=roll_import.PAGE_SIZE), (status if status != 200 else
                                                               (200 if plan.ok else 422))
+
+
+def _stored_preview_page(cycle: Cycle, token: str, path, header: list[str],
+                         form: RollConfirmForm, status: int, message: str | None,
+                         job_id: str | None):
+    """A large file's preview as its job stored it; without one, the mapping and a button
+    that starts the job (reading the file here could outlast the proxy's timeout)."""
+    found = roll_preview_job.stored_preview(job_id, cycle, token)
+    if found is None:
+        mapping = _mapping_from(request.args, header)
+        return render_template("staff/setup/roll_check.html", cycle=cycle, token=token,
+                               header=header, mapping=mapping, fields=FIELDS, form=form,
+                               message=message), (status if status != 200 else 200)
+    mapping, plan = found
+    mapping = {column: mapping.get(column, "") for column in header}
+    form.fingerprint.data = plan.fingerprint()
+    form.expected_removed.data = str(plan.removed) if plan.removal_needs_confirmation else ""
+    return render_template("staff/setup/roll_preview.html", cycle=cycle, token=token,
+                           header=header, mapping=mapping, fields=FIELDS, plan=plan, form=form,
+                           message=message, map_args=_map_args(mapping, header),
+                           page_size=roll_import.PAGE_SIZE, preview_job=job_id), status
 
 
 def _import_as_job(cycle: Cycle, token: str, mapping: dict, form: RollConfirmForm,
