@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
-from pbvote.i18n_hook import _
+from pbvote.i18n_hook import _, format_number
 from pbvote.infra.db import reads_first, write_intent
 from pbvote.infra.extensions import db
 from pbvote.models import Cycle, Job
@@ -74,7 +74,8 @@ def _preview(ctx: jobs.JobContext, payload: dict) -> str:
     with write_intent():
         ctx.step(size)
     return _("Checked: add %(a)s, change %(c)s, remove %(r)s, unchanged %(u)s.",
-             a=plan.added, c=plan.changed, r=plan.removed, u=plan.unchanged)
+             a=format_number(plan.added), c=format_number(plan.changed),
+             r=format_number(plan.removed), u=format_number(plan.unchanged))
 
 
 def failure_message(plan: roll_import.RollPlan) -> str:
