@@ -33,6 +33,7 @@ from pbvote.services import log
 from pbvote.services.errors import DomainError, NotFound
 from pbvote.services.keys import check_identity_key
 from pbvote.services.roll import issue_access_codes
+from pbvote.services.roll_import_batches import running_import
 from pbvote.services.voting import access_code_hash
 
 MAX_CODES_PER_REQUEST = 20_000
@@ -106,6 +107,11 @@ def issue_codes_for_roll(cycle: Cycle, district: District | None, actor: str, *,
     check_identity_key(cycle, record=True)
     # Two staff members issuing at once would each give the same entries a code.
     db.session.scalar(for_update(select(Cycle.id).where(Cycle.id == cycle.id)))
+    if running_import(cycle.id) is not None:
+        # the roll is half old, half new: codes would go to entries about to be removed
+        raise CodesRefused(_("A voter-roll import of this cycle is being applied. Issue "
+                             "codes for the roll once its progress page says it is done; no "
+                             "code was issued."))
     pending = _entries_without_code(cycle, district)
     if not pending:
         if district is not None:

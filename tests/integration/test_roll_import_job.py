@@ -279,8 +279,8 @@ def test_someone_who_votes_while_the_import_is_applied_is_kept(app_context, cycl
     original = getattr(module, name)
     calls = []
 
-    def pausing(*args):
-        result = original(*args)
+    def pausing(*args, **kwargs):
+        result = original(*args, **kwargs)
         calls.append(name)
         if len(calls) == pause_at:
             paused.set()
@@ -393,8 +393,8 @@ def test_a_check_that_ends_after_voting_closed_changes_nothing(app_context, cycl
     passed before the close, so the job fails with the roll as it was."""
     original = roll_import_job._check
 
-    def closing_meanwhile(*args):
-        plan = original(*args)
+    def closing_meanwhile(*args, **kwargs):
+        plan = original(*args, **kwargs)
         move_voting_end(cycle_id, -dt.timedelta(seconds=1))
         return plan
 
