@@ -71,6 +71,16 @@ def _refuse_unless_codes_allowed(cycle: Cycle, now) -> None:
         raise CodesRefused(_("Voting has closed; new access codes would be of no use."))
 
 
+def refuse_while_importing(cycle: Cycle) -> None:
+    """Codes for the roll wait for an import job that holds it (roll_import_batches): the
+    roll is half old, half new, and codes would go to entries about to be removed. Called
+    with the cycle's row locked, the lock the import's batches take."""
+    if running_import(cycle.id) is not None:
+        raise CodesRefused(_("A voter-roll import of this cycle is being applied. Issue "
+                             "codes for the roll once its progress page says it is done; no "
+                             "code was issued."))
+
+
 def generate_codes(cycle: Cycle, district: District, count: int, actor: str,
                    now=None) -> list[IssuedCode]:
     if district.cycle_id != cycle.id:
@@ -107,11 +117,7 @@ def issue_codes_for_roll(cycle: Cycle, district: District | None, actor: str, *,
     check_identity_key(cycle, record=True)
     # Two staff members issuing at once would each give the same entries a code.
     db.session.scalar(for_update(select(Cycle.id).where(Cycle.id == cycle.id)))
-    if running_import(cycle.id) is not None:
-        # the roll is half old, half new: codes would go to entries about to be removed
-        raise CodesRefused(_("A voter-roll import of this cycle is being applied. Issue "
-                             "codes for the roll once its progress page says it is done; no "
-                             "code was issued."))
+    refuse_while_importing(cycle)
     pending = _entries_without_code(cycle, district)
     if not pending:
         if district is not None:
