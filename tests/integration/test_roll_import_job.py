@@ -420,3 +420,26 @@ def test_codes_for_the_roll_are_not_issued_while_an_import_holds_it(
         issued = codes.issue_codes_for_roll(db.session.get(Cycle, cycle_id), None, "staff:ana")
         db.session.commit()
     assert len(issued.codes) == 9  # all of the new roll but person 4, who voted
+
+
+def test_the_count_waits_for_an_import_that_finishes_after_the_close(
+        app_context, cycle_id, small_batches, monkeypatch):
+    """The results' roll size and turnout are of the roll the import leaves."""
+    from pbvote.models import Account
+    from pbvote.services import publication
+    from tests.staff_helpers import make_account
+
+    staff = make_account("staff")[0]
+    job_id = stop_job_at(app_context, monkeypatch, cycle_id, "rows")
+    move_voting_end(cycle_id, -dt.timedelta(seconds=1))
+    with write_intent(), pytest.raises(DomainError) as refused:
+        publication.run_tally(db.session.get(Cycle, cycle_id), db.session.get(Account, staff))
+    db.session.rollback()
+    assert refused.value.status == 409 and "import" in refused.value.message
+    resume(app_context, job_id)
+    assert job(job_id).status == "done", job(job_id).message
+    with write_intent():
+        run = publication.run_tally(db.session.get(Cycle, cycle_id),
+                                    db.session.get(Account, staff))
+        db.session.commit()
+    assert json.loads(run.results_json)["totals"]["roll_size"] == 10
