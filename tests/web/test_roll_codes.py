@@ -246,9 +246,10 @@ def test_a_letters_job_stops_when_an_import_takes_the_roll(app, staff, made):
     """Started before the import: its next step finds the roll held and fails, saying so."""
     answer = issue(staff, made.slug, "*")
     assert answer.status_code == 303
-    _hold_the_roll(app, made.cycle_id)
+    held = _hold_the_roll(app, made.cycle_id)
     run_jobs(app)
     with app.app_context():
         letters = db.session.get(Job, answer.headers["Location"].rsplit("/", 1)[1])
         assert letters.status == "failed" and "voter-roll import" in letters.message
     assert _bound_codes(app) == 0
+    _release_the_roll(app, held)
