@@ -33,6 +33,7 @@ from pbvote.services import log
 from pbvote.services.errors import DomainError, NotFound
 from pbvote.services.keys import check_identity_key
 from pbvote.services.roll import issue_access_codes
+from pbvote.services.roll_import_batches import running_import
 from pbvote.services.voting import access_code_hash
 
 MAX_CODES_PER_REQUEST = 20_000
@@ -68,6 +69,16 @@ def _refuse_unless_codes_allowed(cycle: Cycle, now) -> None:
     voting = cycle.phase_window("voting")
     if voting is not None and voting.ends_at <= (now or utcnow()):
         raise CodesRefused(_("Voting has closed; new access codes would be of no use."))
+
+
+def refuse_while_importing(cycle: Cycle) -> None:
+    """Codes for the roll wait for an import job that holds it (roll_import_batches): the
+    roll is half old, half new, and codes would go to entries about to be removed. Called
+    with the cycle's row locked, the lock the import's batches take."""
+    if running_import(cycle.id) is not None:
+        raise CodesRefused(_("A voter-roll import of this cycle is being applied. Issue "
+                             "codes for the roll once its progress page says it is done; no "
+                             "code was issued."))
 
 
 def generate_codes(cycle: Cycle, district: District, count: int, actor: str,
@@ -106,6 +117,7 @@ def issue_codes_for_roll(cycle: Cycle, district: District | None, actor: str, *,
     check_identity_key(cycle, record=True)
     # Two staff members issuing at once would each give the same entries a code.
     db.session.scalar(for_update(select(Cycle.id).where(Cycle.id == cycle.id)))
+    refuse_while_importing(cycle)
     pending = _entries_without_code(cycle, district)
     if not pending:
         if district is not None:

@@ -44,6 +44,7 @@ from pbvote.services.codes import (
     _last_voting_day,
     _refuse_unless_codes_allowed,
     _spreadsheet_safe,
+    refuse_while_importing,
 )
 from pbvote.services.keys import keyed_hasher
 from pbvote.services.voting import ACCESS_CODE_PURPOSE
@@ -64,6 +65,7 @@ def enqueue_roll_letters(cycle: Cycle, district: District | None, actor: str, *,
     """Check now what can be checked now (so the staff member hears it at once), then
     enqueue the job; returns its id."""
     _refuse_unless_codes_allowed(cycle, None)
+    refuse_while_importing(cycle)
     districts = [district] if district is not None else list(cycle.districts)
     oldest = _birth_cutoff(cycle)
     if not any(_pending_count(cycle, d, oldest) for d in districts):
@@ -200,6 +202,7 @@ def _district_letters(ctx, cycle, district, oldest, files, out_csv, state, done,
     try:
         while True:
             db.session.scalar(for_update(select(Cycle.id).where(Cycle.id == cycle.id)))
+            refuse_while_importing(cycle)  # an import started since: the job fails here
             rows = _pending(cycle, district, oldest, last_ids.get(district.slug, 0), BATCH)
             if not rows:
                 break

@@ -67,6 +67,7 @@ from pbvote.rules.turnout import latest_birth_date
 from pbvote.services import log, transitions
 from pbvote.services import turnout as turnout_figures
 from pbvote.services.errors import DomainError, NotFound
+from pbvote.services.roll_import_batches import running_import
 from pbvote.services.tally import district_election
 from pbvote.services.transitions.publish import first_failure
 from pbvote.tally import TallyInputError, run_rule
@@ -259,6 +260,12 @@ def run_tally(cycle: Cycle, actor, now: dt.datetime | None = None) -> TallyRun:
     _require_role(actor, COUNTING_ROLES, N_("Only staff or admin accounts may run the count."))
     require_voting_closed(cycle, now)
     transitions.require_ready(cycle, "count", now)
+    if running_import(cycle.id) is not None:
+        # its check passed before the close, so it finishes (roll_import_job); the roll
+        # size and turnout are of the roll it leaves
+        raise DomainError(_("A voter-roll import of this cycle, confirmed before voting "
+                            "closed, is still being applied. Run the count once its progress "
+                            "page says it is done."), 409)
     results = compute_results(cycle, now=now)
     text, digest = results_text_and_hash(results)
     run = TallyRun(cycle_id=cycle.id, run_by=actor.label, results_json=text,

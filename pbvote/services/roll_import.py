@@ -680,11 +680,14 @@ def _void_codes_of_moving(changes: list[dict]) -> int:
 
 def plan_import(cycle: Cycle, path: Path, mapping: Mapping[str, str] | None = None,
                 progress: Progress | None = None,
-                pages: Mapping[str, int] | None = None) -> RollPlan:
+                pages: Mapping[str, int] | None = None,
+                refuse_closed: bool = True) -> RollPlan:
     """Read and check the file and compare it with the stored roll; changes nothing.
     `pages` picks the page ({"added"|"changed"|"removed": n}) of each list of people.
-    Raises RollClosed once voting has closed."""
-    refuse_if_closed(cycle)
+    Raises RollClosed once voting has closed, unless `refuse_closed` is False (an import
+    job resumed after its check passed, which finishes even after the close)."""
+    if refuse_closed:
+        refuse_if_closed(cycle)
     return _run(cycle, Path(path), mapping, apply=False, progress=progress, pages=pages)
 
 

@@ -69,6 +69,10 @@ def running_import(cycle_id: int, other_than: str | None = None) -> str | None:
     return None
 
 
+class RollBeingImported(DomainError):
+    """Refuses what must not happen to a roll an import job holds (see running_import)."""
+
+
 def refuse_if_running(cycle: Cycle) -> None:
     """Called by every import with the cycle's row locked."""
     if running_import(cycle.id) is not None:

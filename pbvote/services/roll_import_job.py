@@ -16,9 +16,13 @@ Between two batches SQLite's write lock is free and ballots are cast (roll_impor
 From the check on, the job holds the cycle's roll: any other import of it is refused.
 Once the check has passed, an import is carried forward, never undone: a job whose worker
 died resumes after its last committed batch, and one that fails on an unexpected error is
-tried again (max_attempts) from there. Everyone on the new roll can vote from the moment
-their batch commits; a resident whose entry is removed or changed can vote under the old
-entry until its batch commits, and anyone who has voted by then is kept as they are.
+tried again (max_attempts) from there. That holds after voting closes too: an import whose
+check passed while voting was open finishes, so the roll is the one the city confirmed
+(voting cannot be closed by hand meanwhile, setup.close_voting, but its window can end).
+A check that ends after the close fails the job, the roll unchanged.
+Everyone on the new roll can vote from the moment their batch commits; a resident whose
+entry is removed or changed can vote under the old entry until its batch commits, and anyone
+who has voted by then is kept as they are.
 """
 from __future__ import annotations
 
@@ -103,7 +107,9 @@ def _import(ctx: jobs.JobContext, payload: dict) -> str:
 
     removable: list[int] | None = None
     if state["phase"] in ("check", "remove"):
-        plan = _check(ctx, cycle_id, path, mapping, size)
+        # resumed in "remove", the check passed before any close: finish the import
+        plan = _check(ctx, cycle_id, path, mapping, size,
+                      refuse_closed=state["phase"] == "check")
         if state["phase"] == "check":
             _refuse_unless_confirmed(plan, payload)
             state.update(phase="remove", file_sha256=plan.file_sha256, before=plan.before,
@@ -111,6 +117,8 @@ def _import(ctx: jobs.JobContext, payload: dict) -> str:
                          kept_unlisted=plan.kept_voted_unlisted, row_counts={},
                          kept_removals=0, kept_changes=0, codes_voided=0)
             with _writing(cycle_id):
+                # the check passes only if voting is still open as it ends
+                roll_import.refuse_if_closed(db.session.get(Cycle, cycle_id))
                 ctx.step(size, state)
         removable = plan.removable_ids  # after a resume: those not removed yet
 
@@ -141,8 +149,8 @@ def _import(ctx: jobs.JobContext, payload: dict) -> str:
     return _summary(state)
 
 
-def _check(ctx: jobs.JobContext, cycle_id: int, path, mapping, size: int
-           ) -> roll_import.RollPlan:
+def _check(ctx: jobs.JobContext, cycle_id: int, path, mapping, size: int,
+           refuse_closed: bool = True) -> roll_import.RollPlan:
     read = 0
 
     def checked(count: int) -> None:
@@ -153,7 +161,7 @@ def _check(ctx: jobs.JobContext, cycle_id: int, path, mapping, size: int
 
     with _reading():
         plan = roll_import.plan_import(db.session.get(Cycle, cycle_id), path, mapping,
-                                       progress=checked)
+                                       progress=checked, refuse_closed=refuse_closed)
     if not plan.ok:
         raise roll_import.RollFileInvalid(plan)
     return plan

@@ -25,6 +25,7 @@ from pbvote.rules import setup as setup_rules
 from pbvote.rules.ballots import BallotDesign, Reason
 from pbvote.rules.eligibility import EligibilityRules
 from pbvote.services import log
+from pbvote.services import roll_import_batches as batches
 from pbvote.services.cycles import build_manifest
 from pbvote.services.errors import ConfigurationFrozen, DomainError
 
@@ -511,6 +512,13 @@ def close_voting(cycle: Cycle, actor: str, now: dt.datetime | None = None) -> No
     if not cycle.voting_open(now):
         raise VotingStateConflict(_("Voting is not open, so there is nothing to close."))
     require_ready(cycle, "close", now)
+    # An import whose check has passed finishes even after the close (roll_import_job);
+    # by hand, wait for it, so the roll is final the moment voting closes.
+    batches.lock_cycle(cycle.id)
+    if batches.running_import(cycle.id) is not None:
+        raise batches.RollBeingImported(_(
+            "A voter-roll import of this cycle is being applied. Close voting once its "
+            "progress page says it is done; voting is still open."), 409)
     voting = cycle.phase_window("voting")
     before = _phase_snapshot(cycle)
     voting.ends_at = now

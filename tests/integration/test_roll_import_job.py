@@ -15,10 +15,10 @@ from sqlalchemy import select, update
 
 from pbvote.infra.db import utcnow, write_intent
 from pbvote.infra.extensions import db
-from pbvote.models import Cycle, Job, LogEntry, RollEntry
-from pbvote.services import roll_import, roll_import_job, voting
+from pbvote.models import Cycle, Job, LogEntry, Phase, RollEntry
+from pbvote.services import codes, roll_import, roll_import_job, setup, voting
 from pbvote.services import roll_import_batches as batches
-from pbvote.services.errors import AlreadyVoted, NotEligible
+from pbvote.services.errors import AlreadyVoted, DomainError, NotEligible
 from tests.factories import make_cycle
 from tests.job_helpers import run_jobs
 
@@ -279,8 +279,8 @@ def test_someone_who_votes_while_the_import_is_applied_is_kept(app_context, cycl
     original = getattr(module, name)
     calls = []
 
-    def pausing(*args):
-        result = original(*args)
+    def pausing(*args, **kwargs):
+        result = original(*args, **kwargs)
         calls.append(name)
         if len(calls) == pause_at:
             paused.set()
@@ -309,3 +309,137 @@ def test_someone_who_votes_while_the_import_is_applied_is_kept(app_context, cycl
         **EXPECTED, "changed": 0, "removed": removed, "kept_voted": 1 + len(voters)}
     assert f"changed 0, removed {removed}, unchanged 1; kept because already voted: " \
         f"{1 + len(voters)}" in job(job_id).message
+
+
+def stop_job_at(app, monkeypatch, cycle_id: int, phase: str) -> str:
+    """Enqueue SECOND and kill its worker: "remove" before its first removal commits, "rows"
+    after its first batch of rows. The job is left running, holding the roll."""
+    name = "remove_entries" if phase == "remove" else "write_rows"
+    original = getattr(batches, name)
+    calls = []
+
+    def stopping(cycle, work):
+        calls.append(name)
+        if len(calls) == (1 if phase == "remove" else 2):
+            raise Crash()
+        return original(cycle, work)
+
+    monkeypatch.setattr(batches, name, stopping)
+    job_id = enqueue(cycle_id, SECOND)
+    with pytest.raises(Crash):
+        run_jobs(app)
+    monkeypatch.setattr(batches, name, original)
+    stopped = job(job_id)
+    assert stopped.status == "running" and json.loads(stopped.checkpoint)["phase"] == phase
+    return job_id
+
+
+def resume(app, job_id: str) -> None:
+    past = utcnow() - dt.timedelta(seconds=1)
+    with write_intent():  # the dead worker's lease runs out
+        db.session.execute(update(Job).where(Job.id == job_id).values(
+            lease_until=past, run_after=past))
+        db.session.commit()
+    run_jobs(app)
+
+
+def move_voting_end(cycle_id: int, delta: dt.timedelta) -> None:
+    """Voting closes (a negative delta) or reopens by its schedule, as the window's end."""
+    with write_intent():
+        db.session.execute(update(Phase).where(Phase.cycle_id == cycle_id,
+                                               Phase.kind == "voting")
+                           .values(ends_at=utcnow() + delta))
+        db.session.commit()
+    db.session.expire_all()
+
+
+@pytest.mark.parametrize("phase", ["remove", "rows"])
+def test_an_import_cut_off_before_voting_closed_by_schedule_completes_when_resumed(
+        app_context, cycle_id, small_batches, monkeypatch, phase):
+    """Its check passed while voting was open, so the roll the city confirmed is applied in
+    full, even though voting closed by its schedule while the job was stopped; who voted
+    is still kept."""
+    job_id = stop_job_at(app_context, monkeypatch, cycle_id, phase)
+    move_voting_end(cycle_id, -dt.timedelta(seconds=1))
+    resume(app_context, job_id)
+    assert job(job_id).status == "done", job(job_id).message
+    assert job(job_id).attempts == 2
+    assert "Added 7, changed 1, removed 1, unchanged 1" in job(job_id).message
+    move_voting_end(cycle_id, dt.timedelta(days=1))  # only to look the people up
+    assert_second_applied(cycle_id)
+    assert len(import_logs()) == 2
+
+
+def test_voting_cannot_be_closed_by_hand_while_an_import_holds_the_roll(
+        app_context, cycle_id, small_batches, monkeypatch):
+    job_id = stop_job_at(app_context, monkeypatch, cycle_id, "rows")
+    with write_intent(), pytest.raises(DomainError) as refused:
+        setup.close_voting(db.session.get(Cycle, cycle_id), "staff:ana")
+    db.session.rollback()
+    assert refused.value.status == 409 and "import" in refused.value.message
+    assert db.session.get(Cycle, cycle_id).voting_open(utcnow())
+    resume(app_context, job_id)
+    assert job(job_id).status == "done", job(job_id).message
+    with write_intent():
+        setup.close_voting(db.session.get(Cycle, cycle_id), "staff:ana")
+        db.session.commit()
+    db.session.expire_all()
+    assert not db.session.get(Cycle, cycle_id).voting_open(utcnow())
+
+
+def test_a_check_that_ends_after_voting_closed_changes_nothing(app_context, cycle_id,
+                                                              small_batches, monkeypatch):
+    """Voting closes by its schedule while the job reads the file: the check has not
+    passed before the close, so the job fails with the roll as it was."""
+    original = roll_import_job._check
+
+    def closing_meanwhile(*args, **kwargs):
+        plan = original(*args, **kwargs)
+        move_voting_end(cycle_id, -dt.timedelta(seconds=1))
+        return plan
+
+    monkeypatch.setattr(roll_import_job, "_check", closing_meanwhile)
+    before = stored_roll(cycle_id)
+    job_id = enqueue(cycle_id, SECOND)
+    run_jobs(app_context)
+    assert job(job_id).status == "failed" and "closed" in job(job_id).message
+    assert stored_roll(cycle_id) == before and len(import_logs()) == 1
+    assert batches.running_import(cycle_id) is None
+
+
+def test_codes_for_the_roll_are_not_issued_while_an_import_holds_it(
+        app_context, cycle_id, small_batches, monkeypatch):
+    job_id = stop_job_at(app_context, monkeypatch, cycle_id, "rows")
+    with write_intent(), pytest.raises(DomainError) as refused:
+        codes.issue_codes_for_roll(db.session.get(Cycle, cycle_id), None, "staff:ana")
+    db.session.rollback()
+    assert refused.value.status == 409 and "import" in refused.value.message
+    resume(app_context, job_id)
+    assert job(job_id).status == "done", job(job_id).message
+    with write_intent():
+        issued = codes.issue_codes_for_roll(db.session.get(Cycle, cycle_id), None, "staff:ana")
+        db.session.commit()
+    assert len(issued.codes) == 9  # all of the new roll but person 4, who voted
+
+
+def test_the_count_waits_for_an_import_that_finishes_after_the_close(
+        app_context, cycle_id, small_batches, monkeypatch):
+    """The results' roll size and turnout are of the roll the import leaves."""
+    from pbvote.models import Account
+    from pbvote.services import publication
+    from tests.staff_helpers import make_account
+
+    staff = make_account("staff")[0]
+    job_id = stop_job_at(app_context, monkeypatch, cycle_id, "rows")
+    move_voting_end(cycle_id, -dt.timedelta(seconds=1))
+    with write_intent(), pytest.raises(DomainError) as refused:
+        publication.run_tally(db.session.get(Cycle, cycle_id), db.session.get(Account, staff))
+    db.session.rollback()
+    assert refused.value.status == 409 and "import" in refused.value.message
+    resume(app_context, job_id)
+    assert job(job_id).status == "done", job(job_id).message
+    with write_intent():
+        run = publication.run_tally(db.session.get(Cycle, cycle_id),
+                                    db.session.get(Account, staff))
+        db.session.commit()
+    assert json.loads(run.results_json)["totals"]["roll_size"] == 10

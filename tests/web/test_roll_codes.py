@@ -12,8 +12,9 @@ from sqlalchemy import func, select, update
 from pbvote.cli.setup import issue_roll_codes
 from pbvote.infra.db import utcnow, write_intent
 from pbvote.infra.extensions import db
-from pbvote.models import AccessCode, Phase, RollEntry
-from pbvote.services import voting
+from pbvote.models import AccessCode, Job, Phase, RollEntry
+from pbvote.services import jobs, voting
+from pbvote.services import roll_import_batches as batches
 from pbvote.services.cycles import get_cycle
 from pbvote.services.errors import AlreadyVoted
 from tests.conftest import csrf_token
@@ -204,3 +205,51 @@ def test_cli_bad_input_exits_non_zero_and_issues_nothing(app, made, runner, tmp_
     assert closed.exit_code == 1 and "Voting has closed" in closed.output
     assert not closed_out.exists()
     assert _bound_codes(app) == 0
+
+
+def _hold_the_roll(app, cycle_id: int) -> str:
+    """An import job of the cycle stopped while it applies its rows (its worker died)."""
+    with app.app_context(), write_intent():
+        job_id = jobs.enqueue(batches.JOB_KIND, {"cycle_id": cycle_id}, cycle_id=cycle_id)
+        db.session.execute(update(Job).where(Job.id == job_id).values(
+            status="running", checkpoint='{"phase": "rows", "line": 2}',
+            lease_until=utcnow() + dt.timedelta(hours=1)))
+        db.session.commit()
+    return job_id
+
+
+def _release_the_roll(app, job_id: str) -> None:
+    with app.app_context(), write_intent():
+        db.session.execute(update(Job).where(Job.id == job_id).values(
+            status="done", checkpoint='{"phase": "done"}'))
+        db.session.commit()
+
+
+def test_staff_cannot_issue_roll_codes_or_close_voting_while_an_import_holds_the_roll(
+        app, staff, made):
+    held = _hold_the_roll(app, made.cycle_id)
+    refused = issue(staff, made.slug, "*")
+    assert refused.status_code == 409 and "voter-roll import" in refused.text
+    page = staff.get(f"{BASE}/{made.slug}/")
+    closing = staff.post(f"{BASE}/{made.slug}/voting/close",
+                         data={"csrf_token": csrf_token(page.text), "confirm": "y"})
+    assert closing.status_code == 409 and "voter-roll import" in closing.text
+    with app.app_context():
+        assert get_cycle(made.slug).voting_open(utcnow())
+    assert _bound_codes(app) == 0
+    _release_the_roll(app, held)
+    letters_of(app, staff, issue(staff, made.slug, "*"))
+    assert _bound_codes(app) > 0
+
+
+def test_a_letters_job_stops_when_an_import_takes_the_roll(app, staff, made):
+    """Started before the import: its next step finds the roll held and fails, saying so."""
+    answer = issue(staff, made.slug, "*")
+    assert answer.status_code == 303
+    held = _hold_the_roll(app, made.cycle_id)
+    run_jobs(app)
+    with app.app_context():
+        letters = db.session.get(Job, answer.headers["Location"].rsplit("/", 1)[1])
+        assert letters.status == "failed" and "voter-roll import" in letters.message
+    assert _bound_codes(app) == 0
+    _release_the_roll(app, held)
