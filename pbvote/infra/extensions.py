@@ -84,6 +84,12 @@ def init_app(app) -> None:
         # gthread worker reuse their context, so the flag must be set before the first query.
         WRITE_INTENT.set(request_writes(request.method, request.endpoint))
 
+    @app.teardown_request
+    def forget_write_intent(_error):
+        # the flag is the request's: a test client runs requests in the test's own thread,
+        # where a POST's flag would otherwise make later reads there BEGIN IMMEDIATE
+        WRITE_INTENT.set(False)
+
     @app.after_request
     def commit_once(response):
         # One commit per request, and only for a successful response.
