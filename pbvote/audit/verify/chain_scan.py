@@ -309,10 +309,15 @@ class ChainCheck:
         self._pending: list = []
         workers = _workers() if parallel else 1
         if (workers > 1 and export.size() >= PARALLEL_MIN_BYTES
-                and "fork" in multiprocessing.get_all_start_methods()):
+                and "forkserver" in multiprocessing.get_all_start_methods()):
             cuts = export.line_starts(workers)
-            try:  # fork: the workers start at once, with this process's modules imported
-                self._pool = multiprocessing.get_context("fork").Pool(workers)
+            try:
+                # forkserver: the workers fork from a fresh server process, never from this
+                # one, so a thread here holding a lock (a test runner's, a web worker's) cannot
+                # leave a worker waiting on it for ever, as plain fork did
+                context = multiprocessing.get_context("forkserver")
+                context.set_forkserver_preload([__name__])
+                self._pool = context.Pool(workers)
             except (OSError, ValueError):  # no semaphores or processes here: read it here
                 return
             self._pending = [
